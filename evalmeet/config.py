@@ -1,0 +1,116 @@
+"""Configuration: named config classes, overridden by ``EVALMEET_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "EVALMEET_"
+
+
+def instance_dir() -> Path:
+    """The instance folder: database file, generated secret key, uploads."""
+    path = Path(os.environ.get("EVALMEET_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _persistent_secret_key(folder: Path) -> str:
+    """Generate the secret key once and keep it, so sessions survive restarts."""
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    TESTING = False
+    DATABASE_URL: str | None = None
+    SECRET_KEY: str | None = None
+    MESSAGE_QUEUE: str | None = None
+    # The public base URL used in join links and QR codes (e.g. https://vote.example.com).
+    PUBLIC_URL: str | None = None
+    # Origins allowed to open the live channel besides the app's own host.
+    CORS_ORIGINS: str = ""
+    # Items above this amount (yuan) that were not tendered get a risk flag.
+    RISK_TENDER_THRESHOLD = "200000"
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    LANGUAGES = ("zh", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Socket.IO timings: phones on bad Wi-Fi.
+    PING_INTERVAL = 20
+    PING_TIMEOUT = 20
+    # Minimum seconds between two progress broadcasts for one item.
+    PROGRESS_INTERVAL = 0.25
+    JSON_AS_ASCII = False
+
+
+class DevelopmentConfig(Config):
+    """``make run`` on a laptop."""
+
+
+class TestingConfig(Config):
+    """pytest: the test fixtures set DATABASE_URL."""
+
+    TESTING = True
+    PROGRESS_INTERVAL = 0.0
+
+
+class ProductionConfig(Config):
+    """Behind nginx with HTTPS."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def _coerce(value: str, current: Any) -> Any:
+    if isinstance(current, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    return value
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the config mapping: class defaults, then ``EVALMEET_*`` env, then overrides."""
+    name = os.environ.get("EVALMEET_ENV", "development")
+    cls = CONFIGS.get(name, DevelopmentConfig)
+    cfg: dict[str, Any] = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+    for key, value in os.environ.items():
+        if key.startswith(ENV_PREFIX):
+            name = key[len(ENV_PREFIX):]
+            if name in ("ENV", "INSTANCE_PATH", "REQUIRE_SERVICES", "TEST_POSTGRES_URL"):
+                continue
+            cfg[name] = _coerce(value, cfg.get(name))
+    if overrides:
+        cfg.update(overrides)
+    folder = Path(cfg.get("INSTANCE_PATH") or instance_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    cfg["INSTANCE_PATH"] = str(folder)
+    if not cfg.get("DATABASE_URL"):
+        cfg["DATABASE_URL"] = f"sqlite:///{folder / 'evalmeet.db'}"
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _persistent_secret_key(folder)
+    return cfg

@@ -1,0 +1,1 @@
+"""Pure Python rules: no database, no Flask."""

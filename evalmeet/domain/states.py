@@ -1,0 +1,107 @@
+"""State machines of meetings, items, questions and actions, with readable refusals."""
+
+from __future__ import annotations
+
+from evalmeet.domain.errors import Conflict, ValidationFailed
+
+MEETING_STATUSES = ("draft", "live", "closed")
+ITEM_STATUSES = ("pending", "voting", "passed", "failed")
+PHASES = ("idle", "questions", "voting", "result")
+QUESTION_STATUSES = ("pending", "approved", "hidden", "answered")
+ACTION_STATUSES = ("open", "in_progress", "done", "verified")
+ACTION_KINDS = (
+    "rectification",
+    "retender",
+    "warning",
+    "party_discipline",
+    "administrative_discipline",
+    "reassignment",
+    "other",
+)
+DISCIPLINE_KINDS = frozenset({"party_discipline", "administrative_discipline", "reassignment"})
+PROCUREMENT_METHODS = ("single_source", "tender", "inquiry", "negotiation", "other")
+
+_MEETING_NEXT = {"draft": "live", "live": "closed"}
+# Actions move forward one step at a time, may fall back one step (a rejected verification),
+# and may be reopened; "verified" is final.
+_ACTION_MOVES = {
+    "open": {"in_progress", "done"},
+    "in_progress": {"open", "done"},
+    "done": {"in_progress", "verified", "open"},
+    "verified": set(),
+}
+_QUESTION_MOVES = {
+    "pending": {"approved", "hidden"},
+    "approved": {"hidden", "answered", "pending"},
+    "hidden": {"approved", "pending"},
+    "answered": {"approved", "hidden"},
+}
+
+
+def require_meeting_status(meeting_id: int, status: str, *allowed: str, doing: str) -> None:
+    """Refuse ``doing`` unless the meeting is in one of ``allowed``."""
+    if status not in allowed:
+        names = {"draft": "a draft", "live": "live", "closed": "closed"}
+        raise Conflict(
+            f"cannot {doing}: meeting {meeting_id} is {names.get(status, status)}",
+            code=f"meeting_{status}",
+        )
+
+
+def next_meeting_status(meeting_id: int, current: str, target: str) -> str:
+    """Check a meeting transition (draft → live → closed)."""
+    if _MEETING_NEXT.get(current) != target:
+        if current == target:
+            raise Conflict(f"meeting {meeting_id} is already {current}", code=f"meeting_{current}")
+        raise Conflict(
+            f"meeting {meeting_id} is {current}; it cannot become {target}",
+            code="invalid_transition",
+        )
+    return target
+
+
+def check_item_can_open(item_id: int, status: str, revote: bool = False) -> None:
+    """Voting opens on a pending item (or on a decided one for a recorded re-vote)."""
+    if status == "voting":
+        raise Conflict(f"voting on item {item_id} is already open", code="voting_open")
+    if status in ("passed", "failed") and not revote:
+        raise Conflict(
+            f"voting on item {item_id} is already closed; use a re-vote with a reason",
+            code="voting_closed",
+        )
+
+
+def check_item_can_close(item_id: int, status: str) -> None:
+    """Only an open vote can be closed."""
+    if status != "voting":
+        if status in ("passed", "failed"):
+            raise Conflict(f"voting on item {item_id} is already closed", code="voting_closed")
+        raise Conflict(f"voting on item {item_id} is not open", code="voting_not_open")
+
+
+def check_action_move(action_id: int, current: str, target: str) -> None:
+    """Refuse an action status change that skips or undoes a verification."""
+    if target not in ACTION_STATUSES:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(ACTION_STATUSES)}", field="status"
+        )
+    if target == current:
+        return
+    if target not in _ACTION_MOVES[current]:
+        raise Conflict(
+            f"action {action_id} is {current}; it cannot become {target}",
+            code="invalid_transition",
+        )
+
+
+def check_question_move(question_id: int, current: str, target: str) -> None:
+    """Moderation moves of a question."""
+    if target not in QUESTION_STATUSES:
+        raise ValidationFailed(
+            f"status must be one of {', '.join(QUESTION_STATUSES)}", field="status"
+        )
+    if target != current and target not in _QUESTION_MOVES[current]:
+        raise Conflict(
+            f"question {question_id} is {current}; it cannot become {target}",
+            code="invalid_transition",
+        )

@@ -1,0 +1,55 @@
+"""Flask extensions, created unbound and bound in ``create_app``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_socketio import SocketIO
+from flask_wtf import CSRFProtect
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, scoped_session
+
+from evalmeet.db import make_engine, make_session_factory
+
+
+class Database:
+    """One engine and a request-scoped session, removed when the app context ends."""
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+        self._session: scoped_session[Session] | None = None
+
+    def init_app(self, app: Flask) -> None:
+        """Bind to ``app``: create its engine and session registry."""
+        if self._engine is not None:
+            self._engine.dispose()
+        self._engine = make_engine(app.config["DATABASE_URL"])
+        # The default scope is thread-local; gevent's monkey-patching makes it greenlet-local.
+        self._session = scoped_session(make_session_factory(self._engine))
+        app.teardown_appcontext(self._remove)
+
+    def _remove(self, _exc: BaseException | None = None) -> None:
+        if self._session is not None:
+            self._session.remove()
+
+    @property
+    def engine(self) -> Engine:
+        """The bound engine."""
+        assert self._engine is not None, "Database.init_app was not called"
+        return self._engine
+
+    @property
+    def session(self) -> Any:
+        """The current scoped session (a ``Session`` proxy)."""
+        assert self._session is not None, "Database.init_app was not called"
+        return self._session
+
+
+db = Database()
+socketio = SocketIO()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()

@@ -1,0 +1,28 @@
+"""SQLAlchemy 2 typed models, one module per aggregate."""
+
+from evalmeet.models.account import ROLES, Account, ApiToken
+from evalmeet.models.action import Action, ActionNote
+from evalmeet.models.audit import AuditEntry
+from evalmeet.models.ballot import Ballot, ItemResult, Participation
+from evalmeet.models.base import Base, utcnow
+from evalmeet.models.item import Item, Question
+from evalmeet.models.meeting import Meeting, Representative, ResponsiblePerson
+
+__all__ = [
+    "ROLES",
+    "Account",
+    "Action",
+    "ActionNote",
+    "ApiToken",
+    "AuditEntry",
+    "Ballot",
+    "Base",
+    "Item",
+    "ItemResult",
+    "Meeting",
+    "Participation",
+    "Question",
+    "Representative",
+    "ResponsiblePerson",
+    "utcnow",
+]

@@ -1,0 +1,45 @@
+"""Follow-up actions on items (rectification, re-tender, discipline) and their history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from evalmeet.models.base import Base, UTCDateTime, utcnow
+
+
+class Action(Base):
+    """A follow-up action: kind, owner, deadline, status."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str] = mapped_column(String(100), default="")
+    due_date: Mapped[date | None] = mapped_column(Date)
+    # open -> in_progress -> done -> verified
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    notes: Mapped[list[ActionNote]] = relationship(
+        order_by="ActionNote.id", cascade="all, delete-orphan"
+    )
+
+
+class ActionNote(Base):
+    """One entry of an action's history: a status change and/or a progress note."""
+
+    __tablename__ = "action_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    author: Mapped[str] = mapped_column(String(64), default="")
+    status_from: Mapped[str | None] = mapped_column(String(16))
+    status_to: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

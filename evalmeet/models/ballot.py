@@ -1,0 +1,70 @@
+"""Who voted (participation) and what was voted (ballots), kept apart; frozen results.
+
+See ``shared/docs/secrecy.md``: the ballot table has no representative, no timestamp, a random
+id and no rowid; the participation table has no choice. At close, ballots are rewritten in
+shuffled order in the closing transaction, and the tally is frozen in ``item_results``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from evalmeet.models.base import Base, UTCDateTime, random_id, utcnow
+
+
+class Participation(Base):
+    """That a representative voted on one round of an item; never what they chose."""
+
+    __tablename__ = "participations"
+    __table_args__ = (UniqueConstraint("item_id", "vote_round", "representative_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    vote_round: Mapped[int] = mapped_column()
+    representative_id: Mapped[int] = mapped_column(
+        ForeignKey("representatives.id", ondelete="CASCADE")
+    )
+    # Hash of the phone's idempotency key (a different hash from the receipt's).
+    key_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Ballot(Base):
+    """One secret ballot: an item round and a choice. Nothing that points to a person."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        Index("ix_ballots_item_round", "item_id", "vote_round"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    vote_round: Mapped[int] = mapped_column()
+    choice: Mapped[str] = mapped_column(String(32))
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)
+
+
+class ItemResult(Base):
+    """The frozen result of one round of voting on an item. Never recomputed, never changed."""
+
+    __tablename__ = "item_results"
+    __table_args__ = (UniqueConstraint("item_id", "vote_round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    vote_round: Mapped[int] = mapped_column()
+    scale: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    ballots: Mapped[int] = mapped_column()
+    present: Mapped[int] = mapped_column()
+    roster: Mapped[int] = mapped_column()
+    satisfaction_num: Mapped[int] = mapped_column()
+    satisfaction_den: Mapped[int] = mapped_column()
+    pass_threshold: Mapped[str] = mapped_column(String(16))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    # Why this round was superseded by a re-vote (null while it is the current result).
+    superseded_reason: Mapped[str | None] = mapped_column(String(500))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

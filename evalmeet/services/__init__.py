@@ -1,0 +1,1 @@
+"""Use cases: ``f(session, ...) -> result``. They flush, never commit, never emit."""

@@ -1,0 +1,92 @@
+"""Append to and verify the hash-chained audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from evalmeet.models import AuditEntry, utcnow
+
+GENESIS = "0" * 64
+_PG_AUDIT_LOCK = 7_421_001  # advisory lock key: one appender at a time on PostgreSQL
+
+
+def canonical(payload: dict[str, Any]) -> str:
+    """Stable JSON: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def entry_digest(
+    prev_hash: str, created_at: str, actor: str, event: str, meeting_id: int | None, payload: str
+) -> str:
+    """SHA-256 over the previous hash and this entry's fields."""
+    material = "\x1f".join([prev_hash, created_at, actor, event, str(meeting_id or ""), payload])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _stamp(entry: AuditEntry) -> str:
+    return entry.created_at.strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def append(
+    session: Session, actor: str, event: str, payload: dict[str, Any], meeting_id: int | None = None
+) -> AuditEntry:
+    """Append one entry after the current head. Serialised so the chain never forks."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    head = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1))
+    prev = head or GENESIS
+    body = canonical(payload)
+    now = utcnow()
+    entry = AuditEntry(
+        created_at=now, actor=actor[:64], event=event, meeting_id=meeting_id, payload=body,
+        prev_hash=prev, entry_hash="",
+    )
+    entry.entry_hash = entry_digest(prev, _stamp(entry), entry.actor, event, meeting_id, body)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """What verifying the chain found."""
+
+    entries: int
+    head: str
+    first_bad_id: int | None
+    reason: str | None
+
+    @property
+    def ok(self) -> bool:
+        """No entry failed."""
+        return self.first_bad_id is None
+
+
+def verify(session: Session) -> ChainReport:
+    """Recompute every hash in order; report the first entry that does not match."""
+    prev = GENESIS
+    count = 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(500):
+        count += 1
+        if entry.prev_hash != prev:
+            return ChainReport(count, prev, entry.id, "prev_hash does not match the entry before")
+        expected = entry_digest(
+            prev, _stamp(entry), entry.actor, entry.event, entry.meeting_id, entry.payload
+        )
+        if entry.entry_hash != expected:
+            return ChainReport(count, prev, entry.id, "content does not match its hash")
+        prev = entry.entry_hash
+    return ChainReport(count, prev, None, None)
+
+
+def head(session: Session) -> str:
+    """The hash of the newest entry (the chain head), shown in minutes."""
+    return session.scalar(
+        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ) or GENESIS

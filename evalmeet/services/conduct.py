@@ -1,0 +1,136 @@
+"""Running a meeting: start, check-in, presenting items, questions phase, finish."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
+from evalmeet.domain.states import next_meeting_status, require_meeting_status
+from evalmeet.models import Meeting, Representative, utcnow
+from evalmeet.services import audit
+from evalmeet.services.meetings import get_item, get_meeting, get_representative
+
+
+def start_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
+    """Draft → live: representatives can now check in."""
+    meeting = get_meeting(session, meeting_id, for_update=True)
+    meeting.status = next_meeting_status(meeting.id, meeting.status, "live")
+    meeting.started_at = utcnow()
+    meeting.phase = "idle"
+    session.flush()
+    audit.append(session, actor, "meeting.started", {}, meeting.id)
+    return meeting
+
+
+def finish_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
+    """Live → closed; refused while a vote is still open."""
+    meeting = get_meeting(session, meeting_id, for_update=True)
+    if meeting.status == "live" and any(item.status == "voting" for item in meeting.items):
+        open_item = next(item for item in meeting.items if item.status == "voting")
+        raise Conflict(
+            f"voting on item {open_item.id} is still open; close it before finishing",
+            code="voting_open",
+        )
+    meeting.status = next_meeting_status(meeting.id, meeting.status, "closed")
+    meeting.finished_at = utcnow()
+    meeting.phase = "idle"
+    meeting.current_item_id = None
+    meeting.questions_open = False
+    session.flush()
+    audit.append(session, actor, "meeting.finished", {}, meeting.id)
+    return meeting
+
+
+def representative_by_token(session: Session, token: object) -> Representative:
+    """The roster entry of a join token; unknown or revoked tokens are refused alike."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 64:
+        raise NotFound("this join link is not valid", code="invalid_token")
+    rep = session.scalar(select(Representative).where(Representative.join_token == token))
+    if rep is None or rep.revoked:
+        raise NotFound("this join link is not valid", code="invalid_token")
+    return rep
+
+
+def check_in(session: Session, rep: Representative, how: str) -> bool:
+    """Mark present when the meeting is live; returns True when this changed attendance."""
+    meeting = rep.meeting
+    if meeting.status != "live" or rep.present or rep.revoked:
+        return False
+    rep.present = True
+    rep.checked_in_at = utcnow()
+    rep.checked_in_by = how
+    session.flush()
+    return True
+
+
+def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Representative:
+    """The moderator marks someone present (no phone) or absent (left the hall)."""
+    rep = get_representative(session, rep_id)
+    require_meeting_status(rep.meeting_id, rep.meeting.status, "live", doing="take attendance")
+    if rep.revoked:
+        raise NotAllowed("this representative's link was revoked", code="revoked")
+    rep.present = present
+    if present and rep.checked_in_at is None:
+        rep.checked_in_at = utcnow()
+        rep.checked_in_by = "moderator"
+    session.flush()
+    audit.append(
+        session, actor, "attendance.set", {"representative_id": rep.id, "present": present},
+        rep.meeting_id,
+    )
+    return rep
+
+
+def present_item(session: Session, item_id: int, actor: str) -> Meeting:
+    """Put an item on every screen and open questions on it."""
+    item = get_item(session, item_id)
+    meeting = get_meeting(session, item.meeting_id, for_update=True)
+    require_meeting_status(meeting.id, meeting.status, "live", doing="present an item")
+    if meeting.phase == "voting" and meeting.current_item_id != item.id:
+        raise Conflict(
+            f"voting on item {meeting.current_item_id} is open; close it first", code="voting_open"
+        )
+    meeting.current_item_id = item.id
+    if item.status == "voting":
+        meeting.phase = "voting"
+    elif item.status in ("passed", "failed"):
+        meeting.phase = "result"
+    else:
+        meeting.phase = "questions"
+        meeting.questions_open = True
+    session.flush()
+    audit.append(session, actor, "item.presented", {"item_id": item.id}, meeting.id)
+    return meeting
+
+
+def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: str) -> Meeting:
+    """Open or close the floor for questions on the current item."""
+    meeting = get_meeting(session, meeting_id)
+    require_meeting_status(meeting.id, meeting.status, "live", doing="open or close questions")
+    meeting.questions_open = is_open
+    session.flush()
+    return meeting
+
+
+def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
+    """Back to idle between items (nothing on the screen)."""
+    meeting = get_meeting(session, meeting_id)
+    if meeting.phase == "voting":
+        raise Conflict(
+            f"voting on item {meeting.current_item_id} is open; close it first", code="voting_open"
+        )
+    meeting.phase = "idle"
+    meeting.current_item_id = None
+    meeting.questions_open = False
+    session.flush()
+    return meeting
+
+
+def next_pending_item(session: Session, meeting_id: int) -> int | None:
+    """The first item in running order that has not been voted on."""
+    meeting = get_meeting(session, meeting_id)
+    for item in meeting.items:
+        if item.status == "pending":
+            return item.id
+    return None

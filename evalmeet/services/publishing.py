@@ -1,0 +1,38 @@
+"""Public disclosure (厂务公开): publishing closed meetings."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import Conflict
+from evalmeet.models import Meeting, utcnow
+from evalmeet.services import audit
+from evalmeet.services.meetings import get_meeting
+
+
+def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
+    """Publish a closed, non-rehearsal meeting; publishing twice is harmless."""
+    meeting = get_meeting(session, meeting_id)
+    if meeting.status != "closed":
+        raise Conflict(
+            f"meeting {meeting.id} is {meeting.status}; only closed meetings can be published",
+            code=f"meeting_{meeting.status}",
+        )
+    if meeting.rehearsal:
+        raise Conflict("a rehearsal is never published", code="rehearsal")
+    if not meeting.published:
+        meeting.published = True
+        meeting.published_at = utcnow()
+        session.flush()
+        audit.append(session, actor, "meeting.published", {}, meeting.id)
+    return meeting
+
+
+def published_meetings(session: Session) -> list[Meeting]:
+    """Published meetings, newest first."""
+    return list(
+        session.scalars(
+            select(Meeting).where(Meeting.published.is_(True)).order_by(Meeting.finished_at.desc())
+        )
+    )

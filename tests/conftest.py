@@ -1,0 +1,227 @@
+"""Fixtures: a fresh app per test on SQLite (or PostgreSQL where a module asks), clients,
+sessions, an API client with a Bearer token, and factories.
+
+Modules that must run on both databases set ``pytestmark = both_databases``.
+PostgreSQL tests use a schema of their own per test process, so parallel runs never collide;
+they skip when PostgreSQL is unreachable, unless EVALMEET_REQUIRE_SERVICES=1 (CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from evalmeet import create_app
+from evalmeet.extensions import db
+from evalmeet.models import Base
+from evalmeet.services import accounts
+
+POSTGRES_URL = os.environ.get(
+    "EVALMEET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("EVALMEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REQUIRE_SERVICES = os.environ.get("EVALMEET_REQUIRE_SERVICES") == "1"
+
+both_databases = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip (locally) or fail (CI) when a service the test needs is missing."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required (EVALMEET_REQUIRE_SERVICES=1) but {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+_pg_checked: dict[str, str | None] = {}
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else why not (checked once per process)."""
+    if "pg" not in _pg_checked:
+        try:
+            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            engine.dispose()
+            _pg_checked["pg"] = None
+        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+            _pg_checked["pg"] = str(exc).splitlines()[0]
+    return _pg_checked["pg"]
+
+
+def postgres_schema_url() -> str:
+    """A URL whose connections use a fresh, empty schema of their own."""
+    problem = postgres_available()
+    if problem:
+        require_service("PostgreSQL", problem)
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    """Remove the schema a test made."""
+    schema = url.rsplit("%3D", 1)[1]
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """SQLite file by default; ``postgres`` when parametrized so."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgres":
+        url = postgres_schema_url()
+        yield url
+        drop_postgres_schema(url)
+    else:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def make_test_app(db_url: str, instance: Any, **overrides: Any) -> Flask:
+    """A fresh app on ``db_url`` with its tables created."""
+    config = {
+        "TESTING": True,
+        "DATABASE_URL": db_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": "test-secret-key",
+        "PROGRESS_INTERVAL": 0.0,
+        "SERVER_NAME": "localhost",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+    return app
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
+    """The app under test."""
+    app = make_test_app(db_url, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A database session inside an app context (services take it as their first argument)."""
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like test client."""
+    return app.test_client()
+
+
+class ApiClient:
+    """Drives ``/api/v1`` as an outside integrator: JSON and a Bearer token."""
+
+    def __init__(self, client: FlaskClient, token: str | None) -> None:
+        self.client = client
+        self.token = token
+
+    def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, json: Any = None, **kw: Any) -> Any:
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        headers = self._headers(kw.pop("headers", None))
+        return self.client.open(path, method=method, json=json, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.request("POST", path, json=json, **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.request("PATCH", path, json=json, **kw)
+
+    def put(self, path: str, json: Any = None, **kw: Any) -> Any:
+        return self.request("PUT", path, json=json, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Any:
+        return self.request("DELETE", path, **kw)
+
+
+def make_account(app: Flask, username: str, role: str, password: str = "correct horse") -> str:
+    """Create an account and return a fresh API token for it."""
+    with app.app_context():
+        accounts.create_user(db.session, username, password, role)
+        token = accounts.create_token(db.session, username)
+        db.session.commit()
+    return token
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> ApiClient:
+    """An API client authenticated as a moderator."""
+    return ApiClient(client, make_account(app, "mod", "moderator"))
+
+
+@pytest.fixture
+def viewer_api(app: Flask) -> ApiClient:
+    """An API client authenticated as a viewer."""
+    return ApiClient(app.test_client(), make_account(app, "viewer", "viewer"))
+
+
+@pytest.fixture
+def anon_api(app: Flask) -> ApiClient:
+    """An API client without credentials."""
+    return ApiClient(app.test_client(), None)
+
+
+@pytest.fixture
+def login(app: Flask, client: FlaskClient) -> Any:
+    """``login(role)`` logs the browser client in as a new account of that role."""
+
+    def do(role: str = "moderator", username: str | None = None) -> FlaskClient:
+        username = username or f"{role}-user"
+        make_account(app, username, role, "correct horse")
+        client.get("/login")
+        token = csrf_token(client)
+        response = client.post(
+            "/login", data={"username": username, "password": "correct horse", "csrf_token": token}
+        )
+        assert response.status_code == 302, response.data
+        return client
+
+    return do
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """The CSRF token of the client's session (from any page that renders a form)."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no csrf token on the login page"
+    return match.group(1)
+
+
+# --- factories --------------------------------------------------------------------------------
+
+from tests.factories import *  # noqa: E402,F401,F403

@@ -1,0 +1,81 @@
+"""Factories: build meetings, rosters and items through the services (as a user would)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from evalmeet.models import Item, Meeting, Representative
+from evalmeet.services import conduct, meetings
+
+__all__ = ["meeting_factory", "build_meeting", "LiveMeeting"]
+
+
+class LiveMeeting:
+    """A meeting with a roster and items, optionally started and checked in."""
+
+    def __init__(self, meeting: Meeting, reps: list[Representative], items: list[Item]) -> None:
+        self.meeting = meeting
+        self.reps = reps
+        self.items = items
+
+    @property
+    def id(self) -> int:
+        return self.meeting.id
+
+
+def build_meeting(
+    session: Session,
+    *,
+    reps: int = 3,
+    items: int = 1,
+    start: bool = True,
+    present: int | None = None,
+    **meeting_fields: Any,
+) -> LiveMeeting:
+    """A meeting with ``reps`` representatives and ``items`` items; ``present`` check in."""
+    fields = {"title": "第一次采购评价会"}
+    fields.update(meeting_fields)
+    meeting = meetings.create_meeting(session, fields, "test")
+    roster = [
+        meetings.add_representative(
+            session, meeting.id, {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}, "test"
+        )
+        for i in range(1, reps + 1)
+    ]
+    item_rows = [
+        meetings.add_item(
+            session,
+            meeting.id,
+            {
+                "title": f"采购项目 {i}",
+                "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
+                "procurement_method": "single_source",
+                "supplier_count": 1,
+                "amount": "350000.00",
+                "benchmark_price": "100.00",
+                "unit_price": "120.00",
+            },
+            "test",
+        )
+        for i in range(1, items + 1)
+    ]
+    if start:
+        conduct.start_meeting(session, meeting.id, "test")
+        count = reps if present is None else present
+        for rep in roster[:count]:
+            conduct.check_in(session, rep, "link")
+    session.commit()
+    return LiveMeeting(meeting, roster, item_rows)
+
+
+@pytest.fixture
+def meeting_factory(session: Session) -> Any:
+    """``meeting_factory(reps=3, items=1, start=True, present=None, **fields)``."""
+
+    def make(**kw: Any) -> LiveMeeting:
+        return build_meeting(session, **kw)
+
+    return make
