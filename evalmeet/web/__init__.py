@@ -94,9 +94,14 @@ def init_web(app: Flask) -> None:
 
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations")
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(
-        __import__("pathlib").Path(__file__).resolve().parent.parent / "translations"
+    from evalmeet.i18n import TRANSLATIONS, compile_catalogs, domains
+
+    compile_catalogs()
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(TRANSLATIONS),
+        default_domain=";".join(domains() or ["messages"]),
     )
     csrf.init_app(app)
     login_manager.init_app(app)
