@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported inside create_app: `evalmeet serve` must monkey-patch first
+    from flask import Flask
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -20,6 +21,8 @@ def _asset_dir(name: str) -> str:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the live namespace, the CLI."""
+    from flask import Flask
+
     from evalmeet.config import load_config
 
     cfg = load_config(config)

@@ -100,7 +100,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     cfg: dict[str, Any] = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
     for key, value in os.environ.items():
         if key.startswith(ENV_PREFIX):
-            name = key[len(ENV_PREFIX):]
+            name = key[len(ENV_PREFIX) :]
             if name in ("ENV", "INSTANCE_PATH", "REQUIRE_SERVICES", "TEST_POSTGRES_URL"):
                 continue
             cfg[name] = _coerce(value, cfg.get(name))

@@ -52,9 +52,7 @@ def make_engine(url: str, **extra: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, **extra
-    )
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **extra)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -64,7 +62,5 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 def is_sqlite(session_or_engine: Session | Engine) -> bool:
     """Whether the bound database is SQLite."""
-    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (
-        session_or_engine
-    )
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (session_or_engine)
     return bind.dialect.name == "sqlite"

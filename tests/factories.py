@@ -41,7 +41,10 @@ def build_meeting(
     meeting = meetings.create_meeting(session, fields, "test")
     roster = [
         meetings.add_representative(
-            session, meeting.id, {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}, "test"
+            session,
+            meeting.id,
+            {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"},
+            "test",
         )
         for i in range(1, reps + 1)
     ]

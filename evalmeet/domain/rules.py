@@ -26,10 +26,10 @@ def parse_fraction(text: object, field: str = "fraction") -> Fraction:
     Floats are refused on purpose: ``0.67`` is not ``2/3``.
     """
     if not isinstance(text, str) or len(text) > 15:
-        raise ValidationFailed(f"{field} must be a fraction like \"2/3\"", field=field)
+        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field)
     parts = text.strip().split("/")
     if len(parts) > 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValidationFailed(f"{field} must be a fraction like \"2/3\"", field=field)
+        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field)
     num = int(parts[0])
     den = int(parts[1]) if len(parts) == 2 else 1
     if den == 0 or num == 0 or num > den:

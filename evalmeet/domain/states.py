@@ -82,9 +82,7 @@ def check_item_can_close(item_id: int, status: str) -> None:
 def check_action_move(action_id: int, current: str, target: str) -> None:
     """Refuse an action status change that skips or undoes a verification."""
     if target not in ACTION_STATUSES:
-        raise ValidationFailed(
-            f"status must be one of {', '.join(ACTION_STATUSES)}", field="status"
-        )
+        raise ValidationFailed(f"status must be one of {', '.join(ACTION_STATUSES)}", field="status")
     if target == current:
         return
     if target not in _ACTION_MOVES[current]:
@@ -97,9 +95,7 @@ def check_action_move(action_id: int, current: str, target: str) -> None:
 def check_question_move(question_id: int, current: str, target: str) -> None:
     """Moderation moves of a question."""
     if target not in QUESTION_STATUSES:
-        raise ValidationFailed(
-            f"status must be one of {', '.join(QUESTION_STATUSES)}", field="status"
-        )
+        raise ValidationFailed(f"status must be one of {', '.join(QUESTION_STATUSES)}", field="status")
     if target != current and target not in _QUESTION_MOVES[current]:
         raise Conflict(
             f"question {question_id} is {current}; it cannot become {target}",

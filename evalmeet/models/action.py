@@ -26,9 +26,7 @@ class Action(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    notes: Mapped[list[ActionNote]] = relationship(
-        order_by="ActionNote.id", cascade="all, delete-orphan"
-    )
+    notes: Mapped[list[ActionNote]] = relationship(order_by="ActionNote.id", cascade="all, delete-orphan")
 
 
 class ActionNote(Base):

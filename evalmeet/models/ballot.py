@@ -24,9 +24,7 @@ class Participation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     vote_round: Mapped[int] = mapped_column()
-    representative_id: Mapped[int] = mapped_column(
-        ForeignKey("representatives.id", ondelete="CASCADE")
-    )
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id", ondelete="CASCADE"))
     # Hash of the phone's idempotency key (a different hash from the receipt's).
     key_hash: Mapped[str] = mapped_column(String(64))
 

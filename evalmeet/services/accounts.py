@@ -31,9 +31,7 @@ def create_user(session: Session, username: str, password: str, role: str) -> Ac
     username = text(username, "username", max_len=64)
     role = one_of(role, "role", ROLES)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"password must have at least {MIN_PASSWORD} characters", field="password"
-        )
+        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters", field="password")
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", code="user_exists")
     account = Account(username=username, password_hash=hash_password(password), role=role)
@@ -61,9 +59,7 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
 def set_password(session: Session, account: Account, password: str) -> None:
     """Change a password and end every existing session of the account."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"password must have at least {MIN_PASSWORD} characters", field="password"
-        )
+        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters", field="password")
     account.password_hash = hash_password(password)
     account.session_epoch += 1
     session.flush()

@@ -13,7 +13,7 @@ from evalmeet.domain.states import ACTION_KINDS, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
 from evalmeet.services import audit
 from evalmeet.services.meetings import get_item
-from evalmeet.services.validate import mapping, one_of, optional_date, text
+from evalmeet.services.validate import is_id, mapping, one_of, optional_date, text
 
 
 def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
@@ -31,15 +31,18 @@ def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
     session.flush()
     session.add(ActionNote(action_id=action.id, author=actor, status_to="open", note="created"))
     audit.append(
-        session, actor, "action.created",
-        {"action_id": action.id, "item_id": item.id, "kind": action.kind}, item.meeting_id,
+        session,
+        actor,
+        "action.created",
+        {"action_id": action.id, "item_id": item.id, "kind": action.kind},
+        item.meeting_id,
     )
     return action
 
 
 def get_action(session: Session, action_id: Any) -> Action:
     """The action or NotFound."""
-    action = session.get(Action, action_id) if isinstance(action_id, int) else None
+    action = session.get(Action, action_id) if is_id(action_id) else None
     if action is None:
         raise NotFound(f"action {action_id} not found", code="action_not_found")
     return action
@@ -83,7 +86,9 @@ def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Ac
     session.flush()
     item = session.get(Item, action.item_id)
     audit.append(
-        session, actor, "action.updated",
+        session,
+        actor,
+        "action.updated",
         {"action_id": action.id, "from": before, "to": action.status, "fields": changed},
         item.meeting_id if item else None,
     )
@@ -94,9 +99,7 @@ def is_overdue(action: Action, today: date | None = None) -> bool:
     """Past its due date and not yet done."""
     today = today or date.today()
     return (
-        action.due_date is not None
-        and action.due_date < today
-        and action.status in ("open", "in_progress")
+        action.due_date is not None and action.due_date < today and action.status in ("open", "in_progress")
     )
 
 

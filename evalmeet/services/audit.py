@@ -44,8 +44,13 @@ def append(
     body = canonical(payload)
     now = utcnow()
     entry = AuditEntry(
-        created_at=now, actor=actor[:64], event=event, meeting_id=meeting_id, payload=body,
-        prev_hash=prev, entry_hash="",
+        created_at=now,
+        actor=actor[:64],
+        event=event,
+        meeting_id=meeting_id,
+        payload=body,
+        prev_hash=prev,
+        entry_hash="",
     )
     entry.entry_hash = entry_digest(prev, _stamp(entry), entry.actor, event, meeting_id, body)
     session.add(entry)
@@ -87,6 +92,4 @@ def verify(session: Session) -> ChainReport:
 
 def head(session: Session) -> str:
     """The hash of the newest entry (the chain head), shown in minutes."""
-    return session.scalar(
-        select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ) or GENESIS
+    return session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS

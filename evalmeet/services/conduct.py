@@ -76,7 +76,10 @@ def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Rep
         rep.checked_in_by = "moderator"
     session.flush()
     audit.append(
-        session, actor, "attendance.set", {"representative_id": rep.id, "present": present},
+        session,
+        actor,
+        "attendance.set",
+        {"representative_id": rep.id, "present": present},
         rep.meeting_id,
     )
     return rep

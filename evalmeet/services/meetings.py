@@ -17,6 +17,7 @@ from evalmeet.models import Item, Meeting, Representative, ResponsiblePerson
 from evalmeet.services import audit
 from evalmeet.services.validate import (
     boolean,
+    is_id,
     mapping,
     one_of,
     optional_datetime,
@@ -32,7 +33,7 @@ MAX_ITEMS = 500
 
 def get_meeting(session: Session, meeting_id: Any, *, for_update: bool = False) -> Meeting:
     """The meeting or NotFound."""
-    if not isinstance(meeting_id, int) or isinstance(meeting_id, bool):
+    if not is_id(meeting_id):
         raise NotFound("meeting not found", code="meeting_not_found")
     stmt = select(Meeting).where(Meeting.id == meeting_id)
     if for_update:
@@ -117,7 +118,7 @@ def delete_meeting(session: Session, meeting_id: int, actor: str) -> None:
 
 def get_representative(session: Session, rep_id: Any) -> Representative:
     """A roster entry or NotFound."""
-    rep = session.get(Representative, rep_id) if isinstance(rep_id, int) else None
+    rep = session.get(Representative, rep_id) if is_id(rep_id) else None
     if rep is None:
         raise NotFound(f"representative {rep_id} not found", code="representative_not_found")
     return rep
@@ -155,8 +156,11 @@ def add_representative(session: Session, meeting_id: int, data: Any, actor: str)
             code="duplicate_employee_no",
         ) from None
     audit.append(
-        session, actor, "representative.added",
-        {"representative_id": rep.id, "employee_no": rep.employee_no}, meeting.id,
+        session,
+        actor,
+        "representative.added",
+        {"representative_id": rep.id, "employee_no": rep.employee_no},
+        meeting.id,
     )
     return rep
 
@@ -164,9 +168,7 @@ def add_representative(session: Session, meeting_id: int, data: Any, actor: str)
 def update_representative(session: Session, rep_id: int, data: Any, actor: str) -> Representative:
     """Edit a roster entry."""
     rep = get_representative(session, rep_id)
-    require_meeting_status(
-        rep.meeting_id, rep.meeting.status, "draft", "live", doing="change the roster"
-    )
+    require_meeting_status(rep.meeting_id, rep.meeting.status, "draft", "live", doing="change the roster")
     fields = _rep_fields(mapping(data, "body"), partial=True)
     try:
         with session.begin_nested():
@@ -174,7 +176,9 @@ def update_representative(session: Session, rep_id: int, data: Any, actor: str) 
                 setattr(rep, key, value)
             session.flush()
     except IntegrityError:
-        raise Conflict("that employee number is already on this roster", code="duplicate_employee_no") from None
+        raise Conflict(
+            "that employee number is already on this roster", code="duplicate_employee_no"
+        ) from None
     audit.append(session, actor, "representative.updated", {"representative_id": rep.id}, rep.meeting_id)
     return rep
 
@@ -214,22 +218,30 @@ def reissue_join_token(session: Session, rep_id: int, actor: str) -> Representat
 
 def roster_size(session: Session, meeting_id: int) -> int:
     """Non-revoked representatives on the roster."""
-    return session.scalar(
-        select(func.count()).select_from(Representative).where(
-            Representative.meeting_id == meeting_id, Representative.revoked.is_(False)
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Representative)
+            .where(Representative.meeting_id == meeting_id, Representative.revoked.is_(False))
         )
-    ) or 0
+        or 0
+    )
 
 
 def present_count(session: Session, meeting_id: int) -> int:
     """Representatives present now."""
-    return session.scalar(
-        select(func.count()).select_from(Representative).where(
-            Representative.meeting_id == meeting_id,
-            Representative.revoked.is_(False),
-            Representative.present.is_(True),
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Representative)
+            .where(
+                Representative.meeting_id == meeting_id,
+                Representative.revoked.is_(False),
+                Representative.present.is_(True),
+            )
         )
-    ) or 0
+        or 0
+    )
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -237,7 +249,7 @@ def present_count(session: Session, meeting_id: int) -> int:
 
 def get_item(session: Session, item_id: Any, *, for_update: bool = False, share: bool = False) -> Item:
     """The item or NotFound; optionally locked (PostgreSQL) against a concurrent close."""
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
+    if not is_id(item_id):
         raise NotFound("item not found", code="item_not_found")
     stmt = select(Item).where(Item.id == item_id)
     if for_update or share:
@@ -323,9 +335,7 @@ def add_item(
     count = session.scalar(select(func.count()).select_from(Item).where(Item.meeting_id == meeting.id))
     if (count or 0) >= MAX_ITEMS:
         raise Conflict(f"a meeting holds at most {MAX_ITEMS} items", code="too_many_items")
-    item = Item(
-        meeting_id=meeting.id, position=(last or 0) + 1, responsible_person_id=person.id, **fields
-    )
+    item = Item(meeting_id=meeting.id, position=(last or 0) + 1, responsible_person_id=person.id, **fields)
     item.responsible_person = person
     if data.get("kind") is not None:
         item.kind = one_of(data.get("kind"), "kind", ("procurement", "report_back"))
@@ -357,7 +367,9 @@ def update_item(
         setattr(item, key, value)
     refresh_risk_flags(item, tender_threshold)
     session.flush()
-    audit.append(session, actor, "item.updated", {"item_id": item.id, "fields": sorted(fields)}, item.meeting_id)
+    audit.append(
+        session, actor, "item.updated", {"item_id": item.id, "fields": sorted(fields)}, item.meeting_id
+    )
     return item
 
 
@@ -381,7 +393,7 @@ def reorder_items(session: Session, meeting_id: int, order: Any, actor: str) -> 
     """Set the running order: ``order`` lists every item id of the meeting once."""
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="reorder items")
-    if not isinstance(order, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in order):
+    if not isinstance(order, list) or not all(is_id(i) for i in order):
         raise ValidationFailed("order must be a list of item ids", field="order")
     items = {item.id: item for item in meeting.items}
     if sorted(order) != sorted(items):

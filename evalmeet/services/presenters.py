@@ -24,7 +24,9 @@ def money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def meeting_dict(meeting: Meeting, *, with_items: bool = False, session: Session | None = None) -> dict[str, Any]:
+def meeting_dict(
+    meeting: Meeting, *, with_items: bool = False, session: Session | None = None
+) -> dict[str, Any]:
     """The meeting as the API returns it."""
     out: dict[str, Any] = {
         "id": meeting.id,

@@ -12,7 +12,7 @@ from evalmeet.domain.states import check_question_move
 from evalmeet.models import Question, Representative
 from evalmeet.services import audit
 from evalmeet.services.meetings import get_item
-from evalmeet.services.validate import text
+from evalmeet.services.validate import is_id, text
 
 MAX_QUESTION = 500
 MAX_PENDING_PER_REP = 5
@@ -20,7 +20,7 @@ MAX_PENDING_PER_REP = 5
 
 def ask_question(session: Session, rep: Representative, item_id: Any, question_text: Any) -> Question:
     """A present representative asks about the item on the floor while questions are open."""
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
+    if not is_id(item_id):
         raise ValidationFailed("item_id must be an item id", code="invalid_item")
     body = text(question_text, "text", max_len=MAX_QUESTION, multiline=True)
     item = get_item(session, item_id)
@@ -31,13 +31,18 @@ def ask_question(session: Session, rep: Representative, item_id: Any, question_t
         raise NotAllowed("you have not checked in to this meeting", code="not_present")
     if meeting.status != "live" or meeting.current_item_id != item.id or not meeting.questions_open:
         raise Conflict("questions on this item are not open", code="questions_closed")
-    pending = session.scalar(
-        select(func.count()).select_from(Question).where(
-            Question.item_id == item.id,
-            Question.representative_id == rep.id,
-            Question.status == "pending",
+    pending = (
+        session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(
+                Question.item_id == item.id,
+                Question.representative_id == rep.id,
+                Question.status == "pending",
+            )
         )
-    ) or 0
+        or 0
+    )
     if pending >= MAX_PENDING_PER_REP:
         raise Conflict("please wait until your earlier questions are handled", code="too_many_questions")
     question = Question(item_id=item.id, representative_id=rep.id, text=body)
@@ -48,7 +53,7 @@ def ask_question(session: Session, rep: Representative, item_id: Any, question_t
 
 def get_question(session: Session, question_id: Any) -> Question:
     """The question or NotFound."""
-    question = session.get(Question, question_id) if isinstance(question_id, int) else None
+    question = session.get(Question, question_id) if is_id(question_id) else None
     if question is None:
         raise NotFound(f"question {question_id} not found", code="question_not_found")
     return question
@@ -68,7 +73,9 @@ def moderate_question(
             question.status = "answered"
     session.flush()
     audit.append(
-        session, actor, "question.moderated",
+        session,
+        actor,
+        "question.moderated",
         {"question_id": question.id, "status": question.status},
         question.item.meeting_id,
     )

@@ -3,48 +3,58 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.states import DISCIPLINE_KINDS
 from evalmeet.models import Action, Item, Meeting, Representative
 
 
-def _closed_meetings():  # type: ignore[no-untyped-def]
+def _closed_meetings() -> Select[Any]:
     return select(Meeting.id).where(Meeting.status == "closed", Meeting.rehearsal.is_(False))
 
 
 def totals(session: Session, today: date | None = None) -> dict[str, int]:
     """The headline figures; rehearsals never count."""
     today = today or date.today()
-    closed = _closed_meetings().scalar_subquery()
     closed_ids = _closed_meetings()
     meetings = session.scalar(select(func.count()).select_from(closed_ids.subquery())) or 0
-    attendances = session.scalar(
-        select(func.count()).select_from(Representative).where(
-            Representative.meeting_id.in_(closed_ids), Representative.present.is_(True)
+    attendances = (
+        session.scalar(
+            select(func.count())
+            .select_from(Representative)
+            .where(Representative.meeting_id.in_(closed_ids), Representative.present.is_(True))
         )
-    ) or 0
-    decided = select(Item.status, func.count()).where(
-        Item.meeting_id.in_(closed_ids), Item.status.in_(("passed", "failed"))
-    ).group_by(Item.status)
+        or 0
+    )
+    decided = (
+        select(Item.status, func.count())
+        .where(Item.meeting_id.in_(closed_ids), Item.status.in_(("passed", "failed")))
+        .group_by(Item.status)
+    )
     by_status = dict(session.execute(decided).all())
-    disciplined = session.scalar(
-        select(func.count(distinct(Item.responsible_person_id)))
+    disciplined = (
+        session.scalar(
+            select(func.count(distinct(Item.responsible_person_id)))
+            .select_from(Action)
+            .join(Item, Item.id == Action.item_id)
+            .where(Item.meeting_id.in_(closed_ids), Action.kind.in_(DISCIPLINE_KINDS))
+        )
+        or 0
+    )
+    action_base = (
+        select(func.count())
         .select_from(Action)
         .join(Item, Item.id == Action.item_id)
-        .where(Item.meeting_id.in_(closed_ids), Action.kind.in_(DISCIPLINE_KINDS))
-    ) or 0
-    action_base = (
-        select(func.count()).select_from(Action).join(Item, Item.id == Action.item_id)
         .where(Item.meeting_id.in_(closed_ids))
     )
     actions_open = session.scalar(action_base.where(Action.status.in_(("open", "in_progress")))) or 0
-    actions_overdue = session.scalar(
-        action_base.where(Action.status.in_(("open", "in_progress")), Action.due_date < today)
-    ) or 0
-    del closed
+    actions_overdue = (
+        session.scalar(action_base.where(Action.status.in_(("open", "in_progress")), Action.due_date < today))
+        or 0
+    )
     passed = int(by_status.get("passed", 0))
     failed = int(by_status.get("failed", 0))
     return {

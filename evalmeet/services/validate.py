@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -90,14 +90,12 @@ def optional_datetime(value: Any, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValidationFailed(
-            f"{field} must be a date-time like 2026-12-01T09:00", field=field
-        ) from None
+        raise ValidationFailed(f"{field} must be a date-time like 2026-12-01T09:00", field=field) from None
     if parsed.tzinfo is None:
         from datetime import timedelta, timezone
 
         parsed = parsed.replace(tzinfo=timezone(timedelta(hours=8)))
-    return parsed
+    return parsed.astimezone(UTC)
 
 
 def one_of(value: Any, field: str, allowed: Iterable[str], *, default: str | None = None) -> str:
@@ -126,3 +124,11 @@ def boolean(value: Any, field: str, default: bool = False) -> bool:
     if isinstance(value, str) and value.lower() in ("1", "true", "on", "yes", "0", "false", "off", "no", ""):
         return value.lower() in ("1", "true", "on", "yes")
     raise ValidationFailed(f"{field} must be true or false", field=field)
+
+
+MAX_ID = 2**31 - 1
+
+
+def is_id(value: Any) -> bool:
+    """Whether ``value`` can be a row id (an int in 1 … 2³¹−1, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID

@@ -34,6 +34,7 @@ from evalmeet.models import Ballot, Item, ItemResult, Participation, Representat
 from evalmeet.models.base import random_id
 from evalmeet.services import audit
 from evalmeet.services.meetings import get_item, get_meeting, present_count, roster_size
+from evalmeet.services.validate import is_id, text
 
 _shuffle = random.SystemRandom().shuffle
 KEY_MIN, KEY_MAX = 16, 128
@@ -83,7 +84,10 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         needed = quorum_needed(roster, quorum)
         raise Conflict(
             f"quorum not met: {present} of {roster} present, {needed} needed",
-            code="quorum_not_met", present=present, roster=roster, needed=needed,
+            code="quorum_not_met",
+            present=present,
+            roster=roster,
+            needed=needed,
         )
     if revote_reason is not None:
         if item.status == "pending":
@@ -101,9 +105,16 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
     meeting.questions_open = False
     session.flush()
     audit.append(
-        session, actor, "voting.opened",
-        {"item_id": item.id, "round": item.vote_round, "present": present, "roster": roster,
-         "revote_reason": revote_reason},
+        session,
+        actor,
+        "voting.opened",
+        {
+            "item_id": item.id,
+            "round": item.vote_round,
+            "present": present,
+            "roster": roster,
+            "revote_reason": revote_reason,
+        },
         meeting.id,
     )
     return item
@@ -111,7 +122,6 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
 
 def revote(session: Session, item_id: int, reason: Any, actor: str) -> Item:
     """Re-run a decided item's vote with a recorded reason."""
-    from evalmeet.services.validate import text
 
     reason = text(reason, "reason", max_len=500)
     return open_voting(session, item_id, actor, revote_reason=reason)
@@ -157,7 +167,7 @@ def _existing_receipt(session: Session, item: Item, rep_id: int, key: str) -> st
 def cast_ballot(session: Session, rep: Representative, item_id: Any, choice: Any, key: Any) -> CastOutcome:
     """Record one secret ballot; the same key again returns the same receipt and counts once."""
     key = _require_key(key)
-    if not isinstance(item_id, int) or isinstance(item_id, bool):
+    if not is_id(item_id):
         raise ValidationFailed("item_id must be an item id", code="invalid_item")
     # FOR SHARE on PostgreSQL: a concurrent close (FOR UPDATE) waits for us, and we for it.
     item = get_item(session, item_id, share=True)
@@ -188,8 +198,9 @@ def cast_ballot(session: Session, rep: Representative, item_id: Any, choice: Any
             key_hash=key_hash_for(item.id, item.vote_round, key),
         )
         .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "representative_id"])
-    )
-    if inserted.rowcount == 0:  # type: ignore[attr-defined]
+        .returning(Participation.id)
+    ).scalar_one_or_none()
+    if inserted is None:  # the unique constraint said: this person already voted in this round
         again = _existing_receipt(session, item, rep.id, key)
         assert again is not None  # the conflicting row exists: we are in its transaction's future
         return CastOutcome(again, False, item.id, item.meeting_id)
@@ -206,22 +217,28 @@ def has_voted(session: Session, item: Item, rep_id: int) -> bool:
     """Whether the representative voted in the item's current round."""
     if not item.vote_round:
         return False
-    return session.scalar(
-        select(Participation.id).where(
-            Participation.item_id == item.id,
-            Participation.vote_round == item.vote_round,
-            Participation.representative_id == rep_id,
+    return (
+        session.scalar(
+            select(Participation.id).where(
+                Participation.item_id == item.id,
+                Participation.vote_round == item.vote_round,
+                Participation.representative_id == rep_id,
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 def ballots_cast(session: Session, item_id: int, vote_round: int) -> int:
     """How many have voted in a round (from participation: no choices involved)."""
-    return session.scalar(
-        select(func.count()).select_from(Participation).where(
-            Participation.item_id == item_id, Participation.vote_round == vote_round
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Participation)
+            .where(Participation.item_id == item_id, Participation.vote_round == vote_round)
         )
-    ) or 0
+        or 0
+    )
 
 
 def progress(session: Session, item_id: int) -> dict[str, int]:
@@ -299,10 +316,18 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
         meeting.phase = "result"
     session.flush()
     audit.append(
-        session, actor, "voting.closed",
-        {"item_id": item.id, "round": vote_round, "counts": outcome.counts,
-         "ballots": outcome.ballots, "present": present, "passed": outcome.passed,
-         "receipts": sorted(r for _c, r in rows)},
+        session,
+        actor,
+        "voting.closed",
+        {
+            "item_id": item.id,
+            "round": vote_round,
+            "counts": outcome.counts,
+            "ballots": outcome.ballots,
+            "present": present,
+            "passed": outcome.passed,
+            "receipts": sorted(r for _c, r in rows),
+        },
         meeting.id,
     )
     return result
@@ -314,14 +339,19 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
 def latest_result(session: Session, item_id: int) -> ItemResult | None:
     """The result of the item's newest closed round, or None."""
     return session.scalar(
-        select(ItemResult).where(ItemResult.item_id == item_id).order_by(ItemResult.vote_round.desc()).limit(1)
+        select(ItemResult)
+        .where(ItemResult.item_id == item_id)
+        .order_by(ItemResult.vote_round.desc())
+        .limit(1)
     )
 
 
 def result_history(session: Session, item_id: int) -> list[ItemResult]:
     """Every frozen result of an item, oldest round first."""
     return list(
-        session.scalars(select(ItemResult).where(ItemResult.item_id == item_id).order_by(ItemResult.vote_round))
+        session.scalars(
+            select(ItemResult).where(ItemResult.item_id == item_id).order_by(ItemResult.vote_round)
+        )
     )
 
 
@@ -341,14 +371,16 @@ def receipts(session: Session, item_id: Any) -> list[str]:
     result = get_result(session, item_id)
     return sorted(
         session.scalars(
-            select(Ballot.receipt).where(Ballot.item_id == result.item_id, Ballot.vote_round == result.vote_round)
+            select(Ballot.receipt).where(
+                Ballot.item_id == result.item_id, Ballot.vote_round == result.vote_round
+            )
         )
     )
 
 
 def item_meeting_id(session: Session, item_id: Any) -> int:
     """The meeting an item belongs to (for authorisation at the edge)."""
-    item = session.get(Item, item_id) if isinstance(item_id, int) else None
+    item = session.get(Item, item_id) if is_id(item_id) else None
     if item is None:
         raise NotFound(f"item {item_id} not found", code="item_not_found")
     return item.meeting_id

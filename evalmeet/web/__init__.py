@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from evalmeet.domain.errors import DomainError
 from evalmeet.extensions import babel, csrf, db, login_manager
+
+
+class BoundedIdConverter(IntegerConverter):
+    """``<int:...>`` limited to ids a database column can hold (1 … 2³¹−1): others are 404."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 
 LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
 LOCALE_COOKIE = "evalmeet_lang"
@@ -31,12 +42,14 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
-def error_response(status: int, code: str, message: str, details: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None
+) -> tuple[Response, int] | tuple[str, int]:
     """``{"error": {"code", "message"}}`` for APIs, a friendly page otherwise."""
     if wants_json():
         body: dict[str, Any] = {"code": code, "message": message}
@@ -48,21 +61,21 @@ def error_response(status: int, code: str, message: str, details: dict[str, Any]
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(err: DomainError):  # type: ignore[no-untyped-def]
+    def _domain(err: DomainError) -> Any:
         db.session.rollback()
         return error_response(err.status, err.code, err.message, dict(err.details) or None)
 
     @app.errorhandler(CSRFError)
-    def _csrf(err: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(err: CSRFError) -> Any:
         return error_response(400, "csrf_failed", err.description or "CSRF token missing or invalid")
 
     @app.errorhandler(HTTPException)
-    def _http(err: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(err: HTTPException) -> Any:
         code = (err.name or "error").lower().replace(" ", "_").replace("'", "")
         return error_response(err.code or 500, code, err.description or err.name or "error")
 
     @app.errorhandler(Exception)
-    def _unexpected(err: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(err: Exception) -> Any:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "something went wrong on our side")
@@ -70,7 +83,7 @@ def _register_errors(app: Flask) -> None:
 
 def _security_headers(app: Flask) -> None:
     @app.after_request
-    def _headers(response):  # type: ignore[no-untyped-def]
+    def _headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -97,11 +110,15 @@ def init_web(app: Flask) -> None:
     from evalmeet.i18n import TRANSLATIONS, compile_catalogs, domains
 
     compile_catalogs()
+    names = domains() or ["messages"]
+    app.url_map.converters["int"] = BoundedIdConverter
     babel.init_app(
         app,
         locale_selector=select_locale,
-        default_translation_directories=str(TRANSLATIONS),
-        default_domain=";".join(domains() or ["messages"]),
+        # Flask-Babel pairs the i-th directory with the i-th domain: repeat the directory once
+        # per domain, or only the first domain would ever be loaded.
+        default_translation_directories=";".join([str(TRANSLATIONS)] * len(names)),
+        default_domain=";".join(names),
     )
     csrf.init_app(app)
     login_manager.init_app(app)

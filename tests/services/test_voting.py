@@ -1,0 +1,356 @@
+"""cast_ballot, open and close on SQLite and PostgreSQL: idempotency, refusals, races, secrecy."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from evalmeet.db import make_engine, make_session_factory
+from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, ValidationFailed
+from evalmeet.models import AuditEntry, Ballot, Item, ItemResult, Participation, Representative
+from evalmeet.services import conduct, voting
+from tests.conftest import both_databases
+
+pytestmark = both_databases
+KEY = "k" * 10 + "-phone-key-0001"
+
+
+def key(n: int) -> str:
+    return f"phone-key-{n:08d}-abcdef"
+
+
+def open_item(session, live, index=0):
+    item = live.items[index]
+    voting.open_voting(session, item.id, "mod")
+    session.commit()
+    return item
+
+
+def count(session, model, **where):
+    stmt = select(func.count()).select_from(model)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return session.scalar(stmt)
+
+
+def test_cast_counts_and_close_freezes_result(session, meeting_factory):
+    live = meeting_factory(reps=3, items=1)
+    item = open_item(session, live)
+    receipts = []
+    for n, (rep, choice) in enumerate(
+        zip(live.reps, ["satisfied", "basically_satisfied", "dissatisfied"], strict=True)
+    ):
+        out = voting.cast_ballot(session, rep, item.id, choice, key(n))
+        session.commit()
+        assert out.counted
+        receipts.append(out.receipt)
+    result = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    assert result.counts == {"satisfied": 1, "basically_satisfied": 1, "dissatisfied": 1}
+    assert (result.ballots, result.present, result.roster) == (3, 3, 3)
+    assert (result.satisfaction_num, result.satisfaction_den) == (2, 3)
+    assert result.passed is True
+    assert session.get(Item, item.id).status == "passed"
+    assert voting.receipts(session, item.id) == sorted(receipts)
+    assert len(set(receipts)) == 3
+
+
+def test_same_key_twice_returns_same_receipt_and_counts_once(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    first = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    session.commit()
+    again = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    session.commit()
+    assert again.receipt == first.receipt and first.counted and not again.counted
+    assert count(session, Ballot, item_id=item.id) == 1
+    assert count(session, Participation, item_id=item.id) == 1
+
+
+def test_another_key_from_same_person_is_already_voted(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    with pytest.raises(Conflict) as err:
+        voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(2))
+    session.rollback()
+    assert err.value.code == "already_voted"
+    assert count(session, Ballot, item_id=item.id) == 1
+
+
+def test_resend_after_close_returns_receipt_but_new_vote_is_refused(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    out = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    session.commit()
+    voting.close_voting(session, item.id, "mod")
+    session.commit()
+    again = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    assert again.receipt == out.receipt and not again.counted
+    with pytest.raises(Conflict) as err:
+        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(9))
+    assert err.value.code == "voting_closed"
+    session.rollback()
+    assert count(session, Ballot, item_id=item.id) == 1
+
+
+def test_not_present_cannot_vote(session, meeting_factory):
+    live = meeting_factory(reps=3, present=2)
+    item = open_item(session, live)
+    with pytest.raises(NotAllowed) as err:
+        voting.cast_ballot(session, live.reps[2], item.id, "satisfied", KEY)
+    assert err.value.code == "not_present"
+
+
+def test_pending_item_is_voting_closed(session, meeting_factory):
+    live = meeting_factory(reps=3, items=2)
+    open_item(session, live, 0)
+    with pytest.raises(Conflict) as err:
+        voting.cast_ballot(session, live.reps[0], live.items[1].id, "satisfied", KEY)
+    assert err.value.code == "voting_closed"
+
+
+def test_invalid_choice_and_key_and_item(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    rep = live.reps[0]
+    for choice in ["pass", "", None, 1, "SATISFIED"]:
+        with pytest.raises(ValidationFailed) as err:
+            voting.cast_ballot(session, rep, item.id, choice, KEY)
+        assert err.value.code == "invalid_choice"
+    for bad_key in [None, "short", 12345678901234567, "x" * 129]:
+        with pytest.raises(ValidationFailed) as err:
+            voting.cast_ballot(session, rep, item.id, "satisfied", bad_key)
+        assert err.value.code == "invalid_key"
+    with pytest.raises(DomainError) as err:
+        voting.cast_ballot(session, rep, 999999, "satisfied", KEY)
+    assert err.value.code == "item_not_found"
+    with pytest.raises(ValidationFailed):
+        voting.cast_ballot(session, rep, "1", "satisfied", KEY)
+    session.rollback()
+    assert count(session, Ballot) == 0
+
+
+def test_other_meetings_item_is_not_allowed(session, meeting_factory):
+    first = meeting_factory(reps=3)
+    second = meeting_factory(reps=3)
+    item = open_item(session, second)
+    with pytest.raises(NotAllowed) as err:
+        voting.cast_ballot(session, first.reps[0], item.id, "satisfied", KEY)
+    assert err.value.code == "not_allowed"
+
+
+def test_revoked_representative_is_not_allowed(session, meeting_factory):
+    from evalmeet.services import meetings
+
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    meetings.revoke_representative(session, live.reps[0].id, "mod")
+    session.commit()
+    with pytest.raises(NotAllowed):
+        voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+
+
+def test_quorum_not_met_refuses_to_open(session, meeting_factory):
+    live = meeting_factory(reps=9, present=5)  # 2/3 of 9 = 6 needed
+    with pytest.raises(Conflict) as err:
+        voting.open_voting(session, live.items[0].id, "mod")
+    assert err.value.code == "quorum_not_met"
+    assert "5 of 9 present, 6 needed" in err.value.message
+    session.rollback()
+    conduct.check_in(session, live.reps[5], "link")
+    voting.open_voting(session, live.items[0].id, "mod")
+    session.commit()
+    assert session.get(Item, live.items[0].id).status == "voting"
+
+
+def test_only_one_item_votes_at_a_time_and_close_twice_refused(session, meeting_factory):
+    live = meeting_factory(reps=3, items=2)
+    item = open_item(session, live, 0)
+    with pytest.raises(Conflict) as err:
+        voting.open_voting(session, live.items[1].id, "mod")
+    assert err.value.code == "voting_open"
+    session.rollback()
+    voting.close_voting(session, item.id, "mod")
+    session.commit()
+    with pytest.raises(Conflict) as err:
+        voting.close_voting(session, item.id, "mod")
+    assert err.value.code == "voting_closed"
+    with pytest.raises(Conflict) as err:
+        voting.open_voting(session, item.id, "mod")
+    assert err.value.code == "voting_closed"
+
+
+def test_zero_ballots_fails(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    result = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    assert result.ballots == 0 and result.passed is False
+    assert session.get(Item, item.id).status == "failed"
+
+
+def test_result_hidden_while_voting(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    with pytest.raises(Conflict) as err:
+        voting.get_result(session, item.id)
+    assert err.value.code == "voting_open"
+    with pytest.raises(Conflict):
+        voting.receipts(session, item.id)
+
+
+def test_revote_keeps_earlier_result(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(1))
+    session.commit()
+    first = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    assert not first.passed
+    voting.revote(session, item.id, "投票系统说明不清，重新投票", "mod")
+    session.commit()
+    # The same person votes again in round 2, even with the old key.
+    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(2))
+    session.commit()
+    second = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    history = voting.result_history(session, item.id)
+    assert [r.vote_round for r in history] == [1, 2]
+    assert history[0].passed is False and history[0].counts["dissatisfied"] == 1
+    assert history[0].superseded_reason == "投票系统说明不清，重新投票"
+    assert second.passed and voting.get_result(session, item.id).vote_round == 2
+
+
+def test_close_rewrites_ballots_and_audits_once_with_receipts(session, meeting_factory):
+    live = meeting_factory(reps=5)
+    item = open_item(session, live)
+    receipts = []
+    for n, rep in enumerate(live.reps):
+        receipts.append(voting.cast_ballot(session, rep, item.id, "satisfied", key(n)).receipt)
+        session.commit()
+    ids_before = set(session.scalars(select(Ballot.id).where(Ballot.item_id == item.id)))
+    audit_before = count(session, AuditEntry)
+    voting.close_voting(session, item.id, "mod")
+    session.commit()
+    ids_after = set(session.scalars(select(Ballot.id).where(Ballot.item_id == item.id)))
+    assert len(ids_after) == 5 and ids_before.isdisjoint(ids_after)
+    entries = list(session.scalars(select(AuditEntry).where(AuditEntry.id > 0).order_by(AuditEntry.id)))
+    assert count(session, AuditEntry) == audit_before + 1
+    last = entries[-1]
+    assert last.event == "voting.closed"
+    for receipt in receipts:
+        assert receipt in last.payload
+    # Casting wrote no audit entries at all.
+    assert not any(e.event.startswith("ballot") for e in entries)
+
+
+def test_ballot_rows_carry_nothing_about_people(session, meeting_factory):
+    columns = set(Ballot.__table__.columns.keys())
+    assert columns == {"id", "item_id", "vote_round", "choice", "receipt"}
+    assert "choice" not in Participation.__table__.columns.keys()
+
+
+# --- races: separate sessions in threads ------------------------------------------------------
+
+
+def _racing_sessions(app, n):
+    engine = make_engine(app.config["DATABASE_URL"])
+    factory = make_session_factory(engine)
+    return engine, [factory() for _ in range(n)]
+
+
+def _race(sessions: list[Session], work):
+    barrier = threading.Barrier(len(sessions))
+    outcomes: list[object] = [None] * len(sessions)
+
+    def run(i):
+        s = sessions[i]
+        barrier.wait()
+        try:
+            outcomes[i] = work(s, i)
+            s.commit()
+        except DomainError as exc:
+            s.rollback()
+            outcomes[i] = exc
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+            s.rollback()
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sessions))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for s in sessions:
+        s.close()
+    return outcomes
+
+
+def test_concurrent_double_votes_count_once(app, session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    rep_id = live.reps[0].id
+    engine, sessions = _racing_sessions(app, 8)
+
+    def cast(s, i):
+        rep = s.get(Representative, rep_id)
+        return voting.cast_ballot(s, rep, item.id, "satisfied", key(i))
+
+    outcomes = _race(sessions, cast)
+    engine.dispose()
+    ok = [o for o in outcomes if isinstance(o, voting.CastOutcome)]
+    refused = [o for o in outcomes if isinstance(o, DomainError)]
+    assert len(ok) == 1, outcomes
+    assert len(refused) == 7 and all(e.code == "already_voted" for e in refused)
+    session.expire_all()
+    assert count(session, Ballot, item_id=item.id) == 1
+    assert count(session, Participation, item_id=item.id) == 1
+
+
+def test_concurrent_resends_of_one_key_count_once(app, session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    rep_id = live.reps[1].id
+    engine, sessions = _racing_sessions(app, 6)
+
+    def cast(s, _i):
+        return voting.cast_ballot(s, s.get(Representative, rep_id), item.id, "dissatisfied", KEY)
+
+    outcomes = _race(sessions, cast)
+    engine.dispose()
+    assert all(isinstance(o, voting.CastOutcome) for o in outcomes), outcomes
+    assert len({o.receipt for o in outcomes}) == 1
+    assert sum(o.counted for o in outcomes) == 1
+    session.expire_all()
+    assert count(session, Ballot, item_id=item.id) == 1
+
+
+def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeting_factory):
+    live = meeting_factory(reps=12)
+    item = open_item(session, live)
+    rep_ids = [r.id for r in live.reps]
+    engine, sessions = _racing_sessions(app, 13)
+
+    def work(s, i):
+        if i == 12:
+            return voting.close_voting(s, item.id, "mod")
+        return voting.cast_ballot(s, s.get(Representative, rep_ids[i]), item.id, "satisfied", key(i))
+
+    outcomes = _race(sessions, work)
+    engine.dispose()
+    acked = [o for o in outcomes[:12] if isinstance(o, voting.CastOutcome)]
+    refused = [o for o in outcomes[:12] if isinstance(o, DomainError)]
+    assert len(acked) + len(refused) == 12, outcomes
+    assert all(e.code == "voting_closed" for e in refused)
+    session.expire_all()
+    result = session.scalar(select(ItemResult).where(ItemResult.item_id == item.id))
+    assert result is not None
+    # Every acknowledged ballot is in the frozen tally, and nothing arrived after it.
+    assert result.ballots == len(acked)
+    assert count(session, Ballot, item_id=item.id) == len(acked)
