@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from evalmeet.models.account import ROLES, Account, ApiToken
-from evalmeet.models.action import Action, ActionNote
+from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
 from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, ItemResult, Participation
 from evalmeet.models.base import Base, utcnow
@@ -12,6 +12,7 @@ __all__ = [
     "ROLES",
     "Account",
     "Action",
+    "ActionAttachment",
     "ActionNote",
     "ApiToken",
     "AuditEntry",
@@ -22,6 +23,7 @@ __all__ = [
     "Meeting",
     "Participation",
     "Question",
+    "ReportBackLink",
     "Representative",
     "ResponsiblePerson",
     "utcnow",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalmeet.models.base import Base, UTCDateTime, utcnow
@@ -41,3 +41,30 @@ class ActionNote(Base):
     status_to: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ActionAttachment(Base):
+    """Evidence for an action (a scan, a photo, a spreadsheet), stored under a random name."""
+
+    __tablename__ = "action_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))  # the uploader's name, cleaned, for display
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; never from the user
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReportBackLink(Base):
+    """A report-back item (回头看) votes on the rectification of these earlier actions."""
+
+    __tablename__ = "report_back_links"
+    __table_args__ = (UniqueConstraint("item_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))

@@ -125,7 +125,17 @@ def init_web(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
-    from evalmeet.web import api, archive, auth, console, moderator, projector, representative
+    from evalmeet.web import (
+        api,
+        archive,
+        auth,
+        console,
+        exports,
+        followup,
+        moderator,
+        projector,
+        representative,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(api.bp)
@@ -134,6 +144,8 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(representative.bp)
     app.register_blueprint(projector.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(followup.bp)
     app.register_blueprint(archive.bp)
     _register_errors(app)
     _security_headers(app)
