@@ -401,6 +401,7 @@ def reorder_items(session: Session, meeting_id: int, order: Any, actor: str) -> 
     for position, item_id in enumerate(order, start=1):
         items[item_id].position = position
     session.flush()
+    session.expire(meeting, ["items"])  # reload in the new running order when next read
     audit.append(session, actor, "items.reordered", {"order": order}, meeting.id)
     return [items[i] for i in order]
 

@@ -1,0 +1,160 @@
+"""Preparing and running meetings: roster, items, state machine, questions, accounts, audit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, update
+
+from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from evalmeet.models import AuditEntry, Item, ResponsiblePerson
+from evalmeet.services import accounts, audit, conduct, meetings, questions, voting
+from tests.conftest import both_databases
+
+pytestmark = both_databases
+
+
+def test_items_are_appended_edited_reordered_and_removed(session, meeting_factory):
+    live = meeting_factory(reps=2, items=3, start=False)
+    ids = [i.id for i in live.items]
+    assert [i.position for i in live.items] == [1, 2, 3]
+    meetings.reorder_items(session, live.id, [ids[2], ids[0], ids[1]], "mod")
+    session.commit()
+    ordered = [i.id for i in meetings.meeting_with_items(session, live.id).items]
+    assert ordered == [ids[2], ids[0], ids[1]]
+    meetings.move_item(session, ids[1], -1, "mod")
+    session.commit()
+    session.expire_all()
+    assert [i.id for i in meetings.meeting_with_items(session, live.id).items] == [ids[2], ids[1], ids[0]]
+    with pytest.raises(ValidationFailed):
+        meetings.reorder_items(session, live.id, ids[:2], "mod")
+    item = meetings.update_item(
+        session, ids[0], {"procurement_method": "tender", "supplier_count": 5, "unit_price": "90"}, "mod"
+    )
+    assert [f["code"] for f in item.risk_flags] == []
+    meetings.remove_item(session, ids[0], "mod")
+    session.commit()
+    assert session.get(Item, ids[0]) is None
+
+
+def test_voted_items_cannot_be_edited_or_removed(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    voting.open_voting(session, live.items[0].id, "mod")
+    session.commit()
+    with pytest.raises(Conflict):
+        meetings.update_item(session, live.items[0].id, {"title": "x"}, "mod")
+    with pytest.raises(Conflict):
+        meetings.remove_item(session, live.items[0].id, "mod")
+
+
+def test_responsible_person_registry_matches_name_and_department(session, meeting_factory):
+    live = meeting_factory(reps=1, items=0, start=False)
+    a = meetings.add_item(
+        session, live.id, {"title": "a", "responsible_person": {"name": "张伟", "department": "供应处"}}, "m"
+    )
+    b = meetings.add_item(
+        session, live.id, {"title": "b", "responsible_person": {"name": "张伟", "department": "供应处"}}, "m"
+    )
+    c = meetings.add_item(
+        session, live.id, {"title": "c", "responsible_person": {"name": "张伟", "department": "设备处"}}, "m"
+    )
+    assert a.responsible_person_id == b.responsible_person_id != c.responsible_person_id
+    assert session.scalar(select(func.count()).select_from(ResponsiblePerson)) == 2
+
+
+def test_roster_rules(session, meeting_factory):
+    live = meeting_factory(reps=2, start=False)
+    with pytest.raises(Conflict) as err:
+        meetings.add_representative(session, live.id, {"name": "x", "employee_no": "E0001"}, "m")
+    assert err.value.code == "duplicate_employee_no"
+    session.rollback()
+    assert meetings.roster_size(session, live.id) == 2
+    meetings.remove_representative(session, live.reps[1].id, "m")
+    session.commit()
+    assert meetings.roster_size(session, live.id) == 1
+    old = live.reps[0].join_token
+    rep = meetings.reissue_join_token(session, live.reps[0].id, "m")
+    assert rep.join_token != old and len(rep.join_token) >= 22
+    with pytest.raises(NotFound):
+        conduct.representative_by_token(session, old)
+
+
+def test_check_in_only_when_live_and_counts_once(session, meeting_factory):
+    live = meeting_factory(reps=2, start=False)
+    rep = live.reps[0]
+    assert conduct.check_in(session, rep, "link") is False and not rep.present
+    conduct.start_meeting(session, live.id, "m")
+    assert conduct.check_in(session, rep, "link") is True
+    assert conduct.check_in(session, rep, "socket") is False
+    assert rep.checked_in_by == "link"
+    assert meetings.present_count(session, live.id) == 1
+
+
+def test_meeting_rules_frozen_once_live(session, meeting_factory):
+    live = meeting_factory(reps=2)
+    with pytest.raises(Conflict) as err:
+        meetings.update_meeting(session, live.id, {"quorum": "1/2"}, "m")
+    assert "change the voting rules" in err.value.message
+    session.rollback()
+    meetings.update_meeting(session, live.id, {"location": "礼堂"}, "m")
+    assert live.meeting.location == "礼堂"
+
+
+def test_questions_flow(session, meeting_factory):
+    live = meeting_factory(reps=3, items=2)
+    item = live.items[0]
+    with pytest.raises(Conflict) as err:
+        questions.ask_question(session, live.reps[0], item.id, "为什么只有一家供应商？")
+    assert err.value.code == "questions_closed"
+    conduct.present_item(session, item.id, "m")
+    q = questions.ask_question(session, live.reps[0], item.id, "为什么只有一家供应商？")
+    session.commit()
+    assert q.status == "pending"
+    assert questions.questions_for(session, item.id, public_only=True) == []
+    questions.moderate_question(session, q.id, "approved", "m")
+    questions.moderate_question(session, q.id, None, "m", answer="该备件为原厂专供")
+    session.commit()
+    assert q.status == "answered" and q.answer == "该备件为原厂专供"
+    assert [x.id for x in questions.questions_for(session, item.id, public_only=True)] == [q.id]
+    with pytest.raises(Conflict):
+        questions.ask_question(session, live.reps[0], live.items[1].id, "别的项目？")
+    with pytest.raises(ValidationFailed):
+        questions.ask_question(session, live.reps[0], item.id, "  ")
+    with pytest.raises(ValidationFailed):
+        questions.ask_question(session, live.reps[0], item.id, "长" * 501)
+    conduct.set_present(session, live.reps[1].id, False, "m")
+    with pytest.raises(NotAllowed) as err:
+        questions.ask_question(session, live.reps[1], item.id, "我不在场")
+    assert err.value.code == "not_present"
+
+
+def test_accounts_and_tokens(session):
+    account = accounts.create_user(session, "alice", "long enough pw", "moderator")
+    assert account.password_hash.startswith("$argon2id$")
+    assert accounts.authenticate(session, "alice", "long enough pw") is account
+    assert accounts.authenticate(session, "alice", "wrong password") is None
+    assert accounts.authenticate(session, "nobody", "long enough pw") is None
+    with pytest.raises(Conflict):
+        accounts.create_user(session, "alice", "another pw 123", "viewer")
+    with pytest.raises(ValidationFailed):
+        accounts.create_user(session, "bob", "short", "viewer")
+    with pytest.raises(ValidationFailed):
+        accounts.create_user(session, "bob", "long enough pw", "superuser")
+    token = accounts.create_token(session, "alice")
+    assert accounts.account_for_token(session, token) is account
+    assert accounts.account_for_token(session, token + "x") is None
+    assert token not in {t.token_hash for t in account.tokens}
+    assert accounts.ensure_admin(session) is not None
+    assert accounts.ensure_admin(session) is None
+
+
+def test_audit_chain_verifies_and_detects_tampering(session, meeting_factory):
+    meeting_factory(reps=2)
+    report = audit.verify(session)
+    assert report.ok and report.entries > 3
+    assert report.head == audit.head(session)
+    victim = session.scalars(select(AuditEntry).order_by(AuditEntry.id).offset(2).limit(1)).one()
+    session.execute(update(AuditEntry).where(AuditEntry.id == victim.id).values(payload='{"forged":true}'))
+    session.commit()
+    session.expire_all()
+    broken = audit.verify(session)
+    assert not broken.ok and broken.first_bad_id == victim.id
