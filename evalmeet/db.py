@@ -26,6 +26,8 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # Deleted content is overwritten, so ballots rewritten at close leave no older copy behind.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -64,3 +66,22 @@ def is_sqlite(session_or_engine: Session | Engine) -> bool:
     """Whether the bound database is SQLite."""
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else (session_or_engine)
     return bind.dialect.name == "sqlite"
+
+
+def scrub_sqlite_wal(engine: Engine) -> None:
+    """Fold the write-ahead log into the database and truncate it.
+
+    The WAL keeps every committed page in commit order; after a vote closes that order must not
+    survive on disk (see secrecy.md), so the edge calls this after committing a close.
+    No-op on other databases.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        try:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            cursor.close()

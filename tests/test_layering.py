@@ -20,7 +20,12 @@ FORBIDDEN_FOR_CORE = (
     "evalmeet.extensions",
     "evalmeet.cli",
 )
-FORBIDDEN_FOR_DOMAIN = FORBIDDEN_FOR_CORE + ("sqlalchemy", "evalmeet.models", "evalmeet.services", "evalmeet.db")
+FORBIDDEN_FOR_DOMAIN = FORBIDDEN_FOR_CORE + (
+    "sqlalchemy",
+    "evalmeet.models",
+    "evalmeet.services",
+    "evalmeet.db",
+)
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:

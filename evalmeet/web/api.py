@@ -8,6 +8,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
+from evalmeet.db import scrub_sqlite_wal
 from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
@@ -273,6 +274,46 @@ def present_item(item_id: int) -> Any:
     return _meeting_response(meeting.id)
 
 
+@bp.post("/meetings/<int:meeting_id>/next")
+@moderator
+def present_next_item(meeting_id: int) -> Any:
+    """Move on: present the next item not yet voted on (409 ``no_pending_item`` when none)."""
+    conduct.present_next_item(db.session, meeting_id, actor_name())
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return _meeting_response(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/clear")
+@moderator
+def clear_stage(meeting_id: int) -> Any:
+    """Take the item off every screen (back to idle between items)."""
+    conduct.clear_stage(db.session, meeting_id, actor_name())
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return _meeting_response(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/questions/open")
+@moderator
+def open_questions(meeting_id: int) -> Any:
+    """Open the floor for questions on the item presented."""
+    conduct.set_questions_open(db.session, meeting_id, True, actor_name())
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return _meeting_response(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/questions/close")
+@moderator
+def close_questions(meeting_id: int) -> Any:
+    """Close the floor for questions (phones can no longer send any)."""
+    conduct.set_questions_open(db.session, meeting_id, False, actor_name())
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return _meeting_response(meeting_id)
+
+
 @bp.post("/items/<int:item_id>/voting/open")
 @moderator
 def open_voting(item_id: int) -> Any:
@@ -291,6 +332,7 @@ def close_voting(item_id: int) -> Any:
     result = voting.close_voting(db.session, item_id, actor_name())
     meeting_id = voting.item_meeting_id(db.session, item_id)
     db.session.commit()
+    scrub_sqlite_wal(db.engine)  # the log's commit order must not outlive the vote
     payload = result_dict(result)
     broadcast.result(meeting_id, payload)
     broadcast.state_changed(meeting_id)
