@@ -1,0 +1,146 @@
+"""A stateful Hypothesis test of open / vote / resend / close / re-vote: the invariants always hold.
+
+- ballots = participations for every item and round;
+- every acknowledged ballot is counted exactly once; a resend never adds a ballot;
+- a frozen result never changes afterwards.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from sqlalchemy import func, select
+
+from evalmeet.domain.errors import DomainError
+from evalmeet.extensions import db
+from evalmeet.models import Ballot, ItemResult, Participation, Representative
+from evalmeet.services import voting
+from tests.conftest import make_test_app
+from tests.factories import build_meeting
+
+CHOICES = ["satisfied", "basically_satisfied", "dissatisfied", "bogus"]
+
+
+class VotingMachine(RuleBasedStateMachine):
+    """Drives the services like a moderator and a hall of phones would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        path = Path(self.tmp.name)
+        self.app = make_test_app(f"sqlite:///{path / 'sm.db'}", path / "instance")
+        self.ctx = self.app.app_context()
+        self.ctx.push()
+        self.session = db.session
+        live = build_meeting(self.session, reps=4, items=2, present=3)
+        self.item_ids = [i.id for i in live.items]
+        self.rep_ids = [r.id for r in live.reps]
+        self.open_item: int | None = None
+        self.round: dict[int, int] = dict.fromkeys(self.item_ids, 0)
+        self.acked: dict[tuple[int, int], dict[int, str]] = {}  # (item, round) -> rep -> receipt
+        self.keys: dict[tuple[int, int, int], str] = {}
+        self.frozen: dict[tuple[int, int], tuple] = {}
+
+    def teardown(self) -> None:
+        self.session.remove()
+        db.engine.dispose()
+        self.ctx.pop()
+        self.tmp.cleanup()
+
+    @precondition(lambda self: self.open_item is None)
+    @rule(index=st.integers(0, 1), revote=st.booleans())
+    def open_voting(self, index: int, revote: bool) -> None:
+        item_id = self.item_ids[index]
+        try:
+            if revote:
+                voting.revote(self.session, item_id, "复核", "mod")
+            else:
+                voting.open_voting(self.session, item_id, "mod")
+            self.session.commit()
+        except DomainError:
+            self.session.rollback()
+            return
+        self.open_item = item_id
+        self.round[item_id] += 1
+
+    @rule(
+        rep=st.integers(0, 3),
+        choice=st.sampled_from(CHOICES),
+        fresh_key=st.booleans(),
+        item=st.integers(0, 1),
+    )
+    def cast(self, rep: int, choice: str, fresh_key: bool, item: int) -> None:
+        item_id = self.item_ids[item]
+        rep_id = self.rep_ids[rep]
+        rnd = self.round[item_id]
+        slot = (item_id, rnd, rep_id)
+        key = self.keys.get(slot) if not fresh_key else None
+        key = key or f"key-{item_id}-{rnd}-{rep_id}-{len(self.keys):06d}"
+        self.keys.setdefault(slot, key)
+        representative = self.session.get(Representative, rep_id)
+        try:
+            out = voting.cast_ballot(self.session, representative, item_id, choice, key)
+            self.session.commit()
+        except DomainError as err:
+            self.session.rollback()
+            assert err.code in {"voting_closed", "already_voted", "invalid_choice", "not_present"}, err.code
+            if err.code == "not_present":
+                assert rep == 3
+            return
+        assert item_id == self.open_item or not out.counted
+        earlier = self.acked.setdefault((item_id, rnd), {}).get(rep_id)
+        if earlier is not None:
+            assert out.receipt == earlier and not out.counted
+        else:
+            assert out.counted
+            self.acked[(item_id, rnd)][rep_id] = out.receipt
+
+    @precondition(lambda self: self.open_item is not None)
+    @rule()
+    def close(self) -> None:
+        item_id = self.open_item
+        assert item_id is not None
+        result = voting.close_voting(self.session, item_id, "mod")
+        self.session.commit()
+        rnd = self.round[item_id]
+        assert result.ballots == len(self.acked.get((item_id, rnd), {}))
+        self.frozen[(item_id, rnd)] = (dict(result.counts), result.ballots, result.passed)
+        self.open_item = None
+
+    @invariant()
+    def ballots_equal_participations(self) -> None:
+        for item_id in self.item_ids:
+            for rnd in range(1, self.round[item_id] + 1):
+                ballots = self.session.scalar(
+                    select(func.count())
+                    .select_from(Ballot)
+                    .where(Ballot.item_id == item_id, Ballot.vote_round == rnd)
+                )
+                parts = self.session.scalar(
+                    select(func.count())
+                    .select_from(Participation)
+                    .where(Participation.item_id == item_id, Participation.vote_round == rnd)
+                )
+                assert ballots == parts == len(self.acked.get((item_id, rnd), {}))
+
+    @invariant()
+    def frozen_results_never_change(self) -> None:
+        for (item_id, rnd), snapshot in self.frozen.items():
+            row = self.session.scalar(
+                select(ItemResult).where(ItemResult.item_id == item_id, ItemResult.vote_round == rnd)
+            )
+            assert row is not None
+            assert (dict(row.counts), row.ballots, row.passed) == snapshot
+
+
+TestVotingMachine = VotingMachine.TestCase
+TestVotingMachine.settings = settings(
+    max_examples=25,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
