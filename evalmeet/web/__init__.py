@@ -121,6 +121,9 @@ def init_web(app: Flask) -> None:
         default_domain=";".join(names),
     )
     csrf.init_app(app)
+    from evalmeet.web.throttle import limiter
+
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
