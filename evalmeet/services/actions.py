@@ -1,4 +1,10 @@
-"""Follow-up actions on items: create, move through their states, keep their history."""
+"""Follow-up actions on items: create, move through their states, keep their history.
+
+Every change leaves an :class:`ActionNote` (the action's history, shown on its page) and an
+audit entry. Edits of the owner, the due date or the description are written into the note as
+"old → new" lines, in Chinese like the rest of the record, so the history alone tells what the
+action said at any time.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import NotFound
-from evalmeet.domain.states import ACTION_KINDS, check_action_move
+from evalmeet.domain.errors import Conflict, NotFound
+from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
 from evalmeet.services import audit
 from evalmeet.services.meetings import get_item
 from evalmeet.services.validate import is_id, mapping, one_of, optional_date, text
+
+# Statuses in which an action still has work to do (and can therefore be overdue).
+UNFINISHED = ("open", "in_progress")
+# Statuses a report-back can still ask about: everything not yet verified.
+UNRESOLVED = ("open", "in_progress", "done")
+# How edited fields are named in the history (the record is kept in Chinese).
+_FIELD_NAMES = {"owner": "负责人", "due_date": "完成期限", "description": "措施内容"}
 
 
 def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
@@ -29,7 +42,7 @@ def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
     )
     session.add(action)
     session.flush()
-    session.add(ActionNote(action_id=action.id, author=actor, status_to="open", note="created"))
+    session.add(ActionNote(action_id=action.id, author=actor[:64], status_to="open", note="created"))
     audit.append(
         session,
         actor,
@@ -48,39 +61,55 @@ def get_action(session: Session, action_id: Any) -> Action:
     return action
 
 
+def _shown(value: object) -> str:
+    """A field's value as the history writes it (``—`` for empty)."""
+    if value is None or value == "":
+        return "—"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _change_line(field: str, old: object, new: object) -> str:
+    name = _FIELD_NAMES[field]
+    if field == "description":
+        return f"{name}修改，原为：{_shown(old)}\n现为：{_shown(new)}"
+    return f"{name}：{_shown(old)} → {_shown(new)}"
+
+
 def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Action:
-    """Change status and/or details; every change leaves a note in the history."""
+    """Change status and/or details; every change leaves a note in the history.
+
+    A call that changes nothing and carries no note writes nothing (a resent form is harmless).
+    """
     action = get_action(session, action_id)
     data = mapping(data, "body")
     before = action.status
     note = text(data.get("note"), "note", max_len=5000, required=False, multiline=True)
     if "status" in data:
-        target = data.get("status")
-        if not isinstance(target, str):
-            target = one_of(target, "status", ("open", "in_progress", "done", "verified"))
+        target = one_of(data.get("status"), "status", ACTION_STATUSES)
         check_action_move(action.id, action.status, target)
         action.status = target
-    changed = []
+    updates: dict[str, Any] = {}
     if "owner" in data:
-        action.owner = text(data.get("owner"), "owner", max_len=100, required=False)
-        changed.append("owner")
+        updates["owner"] = text(data.get("owner"), "owner", max_len=100, required=False)
     if "due_date" in data:
-        action.due_date = optional_date(data.get("due_date"), "due_date")
-        changed.append("due_date")
+        updates["due_date"] = optional_date(data.get("due_date"), "due_date")
     if "description" in data:
-        action.description = text(data.get("description"), "description", max_len=5000, multiline=True)
-        changed.append("description")
+        updates["description"] = text(data.get("description"), "description", max_len=5000, multiline=True)
+    changed = [field for field, value in updates.items() if getattr(action, field) != value]
+    lines = [_change_line(field, getattr(action, field), updates[field]) for field in changed]
+    for field in changed:
+        setattr(action, field, updates[field])
+    moved = before != action.status
+    if not moved and not changed and not note:
+        return action
     action.updated_at = utcnow()
-    detail = note
-    if changed:
-        detail = (note + "\n" if note else "") + "changed: " + ", ".join(changed)
     session.add(
         ActionNote(
             action_id=action.id,
-            author=actor,
-            status_from=before if before != action.status else None,
-            status_to=action.status if before != action.status else None,
-            note=detail,
+            author=actor[:64],
+            status_from=before if moved else None,
+            status_to=action.status if moved else None,
+            note="\n".join([note, *lines] if note else lines),
         )
     )
     session.flush()
@@ -89,18 +118,37 @@ def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Ac
         session,
         actor,
         "action.updated",
-        {"action_id": action.id, "from": before, "to": action.status, "fields": changed},
+        {"action_id": action.id, "from": before, "to": action.status, "fields": changed, "noted": bool(note)},
         item.meeting_id if item else None,
     )
     return action
 
 
 def is_overdue(action: Action, today: date | None = None) -> bool:
-    """Past its due date and not yet done."""
+    """Past its due date and not yet done (due today is not overdue; done/verified never are)."""
+    return days_overdue(action, today) > 0
+
+
+def days_overdue(action: Action, today: date | None = None) -> int:
+    """How many days an unfinished action is past its due date (0 when it is not overdue)."""
     today = today or date.today()
-    return (
-        action.due_date is not None and action.due_date < today and action.status in ("open", "in_progress")
-    )
+    if action.due_date is None or action.status not in UNFINISHED:
+        return 0
+    return max(0, (today - action.due_date).days)
+
+
+def allowed_moves(status: str) -> list[str]:
+    """The statuses an action in ``status`` may move to, in workflow order (for the status form)."""
+    allowed = []
+    for target in ACTION_STATUSES:
+        if target == status:
+            continue
+        try:
+            check_action_move(0, status, target)
+        except Conflict:  # a refused move is simply not offered
+            continue
+        allowed.append(target)
+    return allowed
 
 
 def actions_for_item(session: Session, item_id: int) -> list[Action]:

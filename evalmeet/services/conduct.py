@@ -97,8 +97,10 @@ def present_item(session: Session, item_id: int, actor: str) -> Meeting:
     meeting.current_item_id = item.id
     if item.status == "voting":
         meeting.phase = "voting"
+        meeting.questions_open = False
     elif item.status in ("passed", "failed"):
         meeting.phase = "result"
+        meeting.questions_open = False  # a decided item takes no more questions
     else:
         meeting.phase = "questions"
         meeting.questions_open = True
@@ -111,6 +113,13 @@ def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: 
     """Open or close the floor for questions on the current item."""
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "live", doing="open or close questions")
+    if is_open and meeting.current_item_id is None:
+        raise Conflict("no item is on the floor; present one first", code="no_current_item")
+    if is_open and meeting.phase == "voting":
+        raise Conflict(
+            f"voting on item {meeting.current_item_id} is open; questions stay closed until it ends",
+            code="voting_open",
+        )
     meeting.questions_open = is_open
     session.flush()
     return meeting
@@ -119,6 +128,7 @@ def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: 
 def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
     """Back to idle between items (nothing on the screen)."""
     meeting = get_meeting(session, meeting_id)
+    require_meeting_status(meeting.id, meeting.status, "live", doing="clear the screen")
     if meeting.phase == "voting":
         raise Conflict(
             f"voting on item {meeting.current_item_id} is open; close it first", code="voting_open"
@@ -137,3 +147,18 @@ def next_pending_item(session: Session, meeting_id: int) -> int | None:
         if item.status == "pending":
             return item.id
     return None
+
+
+def present_next_item(session: Session, meeting_id: int, actor: str) -> Meeting:
+    """Move on: present the next item not yet voted on, after the one on the floor in running
+    order (wrapping round to skipped ones); refused when none is left."""
+    meeting = get_meeting(session, meeting_id)
+    require_meeting_status(meeting.id, meeting.status, "live", doing="move on to the next item")
+    pending = [
+        item for item in meeting.items if item.status == "pending" and item.id != meeting.current_item_id
+    ]
+    if not pending:
+        raise Conflict("every item has been voted on", code="no_pending_item")
+    current = next((item for item in meeting.items if item.id == meeting.current_item_id), None)
+    later = [item for item in pending if current is not None and item.position > current.position]
+    return present_item(session, (later or pending)[0].id, actor)

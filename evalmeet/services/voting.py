@@ -16,12 +16,13 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, Text, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.domain.rules import (
+    Tally,
     choices_for,
     format_fraction,
     parse_fraction,
@@ -30,8 +31,17 @@ from evalmeet.domain.rules import (
 )
 from evalmeet.domain.rules import tally as make_tally
 from evalmeet.domain.states import check_item_can_close, check_item_can_open, require_meeting_status
-from evalmeet.models import Ballot, Item, ItemResult, Participation, Representative, utcnow
-from evalmeet.models.base import random_id
+from evalmeet.models import (
+    ActionNote,
+    Ballot,
+    Item,
+    ItemResult,
+    Participation,
+    ReportBackLink,
+    Representative,
+    utcnow,
+)
+from evalmeet.models.base import UTCDateTime, random_id
 from evalmeet.services import audit
 from evalmeet.services.meetings import get_item, get_meeting, present_count, roster_size
 from evalmeet.services.validate import is_id, text
@@ -164,8 +174,14 @@ def _existing_receipt(session: Session, item: Item, rep_id: int, key: str) -> st
     return receipt_for(item.id, item.vote_round, key)
 
 
-def cast_ballot(session: Session, rep: Representative, item_id: Any, choice: Any, key: Any) -> CastOutcome:
-    """Record one secret ballot; the same key again returns the same receipt and counts once."""
+def cast_ballot(
+    session: Session, rep: Representative, item_id: Any, choice: Any, key: Any, vote_round: Any = None
+) -> CastOutcome:
+    """Record one secret ballot; the same key again returns the same receipt and counts once.
+
+    ``vote_round`` (optional) is the round the phone meant: a ballot retried after its round
+    closed must not slip into a re-vote's new round, so an earlier round is ``voting_closed``.
+    """
     key = _require_key(key)
     if not is_id(item_id):
         raise ValidationFailed("item_id must be an item id", code="invalid_item")
@@ -175,6 +191,10 @@ def cast_ballot(session: Session, rep: Representative, item_id: Any, choice: Any
         raise NotAllowed("you are not on the roster of this item's meeting", code="not_allowed")
     if rep.revoked:
         raise NotAllowed("your join link was revoked", code="not_allowed")
+    if vote_round is not None and vote_round != item.vote_round:
+        if not is_id(vote_round) or vote_round > item.vote_round:
+            raise ValidationFailed("round must be the item's current voting round", code="invalid_round")
+        raise Conflict(f"round {vote_round} of voting on item {item.id} is closed", code="voting_closed")
     if item.status != "voting":
         if item.vote_round:
             again = _existing_receipt(session, item, rep.id, key)
@@ -315,6 +335,8 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
     if meeting.current_item_id == item.id:
         meeting.phase = "result"
     session.flush()
+    if item.kind == "report_back" and not meeting.rehearsal:
+        _note_report_back(session, item.id, meeting.title, vote_round, outcome, actor)
     audit.append(
         session,
         actor,
@@ -331,6 +353,29 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
         meeting.id,
     )
     return result
+
+
+def _note_report_back(
+    session: Session, item_id: int, meeting_title: str, vote_round: int, outcome: Tally, actor: str
+) -> None:
+    """Write the report-back result into the history of every linked action: ONE statement.
+
+    Rehearsals write nothing: their votes are not part of any real action's record.
+    """
+    verdict = "通过" if outcome.passed else "未通过"
+    again = f"（第{vote_round}轮）" if vote_round > 1 else ""
+    note = f"回头看表决（{meeting_title}）{again}：{verdict} {outcome.favourable}/{outcome.ballots}"
+    session.execute(
+        insert(ActionNote).from_select(
+            ["action_id", "author", "note", "created_at"],
+            select(
+                ReportBackLink.action_id,
+                literal(actor[:64], String()),
+                literal(note, Text()),
+                literal(utcnow(), UTCDateTime()),
+            ).where(ReportBackLink.item_id == item_id),
+        )
+    )
 
 
 # --- read -------------------------------------------------------------------------------------

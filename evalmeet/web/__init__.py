@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -159,4 +160,7 @@ def init_web(app: Flask) -> None:
 
     @app.before_request
     def _reset_g() -> None:
-        g.setdefault("account", None)
+        # An app context may outlive one request (tests, CLI): never carry a caller over.
+        g.account = None
+        g.via_token = False
+        refresh()  # Flask-Babel caches the locale on g as well

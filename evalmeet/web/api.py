@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request
 
 from evalmeet.db import scrub_sqlite_wal
 from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
@@ -23,6 +23,7 @@ from evalmeet.services.presenters import (
     result_dict,
 )
 from evalmeet.web.auth import actor_name, current_account
+from evalmeet.web.links import join_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -89,14 +90,6 @@ def tender_threshold() -> Any:
     from decimal import Decimal
 
     return Decimal(str(current_app.config.get("RISK_TENDER_THRESHOLD", "200000")))
-
-
-def join_url(token: str) -> str:
-    """The absolute join link of a token (PUBLIC_URL when configured)."""
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return base.rstrip("/") + url_for("representative.join", token=token)
-    return url_for("representative.join", token=token, _external=True)
 
 
 def _meeting_response(meeting_id: int, status: int = 200) -> Any:

@@ -1,7 +1,125 @@
-"""The moderator's live console for one meeting."""
+"""The moderator's live console for one meeting (admins and moderators, on a laptop).
+
+The page is rendered from :func:`evalmeet.services.console.console_view`; ``static/js/console.js``
+keeps it live from the ``/live`` channel (``state``, ``progress``, ``result``, ``questions``) and
+re-reads :func:`data` after each change for what the snapshot does not carry (the running
+order's statuses and the roster). Every control is a call to the JSON API with the session
+cookie and the CSRF token; the API broadcasts after commit, so all screens follow at once.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, jsonify, render_template, url_for
+from werkzeug.routing import BuildError
+
+from evalmeet.extensions import db
+from evalmeet.services import console as console_service
+from evalmeet.web.auth import moderator_page
+from evalmeet.web.projector import page_helpers
+from evalmeet.web.projector import tr as _
 
 bp = Blueprint("console", __name__)
+
+
+def console_strings() -> dict[str, str]:
+    """The console's own UI strings (the projector's are shared through ``page_helpers``)."""
+    return {
+        "console": _("Console"),
+        "back": _("Back to the meeting"),
+        "running_order": _("Running order"),
+        "show": _("Show on screen"),
+        "on_screen": _("On screen"),
+        "status_pending": _("To be evaluated"),
+        "status_voting": _("Voting"),
+        "status_passed": _("Passed"),
+        "status_failed": _("Failed"),
+        "meeting_draft": _("Draft"),
+        "meeting_live": _("Live"),
+        "meeting_closed": _("Closed"),
+        "phase_idle": _("Nothing on screen"),
+        "phase_questions": _("Questions"),
+        "phase_voting": _("Voting"),
+        "phase_result": _("Result"),
+        "current_item": _("Current item"),
+        "nothing_on_screen": _("Nothing on screen. Show an item from the running order."),
+        "open_questions": _("Open questions"),
+        "close_questions": _("Close questions"),
+        "open_voting": _("Open voting"),
+        "close_voting": _("Close voting"),
+        "revote": _("Re-vote"),
+        "next_item": _("Next item"),
+        "clear_stage": _("Clear the screen"),
+        "start_meeting": _("Start the meeting"),
+        "finish_meeting": _("Finish the meeting"),
+        "open_projector": _("Open the projector"),
+        "join_slips": _("Join slips"),
+        "attendance": _("Attendance"),
+        "at_meeting": _("At the meeting"),
+        "absent": _("Absent"),
+        "revoked": _("Link revoked"),
+        "by_hand": _("marked by hand"),
+        "mark_present": _("Mark present"),
+        "mark_absent": _("Mark absent"),
+        "q_pending": _("Awaiting approval"),
+        "q_approved": _("On screen"),
+        "q_hidden": _("Hidden"),
+        "q_answered": _("Answered"),
+        "approve": _("Approve"),
+        "hide": _("Hide"),
+        "restore": _("Restore"),
+        "mark_answered": _("Mark answered"),
+        "answer_summary": _("Answer summary (secretary's notes)"),
+        "save_answer": _("Save answer"),
+        "no_questions_yet": _("No questions on this item yet"),
+        "revote_reason": _("Why is the vote being re-run? (recorded in the minutes)"),
+        "finish_confirm": _("Finish the meeting? Nobody can vote or ask after this."),
+        "cancel": _("Cancel"),
+        "confirm": _("Confirm"),
+        "quorum_refused": _(
+            "Voting cannot open: quorum not met ({present} present of {roster}, {needed} needed)."
+        ),
+        "err_voting_open": _("Close the open vote first."),
+        "err_csrf": _("This page has expired: reload it."),
+        "err_login": _("Your login has expired: log in again."),
+        "err_network": _("Network error: the server could not be reached."),
+        "err_failed": _("That did not work"),
+        "saved": _("Saved"),
+        "live_connected": _("Connected"),
+    }
+
+
+def _optional_url(endpoint: str, meeting_id: int) -> str | None:
+    """A moderator page's URL when that page exists (they are built separately)."""
+    try:
+        return url_for(endpoint, meeting_id=meeting_id)
+    except BuildError:
+        return None
+
+
+@bp.get("/meetings/<int:meeting_id>/console")
+@moderator_page
+def console(meeting_id: int) -> Any:
+    """The live console of one meeting."""
+    view = console_service.console_view(db.session, meeting_id)
+    helpers = page_helpers()
+    return render_template(
+        "console/console.html",
+        view=view,
+        state=view["state"],
+        progress=view["progress"],
+        C=console_strings(),
+        projector_url=url_for("projector.screen", token=view["meeting"]["display_token"]),
+        slips_url=_optional_url("moderator.slips", meeting_id),
+        meeting_url=_optional_url("moderator.meeting", meeting_id),
+        data_url=url_for("console.data", meeting_id=meeting_id),
+        **helpers,
+    )
+
+
+@bp.get("/meetings/<int:meeting_id>/console/data")
+@moderator_page
+def data(meeting_id: int) -> Any:
+    """The console's data as JSON: snapshot, running order, roster, questions on the floor."""
+    return jsonify(console_service.console_view(db.session, meeting_id))

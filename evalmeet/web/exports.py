@@ -1,7 +1,357 @@
-"""Downloads and uploads: minutes (PDF, Excel), archive and action exports, roster/item imports."""
+"""Downloads and uploads: minutes (PDF, Excel), archive and action exports, roster/item imports.
+
+The API downloads (``/api/v1/...``) take a Bearer token or a logged-in session, any role; the
+import pages are for moderators. Files come out in the page's language (Chinese unless
+``?lang=en``). An import is two requests: the upload answers with a preview (nothing saved),
+and the confirmation saves every row in one transaction, or nothing.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import io
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel.support import Translations
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as flask_gettext
+
+from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.extensions import db
+from evalmeet.i18n import TRANSLATIONS
+from evalmeet.realtime import broadcast
+from evalmeet.services import exports, imports, meetings, minutes
+from evalmeet.services.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
+from evalmeet.web import current_lang
+from evalmeet.web.api import reader, tender_threshold
+from evalmeet.web.auth import actor_name, moderator_page
 
 bp = Blueprint("exports", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+KIND = "<any(roster, items):kind>"
+FORMAT = "<any(xlsx, csv):fmt>"
+
+
+@lru_cache(maxsize=1)
+def _exports_catalog() -> Any:
+    """This area's own catalog: all domains are merged and another area may translate a shared
+    English word ("Follow-up actions", "Status") differently; files we produce must say what
+    exports.po says."""
+    return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"], domain="exports")
+
+
+def translate(message: str, **values: Any) -> str:
+    """gettext in the request's language, preferring exports.po (for labels, files and pages here)."""
+    if current_lang() == "en":
+        text = message
+    else:
+        text = _exports_catalog().gettext(message)
+        if text == message:
+            text = flask_gettext(message)
+    return text % values if values else text
+
+
+_ = translate
+
+
+def _file_name(stem: str, ext: str) -> str:
+    """A download name without path separators or control characters."""
+    clean = re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]+', "_", stem).strip(" .") or "export"
+    return f"{clean[:80]}.{ext}"
+
+
+def _download(data: bytes, mimetype: str, name: str) -> Response:
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _table_download(table: Table, fmt: str, stem: str) -> Response:
+    if fmt == "csv":
+        return _download(to_csv(table, translate), CSV, _file_name(stem, "csv"))
+    return _download(to_xlsx([table], translate), XLSX, _file_name(stem, "xlsx"))
+
+
+def _off_the_loop(work: Callable[..., bytes], *args: Any) -> bytes:
+    """Run CPU-heavy rendering in a real thread under gevent, so live meetings keep flowing."""
+    try:
+        from gevent import get_hub, monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return work(*args)
+    if monkey.is_module_patched("threading"):
+        return bytes(get_hub().threadpool.apply(work, args))
+    return work(*args)
+
+
+# --- minutes ----------------------------------------------------------------------------------
+
+
+def _label(labels: dict[str, str]) -> Callable[[str | None], str]:
+    return lambda value: "" if not value else (_(labels[value]) if value in labels else value)
+
+
+def _minutes_helpers() -> dict[str, Any]:
+    lang = current_lang()
+    return {
+        "china_time": minutes.china_time,
+        "yuan": lambda value: "" if value is None else f"¥{value:,.2f}",
+        "method_label": _label(minutes.METHOD_LABELS),
+        "kind_label": _label(minutes.ACTION_KIND_LABELS),
+        "status_label": _label(minutes.ACTION_STATUS_LABELS),
+        "choice_label": _label(minutes.CHOICE_LABELS),
+        "scale_label": _label(minutes.SCALE_LABELS),
+        "result_label": lambda passed: exports.result_label(passed, translate),
+        "flag_text": lambda flag: exports.flag_text(flag, lang),
+    }
+
+
+@bp.get("/api/v1/meetings/<int:meeting_id>/minutes.pdf")
+@reader
+def minutes_pdf(meeting_id: int) -> Any:
+    """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
+    record = minutes.build_minutes(db.session, meeting_id)
+    html = render_template("exports/minutes.html", m=record, _=translate, **_minutes_helpers())
+    assert current_app.static_folder is not None
+    stylesheet = Path(current_app.static_folder) / "css" / "minutes.css"
+    pdf = _off_the_loop(exports.render_pdf, html, stylesheet)
+    return _download(pdf, "application/pdf", _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf"))
+
+
+@bp.get("/api/v1/meetings/<int:meeting_id>/minutes.xlsx")
+@reader
+def minutes_xlsx(meeting_id: int) -> Any:
+    """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
+    record = minutes.build_minutes(db.session, meeting_id)
+    data = exports.minutes_xlsx(record, translate, current_lang())
+    return _download(data, XLSX, _file_name(f"{_('Minutes')}-{record.meeting.title}", "xlsx"))
+
+
+# --- archive and actions ----------------------------------------------------------------------
+
+
+@bp.get(f"/api/v1/exports/items.{FORMAT}")
+@reader
+def items_export(fmt: str) -> Any:
+    """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
+    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), translate)
+    return _table_download(table, fmt, _("Evaluated items"))
+
+
+@bp.get(f"/api/v1/exports/actions.{FORMAT}")
+@reader
+def actions_export(fmt: str) -> Any:
+    """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
+    table = exports.actions_table(db.session, exports.parse_filter(request.args), translate)
+    return _table_download(table, fmt, _("Follow-up actions"))
+
+
+# --- imports ----------------------------------------------------------------------------------
+
+
+def _pending_folder() -> Path:
+    return Path(current_app.instance_path) / "imports"
+
+
+_CODES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "file_missing": lambda d: _("Choose a file to upload."),
+    "file_empty": lambda d: _("The file is empty."),
+    "file_too_large": lambda d: _("The file is too large: at most %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)),
+    "unsupported_file_type": lambda d: (
+        _("Old .xls workbooks cannot be read: save the file as an .xlsx workbook and upload it again.")
+        if d.get("format") == "xls"
+        else _("Only .xlsx and .csv files can be imported.")
+    ),
+    "file_unreadable": lambda d: _("The file could not be read; it may be damaged."),
+    "file_encoding": lambda d: _("The CSV file must be saved as UTF-8 or GBK text."),
+    "no_header": lambda d: _("The file has no header row."),
+    "missing_columns": lambda d: _(
+        "Required columns are missing: %(columns)s", columns="、".join(d.get("columns", []))
+    ),
+    "duplicate_columns": lambda d: _(
+        "Two columns mean the same thing: %(columns)s", columns="、".join(d.get("columns", []))
+    ),
+    "no_rows": lambda d: _("The file has a header row but no data rows."),
+    "too_many_rows": lambda d: _("The file has more than %(limit)s rows.", limit=d.get("limit")),
+    "roster_full": lambda d: _(
+        "The meeting can take %(room)s more, but the file has %(rows)s rows.",
+        room=d.get("room"),
+        rows=d.get("rows"),
+    ),
+    "too_many_items": lambda d: _(
+        "The meeting can take %(room)s more, but the file has %(rows)s rows.",
+        room=d.get("room"),
+        rows=d.get("rows"),
+    ),
+    "import_expired": lambda d: _("This preview has expired or was already imported; upload the file again."),
+    "duplicate_employee_no": lambda d: _("this employee number is already on the roster"),
+}
+_PROBLEMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (re.compile(r"is required$"), lambda m: _("is required")),
+    (
+        re.compile(r"is longer than (\d+) characters$"),
+        lambda m: _("must be at most %(n)s characters", n=m[1]),
+    ),
+    (re.compile(r"must be a whole number$"), lambda m: _("must be a whole number")),
+    (
+        re.compile(r"must be between (-?\d+) and (-?\d+)$"),
+        lambda m: _("must be between %(low)s and %(high)s", low=m[1], high=m[2]),
+    ),
+    (re.compile(r"must be (an|a non-negative) amount$"), lambda m: _("must be an amount of 0 or more")),
+    (re.compile(r"has more than two decimals$"), lambda m: _("has more than two decimals")),
+    (re.compile(r"must be one of"), lambda m: _("is not one of the choices")),
+    (re.compile(r"must be a single line$"), lambda m: _("must be a single line")),
+    (re.compile(r"contains a NUL character$"), lambda m: _("contains a character that is not allowed")),
+    (re.compile(r"must be a string$"), lambda m: _("must be text")),
+]
+
+
+def _problem(message: str) -> str:
+    """A service's English validation message as a phrase in the page's language."""
+    for pattern, make in _PROBLEMS:
+        match = pattern.search(message)
+        if match:
+            return make(match)
+    return message
+
+
+def describe_issue(issue: imports.RowIssue) -> str:
+    """Why a cell is wrong, in the page's language."""
+    p = issue.params
+    if issue.code == "already_on_roster":
+        return _("employee number %(value)s is already on this meeting's roster", value=p.get("value"))
+    if issue.code == "duplicate_in_file":
+        return _(
+            "employee number %(value)s is also in row %(row)s", value=p.get("value"), row=p.get("other_row")
+        )
+    if issue.code == "unknown_method":
+        return _("must be one of: %(allowed)s", allowed=p.get("allowed"))
+    if issue.code == "item_exists":
+        return _("the same item is already on this meeting (it will be added again)")
+    if issue.code == "item_repeated":
+        return _("the same item is also in row %(row)s", row=p.get("other_row"))
+    return _problem(issue.message)
+
+
+def describe_refusal(err: DomainError, kind: str) -> str:
+    """A refused upload or confirmation, in the page's language."""
+    details = dict(err.details or {})
+    if isinstance(err, imports.ImportRowFailed):
+        reason = err.reason
+        why = _CODES[reason.code](details) if reason.code in _CODES else _problem(reason.message)
+        return _("Row %(row)s could not be saved (%(why)s). Nothing was imported.", row=err.row, why=why)
+    if err.code in _CODES:
+        return _CODES[err.code](details)
+    if err.code.startswith("meeting_"):
+        if kind == "roster":
+            return _("The roster can no longer be changed: the meeting has finished.")
+        return _("Items can only be imported while the meeting is a draft.")
+    return err.message
+
+
+def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: int = 200) -> Any:
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    page = render_template(
+        "exports/import_upload.html",
+        _=translate,
+        meeting=meeting,
+        kind=kind,
+        fields=imports.FIELDS[kind],
+        methods=imports.METHOD_DISPLAY,
+        max_mb=MAX_BYTES // (1024 * 1024),
+        error=error,
+        self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
+    )
+    return page, status
+
+
+@bp.route(f"/meetings/<int:meeting_id>/import/{KIND}", methods=["GET", "POST"], endpoint="import_page")
+@moderator_page
+def import_page(meeting_id: int, kind: str) -> Any:
+    """Upload a roster or item list (GET: the form; POST: the preview, nothing saved)."""
+    if request.method == "GET":
+        return _upload_page(meeting_id, kind)
+    upload = request.files.get("file")
+    content = upload.stream.read(MAX_BYTES + 1) if upload and upload.filename else b""
+    try:
+        if not upload or not upload.filename:
+            raise FileRefused("choose a file", "file_missing", 400)
+        preview = imports.stage(
+            db.session, _pending_folder(), meeting_id, kind, upload.filename, content, actor_name()
+        )
+    except NotFound:
+        raise
+    except DomainError as err:
+        db.session.rollback()
+        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+    db.session.rollback()  # the preview only read
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    page = render_template(
+        "exports/import_preview.html",
+        _=translate,
+        meeting=meeting,
+        kind=kind,
+        preview=preview,
+        describe=describe_issue,
+        self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
+    )
+    return page, 200 if preview.ok else 422
+
+
+@bp.post(f"/meetings/<int:meeting_id>/import/{KIND}/confirm", endpoint="import_confirm")
+@moderator_page
+def import_confirm(meeting_id: int, kind: str) -> Any:
+    """Save a previewed import: every row in one transaction, or nothing."""
+    meetings.get_meeting(db.session, meeting_id)
+    folder = _pending_folder()
+    try:
+        pending = imports.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
+    except DomainError as err:
+        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+    try:
+        count = imports.confirm(db.session, pending, actor_name(), tender_threshold())
+        db.session.commit()
+    except DomainError as err:
+        db.session.rollback()
+        imports.finish_pending(pending)
+        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+    imports.finish_pending(pending)
+    broadcast.state_changed(meeting_id)
+    if kind == "roster":
+        flash(_("%(n)s representatives were added to the roster.", n=count), "success")
+    else:
+        flash(_("%(n)s items were added.", n=count), "success")
+    anchor = "roster" if kind == "roster" else "items"
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=anchor))
+
+
+@bp.get(f"/meetings/<int:meeting_id>/import/{KIND}/template.{FORMAT}", endpoint="import_template")
+@moderator_page
+def import_template(meeting_id: int, kind: str, fmt: str) -> Any:
+    """An empty file with the import's header row (Chinese; English with ?lang=en)."""
+    meetings.get_meeting(db.session, meeting_id)
+    table = imports.template_table(kind, english=current_lang() == "en")
+    stem = _("Roster template") if kind == "roster" else _("Items template")
+    return _table_download(table, fmt, stem)
+
+
+@bp.get(f"/meetings/<int:meeting_id>/roster.{FORMAT}", endpoint="roster_export")
+@moderator_page
+def roster_export(meeting_id: int, fmt: str) -> Any:
+    """The roster in the import's format (to carry it over to the next meeting); no join links."""
+    table = imports.roster_table(db.session, meeting_id, english=current_lang() == "en")
+    return _table_download(table, fmt, f"{_('Roster')}-{meeting_id}")

@@ -1,7 +1,474 @@
-"""Follow-up pages: actions with notes and evidence, the overdue dashboard, report-back."""
+"""Follow-up pages: actions with notes and evidence, the overdue dashboard, report-back, wipe.
+
+Anyone logged in (viewers too) reads the dashboard, the action pages and the evidence; every
+change is for moderators and admins. Each POST parses the form, calls one service, commits and
+redirects; a refusal is rolled back and the page is shown again with the message and the
+refusal's 4xx status (409 for a status move the workflow does not allow), never a 500.
+
+Evidence uploads may be up to 10 MB (``evidence.MAX_ATTACHMENT_BYTES``): bigger than the app's
+5 MB ``MAX_CONTENT_LENGTH``, so the upload route is exempt from the global CSRF hook (which
+would parse the body under the 5 MB limit first), raises the limit for its own request, and
+then checks the CSRF token itself.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import pgettext
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
+from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
+from evalmeet.extensions import csrf, db
+from evalmeet.realtime import broadcast
+from evalmeet.services import actions, evidence, followup, meetings
+from evalmeet.web import error_response, wants_json
+from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
+from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
+
+CHINA_TZ = timezone(timedelta(hours=8))
+# The whole multipart body of an upload: the file plus room for the form fields around it.
+UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
+
+KIND_LABELS = {
+    "rectification": "Rectification",
+    "retender": "Re-tender",
+    "warning": "Warning",
+    "party_discipline": "Party discipline",
+    "administrative_discipline": "Administrative discipline",
+    "reassignment": "Reassignment",
+    "other": "Other",
+}
+STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "done": "Done", "verified": "Verified"}
+
+
+# --- helpers for the templates ----------------------------------------------------------------
+
+
+def kind_label(kind: str | None) -> str:
+    """整改 / Rectification …"""
+    english = KIND_LABELS.get(kind or "")
+    return pgettext("action kind", english) if english else (kind or "")
+
+
+def status_label(status: str | None) -> str:
+    """待办 / Open …"""
+    english = STATUS_LABELS.get(status or "")
+    return pgettext("action status", english) if english else (status or "")
+
+
+def china_time(value: datetime | None) -> str:
+    """``2026-12-01 09:00`` in China time."""
+    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _can_moderate() -> bool:
+    account = current_account()
+    return bool(account and account.can_moderate)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "kind_label": kind_label,
+        "status_label": status_label,
+        "china_time": china_time,
+        "human_size": evidence.human_size,
+        "action_kinds": ACTION_KINDS,
+        "action_statuses": ACTION_STATUSES,
+        "can_moderate": _can_moderate(),
+        "optional_url": optional_url,
+        "allowed_extensions": ", ".join(evidence.ALLOWED_EXTENSIONS),
+        "max_upload_mb": evidence.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    }
+
+
+def upload_dir() -> Path:
+    """Where evidence files live: ``<instance>/uploads``."""
+    return Path(current_app.instance_path) / "uploads"
+
+
+# --- refusals ---------------------------------------------------------------------------------
+
+_FIELDS = {
+    "kind": "Kind",
+    "description": "Description",
+    "owner": "Owner",
+    "due_date": "Due date",
+    "note": "Progress note",
+    "status": "Status",
+    "title": "Title",
+    "action_id": "Actions",
+    "file": "File",
+}
+
+
+def explain(err: DomainError, **context: str) -> str:
+    """A refusal as a sentence in the page's language."""
+    code = err.code
+    if code == "invalid_transition":
+        return _(
+            "The action cannot move from “%(current)s” to “%(target)s”.",
+            current=status_label(context.get("current")),
+            target=status_label(context.get("target")),
+        )
+    messages = {
+        "file_too_large": lambda: _(
+            "The file is larger than %(mb)s MB.", mb=evidence.MAX_ATTACHMENT_BYTES >> 20
+        ),
+        "unsupported_file_type": lambda: _(
+            "Only PDF, PNG, JPEG, Excel (.xlsx), Word (.docx), TXT and CSV files are accepted, "
+            "and the content must match the file name."
+        ),
+        "empty_file": lambda: _("The file is empty."),
+        "no_file": lambda: _("Choose a file to upload."),
+        "action_verified": lambda: _("The action is verified; its evidence can no longer be removed."),
+        "nothing_selected": lambda: _("Tick at least one action."),
+        "too_many_actions": lambda: _(
+            "One report-back item takes at most %(n)s actions.", n=followup.MAX_REPORT_BACK
+        ),
+        "not_reportable": lambda: _(
+            "One of the ticked actions can no longer be reported back on here; the list has been refreshed."
+        ),
+        "not_rehearsal": lambda: _(
+            "Only rehearsals (and drafts) can be wiped; a real meeting's record stays."
+        ),
+        "meeting_closed": lambda: _("Not possible: the meeting has finished."),
+        "too_many_items": lambda: _("This meeting has the maximum number of items."),
+        "confirm_required": lambda: _("Tick the box to confirm."),
+    }
+    if code in messages:
+        return messages[code]()
+    field_name = err.details.get("field") if err.details else None
+    if isinstance(field_name, str) and field_name in _FIELDS:
+        if "is required" in err.message:
+            problem = _("is required")
+        elif "must be a date" in err.message:
+            problem = _("must be a date like 2026-12-31")
+        elif "is longer than" in err.message:
+            problem = _("is too long")
+        elif "must be one of" in err.message:
+            problem = _("is not one of the choices")
+        else:
+            problem = err.message
+        return _(
+            "%(field)s: %(problem)s", field=pgettext("followup field", _FIELDS[field_name]), problem=problem
+        )
+    return err.message
+
+
+def _refused(err: DomainError) -> None:
+    """Undo the failed use case; unknown ids still become the 404 page."""
+    db.session.rollback()
+    if isinstance(err, NotFound):
+        raise err
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+@bp.get("/actions", endpoint="actions")
+@login_required_page
+def actions_dashboard() -> Any:
+    """Every action of live and closed meetings, overdue first; filters by status, kind, owner."""
+    filters = followup.parse_filters(request.args)
+    view = followup.dashboard(db.session, filters)
+    return render_template("followup/actions.html", view=view, filters=filters)
+
+
+# --- one action -------------------------------------------------------------------------------
+
+
+def _action_page(
+    action_id: int,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    form: str = "",
+    values: dict[str, Any] | None = None,
+) -> Any:
+    detail = followup.action_detail(db.session, action_id)
+    action = detail.action
+    defaults = {
+        "owner": action.owner,
+        "due_date": action.due_date.isoformat() if action.due_date else "",
+        "description": action.description,
+    }
+    page = render_template(
+        "followup/action.html",
+        detail=detail,
+        moves=actions.allowed_moves(action.status),
+        error=error,
+        failed_form=form,
+        values={**defaults, **(values or {})},
+        meeting_url=optional_url("moderator.meeting", meeting_id=detail.meeting.id)
+        if _can_moderate()
+        else None,
+        self_url=url_for("followup.action", action_id=action.id),
+    )
+    return page, status
+
+
+@bp.get("/actions/<int:action_id>", endpoint="action")
+@login_required_page
+def action_page(action_id: int) -> Any:
+    """An action: details, report-back votes, evidence, history and (for moderators) forms."""
+    return _action_page(action_id)
+
+
+@bp.post("/actions/<int:action_id>/progress", endpoint="progress")
+@moderator_page
+def record_progress(action_id: int) -> Any:
+    """Move the status (or keep it) and add a progress note."""
+    current = actions.get_action(db.session, action_id).status
+    target = request.form.get("status") or current
+    data = {"status": target, "note": request.form.get("note", "")}
+    try:
+        action = actions.update_action(db.session, action_id, data, actor_name())
+    except DomainError as err:
+        _refused(err)
+        message = explain(err, current=current, target=target)
+        return _action_page(action_id, error=message, status=err.status, form="progress", values=data)
+    moved = action.status != current
+    db.session.commit()
+    if moved:
+        flash(_("Status changed to “%(status)s”.", status=status_label(action.status)), "success")
+    elif data["note"].strip():
+        flash(_("Progress note added."), "success")
+    else:
+        flash(_("Nothing to save: choose a new status or write a note."), "info")
+    return redirect(url_for("followup.action", action_id=action_id, _anchor="history"))
+
+
+@bp.post("/actions/<int:action_id>/edit", endpoint="edit")
+@moderator_page
+def edit_action(action_id: int) -> Any:
+    """Change the owner, due date or description; the history keeps the old values."""
+    data = {name: request.form.get(name, "") for name in ("owner", "due_date", "description", "note")}
+    try:
+        actions.update_action(db.session, action_id, data, actor_name())
+    except DomainError as err:
+        _refused(err)
+        return _action_page(action_id, error=explain(err), status=err.status, form="edit", values=data)
+    db.session.commit()
+    flash(_("Action saved."), "success")
+    return redirect(url_for("followup.action", action_id=action_id, _anchor="history"))
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def _upload_refused(action_id: int, err: DomainError) -> Any:
+    _refused(err)
+    message = explain(err)
+    if wants_json():
+        return error_response(err.status, err.code, message)
+    return _action_page(action_id, error=message, status=err.status, form="upload")
+
+
+@bp.post("/actions/<int:action_id>/attachments", endpoint="upload")
+@moderator_page
+def upload_attachment(action_id: int) -> Any:
+    """Store an evidence file (multipart field ``file``, with the CSRF token)."""
+    request.max_content_length = UPLOAD_BODY_LIMIT
+    try:
+        csrf.protect()
+        upload = request.files.get("file")
+    except RequestEntityTooLarge:
+        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+    actions.get_action(db.session, action_id)  # an unknown action is a 404 page, not a form error
+    if upload is None or not upload.filename:
+        return _upload_refused(action_id, ValidationFailed("no file", code="no_file", field="file"))
+    folder = upload_dir()
+    try:
+        attachment = evidence.save_attachment(
+            db.session, action_id, upload.stream, upload.filename, folder, actor_name()
+        )
+    except RequestEntityTooLarge:
+        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+    except DomainError as err:
+        return _upload_refused(action_id, err)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        evidence.remove_stored_files(folder, [attachment.stored_name])
+        raise
+    if wants_json():
+        body = {
+            "id": attachment.id,
+            "action_id": attachment.action_id,
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "sha256": attachment.sha256,
+        }
+        return jsonify(body), 201
+    flash(_("Evidence “%(name)s” uploaded.", name=attachment.filename), "success")
+    return redirect(url_for("followup.action", action_id=action_id, _anchor="evidence"))
+
+
+csrf.exempt(upload_attachment)
+
+
+def content_disposition(filename: str, fallback: str) -> str:
+    """``attachment`` with an ASCII fallback name and the real name RFC 5987-encoded."""
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    ascii_name = "".join(ch if ch.isalnum() or ch in "._- ()" else "_" for ch in ascii_name).strip(" _")
+    if not ascii_name or ascii_name.startswith(".") or not ascii_name.strip("._-"):
+        ascii_name = fallback
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/actions/<int:action_id>/attachments/<int:attachment_id>", endpoint="download")
+@login_required_page
+def download_attachment(action_id: int, attachment_id: int) -> Any:
+    """The evidence file, always as a download (never rendered in the browser)."""
+    attachment = evidence.get_attachment(db.session, action_id, attachment_id)
+    path = evidence.stored_path(upload_dir(), attachment)
+    response = send_file(path, mimetype=attachment.content_type, conditional=True, max_age=0)
+    ext = evidence.extension_of(attachment.filename) or ".bin"
+    response.headers["Content-Disposition"] = content_disposition(
+        attachment.filename, f"evidence-{attachment.id}{ext}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/actions/<int:action_id>/attachments/<int:attachment_id>/delete", endpoint="delete_attachment")
+@moderator_page
+def delete_attachment(action_id: int, attachment_id: int) -> Any:
+    """Remove an evidence file (not from a verified action); the history keeps its name and hash."""
+    try:
+        stored = evidence.delete_attachment(db.session, action_id, attachment_id, actor_name())
+    except DomainError as err:
+        _refused(err)
+        return _action_page(action_id, error=explain(err), status=err.status, form="evidence")
+    db.session.commit()
+    evidence.remove_stored_files(upload_dir(), [stored])
+    flash(_("Evidence removed."), "success")
+    return redirect(url_for("followup.action", action_id=action_id, _anchor="evidence"))
+
+
+# --- a new action on an item ------------------------------------------------------------------
+
+
+@bp.route("/items/<int:item_id>/actions/new", methods=["GET", "POST"], endpoint="new_action")
+@moderator_page
+def new_action(item_id: int) -> Any:
+    """Record a follow-up action on an item: kind, description, owner, due date."""
+    item = meetings.get_item(db.session, item_id)
+    if request.method == "GET":
+        values = {"kind": "rectification" if item.status == "failed" else "", "owner": "", "due_date": ""}
+        return render_template("followup/new_action.html", item=item, values=values, error=None)
+    data = {name: request.form.get(name, "") for name in ("kind", "description", "owner", "due_date")}
+    try:
+        action = actions.add_action(db.session, item_id, data, actor_name())
+    except DomainError as err:
+        _refused(err)
+        item = meetings.get_item(db.session, item_id)
+        page = render_template("followup/new_action.html", item=item, values=data, error=explain(err))
+        return page, err.status
+    db.session.commit()
+    flash(_("Action recorded."), "success")
+    return redirect(url_for("followup.action", action_id=action.id))
+
+
+# --- report-back ------------------------------------------------------------------------------
+
+
+def _report_back_page(meeting_id: int, error: str | None = None, status: int = 200, **values: Any) -> Any:
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    candidates = followup.report_back_candidates(db.session, meeting_id)
+    page = render_template(
+        "followup/report_back.html",
+        meeting=meeting,
+        candidates=candidates,
+        error=error,
+        selected=set(values.get("selected", ())),
+        title=values.get("title", ""),
+        open_for_items=meeting.status in ("draft", "live"),
+        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+    )
+    return page, status
+
+
+@bp.route("/meetings/<int:meeting_id>/report-back", methods=["GET", "POST"], endpoint="report_back")
+@moderator_page
+def report_back(meeting_id: int) -> Any:
+    """Put unresolved actions of earlier meetings to this meeting as one report-back item."""
+    if request.method == "GET":
+        return _report_back_page(meeting_id)
+    chosen = request.form.getlist("action_id")
+    title = request.form.get("title", "")
+    try:
+        item = followup.create_report_back(db.session, meeting_id, chosen, actor_name(), title)
+    except DomainError as err:
+        _refused(err)
+        selected = {int(c) for c in chosen if c.isdigit() and len(c) < 11}
+        return _report_back_page(meeting_id, explain(err), err.status, selected=selected, title=title)
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Report-back item “%(title)s” added to the meeting.", title=item.title), "success")
+    target = optional_url("moderator.meeting", meeting_id=meeting_id)
+    if target:
+        return redirect(f"{target}#item-{item.id}")
+    return redirect(url_for("followup.report_back", meeting_id=meeting_id))
+
+
+# --- rehearsal wipe ---------------------------------------------------------------------------
+
+
+def _wipe_page(meeting_id: int, error: str | None = None, status: int = 200) -> Any:
+    summary = followup.wipe_summary(db.session, meeting_id)
+    meeting = summary.meeting
+    page = render_template(
+        "followup/wipe.html",
+        summary=summary,
+        meeting=meeting,
+        wipeable=meeting.rehearsal or meeting.status == "draft",
+        error=error,
+        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+    )
+    return page, status
+
+
+@bp.route("/meetings/<int:meeting_id>/wipe", methods=["GET", "POST"], endpoint="wipe")
+@moderator_page
+def wipe(meeting_id: int) -> Any:
+    """Wipe a rehearsal: GET asks, POST (with ``confirm=wipe``) deletes everything in it."""
+    if request.method == "GET":
+        return _wipe_page(meeting_id)
+    if request.form.get("confirm") != "wipe":
+        meetings.get_meeting(db.session, meeting_id)
+        return _wipe_page(meeting_id, _("Tick the box to confirm."), 422)
+    try:
+        stored = followup.wipe_meeting(db.session, meeting_id, actor_name())
+    except DomainError as err:
+        _refused(err)
+        return _wipe_page(meeting_id, explain(err), err.status)
+    db.session.commit()
+    evidence.remove_stored_files(upload_dir(), stored)
+    flash(_("The rehearsal was wiped: its items, roster, votes, actions and evidence are gone."), "success")
+    return redirect(optional_url("moderator.meetings") or url_for("followup.actions"))

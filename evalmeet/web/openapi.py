@@ -295,6 +295,38 @@ def paths() -> dict[str, Any]:
                 params=m,
             ),
         },
+        "/meetings/{meeting_id}/next": {
+            "post": _op(
+                "Present the next item not yet voted on (409 no_pending_item)",
+                _answer("200", "Meeting", _ref(R)),
+                ("401", "403", "404", "409"),
+                params=m,
+            ),
+        },
+        "/meetings/{meeting_id}/clear": {
+            "post": _op(
+                "Take the item off every screen",
+                _answer("200", "Meeting", _ref(R)),
+                ("401", "403", "404", "409"),
+                params=m,
+            ),
+        },
+        "/meetings/{meeting_id}/questions/open": {
+            "post": _op(
+                "Open the floor for questions on the item presented (409 no_current_item)",
+                _answer("200", "Meeting", _ref(R)),
+                ("401", "403", "404", "409"),
+                params=m,
+            ),
+        },
+        "/meetings/{meeting_id}/questions/close": {
+            "post": _op(
+                "Close the floor for questions",
+                _answer("200", "Meeting", _ref(R)),
+                ("401", "403", "404", "409"),
+                params=m,
+            ),
+        },
         "/items/{item_id}": {
             "get": _op("One item", _answer("200", "Item", _ref("Item")), ("401", "404"), params=i),
             "patch": _op(

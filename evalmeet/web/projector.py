@@ -1,7 +1,152 @@
-"""The projector screen, opened with the meeting's display link."""
+"""The projector screen, opened with the meeting's display link (no login).
+
+The page is rendered from the same ``state`` snapshot the live channel sends, so it is right
+before the socket connects; ``static/js/projector.js`` then re-renders it from every ``state``,
+``progress``, ``result`` and ``questions`` event. While voting is open the screen only ever shows
+how many have voted, never counts by choice (see secrecy.md).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import Blueprint, render_template
+from flask_babel import pgettext
+
+from evalmeet.domain.rules import SCALES
+from evalmeet.extensions import db
+from evalmeet.services import console as console_service
 
 bp = Blueprint("projector", __name__)
+
+# The msgctxt of every string of the projector and the console. Translations of all areas are
+# merged into one catalog, where the same msgid from another area's .po would override ours.
+CONTEXT = "live-screens"
+
+# At or below this many present voters, a result can give away individual choices.
+TINY_ELECTORATE = 2
+
+
+def tr(msgid: str) -> str:
+    """Translate one of our strings (in our own msgctxt, see ``CONTEXT``)."""
+    return pgettext(CONTEXT, msgid)
+
+
+_ = tr  # the usual name, so the strings below read like every other gettext call
+
+
+def live_strings() -> dict[str, str]:
+    """UI strings shared by the projector and the console, translated for the page's locale.
+
+    Rendered into a ``<script type="application/json">`` block so the JS speaks the same
+    language as the server-rendered page. ``{n}``-style placeholders are filled in by the JS.
+    """
+    return {
+        "present": _("Attending"),
+        "roster": _("Expected"),
+        "quorum": _("Quorum"),
+        "quorum_met": _("Quorum met"),
+        "quorum_not_met": _("Quorum not met"),
+        "join_hint": _("Scan the QR code on your personal admission slip to join"),
+        "join_hint_sub": _("No slip? Please see the meeting secretary."),
+        "item_no": _("Item {n}"),
+        "responsible": _("Responsible person"),
+        "amount": _("Amount"),
+        "yuan": _("{amount} yuan"),
+        "method": _("Procurement method"),
+        "suppliers": _("Suppliers"),
+        "risk_flags": _("Risk flags"),
+        "no_risk": _("No risk flags"),
+        "questions": _("Questions"),
+        "questions_open": _("Questions are open"),
+        "questions_closed": _("Questions are closed"),
+        "no_questions": _("No questions on screen yet"),
+        "answer": _("Answer"),
+        "voting_open": _("Voting is open: vote on your phone"),
+        "voted_of": _("Voted {n} / {m}"),
+        "tiny": _("Very few voters: the result may reveal individual choices"),
+        "passed": _("PASSED"),
+        "failed": _("FAILED"),
+        "satisfaction": _("Satisfaction rate"),
+        "pass_rate": _("Pass rate"),
+        "threshold": _("Needed to pass"),
+        "ballots_of": _("{n} ballots, {m} present"),
+        "result": _("Result"),
+        "round": _("Round {n}"),
+        "reconnecting": _("Reconnecting…"),
+        "refused": _("This screen could not connect"),
+        "waiting": _("Please wait for the next item"),
+        "not_started": _("The meeting has not started yet"),
+        "finished": _("The meeting has ended"),
+        "none": _("not given"),
+        "satisfied": _("Satisfied"),
+        "basically_satisfied": _("Basically satisfied"),
+        "dissatisfied": _("Dissatisfied"),
+        "pass": _("Pass"),
+        "fail": _("Fail"),
+        "single_source": _("Single source"),
+        "tender": _("Tender"),
+        "inquiry": _("Inquiry"),
+        "negotiation": _("Competitive negotiation"),
+        "other": _("Other"),
+    }
+
+
+def money_text(value: str | None) -> str:
+    """``"350000.00"`` → ``"350,000.00"`` (amounts travel as strings; no float touches them)."""
+    if not value:
+        return ""
+    whole, _sep, cents = value.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.lstrip("-")
+    groups: list[str] = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return sign + ",".join(groups) + (f".{cents}" if cents else "")
+
+
+def percent_text(fraction: str | None) -> str:
+    """``"7/9"`` → ``"77.8%"``, rounded half up; ``"0/0"`` (no ballots) → ``"—"``."""
+    if not fraction or "/" not in fraction:
+        return "—"
+    num, _sep, den = fraction.partition("/")
+    if not den.isdigit() or not num.isdigit() or int(den) == 0:
+        return "—"
+    pct = (Decimal(int(num)) * 100 / Decimal(int(den))).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{pct}%"
+
+
+def fill(template: str, **values: Any) -> str:
+    """Fill ``{name}`` placeholders of a translated string (the same syntax the JS uses)."""
+    for key, value in values.items():
+        template = template.replace("{" + key + "}", str(value))
+    return template
+
+
+def page_helpers() -> dict[str, Any]:
+    """Formatting helpers both screens' templates use."""
+    return {
+        "L": live_strings(),
+        "money_text": money_text,
+        "percent_text": percent_text,
+        "fill": fill,
+        "tiny_electorate": TINY_ELECTORATE,
+        "scales": SCALES,
+    }
+
+
+@bp.get("/screen/<token>")
+def screen(token: str) -> Any:
+    """The projector page of the meeting whose display link carries ``token`` (404 otherwise)."""
+    meeting = console_service.meeting_for_display(db.session, token)
+    view = console_service.projector_view(db.session, meeting)
+    return render_template(
+        "projector/screen.html",
+        display_token=meeting.display_token,
+        state=view["state"],
+        progress=view["progress"],
+        **page_helpers(),
+    )

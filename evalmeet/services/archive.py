@@ -1,0 +1,439 @@
+"""The archive: closed, non-rehearsal meetings and their items, searchable and filterable.
+
+Everything here reads frozen records (item status, ``ItemResult`` rows, actions); nothing is
+recomputed from ballots. Filters arrive as the strings of a query string and are parsed here
+without Flask: a value that cannot be understood is dropped and named in ``problems`` so the
+page can say so, instead of failing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, timezone
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from evalmeet.domain.states import PROCUREMENT_METHODS
+from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
+from evalmeet.models.base import UTCDateTime
+
+# Meetings happen in China: dates in filters and on pages are China Standard Time.
+LOCAL_TZ = timezone(timedelta(hours=8))
+PAGE_SIZE = 20
+DECIDED = ("passed", "failed")
+UNRESOLVED = ("open", "in_progress")
+RESULTS = DECIDED
+ACTION_FILTERS = ("unresolved", "overdue", "open", "in_progress", "done", "verified")
+# Query-string values for "no department recorded" and "no procurement method recorded".
+NO_DEPARTMENT = "-"
+NO_METHOD = "none"
+METHOD_FILTERS = (*PROCUREMENT_METHODS, NO_METHOD)
+MAX_TEXT = 100
+MIN_YEAR, MAX_YEAR = 1970, 2999
+PUBLIC_QUESTION_STATUSES = ("approved", "answered")
+# A person with this many failed items "fails repeatedly" (多次未通过).
+REPEAT_FAILURES = 2
+_S = TypeVar("_S", bound=Select)
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveFilters:
+    """What the archive is asked for; every field optional and all of them combinable."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    department: str | None = None
+    method: str | None = None
+    result: str | None = None
+    person: str | None = None
+    text: str | None = None
+    action: str | None = None
+    page: int = 1
+
+    def query_args(self, **overrides: Any) -> dict[str, str]:
+        """The query string that asks for these filters again (``page`` dropped when 1)."""
+        values = replace(self, **overrides)
+        args = {
+            "from": values.date_from.isoformat() if values.date_from else None,
+            "to": values.date_to.isoformat() if values.date_to else None,
+            "department": values.department,
+            "method": values.method,
+            "result": values.result,
+            "person": values.person,
+            "q": values.text,
+            "action": values.action,
+            "page": str(values.page) if values.page > 1 else None,
+        }
+        return {key: value for key, value in args.items() if value is not None}
+
+    @property
+    def active(self) -> bool:
+        """Whether any filter (beyond the page) is set."""
+        return bool(self.query_args(page=1))
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = "".join(ch for ch in value if ch.isprintable()).strip()
+    return value or None
+
+
+def _parse_date(value: str | None) -> date | None:
+    """``YYYY-MM-DD`` within a sane range; ValueError otherwise."""
+    if value is None or len(value) != 10:
+        raise ValueError(value)
+    parsed = date.fromisoformat(value)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValueError(value)
+    return parsed
+
+
+def parse_filters(args: Mapping[str, str]) -> tuple[ArchiveFilters, list[str]]:
+    """Filters from query-string values; returns them and the names of values ignored.
+
+    Names in the problem list: ``from``, ``to``, ``department``, ``method``, ``result``,
+    ``person``, ``q``, ``action``, ``page`` and ``range`` (from after to: the two are swapped).
+    """
+    problems: list[str] = []
+    found: dict[str, Any] = {}
+    for name, attr in (("from", "date_from"), ("to", "date_to")):
+        raw = _clean_text(args.get(name))
+        if raw is None:
+            continue
+        try:
+            found[attr] = _parse_date(raw)
+        except ValueError:
+            problems.append(name)
+    if found.get("date_from") and found.get("date_to") and found["date_from"] > found["date_to"]:
+        found["date_from"], found["date_to"] = found["date_to"], found["date_from"]
+        problems.append("range")
+    for name, attr in (("department", "department"), ("person", "person"), ("q", "text")):
+        raw = _clean_text(args.get(name))
+        if raw is None:
+            continue
+        if len(raw) > MAX_TEXT:
+            problems.append(name)
+            continue
+        found[attr] = raw
+    for name, allowed in (("method", METHOD_FILTERS), ("result", RESULTS), ("action", ACTION_FILTERS)):
+        raw = _clean_text(args.get(name))
+        if raw is None:
+            continue
+        if raw not in allowed:
+            problems.append(name)
+            continue
+        found[name] = raw
+    raw_page = _clean_text(args.get("page"))
+    if raw_page is not None:
+        if raw_page.isdigit() and len(raw_page) <= 6 and int(raw_page) >= 1:
+            found["page"] = int(raw_page)
+        else:
+            problems.append("page")
+    return ArchiveFilters(**found), problems
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def meeting_date(meeting: Meeting) -> datetime | None:
+    """The date a meeting is filed under: scheduled, else started, else finished, else created."""
+    return meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at
+
+
+def meeting_date_column() -> ColumnElement[datetime]:
+    """:func:`meeting_date` in SQL."""
+    return func.coalesce(
+        Meeting.scheduled_at,
+        Meeting.started_at,
+        Meeting.finished_at,
+        Meeting.created_at,
+        type_=UTCDateTime(),
+    )
+
+
+def local_day(value: datetime | None) -> date | None:
+    """The calendar day of a timestamp in China time."""
+    return None if value is None else value.astimezone(LOCAL_TZ).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight China time at the start of ``day``."""
+    return datetime.combine(day, time(), LOCAL_TZ)
+
+
+def archived() -> list[ColumnElement[bool]]:
+    """Conditions on ``Meeting`` for the archive: closed and not a rehearsal."""
+    return [Meeting.status == "closed", Meeting.rehearsal.is_(False)]
+
+
+def date_conditions(filters: ArchiveFilters) -> list[ColumnElement[bool]]:
+    """Conditions on ``Meeting`` for the filters' date range (whole days, China time)."""
+    when = meeting_date_column()
+    conds = []
+    if filters.date_from:
+        conds.append(when >= day_start(filters.date_from))
+    if filters.date_to and filters.date_to.year < MAX_YEAR:
+        conds.append(when < day_start(filters.date_to + timedelta(days=1)))
+    return conds
+
+
+def percent(value: Fraction | None) -> str:
+    """``Fraction(2, 3)`` → ``"66.7%"``, rounded half up from the exact value (display only)."""
+    if value is None:
+        return "—"
+    tenths = int(value * 1000 + Fraction(1, 2))  # floor of a non-negative value
+    return f"{tenths // 10}.{tenths % 10}%"
+
+
+def like_pattern(needle: str) -> str:
+    """``%needle%`` with LIKE wildcards escaped (use with ``escape="\\\\"``)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def action_condition(which: str, today: date) -> ColumnElement[bool]:
+    """Conditions on ``Action`` for an action filter (see ``ACTION_FILTERS``)."""
+    if which == "unresolved":
+        return Action.status.in_(UNRESOLVED)
+    if which == "overdue":
+        return and_(Action.status.in_(UNRESOLVED), Action.due_date < today)
+    return Action.status == which
+
+
+def is_overdue(action: Action, today: date) -> bool:
+    """Past its due date and not done (the contract's definition)."""
+    return action.due_date is not None and action.due_date < today and action.status in UNRESOLVED
+
+
+# --- item rows --------------------------------------------------------------------------------
+
+
+@dataclass
+class ItemRow:
+    """An archived item with its meeting, person, every result round and its actions."""
+
+    item: Item
+    meeting: Meeting
+    person: ResponsiblePerson
+    results: list[ItemResult]
+    actions: list[Action]
+    today: date
+    questions: list[Question] = field(default_factory=list)
+
+    @property
+    def result(self) -> ItemResult | None:
+        """The current (latest) result, or None when never voted."""
+        return self.results[-1] if self.results else None
+
+    @property
+    def satisfaction(self) -> Fraction | None:
+        """The current result's satisfaction as an exact fraction."""
+        result = self.result
+        if result is None or not result.satisfaction_den:
+            return None
+        return Fraction(result.satisfaction_num, result.satisfaction_den)
+
+    @property
+    def date(self) -> datetime | None:
+        """The meeting's date."""
+        return meeting_date(self.meeting)
+
+    def overdue(self, action: Action) -> bool:
+        """Whether one of this item's actions is overdue."""
+        return is_overdue(action, self.today)
+
+    @property
+    def overdue_count(self) -> int:
+        """How many of this item's actions are overdue."""
+        return sum(1 for action in self.actions if self.overdue(action))
+
+
+def item_rows(
+    session: Session, items: Iterable[Item], today: date, *, with_questions: bool = False
+) -> list[ItemRow]:
+    """Rows for ``items`` (in the given order), loading results, actions and questions in bulk."""
+    items = list(items)
+    ids = [item.id for item in items]
+    results: dict[int, list[ItemResult]] = defaultdict(list)
+    actions: dict[int, list[Action]] = defaultdict(list)
+    questions: dict[int, list[Question]] = defaultdict(list)
+    if ids:
+        for result in session.scalars(
+            select(ItemResult).where(ItemResult.item_id.in_(ids)).order_by(ItemResult.vote_round)
+        ):
+            results[result.item_id].append(result)
+        for action in session.scalars(select(Action).where(Action.item_id.in_(ids)).order_by(Action.id)):
+            actions[action.item_id].append(action)
+        if with_questions:
+            for question in session.scalars(
+                select(Question)
+                .where(Question.item_id.in_(ids), Question.status.in_(PUBLIC_QUESTION_STATUSES))
+                .order_by(Question.id)
+            ):
+                questions[question.item_id].append(question)
+    return [
+        ItemRow(
+            item=item,
+            meeting=item.meeting,
+            person=item.responsible_person,
+            results=results[item.id],
+            actions=actions[item.id],
+            today=today,
+            questions=questions[item.id],
+        )
+        for item in items
+    ]
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+@dataclass
+class ArchivePage:
+    """One page of matching items, with totals over every match."""
+
+    filters: ArchiveFilters
+    rows: list[ItemRow]
+    total: int
+    passed: int
+    failed: int
+    matching_actions: int | None
+    page: int
+    pages: int
+    departments: list[str]
+    repeat_failures: dict[int, int]
+    methods: tuple[str, ...] = METHOD_FILTERS
+
+
+def _item_conditions(filters: ArchiveFilters, today: date) -> list[ColumnElement[bool]]:
+    conds = [*archived(), *date_conditions(filters), Item.status.in_(DECIDED)]
+    if filters.department:
+        if filters.department == NO_DEPARTMENT:
+            conds.append(ResponsiblePerson.department.in_(("", NO_DEPARTMENT)))
+        else:
+            conds.append(ResponsiblePerson.department == filters.department)
+    if filters.method:
+        if filters.method == NO_METHOD:
+            conds.append(or_(Item.procurement_method.is_(None), Item.procurement_method == ""))
+        else:
+            conds.append(Item.procurement_method == filters.method)
+    if filters.result:
+        conds.append(Item.status == filters.result)
+    if filters.person:
+        conds.append(ResponsiblePerson.name.ilike(like_pattern(filters.person), escape="\\"))
+    if filters.text:
+        pattern = like_pattern(filters.text)
+        asked = exists(
+            select(Question.id)
+            .where(
+                Question.item_id == Item.id,
+                Question.status.in_(PUBLIC_QUESTION_STATUSES),
+                or_(Question.text.ilike(pattern, escape="\\"), Question.answer.ilike(pattern, escape="\\")),
+            )
+            .correlate(Item)
+        )
+        conds.append(
+            or_(
+                Meeting.title.ilike(pattern, escape="\\"),
+                Item.title.ilike(pattern, escape="\\"),
+                Item.description.ilike(pattern, escape="\\"),
+                asked,
+            )
+        )
+    if filters.action:
+        conds.append(
+            exists(
+                select(Action.id)
+                .where(Action.item_id == Item.id, action_condition(filters.action, today))
+                .correlate(Item)
+            )
+        )
+    return conds
+
+
+def joined(stmt: _S) -> _S:
+    """``stmt`` joined from ``Item`` to its meeting and responsible person."""
+    return stmt.join(Meeting, Meeting.id == Item.meeting_id).join(
+        ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id
+    )
+
+
+def departments(session: Session) -> list[str]:
+    """Departments of the people behind archived items, sorted (blank ones as ``NO_DEPARTMENT``)."""
+    names = session.scalars(
+        joined(select(ResponsiblePerson.department).select_from(Item)).where(*archived()).distinct()
+    )
+    return sorted({name or NO_DEPARTMENT for name in names})
+
+
+def repeat_failures(
+    session: Session, person_ids: Iterable[int], at_least: int = REPEAT_FAILURES
+) -> dict[int, int]:
+    """Failed archived items per person, for the given people with at least ``at_least`` failures."""
+    ids = sorted(set(person_ids))
+    if not ids:
+        return {}
+    counts = session.execute(
+        select(Item.responsible_person_id, func.count())
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .where(*archived(), Item.status == "failed", Item.responsible_person_id.in_(ids))
+        .group_by(Item.responsible_person_id)
+    ).all()
+    return {int(pid): int(n) for pid, n in counts if n >= at_least}
+
+
+def search(
+    session: Session, filters: ArchiveFilters, today: date | None = None, page_size: int = PAGE_SIZE
+) -> ArchivePage:
+    """Evaluated items of archived meetings matching every filter, newest meeting first."""
+    today = today or date.today()
+    conds = _item_conditions(filters, today)
+    by_status: dict[str, int] = dict(
+        session.execute(
+            joined(select(Item.status, func.count()).select_from(Item)).where(*conds).group_by(Item.status)
+        ).all()
+    )
+    passed, failed = int(by_status.get("passed", 0)), int(by_status.get("failed", 0))
+    total = passed + failed
+    pages = max(1, -(-total // page_size))
+    page = min(filters.page, pages)
+    stmt = (
+        joined(select(Item))
+        .where(*conds)
+        .options(selectinload(Item.meeting), selectinload(Item.responsible_person))
+        .order_by(meeting_date_column().desc(), Meeting.id.desc(), Item.position, Item.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    matching_actions = None
+    if filters.action:
+        matching_actions = (
+            session.scalar(
+                joined(select(func.count()).select_from(Action).join(Item, Item.id == Action.item_id)).where(
+                    *conds, action_condition(filters.action, today)
+                )
+            )
+            or 0
+        )
+    rows = item_rows(session, session.scalars(stmt), today)
+    return ArchivePage(
+        filters=replace(filters, page=page),
+        rows=rows,
+        total=total,
+        passed=passed,
+        failed=failed,
+        matching_actions=matching_actions,
+        page=page,
+        pages=pages,
+        departments=departments(session),
+        repeat_failures=repeat_failures(session, (row.person.id for row in rows)),
+    )

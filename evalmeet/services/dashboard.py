@@ -1,0 +1,279 @@
+"""The statistics dashboard: the headline totals plus breakdowns, and the SVG charts of them.
+
+The headline figures are exactly :func:`evalmeet.services.stats.totals` (the numbers behind
+``GET /api/v1/stats``). The breakdowns count evaluated (passed or failed) items of archived
+meetings, by month of the meeting (China time), by procurement method and by the responsible
+person's department; every one carries the archive query that lists the items behind it.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.states import ACTION_STATUSES, PROCUREMENT_METHODS
+from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
+from evalmeet.services import stats
+from evalmeet.services.archive import (
+    DECIDED,
+    LOCAL_TZ,
+    NO_DEPARTMENT,
+    NO_METHOD,
+    UNRESOLVED,
+    archived,
+    joined,
+    meeting_date_column,
+    percent,
+)
+from evalmeet.services.charts import BarRow, LineChart, LinePoint, Segment, bar_chart, line_chart
+
+
+@dataclass
+class Breakdown:
+    """Evaluated items in one group (a month, a method, a department) and how they went."""
+
+    key: str
+    passed: int = 0
+    failed: int = 0
+    query: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def evaluated(self) -> int:
+        """Passed plus failed."""
+        return self.passed + self.failed
+
+    @property
+    def rate(self) -> Fraction | None:
+        """Pass rate as an exact fraction (None when nothing was evaluated)."""
+        return Fraction(self.passed, self.evaluated) if self.evaluated else None
+
+    @property
+    def rate_text(self) -> str:
+        """``"75.0%"``."""
+        return percent(self.rate)
+
+
+@dataclass
+class Dashboard:
+    """Everything the dashboard shows."""
+
+    totals: dict[str, int]
+    months: list[Breakdown]
+    methods: list[Breakdown]
+    departments: list[Breakdown]
+    action_status: dict[str, int]
+    overdue: int
+    today: date
+
+    @property
+    def pass_rate(self) -> Fraction | None:
+        """Passed / evaluated over everything."""
+        evaluated = self.totals["items"]
+        return Fraction(self.totals["items_passed"], evaluated) if evaluated else None
+
+    @property
+    def actions_total(self) -> int:
+        """Every follow-up action on archived items."""
+        return sum(self.action_status.values())
+
+
+def month_query(key: str) -> dict[str, str]:
+    """The archive's date range for a month key ``YYYY-MM``."""
+    year, month = (int(part) for part in key.split("-"))
+    last = calendar.monthrange(year, month)[1]
+    return {"from": f"{key}-01", "to": f"{key}-{last:02d}"}
+
+
+def build(session: Session, today: date | None = None) -> Dashboard:
+    """Totals (as the API), pass rates by month, method and department, and action counts."""
+    today = today or date.today()
+    totals = stats.totals(session, today)
+    rows = session.execute(
+        joined(
+            select(
+                meeting_date_column(), Item.procurement_method, ResponsiblePerson.department, Item.status
+            ).select_from(Item)
+        ).where(*archived(), Item.status.in_(DECIDED))
+    ).all()
+    months: dict[str, Breakdown] = {}
+    methods: dict[str, Breakdown] = {}
+    departments: dict[str, Breakdown] = {}
+    for when, method, department, status in rows:
+        month = when.astimezone(LOCAL_TZ).strftime("%Y-%m")
+        method_key = method or NO_METHOD
+        department_key = department or NO_DEPARTMENT
+        groups = (
+            months.setdefault(month, Breakdown(month, query=month_query(month))),
+            methods.setdefault(method_key, Breakdown(method_key, query={"method": method_key})),
+            departments.setdefault(
+                department_key, Breakdown(department_key, query={"department": department_key})
+            ),
+        )
+        for group in groups:
+            if status == "passed":
+                group.passed += 1
+            else:
+                group.failed += 1
+    method_order = {m: i for i, m in enumerate((*PROCUREMENT_METHODS, NO_METHOD))}
+    action_base = (
+        select(Action.status, func.count())
+        .select_from(Action)
+        .join(Item, Item.id == Action.item_id)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .where(*archived())
+    )
+    by_status = {status: 0 for status in ACTION_STATUSES}
+    for status, count in session.execute(action_base.group_by(Action.status)).all():
+        by_status[status] = by_status.get(status, 0) + int(count)
+    overdue = (
+        session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .join(Item, Item.id == Action.item_id)
+            .join(Meeting, Meeting.id == Item.meeting_id)
+            .where(*archived(), Action.status.in_(UNRESOLVED), Action.due_date < today)
+        )
+        or 0
+    )
+    return Dashboard(
+        totals=totals,
+        months=[months[key] for key in sorted(months)],
+        methods=sorted(methods.values(), key=lambda b: method_order.get(b.key, len(method_order))),
+        departments=sorted(departments.values(), key=lambda b: (-b.evaluated, -b.failed, b.key)),
+        action_status=by_status,
+        overdue=int(overdue),
+        today=today,
+    )
+
+
+# --- charts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartWords:
+    """What the charts need from the edge: translation, labels and archive links."""
+
+    translate: Callable[[str], str]
+    method_label: Callable[[str], str]
+    department_label: Callable[[str], str]
+    action_status_label: Callable[[str], str]
+    archive_url: Callable[[dict[str, str]], str]
+
+
+@dataclass(frozen=True)
+class DashboardCharts:
+    """The dashboard's SVG charts, as strings (escaped and well-formed)."""
+
+    months: str
+    methods: str
+    departments: str
+    actions: str
+
+
+def _outcome_rows(groups: list[Breakdown], label: Callable[[str], str], words: ChartWords) -> list[BarRow]:
+    t = words.translate
+    rows = []
+    for group in groups:
+        name = label(group.key)
+        rows.append(
+            BarRow(
+                label=name,
+                segments=(
+                    Segment(
+                        group.passed,
+                        "passed",
+                        t("%(name)s: %(n)s passed") % {"name": name, "n": group.passed},
+                        words.archive_url({**group.query, "result": "passed"}),
+                    ),
+                    Segment(
+                        group.failed,
+                        "failed",
+                        t("%(name)s: %(n)s failed") % {"name": name, "n": group.failed},
+                        words.archive_url({**group.query, "result": "failed"}),
+                    ),
+                ),
+                note=f"{group.passed}/{group.evaluated} · {group.rate_text}",
+                href=words.archive_url(group.query),
+            )
+        )
+    return rows
+
+
+def render_charts(dashboard: Dashboard, words: ChartWords) -> DashboardCharts:
+    """Build the four charts: pass rate by month, by method, by department; action statuses."""
+    t = words.translate
+    empty = t("Nothing evaluated yet")
+    points = [
+        LinePoint(
+            label=group.key,
+            value=group.rate,
+            note=f"{group.passed}/{group.evaluated}",
+            href=words.archive_url(group.query),
+            tooltip=t("%(month)s: %(rate)s passed (%(passed)s of %(evaluated)s)")
+            % {
+                "month": group.key,
+                "rate": group.rate_text,
+                "passed": group.passed,
+                "evaluated": group.evaluated,
+            },
+        )
+        for group in dashboard.months
+    ]
+    action_rows = [
+        BarRow(
+            label=words.action_status_label(status),
+            segments=(
+                Segment(
+                    count,
+                    status,
+                    f"{words.action_status_label(status)}: {count}",
+                    words.archive_url({"action": status}),
+                ),
+            ),
+            note=str(count),
+            href=words.archive_url({"action": status}),
+        )
+        for status, count in dashboard.action_status.items()
+    ]
+    overdue_label = t("Overdue")
+    action_rows.append(
+        BarRow(
+            label=overdue_label,
+            segments=(
+                Segment(
+                    dashboard.overdue,
+                    "overdue",
+                    f"{overdue_label}: {dashboard.overdue}",
+                    words.archive_url({"action": "overdue"}),
+                ),
+            ),
+            note=str(dashboard.overdue),
+            href=words.archive_url({"action": "overdue"}),
+        )
+    )
+    return DashboardCharts(
+        months=line_chart(points, LineChart(title=t("Pass rate by month"), empty=empty)),
+        methods=bar_chart(
+            _outcome_rows(dashboard.methods, words.method_label, words),
+            title=t("Pass rate by procurement method"),
+            empty=empty,
+            normalise=True,
+        ),
+        departments=bar_chart(
+            _outcome_rows(dashboard.departments, words.department_label, words),
+            title=t("Pass rate by department"),
+            empty=empty,
+            normalise=True,
+        ),
+        actions=bar_chart(
+            action_rows if dashboard.actions_total or dashboard.overdue else [],
+            title=t("Follow-up actions by status"),
+            empty=t("No follow-up actions yet"),
+        ),
+    )

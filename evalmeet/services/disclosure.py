@@ -1,0 +1,184 @@
+"""Public disclosure (厂务公开): what anyone may read about a published meeting.
+
+The pages get plain frozen records built here, never model objects, so a template cannot reach
+what is not meant to be public: no representatives (only how many attended), no join or display
+tokens, no receipts, no pending or hidden questions and nothing about who asked what, no
+follow-up owners or notes. Results are the frozen counts the room saw when voting closed.
+Only published, closed, non-rehearsal meetings exist here; anything else is NotFound.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from evalmeet.domain.errors import NotFound
+from evalmeet.domain.rules import choices_for
+from evalmeet.models import Item, Meeting
+from evalmeet.services.archive import archived, item_rows, meeting_date, meeting_date_column, percent
+from evalmeet.services.archive_meetings import meeting_summaries
+from evalmeet.services.validate import is_id
+
+
+@dataclass(frozen=True)
+class PublicRound:
+    """One frozen round of voting: counts per choice, ballots, satisfaction, outcome."""
+
+    round: int
+    counts: tuple[tuple[str, int], ...]
+    ballots: int
+    present: int
+    satisfaction_num: int
+    satisfaction_den: int
+    pass_threshold: str
+    passed: bool
+    superseded_reason: str | None
+
+    @property
+    def satisfaction_text(self) -> str:
+        """``"2/3 (66.7%)"``."""
+        if not self.satisfaction_den:
+            return "—"
+        rate = Fraction(self.satisfaction_num, self.satisfaction_den)
+        return f"{self.satisfaction_num}/{self.satisfaction_den} ({percent(rate)})"
+
+
+@dataclass(frozen=True)
+class PublicAction:
+    """A follow-up action as the public sees it: kind, status, deadline."""
+
+    kind: str
+    status: str
+    due_date: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class PublicQuestion:
+    """An approved question and its answer; never who asked."""
+
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class PublicItem:
+    """An item with its responsible person, results, questions and actions."""
+
+    id: int
+    position: int
+    title: str
+    person_name: str
+    person_department: str
+    person_position: str
+    procurement_method: str | None
+    amount: Decimal | None
+    status: str
+    rounds: tuple[PublicRound, ...]
+    questions: tuple[PublicQuestion, ...]
+    actions: tuple[PublicAction, ...]
+
+    @property
+    def result(self) -> PublicRound | None:
+        """The current result."""
+        return self.rounds[-1] if self.rounds else None
+
+
+@dataclass(frozen=True)
+class PublicMeeting:
+    """A published meeting: title, date, attendance count, outcome counts and (on its page) items."""
+
+    id: int
+    title: str
+    date: datetime | None
+    location: str
+    present: int
+    evaluated: int
+    passed: int
+    failed: int
+    published_at: datetime | None
+    items: tuple[PublicItem, ...] = ()
+
+
+def _published() -> Any:
+    return select(Meeting).where(*archived(), Meeting.published.is_(True))
+
+
+def _summary(meeting: Meeting, present: int, evaluated: int, passed: int, failed: int) -> PublicMeeting:
+    return PublicMeeting(
+        id=meeting.id,
+        title=meeting.title,
+        date=meeting_date(meeting),
+        location=meeting.location,
+        present=present,
+        evaluated=evaluated,
+        passed=passed,
+        failed=failed,
+        published_at=meeting.published_at,
+    )
+
+
+def public_meetings(session: Session) -> list[PublicMeeting]:
+    """Published meetings, newest first, with attendance and outcome counts."""
+    meetings = list(session.scalars(_published().order_by(meeting_date_column().desc(), Meeting.id.desc())))
+    return [
+        _summary(s.meeting, s.present, s.evaluated, s.passed, s.failed)
+        for s in meeting_summaries(session, meetings)
+    ]
+
+
+def public_meeting(session: Session, meeting_id: Any, today: date | None = None) -> PublicMeeting:
+    """One published meeting with its items; NotFound unless it is published."""
+    today = today or date.today()
+    meeting = session.scalar(_published().where(Meeting.id == meeting_id)) if is_id(meeting_id) else None
+    if meeting is None:
+        raise NotFound(f"meeting {meeting_id} has not been published", code="meeting_not_found")
+    summary = meeting_summaries(session, [meeting])[0]
+    items = session.scalars(
+        select(Item)
+        .where(Item.meeting_id == meeting.id)
+        .options(selectinload(Item.responsible_person))
+        .order_by(Item.position, Item.id)
+    )
+    public_items = []
+    for row in item_rows(session, items, today, with_questions=True):
+        rounds = tuple(
+            PublicRound(
+                round=r.vote_round,
+                counts=tuple((choice, int(r.counts.get(choice, 0))) for choice in choices_for(r.scale)),
+                ballots=r.ballots,
+                present=r.present,
+                satisfaction_num=r.satisfaction_num,
+                satisfaction_den=r.satisfaction_den,
+                pass_threshold=r.pass_threshold,
+                passed=r.passed,
+                superseded_reason=r.superseded_reason,
+            )
+            for r in row.results
+        )
+        public_items.append(
+            PublicItem(
+                id=row.item.id,
+                position=row.item.position,
+                title=row.item.title,
+                person_name=row.person.name,
+                person_department=row.person.department,
+                person_position=row.person.position,
+                procurement_method=row.item.procurement_method,
+                amount=row.item.amount,
+                status=row.item.status,
+                rounds=rounds,
+                questions=tuple(PublicQuestion(q.text, q.answer) for q in row.questions),
+                actions=tuple(
+                    PublicAction(a.kind, a.status, a.due_date, row.overdue(a)) for a in row.actions
+                ),
+            )
+        )
+    public = _summary(meeting, summary.present, summary.evaluated, summary.passed, summary.failed)
+    return replace(public, items=tuple(public_items))

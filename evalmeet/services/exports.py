@@ -1,0 +1,452 @@
+"""Exports: the minutes as a workbook and a PDF, the archive and the actions as Excel and CSV.
+
+Everything here is built from frozen results and recorded facts; nothing links a person to a
+choice. Labels are English message ids passed through the caller's ``translate`` (the edge hands
+in gettext, so the files come out in the page's language, Chinese by default). Writing the
+files (and keeping them safe from formula injection) is ``services.spreadsheets``' job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import ValidationFailed
+from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
+from evalmeet.models.base import UTCDateTime
+from evalmeet.services.actions import is_overdue
+from evalmeet.services.minutes import (
+    ACTION_KIND_LABELS,
+    ACTION_STATUS_LABELS,
+    CHINA_TZ,
+    METHOD_LABELS,
+    SCALE_LABELS,
+    Minutes,
+    china_date,
+    china_time,
+    percent,
+)
+from evalmeet.services.spreadsheets import Column, Table, Translate, english, to_xlsx
+from evalmeet.services.validate import optional_date, text
+
+ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")
+# Header of the column counting each choice's ballots.
+CHOICE_COLUMNS = {
+    "satisfied": "Satisfied (ballots)",
+    "basically_satisfied": "Basically satisfied (ballots)",
+    "dissatisfied": "Dissatisfied (ballots)",
+    "pass": "Pass (ballots)",
+    "fail": "Fail (ballots)",
+}
+
+
+# --- the minutes ------------------------------------------------------------------------------
+
+
+def _yes_no(value: bool, translate: Translate) -> str:
+    return translate("Yes") if value else translate("No")
+
+
+def result_label(passed: bool | None, translate: Translate) -> str:
+    """通过 / 未通过 / 未表决."""
+    if passed is None:
+        return translate("Not voted")
+    return translate("Passed") if passed else translate("Failed")
+
+
+def _label(labels: Mapping[str, str], value: str | None, translate: Translate) -> str:
+    if not value:
+        return ""
+    return translate(labels[value]) if value in labels else value
+
+
+def flag_text(flag: Mapping[str, str], lang: str) -> str:
+    """A risk flag's sentence in the page's language."""
+    if lang == "en":
+        return flag.get("message_en") or flag.get("message", "")
+    return flag.get("message", "")
+
+
+def _overview(minutes: Minutes, translate: Translate) -> Table:
+    m = minutes.meeting
+    rows: list[list[Any]] = [
+        ["Meeting title", m.title],
+        ["Date and time (China time)", china_time(m.scheduled_at or m.started_at)],
+        ["Location", m.location],
+        ["Started at", china_time(m.started_at)],
+        ["Finished at", china_time(m.finished_at)],
+        ["Rating scale", _label(SCALE_LABELS, m.scale, translate)],
+        ["Pass threshold", m.pass_threshold],
+        ["Quorum", m.quorum],
+        ["Roster size", minutes.roster],
+        ["Attended", minutes.present],
+        ["Representatives present", "、".join(minutes.present_names)],
+        ["Items evaluated", len(minutes.items)],
+        ["Items passed", minutes.passed],
+        ["Items failed", minutes.failed],
+        ["Audit chain head", minutes.audit_head],
+        ["Generated at (China time)", china_time(minutes.generated_at)],
+    ]
+    if m.rehearsal:
+        rows.insert(1, ["Rehearsal", translate("Yes")])
+    for row in rows:
+        row[0] = translate(row[0])
+    return Table(
+        "Overview",
+        [Column("Field", width=14), Column("Value", width=40)],
+        rows,
+    )
+
+
+def _count_columns(choices: tuple[str, ...]) -> list[Column]:
+    return [Column(CHOICE_COLUMNS[c], "int", 8) for c in choices]
+
+
+def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Responsible person", width=10),
+        Column("Position", width=10),
+        Column("Department", width=10),
+        Column("Procurement method", width=10),
+        Column("Number of suppliers", "int", 8),
+        Column("Amount (yuan)", "money", 14),
+        Column("Benchmark price (yuan)", "money", 12),
+        Column("Unit price (yuan)", "money", 12),
+        Column("Risk flags", width=24),
+        *_count_columns(minutes.choices),
+        Column("Ballots", "int", 8),
+        Column("Present at the vote", "int", 8),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+        Column("Result", width=8),
+        Column("Rounds", "int", 6),
+        Column("Re-vote reasons", width=20),
+    ]
+    rows = []
+    for e in minutes.items:
+        item, res = e.item, e.result
+        counts = dict(res.counts) if res else {}
+        rows.append(
+            [
+                e.number,
+                item.title,
+                e.person_name,
+                e.person_position,
+                e.person_department,
+                _label(METHOD_LABELS, item.procurement_method, translate),
+                item.supplier_count,
+                item.amount,
+                item.benchmark_price,
+                item.unit_price,
+                "\n".join(flag_text(f, lang) for f in e.risk_flags),
+                *[counts.get(c) if res else None for c in minutes.choices],
+                res.ballots if res else None,
+                res.present if res else None,
+                res.satisfaction if res else "",
+                res.percent if res else None,
+                result_label(res.passed if res else None, translate),
+                len(e.rounds),
+                "\n".join(r.superseded_reason for r in e.rounds if r.superseded_reason),
+            ]
+        )
+    return Table("Items", columns, rows)
+
+
+def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Round", "int", 6),
+        *_count_columns(minutes.choices),
+        Column("Ballots", "int", 8),
+        Column("Present at the vote", "int", 8),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+        Column("Pass threshold", width=8),
+        Column("Result", width=8),
+        Column("Voting closed (China time)", "date", 16),
+        Column("Re-vote reason", width=24),
+    ]
+    rows = []
+    for e in minutes.items:
+        for r in e.rounds:
+            counts = dict(r.counts)
+            rows.append(
+                [
+                    e.number,
+                    e.item.title,
+                    r.number,
+                    *[counts.get(c, 0) for c in minutes.choices],
+                    r.ballots,
+                    r.present,
+                    r.satisfaction,
+                    r.percent,
+                    r.pass_threshold,
+                    result_label(r.passed, translate),
+                    r.closed_at,
+                    r.superseded_reason or "",
+                ]
+            )
+    return Table("Voting rounds", columns, rows)
+
+
+def _questions_sheet(minutes: Minutes) -> Table:
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Question no.", "int", 6),
+        Column("Question", width=40),
+        Column("Answer summary", width=40),
+    ]
+    rows = [
+        [e.number, e.item.title, n, q.text, q.answer]
+        for e in minutes.items
+        for n, q in enumerate(e.questions, start=1)
+    ]
+    return Table("Questions", columns, rows)
+
+
+def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Responsible person", width=10),
+        Column("Kind", width=10),
+        Column("Description", width=36),
+        Column("Owner", width=12),
+        Column("Due date", "date", 11),
+        Column("Status", width=8),
+        Column("Overdue", width=6),
+    ]
+    rows = [
+        [
+            e.number,
+            e.item.title,
+            e.person_name,
+            _label(ACTION_KIND_LABELS, a.kind, translate),
+            a.description,
+            a.owner,
+            a.due_date,
+            _label(ACTION_STATUS_LABELS, a.status, translate),
+            _yes_no(a.overdue, translate),
+        ]
+        for e in minutes.items
+        for a in e.actions
+    ]
+    return Table("Follow-up actions", columns, rows)
+
+
+def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "zh") -> bytes:
+    """The minutes as a workbook: overview, items, voting rounds, questions, actions."""
+    return to_xlsx(
+        [
+            _overview(minutes, translate),
+            _items_sheet(minutes, translate, lang),
+            _rounds_sheet(minutes, translate),
+            _questions_sheet(minutes),
+            _actions_sheet(minutes, translate),
+        ],
+        translate,
+    )
+
+
+def render_pdf(html: str, stylesheet: Path) -> bytes:
+    """HTML (rendered by the edge from a template) to PDF with WeasyPrint.
+
+    Nothing outside the document is fetched: the stylesheet is read here, and the fetcher only
+    allows ``data:`` URLs, so a crafted title can never make the server load a URL or a file.
+    """
+    import weasyprint
+
+    try:
+        from weasyprint.urls import URLFetcher
+
+        fetcher: Any = URLFetcher(allowed_protocols=("data",))
+    except ImportError:  # WeasyPrint < 66 took a plain function
+
+        def fetcher(url: str) -> Any:
+            """Refuse every URL."""
+            raise ValueError(f"not loading {url[:40]}")
+
+    css = weasyprint.CSS(string=stylesheet.read_text(encoding="utf-8"), url_fetcher=fetcher)
+    document = weasyprint.HTML(string=html, url_fetcher=fetcher, base_url=None)
+    return bytes(document.write_pdf(stylesheets=[css]))
+
+
+# --- the archive and the actions --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """The archive's filters: free text, and meeting dates from/to (inclusive, China dates)."""
+
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def parse_filter(args: Mapping[str, Any]) -> ExportFilter:
+    """``?q=&from=&to=`` from a query string; a bad date is a 422."""
+    q = text(args.get("q"), "q", max_len=200, required=False)
+    date_from = optional_date(args.get("from"), "from")
+    date_to = optional_date(args.get("to"), "to")
+    if date_from and date_to and date_from > date_to:
+        raise ValidationFailed("from must not be after to", field="from")
+    return ExportFilter(q, date_from, date_to)
+
+
+def _meeting_date_column() -> Any:
+    """The date a meeting is filed under (as in the archive): scheduled, started, finished, created."""
+    return func.coalesce(
+        Meeting.scheduled_at, Meeting.started_at, Meeting.finished_at, Meeting.created_at, type_=UTCDateTime()
+    )
+
+
+def _meeting_date(meeting: Meeting) -> date | None:
+    return china_date(meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at)
+
+
+def _china_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
+    when = _meeting_date_column()
+    if flt.date_from:
+        stmt = stmt.where(when >= _china_midnight(flt.date_from))
+    if flt.date_to:
+        stmt = stmt.where(when < _china_midnight(flt.date_to) + timedelta(days=1))
+    if flt.q:
+        like = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Meeting.title.ilike(like, escape="\\"),
+                Item.title.ilike(like, escape="\\"),
+                Item.description.ilike(like, escape="\\"),
+                ResponsiblePerson.name.ilike(like, escape="\\"),
+                ResponsiblePerson.department.ilike(like, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def _latest_results(session: Session, item_ids: list[int]) -> dict[int, ItemResult]:
+    latest: dict[int, ItemResult] = {}
+    for chunk in range(0, len(item_ids), 500):
+        ids = item_ids[chunk : chunk + 500]
+        for result in session.scalars(select(ItemResult).where(ItemResult.item_id.in_(ids))):
+            held = latest.get(result.item_id)
+            if held is None or result.vote_round > held.vote_round:
+                latest[result.item_id] = result
+    return latest
+
+
+def archive_items_table(session: Session, flt: ExportFilter, translate: Translate = english) -> Table:
+    """Every decided item of closed, non-rehearsal meetings, with its current result."""
+    stmt = (
+        select(Item, Meeting, ResponsiblePerson)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
+        .where(
+            Meeting.status == "closed",
+            Meeting.rehearsal.is_(False),
+            Item.status.in_(("passed", "failed")),
+        )
+        .order_by(_meeting_date_column(), Meeting.id, Item.position, Item.id)
+    )
+    rows_in = session.execute(_apply_filter(stmt, flt)).all()
+    results = _latest_results(session, [item.id for item, _m, _p in rows_in])
+    columns = [
+        Column("Meeting", width=20),
+        Column("Meeting date", "date", 11),
+        Column("Item title", width=24),
+        Column("Responsible person", width=10),
+        Column("Position", width=10),
+        Column("Department", width=10),
+        Column("Procurement method", width=10),
+        Column("Amount (yuan)", "money", 14),
+        *_count_columns(ALL_CHOICES),
+        Column("Ballots", "int", 8),
+        Column("Present at the vote", "int", 8),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+        Column("Result", width=8),
+        Column("Rounds", "int", 6),
+    ]
+    rows = []
+    for item, meeting, person in rows_in:
+        res = results.get(item.id)
+        counts = res.counts if res else {}
+        rows.append(
+            [
+                meeting.title,
+                _meeting_date(meeting),
+                item.title,
+                person.name,
+                person.position,
+                person.department,
+                _label(METHOD_LABELS, item.procurement_method, translate),
+                item.amount,
+                *[counts.get(c) if res and c in counts else None for c in ALL_CHOICES],
+                res.ballots if res else None,
+                res.present if res else None,
+                f"{res.satisfaction_num}/{res.satisfaction_den}" if res else "",
+                percent(res.satisfaction_num, res.satisfaction_den) if res else None,
+                result_label(res.passed if res else item.status == "passed", translate),
+                res.vote_round if res else None,
+            ]
+        )
+    return Table("Evaluated items", columns, rows)
+
+
+def actions_table(
+    session: Session, flt: ExportFilter, translate: Translate = english, today: date | None = None
+) -> Table:
+    """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
+    today = today or datetime.now(CHINA_TZ).date()
+    stmt = (
+        select(Action, Item, Meeting, ResponsiblePerson)
+        .join(Item, Item.id == Action.item_id)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
+        .where(Meeting.rehearsal.is_(False))
+        .order_by(_meeting_date_column(), Meeting.id, Item.position, Action.id)
+    )
+    columns = [
+        Column("Meeting", width=20),
+        Column("Meeting date", "date", 11),
+        Column("Item title", width=24),
+        Column("Responsible person", width=10),
+        Column("Department", width=10),
+        Column("Kind", width=10),
+        Column("Description", width=36),
+        Column("Owner", width=12),
+        Column("Due date", "date", 11),
+        Column("Status", width=8),
+        Column("Overdue", width=6),
+    ]
+    rows = [
+        [
+            meeting.title,
+            _meeting_date(meeting),
+            item.title,
+            person.name,
+            person.department,
+            _label(ACTION_KIND_LABELS, action.kind, translate),
+            action.description,
+            action.owner,
+            action.due_date,
+            _label(ACTION_STATUS_LABELS, action.status, translate),
+            _yes_no(is_overdue(action, today), translate),
+        ]
+        for action, item, meeting, person in session.execute(_apply_filter(stmt, flt))
+    ]
+    return Table("Follow-up actions", columns, rows)

@@ -1,0 +1,474 @@
+"""Following actions through: the overdue dashboard, an action's page, report-back, rehearsal wipe.
+
+- The dashboard lists the actions of live and closed meetings (never drafts or rehearsals),
+  overdue ones first; an action is overdue when its due date has passed and it is still open or
+  in progress (due today is not overdue), exactly as ``/api/v1/stats`` counts it.
+- Report-back (回头看): a draft or live meeting takes the unresolved (not yet verified) actions of
+  earlier closed, non-rehearsal meetings as ONE item of kind ``report_back``, linked to them by
+  :class:`ReportBackLink`. When that item's vote closes, ``voting.close_voting`` writes a note
+  with the result into each linked action's history (one ``INSERT … SELECT``).
+- Wiping a rehearsal deletes the meeting with everything hanging off it
+  (``meetings.delete_meeting``, database cascades), responsible persons who were only in it,
+  and, once the edge has committed, the evidence files on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, case, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import Conflict, ValidationFailed
+from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, require_meeting_status
+from evalmeet.models import (
+    Action,
+    ActionAttachment,
+    ActionNote,
+    Item,
+    ItemResult,
+    Meeting,
+    ReportBackLink,
+    Representative,
+    ResponsiblePerson,
+)
+from evalmeet.services import audit, evidence, meetings
+from evalmeet.services.actions import UNFINISHED, UNRESOLVED, days_overdue, get_action
+from evalmeet.services.validate import is_id, text
+
+PAGE_SIZE = 100
+MAX_REPORT_BACK = 100  # actions in one report-back item: a meeting votes on what it can discuss
+REPORT_BACK_PERSON = "整改责任单位"
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """What the dashboard is narrowed to (all optional)."""
+
+    status: str | None = None
+    kind: str | None = None
+    overdue_only: bool = False
+    owner: str | None = None
+    page: int = 1
+
+    def as_args(self) -> dict[str, str]:
+        """The filters as query-string arguments (for links to other pages of the list)."""
+        args = {"status": self.status or "", "kind": self.kind or "", "owner": self.owner or ""}
+        if self.overdue_only:
+            args["overdue"] = "1"
+        return {k: v for k, v in args.items() if v}
+
+
+def parse_filters(args: Mapping[str, str]) -> DashboardFilters:
+    """Read the dashboard's query string; unknown values are ignored, never an error page."""
+    status = args.get("status") or None
+    kind = args.get("kind") or None
+    owner = (args.get("owner") or "").strip()[:100] or None
+    page_text = args.get("page") or "1"
+    page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 else 1
+    return DashboardFilters(
+        status=status if status in ACTION_STATUSES else None,
+        kind=kind if kind in ACTION_KINDS else None,
+        overdue_only=args.get("overdue") in ("1", "on", "true", "yes"),
+        owner=owner,
+        page=max(1, page),
+    )
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """One line of the dashboard."""
+
+    action: Action
+    item: Item
+    meeting: Meeting
+    person: ResponsiblePerson
+    days_overdue: int
+
+
+@dataclass
+class Dashboard:
+    """The dashboard: the rows of one page, and counts over every action in scope."""
+
+    rows: list[ActionRow]
+    matching: int
+    overdue: int
+    by_status: dict[str, int]
+    owners: list[str]
+    page: int
+    pages: int
+    today: date
+    filters: DashboardFilters = field(default_factory=DashboardFilters)
+
+
+def _in_scope() -> Any:
+    """Actions the dashboard shows: of live and closed meetings that are not rehearsals."""
+    return and_(Meeting.status.in_(("live", "closed")), Meeting.rehearsal.is_(False))
+
+
+def _overdue(today: date) -> Any:
+    return and_(Action.status.in_(UNFINISHED), Action.due_date.is_not(None), Action.due_date < today)
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _joined(stmt: Any) -> Any:
+    return (
+        stmt.join(Item, Item.id == Action.item_id)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
+        .where(_in_scope())
+    )
+
+
+def dashboard(session: Session, filters: DashboardFilters, today: date | None = None) -> Dashboard:
+    """The actions dashboard: overdue first (most overdue first), then by status and due date."""
+    today = today or date.today()
+    conditions = []
+    if filters.status:
+        conditions.append(Action.status == filters.status)
+    if filters.kind:
+        conditions.append(Action.kind == filters.kind)
+    if filters.overdue_only:
+        conditions.append(_overdue(today))
+    if filters.owner:
+        conditions.append(Action.owner.ilike(f"%{_escape_like(filters.owner)}%", escape="\\"))
+
+    matching = session.scalar(_joined(select(func.count()).select_from(Action)).where(*conditions)) or 0
+    pages = max(1, -(-matching // PAGE_SIZE))
+    page = min(filters.page, pages)
+    status_rank = case({s: n for n, s in enumerate(ACTION_STATUSES)}, value=Action.status, else_=9)
+    stmt = (
+        _joined(select(Action, Item, Meeting, ResponsiblePerson).select_from(Action))
+        .where(*conditions)
+        .order_by(
+            case((_overdue(today), 0), else_=1),
+            status_rank,
+            Action.due_date.is_(None),
+            Action.due_date,
+            Action.id,
+        )
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    )
+    rows = [
+        ActionRow(action, item, meeting, person, days_overdue(action, today))
+        for action, item, meeting, person in session.execute(stmt).all()
+    ]
+    overdue = session.scalar(_joined(select(func.count()).select_from(Action)).where(_overdue(today))) or 0
+    by_status: dict[str, int] = dict(
+        session.execute(
+            _joined(select(Action.status, func.count()).select_from(Action)).group_by(Action.status)
+        ).all()
+    )
+    owners = list(
+        session.scalars(
+            _joined(select(Action.owner).select_from(Action))
+            .where(Action.owner != "")
+            .group_by(Action.owner)
+            .order_by(Action.owner)
+            .limit(500)
+        )
+    )
+    return Dashboard(
+        rows=rows,
+        matching=int(matching),
+        overdue=int(overdue),
+        by_status={s: int(by_status.get(s, 0)) for s in ACTION_STATUSES},
+        owners=owners,
+        page=page,
+        pages=pages,
+        today=today,
+        filters=filters,
+    )
+
+
+# --- one action -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportBackVote:
+    """A report-back item an action was put to, with its latest result (None until voted)."""
+
+    item: Item
+    meeting: Meeting
+    result: ItemResult | None
+
+
+@dataclass
+class ActionDetail:
+    """Everything the action page shows."""
+
+    action: Action
+    item: Item
+    meeting: Meeting
+    person: ResponsiblePerson
+    notes: list[ActionNote]
+    attachments: list[ActionAttachment]
+    report_backs: list[ReportBackVote]
+    days_overdue: int
+
+
+def action_detail(session: Session, action_id: Any, today: date | None = None) -> ActionDetail:
+    """An action with its item, meeting, history, evidence and report-back votes."""
+    action = get_action(session, action_id)
+    item = meetings.get_item(session, action.item_id)
+    notes = list(
+        session.scalars(select(ActionNote).where(ActionNote.action_id == action.id).order_by(ActionNote.id))
+    )
+    linked = session.execute(
+        select(Item, Meeting)
+        .join(ReportBackLink, ReportBackLink.item_id == Item.id)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .where(ReportBackLink.action_id == action.id)
+        .order_by(Item.id)
+    ).all()
+    results: dict[int, ItemResult] = {}
+    if linked:
+        for result in session.scalars(
+            select(ItemResult)
+            .where(ItemResult.item_id.in_([i.id for i, _m in linked]))
+            .order_by(ItemResult.item_id, ItemResult.vote_round)
+        ):
+            results[result.item_id] = result  # the last round wins
+    return ActionDetail(
+        action=action,
+        item=item,
+        meeting=item.meeting,
+        person=item.responsible_person,
+        notes=notes,
+        attachments=evidence.attachments_of(session, action.id),
+        report_backs=[ReportBackVote(i, m, results.get(i.id)) for i, m in linked],
+        days_overdue=days_overdue(action, today),
+    )
+
+
+# --- report-back ------------------------------------------------------------------------------
+
+
+def _candidates(meeting_id: int) -> Any:
+    """Unresolved actions of earlier closed real meetings, not yet put to this meeting."""
+    already = (
+        select(ReportBackLink.action_id)
+        .join(Item, Item.id == ReportBackLink.item_id)
+        .where(Item.meeting_id == meeting_id)
+    )
+    return (
+        select(Action, Item, Meeting, ResponsiblePerson)
+        .select_from(Action)
+        .join(Item, Item.id == Action.item_id)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
+        .where(
+            Meeting.status == "closed",
+            Meeting.rehearsal.is_(False),
+            Meeting.id != meeting_id,
+            Action.status.in_(UNRESOLVED),
+            Action.id.not_in(already),
+        )
+    )
+
+
+def report_back_candidates(session: Session, meeting_id: int, today: date | None = None) -> list[ActionRow]:
+    """What a meeting can take a report-back on: oldest meetings first, overdue marked."""
+    today = today or date.today()
+    meeting = meetings.get_meeting(session, meeting_id)
+    stmt = _candidates(meeting.id).order_by(Meeting.finished_at, Meeting.id, Item.position, Action.id)
+    return [
+        ActionRow(action, item, m, person, days_overdue(action, today))
+        for action, item, m, person in session.execute(stmt).all()
+    ]
+
+
+def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
+    ids: list[int] = []
+    for raw in action_ids:
+        value = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 11 else raw
+        if not is_id(value):
+            raise ValidationFailed("action ids must be ids", field="action_id")
+        if value not in ids:
+            ids.append(value)
+    if not ids:
+        raise ValidationFailed(
+            "tick at least one action to report back on", code="nothing_selected", field="action_id"
+        )
+    if len(ids) > MAX_REPORT_BACK:
+        raise ValidationFailed(
+            f"one report-back item takes at most {MAX_REPORT_BACK} actions",
+            code="too_many_actions",
+            field="action_id",
+        )
+    return ids
+
+
+_KIND_NAMES = {
+    "rectification": "整改",
+    "retender": "重新招标",
+    "warning": "警告",
+    "party_discipline": "党纪处分",
+    "administrative_discipline": "政纪处分",
+    "reassignment": "调离岗位",
+    "other": "其他",
+}
+_STATUS_NAMES = {"open": "待办", "in_progress": "进行中", "done": "已完成", "verified": "已验收"}
+
+
+def _summary_line(n: int, row: ActionRow) -> str:
+    action = row.action
+    description = action.description if len(action.description) <= 200 else action.description[:200] + "…"
+    due = action.due_date.isoformat() if action.due_date else "未定"
+    kind = _KIND_NAMES.get(action.kind, action.kind)
+    status = _STATUS_NAMES.get(action.status, action.status)
+    return (
+        f"{n}. 【{kind}】{row.meeting.title} · {row.item.title}（责任人：{row.person.name}）：{description}"
+        f" — 负责：{action.owner or '未定'}，期限：{due}，状态：{status}"
+    )
+
+
+def create_report_back(
+    session: Session, meeting_id: int, action_ids: Sequence[Any], actor: str, title: Any = None
+) -> Item:
+    """Add ONE report-back item to a draft or live meeting, linked to the chosen actions.
+
+    The responsible person is the actions' owner when they all share one, else "整改责任单位"
+    (the units responsible for the rectification).
+    """
+    meeting = meetings.get_meeting(session, meeting_id)
+    require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="add a report-back item")
+    ids = _selected_ids(action_ids)
+    found = {row[0].id: row for row in session.execute(_candidates(meeting.id).where(Action.id.in_(ids)))}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise Conflict(
+            f"action {missing[0]} cannot be reported back on here: it is verified, belongs to a "
+            "meeting that is not closed (or is a rehearsal), or is already on this meeting",
+            code="not_reportable",
+            action_id=missing[0],
+        )
+    rows = [ActionRow(found[i][0], found[i][1], found[i][2], found[i][3], 0) for i in ids]
+    owners = {row.action.owner for row in rows}
+    person = owners.pop() if len(owners) == 1 and "" not in owners else REPORT_BACK_PERSON
+    title_text = text(title, "title", max_len=200, required=False) or f"整改落实情况回头看（{len(rows)} 项）"
+    lines = [_summary_line(n, row) for n, row in enumerate(rows, start=1)]
+    description = "请对以下整改措施的落实情况进行评价：\n" + "\n".join(lines)
+    item = meetings.add_item(
+        session,
+        meeting.id,
+        {
+            "title": title_text,
+            "kind": "report_back",
+            "responsible_person": {"name": person[:100]},
+            "description": description[:10_000],
+        },
+        actor,
+    )
+    for row in rows:
+        session.add(ReportBackLink(item_id=item.id, action_id=row.action.id))
+    session.flush()
+    audit.append(
+        session,
+        actor,
+        "report_back.created",
+        {"item_id": item.id, "action_ids": ids},
+        meeting.id,
+    )
+    return item
+
+
+def linked_actions(session: Session, item_id: int) -> list[Action]:
+    """The actions a report-back item is about."""
+    return list(
+        session.scalars(
+            select(Action)
+            .join(ReportBackLink, ReportBackLink.action_id == Action.id)
+            .where(ReportBackLink.item_id == item_id)
+            .order_by(Action.id)
+        )
+    )
+
+
+# --- rehearsal wipe ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WipeSummary:
+    """What wiping a meeting will delete (for the confirmation page)."""
+
+    meeting: Meeting
+    items: int
+    representatives: int
+    actions: int
+    attachments: int
+
+
+def wipe_summary(session: Session, meeting_id: int) -> WipeSummary:
+    """Counts of what a wipe deletes."""
+    meeting = meetings.get_meeting(session, meeting_id)
+    item_ids = select(Item.id).where(Item.meeting_id == meeting.id)
+    action_ids = select(Action.id).where(Action.item_id.in_(item_ids))
+
+    def count(stmt: Select[Any]) -> int:
+        return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+
+    return WipeSummary(
+        meeting=meeting,
+        items=count(item_ids),
+        representatives=count(select(Representative.id).where(Representative.meeting_id == meeting.id)),
+        actions=count(action_ids),
+        attachments=count(select(ActionAttachment.id).where(ActionAttachment.action_id.in_(action_ids))),
+    )
+
+
+def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
+    """Delete a rehearsal (or a draft) with everything in it; returns the files to remove.
+
+    A real meeting that went live is refused (409): its record must stay. The caller removes
+    the returned evidence files after committing (:func:`evidence.remove_stored_files`).
+    """
+    meeting = meetings.get_meeting(session, meeting_id)
+    if meeting.status != "draft" and not meeting.rehearsal:
+        raise Conflict(
+            f"meeting {meeting.id} is not a rehearsal; only rehearsals (and drafts) can be wiped",
+            code="not_rehearsal",
+        )
+    stored = evidence.stored_names_of_meeting(session, meeting.id)
+    person_ids = set(session.scalars(select(Item.responsible_person_id).where(Item.meeting_id == meeting.id)))
+    summary = wipe_summary(session, meeting.id)
+    title, rehearsal = meeting.title, meeting.rehearsal
+    meetings.delete_meeting(session, meeting.id, actor)
+    if person_ids:
+        # People who answered only in this meeting were made up for it; keep everyone else.
+        still_used = select(Item.responsible_person_id).where(Item.responsible_person_id.is_not(None))
+        session.execute(
+            delete(ResponsiblePerson)
+            .where(
+                ResponsiblePerson.id.in_(person_ids),
+                ResponsiblePerson.id.not_in(still_used),
+                or_(ResponsiblePerson.notes == "", ResponsiblePerson.notes.is_(None)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    audit.append(
+        session,
+        actor,
+        "meeting.wiped",
+        {
+            "meeting_id": meeting_id,
+            "title": title,
+            "rehearsal": rehearsal,
+            "items": summary.items,
+            "representatives": summary.representatives,
+            "actions": summary.actions,
+            "attachments": summary.attachments,
+        },
+        meeting_id,
+    )
+    return stored

@@ -1,0 +1,266 @@
+"""The minutes (会议纪要) of a closed meeting: everything the record holds, nothing about a ballot.
+
+This module gathers the data; ``services.exports`` turns it into a workbook and a PDF. The
+minutes carry the frozen results (counts per choice, never who chose what), the questions the
+room saw with their answer summaries, the follow-up actions, attendance (public: who was in the
+hall) and the head of the audit chain, so a printed copy can be checked against the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from evalmeet.domain.rules import choices_for
+from evalmeet.domain.states import require_meeting_status
+from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
+from evalmeet.services import audit
+from evalmeet.services.actions import is_overdue
+from evalmeet.services.meetings import get_meeting
+from evalmeet.services.questions import questions_for
+
+# Meetings happen in China: every time in the minutes is China Standard Time.
+CHINA_TZ = timezone(timedelta(hours=8))
+
+# English labels are the message ids; the edge translates them (zh in exports.po).
+METHOD_LABELS = {
+    "single_source": "Single source",
+    "tender": "Tender",
+    "inquiry": "Inquiry",
+    "negotiation": "Competitive negotiation",
+    "other": "Other",
+}
+ACTION_KIND_LABELS = {
+    "rectification": "Rectification",
+    "retender": "Re-tender",
+    "warning": "Warning",
+    "party_discipline": "Party discipline",
+    "administrative_discipline": "Administrative discipline",
+    "reassignment": "Removal from post",
+    "other": "Other",
+}
+ACTION_STATUS_LABELS = {
+    "open": "Not started",
+    "in_progress": "Under way",
+    "done": "Done",
+    "verified": "Verified",
+}
+CHOICE_LABELS = {
+    "satisfied": "Satisfied",
+    "basically_satisfied": "Basically satisfied",
+    "dissatisfied": "Dissatisfied",
+    "pass": "Pass",
+    "fail": "Fail",
+}
+SCALE_LABELS = {
+    "three_level": "Satisfied / basically satisfied / dissatisfied",
+    "pass_fail": "Pass / fail",
+}
+
+
+def china_time(value: datetime | None) -> str:
+    """``2026-12-01 09:00`` in China time, or an empty string."""
+    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def china_date(value: datetime | None) -> date | None:
+    """The calendar date in China of a UTC instant."""
+    return None if value is None else value.astimezone(CHINA_TZ).date()
+
+
+def percent(num: int, den: int) -> Decimal | None:
+    """``num/den`` as a percentage with one decimal (display only; results are decided exactly)."""
+    if not den:
+        return None
+    return (Decimal(num * 100) / Decimal(den)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One frozen round of voting on an item."""
+
+    number: int
+    counts: list[tuple[str, int]]  # (choice, n) in the scale's order
+    ballots: int
+    present: int
+    roster: int
+    satisfaction: str  # "a/b", unreduced, as counted in the hall
+    satisfaction_num: int
+    satisfaction_den: int
+    percent: Decimal | None
+    pass_threshold: str
+    passed: bool
+    closed_at: datetime
+    superseded_reason: str | None
+
+
+@dataclass(frozen=True)
+class QuestionEntry:
+    """A question the room saw, with the secretary's answer summary (never who asked)."""
+
+    text: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class ActionEntry:
+    """A follow-up action as the minutes list it."""
+
+    kind: str
+    description: str
+    owner: str
+    due_date: date | None
+    status: str
+    overdue: bool
+
+
+@dataclass
+class ItemEntry:
+    """One item of the running order with everything recorded about it."""
+
+    number: int
+    item: Item
+    person_name: str
+    person_position: str
+    person_department: str
+    risk_flags: list[dict[str, str]]
+    questions: list[QuestionEntry] = field(default_factory=list)
+    rounds: list[Round] = field(default_factory=list)
+    actions: list[ActionEntry] = field(default_factory=list)
+
+    @property
+    def result(self) -> Round | None:
+        """The current (latest) round's result, or None when the item was never voted on."""
+        return self.rounds[-1] if self.rounds else None
+
+
+@dataclass
+class Minutes:
+    """The whole record of one closed meeting."""
+
+    meeting: Meeting
+    choices: tuple[str, ...]
+    roster: int
+    present: int
+    present_names: list[str]
+    items: list[ItemEntry]
+    audit_head: str
+    generated_at: datetime
+
+    @property
+    def passed(self) -> int:
+        """Items whose current result passed."""
+        return sum(1 for entry in self.items if entry.result is not None and entry.result.passed)
+
+    @property
+    def failed(self) -> int:
+        """Items whose current result failed."""
+        return sum(1 for entry in self.items if entry.result is not None and not entry.result.passed)
+
+
+def to_round(result: ItemResult) -> Round:
+    """A frozen result as the minutes show it."""
+    order = choices_for(result.scale)
+    return Round(
+        number=result.vote_round,
+        counts=[(choice, int(result.counts.get(choice, 0))) for choice in order],
+        ballots=result.ballots,
+        present=result.present,
+        roster=result.roster,
+        satisfaction=f"{result.satisfaction_num}/{result.satisfaction_den}",
+        satisfaction_num=result.satisfaction_num,
+        satisfaction_den=result.satisfaction_den,
+        percent=percent(result.satisfaction_num, result.satisfaction_den),
+        pass_threshold=result.pass_threshold,
+        passed=result.passed,
+        closed_at=result.closed_at,
+        superseded_reason=result.superseded_reason,
+    )
+
+
+def to_action(action: Action, today: date) -> ActionEntry:
+    """An action as the minutes list it."""
+    return ActionEntry(
+        kind=action.kind,
+        description=action.description,
+        owner=action.owner,
+        due_date=action.due_date,
+        status=action.status,
+        overdue=is_overdue(action, today),
+    )
+
+
+def _results_by_item(session: Session, item_ids: list[int]) -> dict[int, list[ItemResult]]:
+    out: dict[int, list[ItemResult]] = {i: [] for i in item_ids}
+    if item_ids:
+        rows = session.scalars(
+            select(ItemResult).where(ItemResult.item_id.in_(item_ids)).order_by(ItemResult.vote_round)
+        )
+        for row in rows:
+            out[row.item_id].append(row)
+    return out
+
+
+def _actions_by_item(session: Session, item_ids: list[int]) -> dict[int, list[Action]]:
+    out: dict[int, list[Action]] = {i: [] for i in item_ids}
+    if item_ids:
+        for row in session.scalars(select(Action).where(Action.item_id.in_(item_ids)).order_by(Action.id)):
+            out[row.item_id].append(row)
+    return out
+
+
+def build_minutes(session: Session, meeting_id: Any, today: date | None = None) -> Minutes:
+    """The minutes of a closed meeting; a draft or live one is refused (``meeting_<status>``, 409)."""
+    meeting = get_meeting(session, meeting_id)
+    require_meeting_status(meeting.id, meeting.status, "closed", doing="produce the minutes")
+    today = today or datetime.now(CHINA_TZ).date()
+    meeting = session.scalars(
+        select(Meeting)
+        .where(Meeting.id == meeting.id)
+        .options(selectinload(Meeting.items).selectinload(Item.responsible_person))
+        .execution_options(populate_existing=True)
+    ).one()
+    reps = list(
+        session.scalars(
+            select(Representative)
+            .where(Representative.meeting_id == meeting.id, Representative.revoked.is_(False))
+            .order_by(Representative.id)
+        )
+    )
+    item_ids = [item.id for item in meeting.items]
+    results = _results_by_item(session, item_ids)
+    actions = _actions_by_item(session, item_ids)
+    entries = []
+    for number, item in enumerate(meeting.items, start=1):
+        person = item.responsible_person
+        entries.append(
+            ItemEntry(
+                number=number,
+                item=item,
+                person_name=person.name,
+                person_position=person.position,
+                person_department=person.department,
+                risk_flags=list(item.risk_flags or []),
+                questions=[
+                    QuestionEntry(q.text, q.answer) for q in questions_for(session, item.id, public_only=True)
+                ],
+                rounds=[to_round(r) for r in results[item.id]],
+                actions=[to_action(a, today) for a in actions[item.id]],
+            )
+        )
+    return Minutes(
+        meeting=meeting,
+        choices=choices_for(meeting.scale),
+        roster=len(reps),
+        present=sum(1 for r in reps if r.present),
+        present_names=[r.name for r in reps if r.present],
+        items=entries,
+        audit_head=audit.head(session),
+        generated_at=utcnow(),
+    )
+

@@ -1,0 +1,230 @@
+"""Run the REAL evalmeet server in a subprocess for end-to-end and browser tests.
+
+Usage::
+
+    from tests.server import live_server
+
+    with live_server(tmp_path) as srv:          # env={"EVALMEET_...": "..."} optional
+        srv.url, srv.port, srv.db_url, srv.token  # token: API bearer token of a moderator
+        srv.api("POST", "/api/v1/meetings", {"title": "..."})  # -> requests.Response
+        srv.restart()                            # same port, same database
+        srv.kill()                               # SIGKILL (a crash); srv.start() brings it back
+
+The server is ``.venv/bin/evalmeet serve --host 127.0.0.1 --port <free port>`` (gevent, Socket.IO
+included) on a SQLite file under ``tmp_path`` unless ``env`` sets ``EVALMEET_DATABASE_URL``. The
+schema, a moderator account (``mod`` / ``MODERATOR_PASSWORD``) and its API token are made with the
+``evalmeet`` CLI before the first start. Until the CLI exists, a small bootstrap script does the
+same in-process (create_app + create tables + ``socketio.run``). Server output goes to
+``tmp_path / "server.log"``; :meth:`LiveServer.log` returns it for assertion messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+
+MODERATOR = "mod"
+MODERATOR_PASSWORD = "correct horse battery staple"
+READY_TIMEOUT = 40.0
+BIN = Path(sys.executable).parent
+
+# Used only while `evalmeet serve` does not exist yet.
+_FALLBACK_SERVE = """
+from gevent import monkey
+monkey.patch_all()
+import sys
+from evalmeet import create_app
+from evalmeet.extensions import db, socketio
+from evalmeet.models import Base
+app = create_app()
+with app.app_context():
+    Base.metadata.create_all(db.engine)
+socketio.run(app, host=sys.argv[1], port=int(sys.argv[2]))
+"""
+
+_FALLBACK_BOOTSTRAP = """
+import sys
+from evalmeet import create_app
+from evalmeet.extensions import db
+from evalmeet.models import Base
+from evalmeet.services import accounts
+app = create_app()
+with app.app_context():
+    Base.metadata.create_all(db.engine)
+    accounts.create_user(db.session, sys.argv[1], sys.stdin.readline().rstrip("\\n"), "moderator")
+    token = accounts.create_token(db.session, sys.argv[1])
+    db.session.commit()
+print(token)
+"""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (bind to port 0 and let the OS choose)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_available() -> bool:
+    """Whether the ``evalmeet`` console script and its module exist."""
+    return (BIN / "evalmeet").exists() and importlib.util.find_spec("evalmeet.cli") is not None
+
+
+class LiveServer:
+    """One real server process: its URL, database, a moderator's API token, and controls."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str] | None = None) -> None:
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.host = "127.0.0.1"
+        self.url = f"http://{self.host}:{self.port}"
+        self.instance = self.workdir / "instance"
+        self.log_path = self.workdir / "server.log"
+        self.use_cli = cli_available()
+        base = {k: v for k, v in os.environ.items() if not k.startswith("EVALMEET_")}
+        base.update(
+            {
+                "EVALMEET_ENV": "development",
+                "EVALMEET_INSTANCE_PATH": str(self.instance),
+                "EVALMEET_DATABASE_URL": f"sqlite:///{self.workdir / 'evalmeet.db'}",
+                "EVALMEET_SECRET_KEY": "e2e-secret-key-" + self.workdir.name,
+                "EVALMEET_PUBLIC_URL": self.url,
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        base.update(env or {})
+        self.env = base
+        self.db_url = base["EVALMEET_DATABASE_URL"]
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""
+        self.session = requests.Session()
+
+    # --- setup ---------------------------------------------------------------------------------
+
+    def _run(self, args: list[str], stdin: str = "") -> str:
+        done = subprocess.run(
+            args, input=stdin.encode(), env=self.env, cwd=self.workdir, capture_output=True, timeout=120
+        )
+        if done.returncode != 0:
+            output = done.stdout.decode() + "\n" + done.stderr.decode()
+            raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{output}")
+        return done.stdout.decode()
+
+    def bootstrap(self) -> None:
+        """Create the schema, the moderator account and its API token."""
+        if self.use_cli:
+            cli = str(BIN / "evalmeet")
+            self._run([cli, "db", "upgrade"])
+            self._run([cli, "create-user", MODERATOR, "--role", "moderator"], MODERATOR_PASSWORD + "\n")
+            self.token = self._run([cli, "create-token", MODERATOR]).strip().splitlines()[-1].strip()
+        else:
+            out = self._run([sys.executable, "-c", _FALLBACK_BOOTSTRAP, MODERATOR], MODERATOR_PASSWORD + "\n")
+            self.token = out.strip().splitlines()[-1].strip()
+        assert self.token, "no API token was printed"
+
+    # --- process control -----------------------------------------------------------------------
+
+    def _command(self) -> list[str]:
+        if self.use_cli:
+            return [str(BIN / "evalmeet"), "serve", "--host", self.host, "--port", str(self.port)]
+        return [sys.executable, "-c", _FALLBACK_SERVE, self.host, str(self.port)]
+
+    def start(self, wait: bool = True) -> None:
+        """Start the server and wait until it answers (Socket.IO handshake included).
+
+        ``wait=False`` returns at once (start several, then call :meth:`wait_ready` on each)."""
+        assert self.proc is None or self.proc.poll() is not None, "already running"
+        log = self.log_path.open("ab")
+        try:
+            self.proc = subprocess.Popen(
+                self._command(), env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """Poll the Engine.IO handshake until it answers 200; fail with the log if the process dies."""
+        deadline = time.monotonic() + timeout
+        probe = f"{self.url}/socket.io/?EIO=4&transport=polling"
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(probe, timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Ask the server to stop (SIGTERM), then SIGKILL if it does not."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """Kill the server at once (a crash: no shutdown code runs)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(15)
+
+    def restart(self, *, crash: bool = False) -> None:
+        """Stop (or kill, with ``crash=True``) and start again on the same port and database."""
+        if crash:
+            self.kill()
+        else:
+            self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process is alive."""
+        return self.proc is not None and self.proc.poll() is None
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def log(self) -> str:
+        """The server's output so far (for assertion messages)."""
+        try:
+            return self.log_path.read_text(errors="replace")[-20000:]
+        except FileNotFoundError:
+            return ""
+
+    def api(self, method: str, path: str, json: Any = None, **kw: Any) -> requests.Response:
+        """Call the HTTP API as the moderator (Bearer token); ``path`` may omit ``/api/v1``."""
+        if not path.startswith("/"):
+            path = "/api/v1/" + path
+        headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
+        return self.session.request(method, self.url + path, json=json, headers=headers, timeout=30, **kw)
+
+
+@contextlib.contextmanager
+def live_server(tmp_path: Path, env: Mapping[str, str] | None = None) -> Iterator[LiveServer]:
+    """Bootstrap and start a real server under ``tmp_path``; always stopped on exit."""
+    server = LiveServer(Path(tmp_path) / "server", env)
+    server.bootstrap()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        server.session.close()
