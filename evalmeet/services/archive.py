@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from evalmeet.domain.clock import china_today
 from evalmeet.domain.states import PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime
@@ -395,7 +396,7 @@ def search(
     session: Session, filters: ArchiveFilters, today: date | None = None, page_size: int = PAGE_SIZE
 ) -> ArchivePage:
     """Evaluated items of archived meetings matching every filter, newest meeting first."""
-    today = today or date.today()
+    today = today or china_today()
     conds = _item_conditions(filters, today)
     by_status: dict[str, int] = dict(
         session.execute(

@@ -17,6 +17,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain.clock import china_today
 from evalmeet.domain.states import ACTION_STATUSES, PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
 from evalmeet.services import stats
@@ -92,7 +93,7 @@ def month_query(key: str) -> dict[str, str]:
 
 def build(session: Session, today: date | None = None) -> Dashboard:
     """Totals (as the API), pass rates by month, method and department, and action counts."""
-    today = today or date.today()
+    today = today or china_today()
     totals = stats.totals(session, today)
     rows = session.execute(
         joined(
