@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.orm import Session
 
 from evalmeet import create_app
@@ -105,8 +105,21 @@ def make_test_app(db_url: str, instance: Any, **overrides: Any) -> Flask:
     config.update(overrides)
     app = create_app(config)
     with app.app_context():
-        Base.metadata.create_all(db.engine)
+        fresh_metadata().create_all(db.engine)
     return app
+
+
+def fresh_metadata() -> MetaData:
+    """A private copy of the models' tables for each create_all.
+
+    create_all on PostgreSQL adds the meetings ↔ items cycle's foreign key with ALTER and marks the
+    shared constraint object as handled, so later SQLite schemas built from the same MetaData
+    would silently lack it; a copy per call keeps every schema complete.
+    """
+    copy = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(copy)
+    return copy
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+# evalmeet — two commands:
+#   make run    set up, load the demo when the database is empty, make an admin, serve :5000
+#   make test   set up, then ruff, mypy and the whole pytest suite
+# Both build on `make setup` (virtualenv + package, pinned socket.io client, translations,
+# database schema), which is safe to run again and only redoes what changed.
+#
+# Knobs: VENV=path (default .venv), PYTHON=python3.11, HOST=0.0.0.0, PORT=8000, PYTEST_ARGS="-x -k cli"
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+# Installed from the npm registry into git-ignored static/vendor/, checked against this hash.
+SOCKETIO_CLIENT_VERSION := 4.8.4
+SOCKETIO_CLIENT_SHA256 := d5d79a35039e860b32bdef4795528b05c2f788d4b2d9dacc913120e2878f7b3f
+VENDOR_JS := static/vendor/socket.io.min.js
+
+# Touched after a successful install; older than pyproject.toml means "install again".
+STAMP := $(VENV)/.evalmeet-installed
+SHA256 = $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())'
+
+.PHONY: help setup run test lint typecheck vendor translations db migration
+
+help:
+	@echo "make run     set up and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make test    set up and run ruff, mypy and the whole test suite"
+	@echo "make setup   only install: $(VENV), the package, $(VENDOR_JS), translations, database"
+
+setup: $(STAMP) vendor translations db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --editable ".[dev]"
+	touch $@
+
+# Verify what is there; fetch only when it is missing or does not match the pinned hash.
+vendor:
+	@if [ -f $(VENDOR_JS) ] && [ "$$($(SHA256) $(VENDOR_JS))" = "$(SOCKETIO_CLIENT_SHA256)" ]; then \
+	  exit 0; \
+	fi; \
+	echo "fetching socket.io-client@$(SOCKETIO_CLIENT_VERSION) from the npm registry"; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent --ignore-scripts socket.io-client@$(SOCKETIO_CLIENT_VERSION) >/dev/null); \
+	tar -xzf "$$tmp"/socket.io-client-$(SOCKETIO_CLIENT_VERSION).tgz -C "$$tmp" package/dist/socket.io.min.js; \
+	got=$$($(SHA256) "$$tmp/package/dist/socket.io.min.js"); \
+	if [ "$$got" != "$(SOCKETIO_CLIENT_SHA256)" ]; then \
+	  echo "ERROR: socket.io.min.js from socket.io-client@$(SOCKETIO_CLIENT_VERSION) has sha256 $$got," >&2; \
+	  echo "       expected $(SOCKETIO_CLIENT_SHA256). Refusing to install it." >&2; \
+	  exit 1; \
+	fi; \
+	mkdir -p $(dir $(VENDOR_JS)); \
+	cp "$$tmp/package/dist/socket.io.min.js" $(VENDOR_JS).tmp; \
+	mv $(VENDOR_JS).tmp $(VENDOR_JS); \
+	echo "installed $(VENDOR_JS) (sha256 verified)"
+
+translations: $(STAMP)
+	@$(BIN)/python -c 'from evalmeet.i18n import compile_catalogs; compile_catalogs()'
+
+db: $(STAMP)
+	@$(BIN)/evalmeet db upgrade
+
+run: setup
+	@$(BIN)/evalmeet demo --if-empty
+	@$(BIN)/evalmeet ensure-admin
+	@echo
+	@echo "  evalmeet: open http://$(HOST):$(PORT)/ and log in as the admin above (Ctrl-C stops)"
+	@echo
+	@exec $(BIN)/evalmeet serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy evalmeet
+
+# pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
+test: setup lint typecheck
+	@status=0; $(BIN)/pytest $(PYTEST_ARGS) tests || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$status
+
+# Models changed before the first release: rewrite versions/0001_initial.py from them (then
+# review it). After a release, add revisions instead: `evalmeet db revision -m "what changed"`.
+migration: $(STAMP)
+	$(BIN)/evalmeet db revision --replace-initial -m initial

@@ -1,0 +1,409 @@
+"""The ``evalmeet`` command: serve, accounts and tokens, demo data, migrations, audit, backups.
+
+Every command builds the app with ``create_app()``, so configuration comes from ``EVALMEET_*``
+environment variables (``EVALMEET_DATABASE_URL``, ``EVALMEET_INSTANCE_PATH``, ...). User errors
+(a taken user name, a short password, a broken audit chain, an unreachable database) print one
+line on stderr and exit with a non-zero status, never a traceback.
+
+``evalmeet serve`` monkey-patches the standard library for gevent before anything else is
+imported, which is why this module imports nothing heavy at the top: Flask, SQLAlchemy and the
+app are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from sqlalchemy.orm import Session
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 5000
+
+
+class CliError(Exception):
+    """A refusal to report on stderr with ``exit_code``; no traceback."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _app() -> Flask:
+    from evalmeet import create_app
+
+    return create_app()
+
+
+@contextmanager
+def _session(app: Flask) -> Iterator[Session]:
+    """A session in an app context, committed when the block succeeds, rolled back otherwise."""
+    from evalmeet.extensions import db
+
+    with app.app_context():
+        try:
+            yield db.session
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _out(line: str) -> None:
+    print(line, flush=True)
+
+
+def _err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _read_password(confirm: bool) -> str:
+    """One line from stdin when it is not a terminal; else a hidden prompt (twice to confirm)."""
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline()
+        if not line:
+            raise CliError("no password on stdin (pipe one line, or run in a terminal to be prompted)")
+        return line.rstrip("\r\n")
+    import getpass
+
+    password = getpass.getpass("Password: ")
+    if confirm and getpass.getpass("Repeat password: ") != password:
+        raise CliError("the passwords do not match")
+    return password
+
+
+def _upgrade_database(app: Flask, revision: str = "head") -> str:
+    """Run the migrations up to ``revision``; returns the revision reached."""
+    from evalmeet.migrations import SchemaMismatch, current_revision, upgrade
+
+    url = app.config["DATABASE_URL"]
+    try:
+        upgrade(url, revision)
+    except SchemaMismatch as exc:
+        raise CliError(str(exc)) from None
+    return current_revision(url) or "base"
+
+
+def _monkey_patch() -> None:
+    """gevent first, before Flask, SQLAlchemy, ssl or sockets are imported (``serve`` only)."""
+    from gevent import monkey
+
+    monkey.patch_all()
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Upgrade the database, then serve HTTP and Socket.IO with gevent until stopped."""
+    import logging
+    import signal
+
+    import gevent
+
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # No access log (gevent-websocket's handler logs every request at INFO): request times and
+    # addresses next to the vote path are metadata nobody needs. Errors are still logged.
+    logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
+    log = logging.getLogger("evalmeet.serve")
+    app = _app()
+    revision = _upgrade_database(app)
+    log.info("database %s at revision %s", _safe_url(app.config["DATABASE_URL"]), revision)
+
+    from evalmeet.extensions import socketio
+
+    # SIGTERM (systemd, docker, CI) stops accepting connections and lets requests in flight end.
+    gevent.signal_handler(signal.SIGTERM, socketio.stop)
+    host = f"[{args.host}]" if ":" in args.host else args.host
+
+    def announce() -> None:
+        # Logged once the socket is bound and listening, so the line means "ready".
+        for _ in range(600):
+            server = getattr(socketio, "wsgi_server", None)
+            if server is not None and server.started:
+                log.info("evalmeet serving on http://%s:%d", host, args.port)
+                return
+            gevent.sleep(0.05)
+
+    gevent.spawn(announce)
+    try:
+        socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
+    except OSError as exc:  # port taken, address not on this machine, port < 1024 without root
+        raise CliError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from None
+    log.info("evalmeet stopped")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create an account; the password comes from stdin or a prompt."""
+    from evalmeet.services import accounts
+
+    password = _read_password(confirm=True)
+    with _session(_app()) as session:
+        account = accounts.create_user(session, args.username, password, args.role)
+        _out(f"created {account.role} account {account.username!r}")
+    return 0
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    """Set a new password for an account (ends its sessions)."""
+    from sqlalchemy import select
+
+    from evalmeet.models import Account
+    from evalmeet.services import accounts
+
+    password = _read_password(confirm=True)
+    with _session(_app()) as session:
+        account = session.scalar(select(Account).where(Account.username == args.username))
+        if account is None:
+            raise CliError(f"no user {args.username!r}")
+        accounts.set_password(session, account, password)
+        _out(f"password of {account.username!r} changed")
+    return 0
+
+
+def cmd_create_token(args: argparse.Namespace) -> int:
+    """Print a new API token for the user: the token, one line, nothing else."""
+    from evalmeet.services import accounts
+
+    with _session(_app()) as session:
+        token = accounts.create_token(session, args.username)
+    _out(token)
+    return 0
+
+
+def cmd_ensure_admin(args: argparse.Namespace) -> int:
+    """Create the ``admin`` account when there is no admin, printing its one-time password."""
+    from evalmeet.services import accounts
+
+    with _session(_app()) as session:
+        password = accounts.ensure_admin(session)
+    if password is None:
+        _out("admin: an admin account already exists "
+             "(lost its password? `evalmeet set-password USERNAME`)")
+    else:
+        _out(f"admin: created account 'admin' with password {password}")
+        _out("admin: this password is shown only once; write it down or change it after logging in")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load the demo meetings into an empty database."""
+    from decimal import Decimal
+
+    from evalmeet.services import demo
+
+    app = _app()
+    threshold = Decimal(str(app.config["RISK_TENDER_THRESHOLD"]))
+    with _session(app) as session:
+        summary = demo.load_demo(session, threshold)
+    if summary is None:
+        message = "demo: the database already has meetings; nothing loaded"
+        if args.if_empty:
+            _out(message)
+            return 0
+        raise CliError(message)
+    _out(
+        f"demo: loaded meeting {summary.next_meeting_id} (draft, ready to start) and closed, published "
+        f"meeting {summary.past_meeting_id} with results and follow-up actions "
+        f"({summary.representatives} roster entries, {summary.items} items, {summary.ballots} ballots)"
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Create or upgrade the database schema (Alembic ``upgrade``)."""
+    app = _app()
+    revision = _upgrade_database(app, args.revision)
+    _out(f"database {_safe_url(app.config['DATABASE_URL'])} is at revision {revision}")
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    """Take the schema down to a revision (``base`` drops every table: data is lost)."""
+    from evalmeet.migrations import current_revision, downgrade
+
+    url = _app().config["DATABASE_URL"]
+    downgrade(url, args.revision)
+    _out(f"database {_safe_url(url)} is at revision {current_revision(url) or 'base'}")
+    return 0
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    """Print the schema revision of the database and the newest one available."""
+    from evalmeet.migrations import current_revision, head_revision
+
+    url = _app().config["DATABASE_URL"]
+    _out(f"database {_safe_url(url)}: revision {current_revision(url) or 'none'} (head {head_revision()})")
+    return 0
+
+
+def cmd_db_revision(args: argparse.Namespace) -> int:
+    """Autogenerate a migration from the models (developers; see migrations/authoring.py)."""
+    from evalmeet.migrations.authoring import new_revision
+
+    try:
+        path = new_revision(args.message, replace_initial=args.replace_initial)
+    except RuntimeError as exc:
+        raise CliError(str(exc)) from None
+    _out(f"wrote {path} (review it before committing)")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Recompute the audit hash chain; non-zero naming the first entry that does not match."""
+    from evalmeet.services import audit
+
+    with _session(_app()) as session:
+        report = audit.verify(session)
+    if report.ok:
+        _out(f"ok: {report.entries} entries, head {report.head}")
+        return 0
+    raise CliError(
+        f"audit chain broken at entry {report.first_bad_id}: {report.reason} "
+        f"(after {report.entries - 1} good entries, last good hash {report.head})"
+    )
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Consistent copy of the (SQLite) database while the app runs."""
+    from evalmeet.services.backup import BackupError, backup
+
+    url = _app().config["DATABASE_URL"]
+    try:
+        result = backup(url, args.path, overwrite=args.force)
+    except BackupError as exc:
+        raise CliError(str(exc)) from None
+    _out(f"backup: {result.path} ({result.size} bytes, {result.tables} tables)")
+    return 0
+
+
+# --- parser -----------------------------------------------------------------------------------
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"port out of range: {port}")
+    return port
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``evalmeet``."""
+    parser = argparse.ArgumentParser(
+        prog="evalmeet",
+        description="Live democratic evaluation meetings (民主评价会). "
+        "Configuration: EVALMEET_* environment variables (see README).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        cmd = sub.add_parser(name, help=help_, description=help_)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    serve = add("serve", cmd_serve, "upgrade the database and serve the app (HTTP and Socket.IO, gevent)")
+    serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+
+    user = add("create-user", cmd_create_user, "create an account (password from stdin, or prompted)")
+    user.add_argument("username")
+    user.add_argument("--role", choices=("admin", "moderator", "viewer"), default="moderator")
+
+    pwd = add("set-password", cmd_set_password, "set an account's password (stdin, or prompted)")
+    pwd.add_argument("username")
+
+    token = add("create-token", cmd_create_token, "print a new API token for a user")
+    token.add_argument("username")
+
+    add("ensure-admin", cmd_ensure_admin, "create an 'admin' account if none exists; print its password")
+
+    demo = add("demo", cmd_demo, "fill an empty database with a realistic demo meeting")
+    demo.add_argument(
+        "--if-empty", action="store_true", help="exit 0 (instead of 1) when the database is not empty"
+    )
+
+    db_cmd = sub.add_parser("db", help="database schema (migrations)", description="database schema")
+    db_cmd.set_defaults(usage_of=db_cmd)
+    db_sub = db_cmd.add_subparsers(dest="db_command", metavar="ACTION")
+    up = db_sub.add_parser("upgrade", help="create or upgrade the schema")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(handler=cmd_db_upgrade)
+    down = db_sub.add_parser("downgrade", help="downgrade the schema to a revision ('base' drops all)")
+    down.add_argument("revision")
+    down.set_defaults(handler=cmd_db_downgrade)
+    db_sub.add_parser("current", help="show the schema revision").set_defaults(handler=cmd_db_current)
+    rev = db_sub.add_parser("revision", help="autogenerate a migration from the models (developers)")
+    rev.add_argument("-m", "--message", required=True)
+    rev.add_argument(
+        "--replace-initial", action="store_true", help="rewrite 0001 (only while it is the sole revision)"
+    )
+    rev.set_defaults(handler=cmd_db_revision)
+
+    audit_cmd = sub.add_parser("audit", help="the hash-chained audit log", description="audit log")
+    audit_cmd.set_defaults(usage_of=audit_cmd)
+    audit_sub = audit_cmd.add_subparsers(dest="audit_command", metavar="ACTION")
+    audit_sub.add_parser("verify", help="recompute the hash chain").set_defaults(handler=cmd_audit_verify)
+
+    backup = add("backup", cmd_backup, "consistent copy of the SQLite database while the app runs")
+    backup.add_argument("path")
+    backup.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``evalmeet`` console script; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["serve"]:
+        _monkey_patch()
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        getattr(args, "usage_of", parser).print_help(sys.stderr)
+        return 2
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from evalmeet.domain.errors import DomainError
+
+    try:
+        return handler(args)
+    except CliError as exc:
+        _err(f"evalmeet: {exc.message}")
+        return exc.exit_code
+    except DomainError as exc:
+        _err(f"evalmeet: {exc.message}")
+        return 1
+    except SQLAlchemyError as exc:
+        first = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        _err(f"evalmeet: database error: {first}")
+        return 1
+    except KeyboardInterrupt:
+        _err("evalmeet: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
