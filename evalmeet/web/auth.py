@@ -1,10 +1,11 @@
-"""Logging in and out, and who the caller is (session or Bearer token)."""
+"""Logging in and out, who the caller is (session or Bearer token), and the page layout's helpers."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -38,6 +39,24 @@ class SessionUser(UserMixin):
     @property
     def can_moderate(self) -> bool:
         return self.account.can_moderate
+
+
+# Per-request caches that extensions keep on ``g``: the caller (ours and Flask-Login's), the
+# locale (Flask-Babel) and the rendered CSRF token (Flask-WTF).
+_REQUEST_CACHES = ("account", "via_token", "_login_user", "_flask_babel", "csrf_token")
+
+
+@bp.before_app_request
+def _fresh_request_state() -> None:
+    """Start every request without those caches.
+
+    In production each request has its own app context, so this changes nothing there; but
+    when requests run inside one long-lived app context (the test suite's database fixture),
+    a locale, a logged-out user or a CSRF token from before ``session.clear()`` would
+    otherwise carry over into the next request.
+    """
+    for name in _REQUEST_CACHES:
+        g.pop(name, None)
 
 
 @login_manager.user_loader
@@ -75,6 +94,12 @@ def actor_name() -> str:
     return account.username if account else "anonymous"
 
 
+def _login_redirect() -> Any:
+    """To the login form, coming back here afterwards."""
+    here = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return redirect(url_for("auth.login", next=here))
+
+
 def moderator_page(view: F) -> F:
     """Pages for admins and moderators: log in first; viewers get 403."""
 
@@ -82,9 +107,9 @@ def moderator_page(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         account = current_account()
         if account is None:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return _login_redirect()
         if not account.can_moderate:
-            abort(403)
+            abort(403, description=_("This page is for moderators and administrators."))
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
@@ -96,34 +121,59 @@ def login_required_page(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if current_account() is None:
-            return redirect(url_for("auth.login", next=request.full_path))
+            return _login_redirect()
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("moderator.meetings")
+    """``target`` when it is a path on this site, else the meetings list (no open redirects)."""
+    home = url_for("moderator.meetings")
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return home
+    # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would become "//evil".
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return home
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return home
+    return target
+
+
+@bp.app_context_processor
+def _layout_helpers() -> dict[str, Any]:
+    """What base.html needs on every page: the language switch."""
+
+    def lang_url(code: str, path: str | None = None) -> str:
+        """This page (or ``path``) in another language: ``?lang=en`` / ``?lang=zh``."""
+        if path is None:
+            path = request.path
+            args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+        else:
+            args = []
+        return path + "?" + urlencode([*args, ("lang", code)])
+
+    return {"lang_url": lang_url}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    """The login form."""
+    """The login form; ``next`` (a path on this site) is where to go afterwards."""
     if request.method == "POST":
         username = (request.form.get("username") or "")[:64]
         password = (request.form.get("password") or "")[:256]
         account = accounts.authenticate(db.session, username, password)
         if account is None:
             db.session.rollback()
-            flash(_("Wrong username or password."), "error")
-            return render_template("auth/login.html", username=username), 401
+            return render_template(
+                "auth/login.html", username=username, error=_("Wrong username or password.")
+            ), 401
         db.session.commit()
         session.clear()  # a fresh session at login: no fixation
         login_user(SessionUser(account))
         return redirect(_safe_next(request.args.get("next")))
-    return render_template("auth/login.html", username="")
+    return render_template("auth/login.html", username="", error=None)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -131,4 +181,5 @@ def logout() -> Any:
     """Log out (POST, CSRF-protected)."""
     logout_user()
     session.clear()
+    flash(_("You have logged out."), "success")
     return redirect(url_for("auth.login"))

@@ -1,31 +1,397 @@
-"""Moderator pages: meetings, items, roster, join slips, the console."""
+"""Moderator pages: the meetings list, a meeting with its items and roster, join slips.
+
+Each POST parses the form, calls one service, commits, broadcasts and redirects (so a reload
+never repeats it). A refusal from a service is rolled back and the page is shown again with
+the message next to the field it is about, with the refusal's 4xx status; never a 500.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, render_template
+import segno
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
-from evalmeet.services import meetings
-from evalmeet.web.auth import moderator_page
+from evalmeet.realtime import broadcast
+from evalmeet.services import conduct, meetings, overview
+from evalmeet.services.presenters import attendance
+from evalmeet.web import moderator_forms as forms
+from evalmeet.web.auth import actor_name, moderator_page
+from evalmeet.web.links import join_url, optional_url
 
 bp = Blueprint("moderator", __name__)
 
 
-@bp.get("/")
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "label": forms.label,
+        "choices": forms.choices,
+        "yuan": forms.yuan,
+        "local_time": forms.local_time,
+        "datetime_local_value": forms.datetime_local_value,
+        "money_value": forms.money_value,
+    }
+
+
+def _tender_threshold() -> Decimal:
+    return Decimal(str(current_app.config.get("RISK_TENDER_THRESHOLD", "200000")))
+
+
+def _refused(err: DomainError) -> forms.FormError:
+    """Undo the failed use case and explain it; unknown ids still become the 404 page."""
+    db.session.rollback()
+    if isinstance(err, NotFound):
+        raise err
+    return forms.explain(err)
+
+
+# --- meetings list and meeting forms ----------------------------------------------------------
+
+
+@bp.get("/", endpoint="home")
+@bp.get("/meetings", endpoint="meetings")
 @moderator_page
 def meetings_list() -> Any:
-    """Alias of the meetings list."""
-    return meetings_page()
+    """Every meeting, newest first, with its status and size."""
+    rows = meetings.list_meetings(db.session)
+    counts = overview.meeting_counts(db.session, [m.id for m in rows])
+    return render_template("moderator/meetings.html", meetings=rows, counts=counts)
 
 
-@bp.get("/meetings")
+def _meeting_form(meeting: Any, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
+    """The create/edit form; ``values`` are what the user typed (kept after a refusal)."""
+    status = error.status if error else 200
+    return (
+        render_template(
+            "moderator/meeting_form.html",
+            meeting=meeting,
+            values=values,
+            error=error,
+            rules_locked=meeting is not None and meeting.status != "draft",
+            self_url=(
+                url_for("moderator.edit_meeting", meeting_id=meeting.id)
+                if meeting is not None
+                else url_for("moderator.new_meeting")
+            ),
+        ),
+        status,
+    )
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"], endpoint="new_meeting")
 @moderator_page
-def meetings_page() -> Any:
-    """The meetings list."""
-    return render_template("moderator/meetings.html", meetings=meetings.list_meetings(db.session))
+def new_meeting() -> Any:
+    """Create a draft meeting."""
+    if request.method == "GET":
+        defaults = {"scale": "three_level", "pass_threshold": "2/3", "quorum": "2/3"}
+        return _meeting_form(None, defaults)
+    data = forms.meeting_data(request.form)
+    try:
+        meeting = meetings.create_meeting(db.session, data, actor_name())
+    except DomainError as err:
+        return _meeting_form(None, data, _refused(err))
+    db.session.commit()
+    flash(_("Meeting created. Now add its items and roster."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting.id))
 
 
-# Flask-Login's login_view and auth's redirect name this endpoint.
-bp.add_url_rule("/meetings", endpoint="meetings", view_func=meetings_page)
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"], endpoint="edit_meeting")
+@moderator_page
+def edit_meeting(meeting_id: int) -> Any:
+    """Edit a meeting (its voting rules only while it is a draft)."""
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    if request.method == "GET":
+        values = {
+            "title": meeting.title,
+            "scheduled_at": forms.datetime_local_value(meeting.scheduled_at),
+            "location": meeting.location,
+            "scale": meeting.scale,
+            "pass_threshold": meeting.pass_threshold,
+            "quorum": meeting.quorum,
+            "rehearsal": "on" if meeting.rehearsal else "off",
+        }
+        return _meeting_form(meeting, values)
+    data = forms.meeting_data(request.form)
+    try:
+        meetings.update_meeting(db.session, meeting_id, data, actor_name())
+    except DomainError as err:
+        error = _refused(err)
+        return _meeting_form(meetings.get_meeting(db.session, meeting_id), data, error)
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Meeting saved."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+
+
+# --- one meeting ------------------------------------------------------------------------------
+
+
+def _meeting_page(
+    meeting_id: int,
+    *,
+    error: forms.FormError | None = None,
+    item_values: dict[str, Any] | None = None,
+    rep_values: dict[str, Any] | None = None,
+    form: str = "",
+) -> Any:
+    """The meeting page; after a refusal, ``form`` names the form to show the error in."""
+    meeting = meetings.meeting_with_items(db.session, meeting_id)
+    page = render_template(
+        "moderator/meeting.html",
+        meeting=meeting,
+        attendance=attendance(db.session, meeting),
+        representatives=meeting.representatives,
+        error=error,
+        failed_form=form,
+        item_values=item_values or {},
+        rep_values=rep_values or {},
+        console_url=optional_url("console.console", meeting_id=meeting.id),
+        projector_url=optional_url("projector.screen", token=meeting.display_token),
+        self_url=url_for("moderator.meeting", meeting_id=meeting.id),
+    )
+    return page, error.status if error else 200
+
+
+@bp.get("/meetings/<int:meeting_id>", endpoint="meeting")
+@moderator_page
+def meeting_page(meeting_id: int) -> Any:
+    """A meeting: details, start/finish, items in running order, the roster."""
+    return _meeting_page(meeting_id)
+
+
+@bp.post("/meetings/<int:meeting_id>/start", endpoint="start_meeting")
+@moderator_page
+def start_meeting(meeting_id: int) -> Any:
+    """Draft → live: representatives can now check in with their links."""
+    try:
+        conduct.start_meeting(db.session, meeting_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("The meeting has started."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/finish", endpoint="finish_meeting")
+@moderator_page
+def finish_meeting(meeting_id: int) -> Any:
+    """Live → closed."""
+    try:
+        conduct.finish_meeting(db.session, meeting_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("The meeting has finished."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/delete", endpoint="delete_meeting")
+@moderator_page
+def delete_meeting(meeting_id: int) -> Any:
+    """Delete a draft (or a rehearsal)."""
+    try:
+        meetings.delete_meeting(db.session, meeting_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    flash(_("Meeting deleted."), "success")
+    return redirect(url_for("moderator.meetings"))
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/items", endpoint="add_item")
+@moderator_page
+def add_item(meeting_id: int) -> Any:
+    """Add an item at the end of the running order."""
+    data = forms.item_data(request.form)
+    try:
+        meetings.add_item(db.session, meeting_id, data, actor_name(), _tender_threshold())
+    except DomainError as err:
+        return _meeting_page(
+            meeting_id, error=_refused(err), item_values=dict(request.form), form="item"
+        )
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Item added."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"))
+
+
+def _item_values(item: Any) -> dict[str, Any]:
+    person = item.responsible_person
+    return {
+        "title": item.title,
+        "person_name": person.name,
+        "person_position": person.position,
+        "person_department": person.department,
+        "procurement_method": item.procurement_method or "",
+        "supplier_count": "" if item.supplier_count is None else str(item.supplier_count),
+        "amount": forms.money_value(item.amount),
+        "benchmark_price": forms.money_value(item.benchmark_price),
+        "unit_price": forms.money_value(item.unit_price),
+        "description": item.description,
+    }
+
+
+@bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="edit_item")
+@moderator_page
+def edit_item(item_id: int) -> Any:
+    """Edit an item that has not been voted on."""
+    item = meetings.get_item(db.session, item_id)
+    if request.method == "GET":
+        return render_template("moderator/item_form.html", item=item, values=_item_values(item), error=None)
+    try:
+        data = forms.item_data(request.form)
+        meetings.update_item(db.session, item_id, data, actor_name(), _tender_threshold())
+    except DomainError as err:
+        error = _refused(err)
+        item = meetings.get_item(db.session, item_id)
+        page = render_template("moderator/item_form.html", item=item, values=dict(request.form), error=error)
+        return page, error.status
+    db.session.commit()
+    broadcast.state_changed(item.meeting_id)
+    flash(_("Item saved."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=item.meeting_id, _anchor="items"))
+
+
+@bp.post("/items/<int:item_id>/move", endpoint="move_item")
+@moderator_page
+def move_item(item_id: int) -> Any:
+    """One place up or down in the running order (``direction`` = up | down)."""
+    item = meetings.get_item(db.session, item_id)
+    meeting_id = item.meeting_id
+    direction = -1 if request.form.get("direction") == "up" else 1
+    try:
+        meetings.move_item(db.session, item_id, direction, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item_id}"))
+
+
+@bp.post("/items/<int:item_id>/remove", endpoint="remove_item")
+@moderator_page
+def remove_item(item_id: int) -> Any:
+    """Remove a pending item."""
+    meeting_id = meetings.get_item(db.session, item_id).meeting_id
+    try:
+        meetings.remove_item(db.session, item_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Item removed."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"))
+
+
+# --- roster -----------------------------------------------------------------------------------
+
+
+@bp.post("/meetings/<int:meeting_id>/representatives", endpoint="add_representative")
+@moderator_page
+def add_representative(meeting_id: int) -> Any:
+    """Put a representative on the roster."""
+    data = forms.representative_data(request.form)
+    try:
+        meetings.add_representative(db.session, meeting_id, data, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err), rep_values=data, form="representative")
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Representative added."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+
+
+@bp.route("/representatives/<int:rep_id>/edit", methods=["GET", "POST"], endpoint="edit_representative")
+@moderator_page
+def edit_representative(rep_id: int) -> Any:
+    """Edit a roster entry."""
+    rep = meetings.get_representative(db.session, rep_id)
+    if request.method == "GET":
+        values = {"name": rep.name, "employee_no": rep.employee_no, "department": rep.department}
+        return render_template("moderator/representative_form.html", rep=rep, values=values, error=None)
+    data = forms.representative_data(request.form)
+    try:
+        meetings.update_representative(db.session, rep_id, data, actor_name())
+    except DomainError as err:
+        error = _refused(err)
+        rep = meetings.get_representative(db.session, rep_id)
+        page = render_template("moderator/representative_form.html", rep=rep, values=data, error=error)
+        return page, error.status
+    db.session.commit()
+    broadcast.state_changed(rep.meeting_id)
+    flash(_("Representative saved."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=rep.meeting_id, _anchor="roster"))
+
+
+@bp.post("/representatives/<int:rep_id>/remove", endpoint="remove_representative")
+@moderator_page
+def remove_representative(rep_id: int) -> Any:
+    """Take someone off a draft roster."""
+    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
+    try:
+        meetings.remove_representative(db.session, rep_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    flash(_("Representative removed."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+
+
+@bp.post("/representatives/<int:rep_id>/revoke", endpoint="revoke_representative")
+@moderator_page
+def revoke_representative(rep_id: int) -> Any:
+    """Stop a join link working (lost phone, wrong person)."""
+    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
+    try:
+        meetings.revoke_representative(db.session, rep_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    broadcast.token_revoked(meeting_id, rep_id)
+    flash(_("The join link was revoked."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+
+
+@bp.post("/representatives/<int:rep_id>/reissue", endpoint="reissue_representative")
+@moderator_page
+def reissue_representative(rep_id: int) -> Any:
+    """Give a representative a new join link; the old one stops working."""
+    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
+    try:
+        meetings.reissue_join_token(db.session, rep_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    broadcast.token_revoked(meeting_id, rep_id)
+    flash(_("A new join link was issued; print a new slip."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+
+
+# --- join slips -------------------------------------------------------------------------------
+
+
+@bp.get("/meetings/<int:meeting_id>/slips", endpoint="slips")
+@moderator_page
+def slips(meeting_id: int) -> Any:
+    """A printable page of join slips: one per representative, with the QR code of their link."""
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    slips = []
+    for rep in meeting.representatives:
+        if rep.revoked:
+            continue
+        url = join_url(rep.join_token)
+        slips.append({"rep": rep, "url": url, "qr": segno.make(url, error="m").svg_data_uri(scale=4)})
+    return render_template("moderator/slips.html", meeting=meeting, slips=slips)

@@ -1,0 +1,214 @@
+"""The moderator pages' forms: form fields to service input, labels, and errors people can read.
+
+Services validate everything; this module only reshapes HTML form fields into the dicts the
+services take, and turns a service's refusal into a sentence in the page's language, attached
+to the form field it is about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from evalmeet.domain.errors import DomainError
+
+# Meetings happen in China; times are entered and shown in China Standard Time.
+CHINA_TZ = timezone(timedelta(hours=8))
+
+MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
+ITEM_FIELDS = (
+    "title", "procurement_method", "supplier_count", "amount", "benchmark_price", "unit_price",
+    "description",
+)
+PERSON_FIELDS = {"person_name": "name", "person_position": "position", "person_department": "department"}
+REPRESENTATIVE_FIELDS = ("name", "employee_no", "department")
+
+
+def _last(form: MultiDict[str, str], name: str) -> str | None:
+    values = form.getlist(name)
+    return values[-1] if values else None
+
+
+def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The meeting fields the form sent (disabled fields are absent and stay unchanged)."""
+    data: dict[str, Any] = {name: form[name] for name in MEETING_FIELDS if name in form}
+    # A hidden "off" precedes the checkbox, so an unticked box still says so; the last one wins.
+    rehearsal = _last(form, "rehearsal")
+    if rehearsal is not None:
+        data["rehearsal"] = rehearsal
+    return data
+
+
+def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The item fields, with the responsible person nested as the service expects."""
+    data: dict[str, Any] = {name: form[name] for name in ITEM_FIELDS if name in form}
+    data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
+    return data
+
+
+def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
+    """A roster entry's fields."""
+    return {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+_MEETING_STATUS = {"draft": "Draft", "live": "In progress", "closed": "Finished"}
+_ITEM_STATUS = {"pending": "Pending", "voting": "Voting", "passed": "Passed", "failed": "Failed"}
+_METHODS = {
+    "single_source": "Single source",
+    "tender": "Tender",
+    "inquiry": "Inquiry",
+    "negotiation": "Competitive negotiation",
+    "other": "Other",
+}
+_SCALES = {
+    "three_level": "Satisfied / basically satisfied / dissatisfied",
+    "pass_fail": "Pass / fail",
+}
+_LABELS: dict[str, dict[str, str]] = {
+    "meeting_status": _MEETING_STATUS,
+    "item_status": _ITEM_STATUS,
+    "method": _METHODS,
+    "scale": _SCALES,
+}
+
+
+def label(kind: str, value: str | None) -> str:
+    """The translated name of a status, method or scale (the raw value when unknown)."""
+    if value is None or value == "":
+        return ""
+    english = _LABELS.get(kind, {}).get(value)
+    return _(english) if english else value
+
+
+def choices(kind: str) -> list[tuple[str, str]]:
+    """``(value, translated label)`` pairs for a select box."""
+    return [(value, _(english)) for value, english in _LABELS[kind].items()]
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def yuan(value: Decimal | None) -> str:
+    """``¥1,234.50`` (empty when unknown)."""
+    return "" if value is None else f"¥{value:,.2f}"
+
+
+def local_time(value: datetime | None) -> str:
+    """``2026-12-01 09:00`` in China time (empty when unknown)."""
+    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def datetime_local_value(value: datetime | None) -> str:
+    """The value of an ``<input type="datetime-local">`` (China time)."""
+    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def money_value(value: Decimal | None) -> str:
+    """An amount as an input's value (``1234.50``)."""
+    return "" if value is None else f"{value:.2f}"
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+_FIELD_LABELS = {
+    "title": "Title",
+    "scheduled_at": "Date and time",
+    "location": "Location",
+    "scale": "Rating scale",
+    "pass_threshold": "Pass threshold",
+    "quorum": "Quorum",
+    "rehearsal": "Rehearsal",
+    "name": "Name",
+    "employee_no": "Employee no.",
+    "department": "Department",
+    "responsible_person": "Responsible person",
+    "responsible_person.name": "Responsible person",
+    "responsible_person.position": "Position",
+    "responsible_person.department": "Responsible person's department",
+    "procurement_method": "Procurement method",
+    "supplier_count": "Number of suppliers",
+    "amount": "Amount (yuan)",
+    "benchmark_price": "Benchmark price (yuan)",
+    "unit_price": "Unit price (yuan)",
+    "description": "Description",
+}
+# Where a service's field name is shown on the form.
+_FIELD_INPUTS = {
+    "responsible_person": "person_name",
+    "responsible_person.name": "person_name",
+    "responsible_person.position": "person_position",
+    "responsible_person.department": "person_department",
+}
+
+_Problem = Callable[[re.Match[str]], str]
+_PROBLEMS: list[tuple[re.Pattern[str], _Problem]] = [
+    (re.compile(r"is required$"), lambda m: _("is required")),
+    (
+        re.compile(r"is longer than (\d+) characters$"),
+        lambda m: _("must be at most %(n)s characters", n=m.group(1)),
+    ),
+    (re.compile(r"must be a whole number$"), lambda m: _("must be a whole number")),
+    (re.compile(r"must be between 0 \(exclusive\) and 1$"), lambda m: _("must be more than 0 and at most 1")),
+    (
+        re.compile(r"must be between (-?\d+) and (-?\d+)$"),
+        lambda m: _("must be between %(low)s and %(high)s", low=m.group(1), high=m.group(2)),
+    ),
+    (re.compile(r"must be (an|a non-negative) amount$"), lambda m: _("must be an amount of 0 or more")),
+    (re.compile(r"has more than two decimals$"), lambda m: _("has more than two decimals")),
+    (re.compile(r"must be a date-time like"), lambda m: _("must be a date and time")),
+    (re.compile(r"must be one of"), lambda m: _("is not one of the choices")),
+    (re.compile(r'must be a fraction like "2/3"$'), lambda m: _('must be a fraction like "2/3"')),
+    (re.compile(r"must be a single line$"), lambda m: _("must be a single line")),
+    (re.compile(r"contains a NUL character$"), lambda m: _("contains a character that is not allowed")),
+    (re.compile(r"must be a string$"), lambda m: _("must be text")),
+    (re.compile(r"must be true or false$"), lambda m: _("must be yes or no")),
+]
+
+_CODES: dict[str, Callable[[], str]] = {
+    "duplicate_employee_no": lambda: _("This employee number is already on the roster."),
+    "meeting_draft": lambda: _("Not possible while the meeting is still a draft."),
+    "meeting_live": lambda: _("Not possible while the meeting is in progress."),
+    "meeting_closed": lambda: _("Not possible: the meeting has finished."),
+    "item_decided": lambda: _("This item has been voted on; it can no longer be changed."),
+    "voting_open": lambda: _("Voting is still open; close it first."),
+    "roster_full": lambda: _("The roster is full."),
+    "too_many_items": lambda: _("This meeting has the maximum number of items."),
+    "revoked": lambda: _("This representative's link was revoked."),
+}
+
+
+@dataclass
+class FormError:
+    """A refusal as the page shows it: a sentence, and the input it belongs to (if any)."""
+
+    message: str
+    status: int
+    code: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+def explain(err: DomainError) -> FormError:
+    """Turn a service's refusal into a message in the page's language, tied to its input."""
+    field_name = err.details.get("field") if err.details else None
+    if isinstance(field_name, str) and field_name in _FIELD_LABELS:
+        field_label = _(_FIELD_LABELS[field_name])
+        problem = next(
+            (make(m) for pattern, make in _PROBLEMS if (m := pattern.search(err.message))), None
+        )
+        message = _("%(field)s: %(problem)s", field=field_label, problem=problem or err.message)
+        input_name = _FIELD_INPUTS.get(field_name, field_name)
+        return FormError(message, err.status, err.code, {input_name: message})
+    if err.code in _CODES:
+        return FormError(_CODES[err.code](), err.status, err.code)
+    if err.code == "invalid_transition" or err.code.startswith("meeting_"):
+        return FormError(_("Not possible in the meeting's current state."), err.status, err.code)
+    return FormError(err.message, err.status, err.code)
