@@ -14,6 +14,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from evalmeet.extensions import db, login_manager
 from evalmeet.models import Account
 from evalmeet.services import accounts
+from evalmeet.web.throttle import client_ip, limiter
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,9 +128,16 @@ def login_required_page(view: F) -> F:
     return cast(F, wrapper)
 
 
-def _safe_next(target: str | None) -> str:
-    """``target`` when it is a path on this site, else the meetings list (no open redirects)."""
-    home = url_for("moderator.meetings")
+def home_url(account: Account | None) -> str:
+    """Where an account starts: moderators at their meetings, viewers in the archive."""
+    if account is not None and account.can_moderate:
+        return url_for("moderator.meetings")
+    return url_for("archive.index")
+
+
+def _safe_next(target: str | None, account: Account | None = None) -> str:
+    """``target`` when it is a path on this site, else the account's home (no open redirects)."""
+    home = home_url(account)
     if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
         return home
     # Browsers drop tabs and newlines and read "\\" as "/": "/\t/evil" would become "//evil".
@@ -163,16 +171,26 @@ def login() -> Any:
     if request.method == "POST":
         username = (request.form.get("username") or "")[:64]
         password = (request.form.get("password") or "")[:256]
+        ip = client_ip()
+        if limiter.blocked("login", ip, username) or limiter.blocked("login_ip", ip):
+            return render_template(
+                "auth/login.html",
+                username=username,
+                error=_("Too many failed attempts. Please wait a few minutes and try again."),
+            ), 429
         account = accounts.authenticate(db.session, username, password)
         if account is None:
             db.session.rollback()
+            limiter.failed("login", ip, username)
+            limiter.failed("login_ip", ip)
             return render_template(
                 "auth/login.html", username=username, error=_("Wrong username or password.")
             ), 401
         db.session.commit()
+        limiter.succeeded("login", ip, username)
         session.clear()  # a fresh session at login: no fixation
         login_user(SessionUser(account))
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(_safe_next(request.args.get("next"), account))
     return render_template("auth/login.html", username="", error=None)
 
 

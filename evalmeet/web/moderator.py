@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
-from evalmeet.services import conduct, meetings, overview
+from evalmeet.services import conduct, meetings, overview, publishing
 from evalmeet.services.presenters import attendance
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
@@ -189,6 +189,19 @@ def finish_meeting(meeting_id: int) -> Any:
     db.session.commit()
     broadcast.state_changed(meeting_id)
     flash(_("The meeting has finished."), "success")
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/publish", endpoint="publish_meeting")
+@moderator_page
+def publish_meeting(meeting_id: int) -> Any:
+    """Put a closed meeting on the public disclosure page (厂务公开)."""
+    try:
+        publishing.publish(db.session, meeting_id, actor_name())
+    except DomainError as err:
+        return _meeting_page(meeting_id, error=_refused(err))
+    db.session.commit()
+    flash(_("Published on the public disclosure page."), "success")
     return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
 
 
