@@ -454,7 +454,8 @@ def test_import_pages_in_english(app, login):
     meeting_id = draft(app)
     page = client.get(f"/meetings/{meeting_id}/import/items?lang=en").get_data(as_text=True)
     assert "Import items" in page and "Upload and preview" in page and "导入" not in page
-    response = upload(client, meeting_id, "items", "i.csv", "title,responsible_person.name,amount\n甲,,1.234\n".encode())
+    body = "title,responsible_person.name,amount\n甲,,1.234\n".encode()
+    response = upload(client, meeting_id, "items", "i.csv", body)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "is required" in html and "has more than two decimals" in html and "Nothing has been saved" in html
