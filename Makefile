@@ -26,7 +26,7 @@ VENDOR_JS := static/vendor/socket.io.min.js
 STAMP := $(VENV)/.evalmeet-installed
 SHA256 = $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())'
 
-.PHONY: help setup run test lint typecheck vendor translations db migration
+.PHONY: help setup run test lint typecheck security audit vendor translations db migration
 
 help:
 	@echo "make run     set up and serve the demo on http://$(HOST):$(PORT)"
@@ -82,8 +82,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy evalmeet
 
+# Static security checks of our code (medium severity and up); part of `make test`.
+security: $(STAMP)
+	$(BIN)/bandit -q -r evalmeet -ll
+
+# Known-vulnerability check of the installed dependencies. Needs the PyPI JSON API or OSV;
+# --strict fails when a package could not be checked, so an unreachable service is never a pass.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --progress-spinner off
+
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
-test: setup lint typecheck
+test: setup lint typecheck security
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) tests || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
