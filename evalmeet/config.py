@@ -36,6 +36,14 @@ class Config:
     DATABASE_URL: str | None = None
     SECRET_KEY: str | None = None
     MESSAGE_QUEUE: str | None = None
+    # Redis channel of the message queue: one per installation when several share a Redis.
+    MESSAGE_QUEUE_CHANNEL = "evalmeet"
+    # Behind a reverse proxy (nginx): trust one hop of X-Forwarded-For/-Proto/-Host. A bool here
+    # so that EVALMEET_BEHIND_PROXY=0 means off (env values are coerced to the default's type).
+    BEHIND_PROXY = False
+    # Commit the ballots that arrive together in one transaction (realtime/group_commit.py).
+    # Off only to measure what it saves (bench/vote_load.py --no-group-commit).
+    VOTE_GROUP_COMMIT = True
     # The public base URL used in join links and QR codes (e.g. https://vote.example.com).
     PUBLIC_URL: str | None = None
     # Origins allowed to open the live channel besides the app's own host.

@@ -1,25 +1,268 @@
-"""The only place that emits. Called by the edges after commit, never inside a transaction."""
+"""The only place that emits. Called by the edges after commit, never inside a transaction.
+
+Who gets what (rooms in :mod:`evalmeet.realtime.rooms`):
+
+- ``state`` — the projector and moderators get the plain snapshot (``build_state`` without a
+  representative). Phones get ONE shared snapshot per change instead of one per representative:
+  a per-phone snapshot would cost a query and an emit per representative on every change (and
+  check-ins alone would make that quadratic). In the shared snapshot ``voting.has_voted`` is
+  ``false`` while nobody has voted in the round (then it is exact for everyone: that is the case
+  right after voting opens), otherwise ``null`` meaning "unchanged: keep what you know", and
+  ``me`` is left out. Each phone gets its own exact snapshot (``has_voted``, ``me``) when it
+  connects or asks with ``sync``, and it knows whether it has voted from its own acks.
+- ``progress`` — ``{item_id, ballots, present}`` to the whole meeting, at most once per
+  ``PROGRESS_INTERVAL`` seconds per item, with a trailing emit so the last value always gets out
+  (the trailing emit reads the database when it fires, so it carries the newest numbers).
+- ``state`` broadcasts are coalesced the same way per meeting (``STATE_INTERVAL``, by default
+  ``PROGRESS_INTERVAL``): a burst of check-ins becomes a few snapshots, not one per phone.
+- ``result`` — the frozen result, to the whole meeting, at once.
+- ``questions`` — ``{item_id, questions}`` with every question (pending and hidden too), to
+  moderators only.
+- ``revoked`` — to a representative whose link was revoked; their sockets on this process are
+  then disconnected. With a message queue (several processes) sockets held by another process
+  are not reachable by id from here: they get the ``revoked`` event through the queue, and every
+  event handler re-checks the link, so a revoked phone can do nothing more either way.
+
+Broadcasts never raise: the change they announce is already committed, so a failed emit is
+logged and the screens catch up at their next snapshot (every reconnect brings a full one).
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import NotFound
+from evalmeet.extensions import db, socketio
+from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
+from evalmeet.services import meetings, voting
+from evalmeet.services.live_state import build_state
+from evalmeet.services.presenters import question_dict
+from evalmeet.services.questions import questions_for
+
+logger = logging.getLogger(__name__)
+
+
+# --- plumbing ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _reading() -> Iterator[Session]:
+    """A short-lived session of our own for reading what the caller just committed.
+
+    On SQLite the pool has a single connection: if the caller's request session still holds it
+    (it read something after committing), opening a second session here would wait for it
+    forever, so we read through the caller's session instead and leave its transaction alone.
+    """
+    scoped = db.session
+    if scoped.registry.has() and scoped().in_transaction() and db.engine.dialect.name == "sqlite":
+        yield scoped()
+        return
+    own = Session(bind=db.engine, expire_on_commit=False)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def _emit(event: str, payload: Any, room: str) -> None:
+    socketio.emit(event, payload, to=room, namespace=NAMESPACE)
+
+
+def _safely(what: str, send: Callable[[], None]) -> None:
+    try:
+        send()
+    except Exception:  # noqa: BLE001 - see the module docstring: broadcasts never raise
+        logger.exception("broadcast %s failed", what)
+
+
+class Throttle:
+    """At most one send per ``interval`` per key, and a trailing send that reads fresh data.
+
+    The first call sends at once. Calls within the interval schedule one trailing send at the
+    interval's end (later calls find it scheduled and do nothing): the trailing send reads the
+    database when it fires, after every commit whose broadcast found it scheduled.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Any, float] = {}
+        self._scheduled: set[Any] = set()
+
+    def __call__(self, key: Any, interval: float, app: Flask, send: Callable[[], None]) -> None:
+        """Send now, or make sure a trailing send is scheduled."""
+        if key in self._scheduled:
+            return
+        now = time.monotonic()
+        wait = self._last.get(key, float("-inf")) + interval - now
+        if wait <= 0:
+            self._last[key] = now
+            send()
+            return
+        self._scheduled.add(key)
+        socketio.start_background_task(self._trailing, key, wait, app, send)
+
+    def _trailing(self, key: Any, wait: float, app: Flask, send: Callable[[], None]) -> None:
+        socketio.sleep(wait)
+        self._scheduled.discard(key)
+        self._last[key] = time.monotonic()
+        with app.app_context():
+            send()
+
+    def reset(self) -> None:
+        """Forget everything (tests)."""
+        self._last.clear()
+        self._scheduled.clear()
+
+
+throttle = Throttle()
+
+
+def _interval(name: str) -> float:
+    config = current_app.config
+    value = config.get(name)
+    if value is None:
+        value = config.get("PROGRESS_INTERVAL", 0.25)
+    return max(0.0, float(value))
+
+
+def _app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+
+def shared_rep_state(state: dict[str, Any], ballots_in_round: int) -> dict[str, Any]:
+    """The phones' shared copy of a snapshot (see the module docstring for ``has_voted``)."""
+    shared = dict(state)
+    shared.pop("me", None)
+    if state.get("voting"):
+        shared["voting"] = dict(state["voting"], has_voted=False if ballots_in_round == 0 else None)
+    return shared
+
+
+def questions_payload(session: Session, item_id: int | None) -> dict[str, Any]:
+    """``{item_id, questions}``: every question of the item, for moderators."""
+    rows = questions_for(session, item_id, public_only=False) if item_id is not None else []
+    return {"item_id": item_id, "questions": [question_dict(q, for_moderator=True) for q in rows]}
+
+
+def _current_item(session: Session, meeting_id: int) -> int | None:
+    meeting = meetings.get_meeting(session, meeting_id)
+    return meeting.current_item_id if meeting.status == "live" else None
+
+
+# --- to one socket ----------------------------------------------------------------------------
+
+
+def to_socket(sid: str, event: str, payload: Any) -> None:
+    """Send one event to one socket (the snapshot a client gets when it connects)."""
+    _safely(event, lambda: socketio.emit(event, payload, to=sid, namespace=NAMESPACE))
+
+
+def drop_socket(sid: str, message: str) -> None:
+    """Tell one socket its link is no longer valid and disconnect it (after its pending ack)."""
+
+    def later() -> None:
+        socketio.sleep(0.05)
+        payload = {"message": message, "code": "invalid_token"}
+        _safely("revoked", lambda: socketio.emit("revoked", payload, to=sid, namespace=NAMESPACE))
+        _safely("disconnect", lambda: socketio.server.disconnect(sid, namespace=NAMESPACE))
+
+    socketio.start_background_task(later)
+
+
+# --- to rooms ---------------------------------------------------------------------------------
+
+
+def _send_state(meeting_id: int) -> None:
+    with _reading() as session:
+        try:
+            meeting = meetings.get_meeting(session, meeting_id)
+        except NotFound:
+            return  # deleted meanwhile: nobody to tell
+        state = build_state(session, meeting)
+        voting_now = state.get("voting")
+        ballots = 0
+        if voting_now:
+            ballots = voting.ballots_cast(session, voting_now["item_id"], voting_now["round"])
+    _emit("state", state, staff_room(meeting_id))
+    _emit("state", shared_rep_state(state, ballots), reps_room(meeting_id))
 
 
 def state_changed(meeting_id: int) -> None:
-    """Send every screen of the meeting a fresh ``state`` snapshot."""
+    """Send every screen of the meeting a fresh ``state`` snapshot (coalesced per meeting)."""
+    _safely(
+        "state",
+        lambda: throttle(
+            ("state", meeting_id), _interval("STATE_INTERVAL"), _app(),
+            lambda: _safely("state", lambda: _send_state(meeting_id)),
+        ),
+    )
+
+
+def _send_progress(item_id: int, meeting_id: int) -> None:
+    with _reading() as session:
+        try:
+            item = meetings.get_item(session, item_id)
+        except NotFound:
+            return
+        if item.status != "voting":
+            return  # closed meanwhile: the result carries the final numbers
+        payload = voting.progress(session, item_id)
+    _emit("progress", payload, meeting_room(meeting_id))
 
 
 def progress(item_id: int, meeting_id: int) -> None:
-    """Send ``{item_id, ballots, present}`` (rate-limited)."""
+    """Send ``{item_id, ballots, present}`` (rate-limited per item, the last value always sent)."""
+    _safely(
+        "progress",
+        lambda: throttle(
+            ("progress", item_id), _interval("PROGRESS_INTERVAL"), _app(),
+            lambda: _safely("progress", lambda: _send_progress(item_id, meeting_id)),
+        ),
+    )
 
 
 def result(meeting_id: int, payload: dict[str, Any]) -> None:
     """Send the frozen result to the meeting's room."""
+    _safely("result", lambda: _emit("result", payload, meeting_room(meeting_id)))
 
 
-def questions_changed(meeting_id: int) -> None:
-    """Tell moderators and the projector that questions changed."""
+def _send_questions(meeting_id: int, item_id: int | None) -> None:
+    with _reading() as session:
+        if item_id is None:
+            item_id = _current_item(session, meeting_id)
+        payload = questions_payload(session, item_id)
+    _emit("questions", payload, mods_room(meeting_id))
+
+
+def question_asked(meeting_id: int, item_id: int) -> None:
+    """A new (pending) question: only the moderators' list changes."""
+    _safely("questions", lambda: _send_questions(meeting_id, item_id))
+
+
+def questions_changed(meeting_id: int, item_id: int | None = None) -> None:
+    """Questions were moderated: moderators get the list, every screen a snapshot (approved
+    questions are part of ``state``). ``item_id`` defaults to the item on the floor."""
+    _safely("questions", lambda: _send_questions(meeting_id, item_id))
+    state_changed(meeting_id)
 
 
 def token_revoked(meeting_id: int, rep_id: int) -> None:
     """Disconnect the sockets of a representative whose link was revoked."""
+    room = rep_room(rep_id)
+    message = "this join link was revoked"
+    _safely("revoked", lambda: _emit("revoked", {"message": message, "code": "invalid_token"}, room))
+
+    def disconnect_local() -> None:
+        for sid, _eio_sid in list(socketio.server.manager.get_participants(NAMESPACE, room)):
+            socketio.server.disconnect(sid, namespace=NAMESPACE)
+
+    _safely("disconnect", disconnect_local)

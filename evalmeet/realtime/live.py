@@ -1,0 +1,307 @@
+"""The ``/live`` Socket.IO namespace: who may connect, and the phones' events.
+
+Three kinds of sockets (see contract.md and ``rooms.py``):
+
+- a representative's phone: ``auth: {"token": <join token>}`` or the session cookie set by
+  ``GET /j/<token>``. Connecting while the meeting is live checks the representative in.
+- the projector: ``auth: {"display": <meeting display token>}``.
+- a moderator's console: ``auth: {"meeting_id": N}`` with a logged-in admin/moderator session,
+  or ``auth: {"api_token": <API token>, "meeting_id": N}``.
+
+Handlers parse and authorise, call one service, commit, broadcast, and answer with an ack; a
+ballot acked ``ok`` is committed before the ack leaves. They never raise: domain errors become
+``{"ok": false, "error": {...}}``, anything else is logged and answered ``internal_error``. The
+database session is removed after every event, because when an app context is already pushed
+(tests) Flask-SocketIO's per-event request context does not end it. ``remove()`` also rolls
+back whatever a failed event left uncommitted (closing, unlike ``rollback()``, leaves objects
+other code still holds readable).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from flask import current_app, request, session
+from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.orm import Session
+
+from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
+from evalmeet.extensions import db, socketio
+from evalmeet.models import Account, Meeting, Representative
+from evalmeet.realtime import broadcast, group_commit
+from evalmeet.realtime.payloads import (
+    InvalidPayload,
+    RateLimited,
+    auth_object,
+    error_ack,
+    event_object,
+    ok,
+    refusal,
+)
+from evalmeet.realtime.ratelimit import SocketLimits
+from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
+from evalmeet.services import accounts, conduct, console, meetings, voting
+from evalmeet.services import questions as question_service
+from evalmeet.services.live_state import build_state
+
+logger = logging.getLogger(__name__)
+
+# The session key web/representative.py stores the join token under.
+REP_SESSION_KEY = "rep_token"
+
+
+@dataclass
+class LiveClient:
+    """What a connected socket is: its kind, meeting, and (for phones) representative."""
+
+    kind: str  # "rep" | "projector" | "moderator"
+    meeting_id: int
+    limits: SocketLimits
+    rep_id: int | None = None
+    token: str | None = None
+    account_id: int | None = None
+    rooms: list[str] = field(default_factory=list)
+
+
+# sid -> client, for the sockets this process holds (a socket lives on exactly one process).
+clients: dict[str, LiveClient] = {}
+
+
+def _limits() -> SocketLimits:
+    config = current_app.config
+    return SocketLimits(
+        rate=float(config.get("LIVE_EVENT_RATE", 10)),
+        burst=float(config.get("LIVE_EVENT_BURST", 20)),
+        question_interval=float(config.get("QUESTION_INTERVAL", 3)),
+    )
+
+
+# --- connecting -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Welcome:
+    client: LiveClient
+    state: dict[str, Any]
+    progress: dict[str, Any] | None = None
+    questions: dict[str, Any] | None = None
+    checked_in: bool = False
+
+
+def _moderator_account(data: dict[str, Any]) -> Account:
+    if "api_token" in data:
+        token = data["api_token"]
+        account = accounts.account_for_token(db.session, token) if isinstance(token, str) else None
+    else:
+        from evalmeet.web.auth import current_account
+
+        account = current_account()
+    if account is None:
+        raise NotAllowed("log in as a moderator (or send a valid api_token)", code="unauthorized")
+    if not account.can_moderate:
+        raise NotAllowed("this needs a moderator or admin account", code="forbidden")
+    return account
+
+
+def _progress_of(state: dict[str, Any]) -> dict[str, Any] | None:
+    return voting.progress(db.session, state["voting"]["item_id"]) if state.get("voting") else None
+
+
+def _welcome_projector(data: dict[str, Any]) -> _Welcome:
+    meeting = console.meeting_for_display(db.session, data["display"])
+    state = build_state(db.session, meeting)
+    rooms = [meeting_room(meeting.id), staff_room(meeting.id)]
+    client = LiveClient("projector", meeting.id, _limits(), rooms=rooms)
+    return _Welcome(client, state, _progress_of(state))
+
+
+def _welcome_moderator(data: dict[str, Any]) -> _Welcome:
+    account = _moderator_account(data)
+    meeting: Meeting = meetings.get_meeting(db.session, data.get("meeting_id"))
+    state = build_state(db.session, meeting)
+    current = meeting.current_item_id if meeting.status == "live" else None
+    client = LiveClient(
+        "moderator", meeting.id, _limits(), account_id=account.id,
+        rooms=[meeting_room(meeting.id), staff_room(meeting.id), mods_room(meeting.id)],
+    )
+    return _Welcome(client, state, _progress_of(state), broadcast.questions_payload(db.session, current))
+
+
+def _welcome_representative(data: dict[str, Any]) -> _Welcome:
+    token = data["token"] if "token" in data else session.get(REP_SESSION_KEY)
+    if token is None and "token" not in data:
+        raise NotAllowed(
+            "open your personal join link first (scan the QR code on your slip)", code="no_credentials"
+        )
+    rep = conduct.representative_by_token(db.session, token)
+    checked_in = conduct.check_in(db.session, rep, "socket")
+    db.session.commit()
+    state = build_state(db.session, rep.meeting, rep)
+    client = LiveClient(
+        "rep", rep.meeting_id, _limits(), rep_id=rep.id, token=rep.join_token,
+        rooms=[meeting_room(rep.meeting_id), reps_room(rep.meeting_id), rep_room(rep.id)],
+    )
+    return _Welcome(client, state, _progress_of(state), checked_in=checked_in)
+
+
+def _welcome(auth: Any) -> _Welcome:
+    data = auth_object(auth)
+    if "display" in data:
+        return _welcome_projector(data)
+    if "meeting_id" in data or "api_token" in data:
+        return _welcome_moderator(data)
+    return _welcome_representative(data)
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def on_connect(auth: Any = None) -> None:
+    """Authenticate, join the rooms, send the snapshot; refuse with a message otherwise."""
+    try:
+        welcome = _welcome(auth)
+        db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
+    except DomainError as err:  # the finally's remove() rolls back
+        raise ConnectionRefusedError(err.message, {"code": err.code}) from None
+    except Exception:
+        logger.exception("live connect failed")
+        raise ConnectionRefusedError(
+            "the live channel could not be opened; please try again", {"code": "internal_error"}
+        ) from None
+    finally:
+        db.session.remove()
+    sid = request.sid  # type: ignore[attr-defined]
+    client = welcome.client
+    for room in client.rooms:
+        join_room(room)
+    clients[sid] = client
+    broadcast.to_socket(sid, "state", welcome.state)
+    if welcome.progress is not None:
+        broadcast.to_socket(sid, "progress", welcome.progress)
+    if welcome.questions is not None:
+        broadcast.to_socket(sid, "questions", welcome.questions)
+    if welcome.checked_in:
+        broadcast.state_changed(client.meeting_id)
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(reason: Any = None) -> None:
+    """Forget the socket (presence stays: it is a check-in, not a live connection count)."""
+    clients.pop(request.sid, None)  # type: ignore[attr-defined]
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+Handler = Callable[[str, LiveClient, Any], dict[str, Any]]
+
+
+def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
+    """Register ``name`` on ``/live`` for the given kinds of socket, with the rules every
+    handler shares: known socket, rate limit, never raise, session removed afterwards."""
+
+    def decorate(fn: Handler) -> Callable[..., dict[str, Any]]:
+        @wraps(fn)
+        def handler(payload: Any = None, *_extra: Any) -> dict[str, Any]:
+            sid: str = request.sid  # type: ignore[attr-defined]
+            try:
+                client = clients.get(sid)
+                if client is None:
+                    return refusal("not_connected", "reconnect to the live channel")
+                if not client.limits.events.take():
+                    raise RateLimited("too many requests; wait a moment and try again")
+                if client.kind not in kinds:
+                    raise NotAllowed(f"{name} is not available on this screen", code="not_allowed")
+                return fn(sid, client, payload)
+            except DomainError as err:
+                return error_ack(err)
+            except Exception:
+                logger.exception("live event %s failed", name)
+                return refusal("internal_error", "something went wrong on our side; please try again")
+            finally:
+                db.session.remove()
+
+        socketio.on_event(name, handler, namespace=NAMESPACE)
+        return handler
+
+    return decorate
+
+
+def _representative(sid: str, client: LiveClient) -> Representative:
+    """The socket's representative, re-checked: a revoked or replaced link ends the socket."""
+    assert client.rep_id is not None
+    try:
+        rep = meetings.get_representative(db.session, client.rep_id)
+    except NotFound:
+        rep = None
+    if rep is None or rep.revoked or rep.join_token != client.token:
+        broadcast.drop_socket(sid, "this join link is no longer valid")
+        raise NotAllowed("your join link is no longer valid", code="not_allowed")
+    return rep
+
+
+@live_event("cast_vote", "rep")
+def cast_vote(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """``{item_id, choice, key, round?}`` → ``{"ok": true, "receipt"}``; the same key again is the
+    same ballot (same receipt, counted once). ``round`` (optional, the phone sends it) keeps a
+    retried ballot out of a later re-vote."""
+    data = event_object(payload, "item_id", "choice", "key")
+
+    def cast(session: Session) -> voting.CastOutcome:
+        rep = _representative(sid, client)
+        return voting.cast_ballot(
+            session, rep, data["item_id"], data["choice"], data["key"], vote_round=data.get("round")
+        )
+
+    # Committed (durable) before the ack, together with the ballots that arrived meanwhile.
+    outcome = group_commit.ballots.run(cast)
+    if outcome.counted:
+        broadcast.progress(outcome.item_id, outcome.meeting_id)
+    return ok(receipt=outcome.receipt, item_id=outcome.item_id)
+
+
+@live_event("ask_question", "rep")
+def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """``{item_id, text}`` → ``{"ok": true, "question_id"}`` (moderated before anyone sees it)."""
+    data = event_object(payload, "item_id", "text")
+    rep = _representative(sid, client)
+    if not client.limits.questions.ready():
+        raise RateLimited(
+            f"one question every {client.limits.questions.interval:g} seconds, please"
+        )
+    question = question_service.ask_question(db.session, rep, data["item_id"], data["text"])
+    db.session.commit()
+    client.limits.questions.record()
+    broadcast.question_asked(client.meeting_id, question.item_id)
+    return ok(question_id=question.id)
+
+
+@live_event("sync", "rep", "projector", "moderator")
+def sync(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """Ask for this socket's own full snapshot again (in the ack). A phone asks when the meeting
+    goes live while it is connected: like connecting, that checks the representative in."""
+    if payload is not None and not isinstance(payload, dict):
+        raise InvalidPayload("the event needs a JSON object or nothing")
+    checked_in = False
+    questions = None
+    if client.kind == "rep":
+        rep = _representative(sid, client)
+        checked_in = conduct.check_in(db.session, rep, "socket")
+        db.session.commit()
+        state = build_state(db.session, rep.meeting, rep)
+    else:
+        meeting = meetings.get_meeting(db.session, client.meeting_id)
+        state = build_state(db.session, meeting)
+        if client.kind == "moderator":
+            current = meeting.current_item_id if meeting.status == "live" else None
+            questions = broadcast.questions_payload(db.session, current)
+    progress = _progress_of(state)
+    db.session.commit()
+    if checked_in:
+        broadcast.state_changed(client.meeting_id)
+    answer = ok(state=state, progress=progress)
+    if questions is not None:
+        answer["questions"] = questions
+    return answer

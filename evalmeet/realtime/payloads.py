@@ -1,0 +1,65 @@
+"""Parsing socket payloads and shaping acknowledgements (``{"ok": ...}``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalmeet.domain.errors import DomainError
+
+MAX_TEXT_FIELD = 4000
+
+
+class InvalidPayload(DomainError):
+    """The event's payload is not the object the contract describes."""
+
+    status = 400
+    code = "invalid_payload"
+
+
+class RateLimited(DomainError):
+    """The socket sent events faster than allowed."""
+
+    status = 429
+    code = "rate_limited"
+
+
+def ok(**fields: Any) -> dict[str, Any]:
+    """A successful acknowledgement."""
+    return {"ok": True, **fields}
+
+
+def refusal(code: str, message: str) -> dict[str, Any]:
+    """A failed acknowledgement with a code and a message."""
+    return {"ok": False, "error": {"code": code, "message": message}}
+
+
+def error_ack(err: DomainError) -> dict[str, Any]:
+    """A failed acknowledgement from a domain error."""
+    return {"ok": False, "error": err.to_dict()}
+
+
+def event_object(payload: Any, *fields: str) -> dict[str, Any]:
+    """The payload as a dict holding ``fields``; anything else is ``invalid_payload``.
+
+    Values are passed through untouched (the services validate types and ranges), except that
+    over-long strings are refused here so nothing huge reaches a service or a log line.
+    """
+    if not isinstance(payload, dict):
+        raise InvalidPayload("the event needs a JSON object")
+    missing = [name for name in fields if name not in payload]
+    if missing:
+        raise InvalidPayload(f"missing field(s): {', '.join(missing)}")
+    for name in fields:
+        value = payload[name]
+        if isinstance(value, str) and len(value) > MAX_TEXT_FIELD:
+            raise InvalidPayload(f"{name} is too long")
+    return payload
+
+
+def auth_object(auth: Any) -> dict[str, Any]:
+    """The connection's ``auth`` data: a dict (possibly empty); anything else is refused."""
+    if auth is None:
+        return {}
+    if not isinstance(auth, dict):
+        raise InvalidPayload("auth must be an object")
+    return auth

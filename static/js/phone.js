@@ -1,0 +1,459 @@
+/* evalmeet — the representative's phone page.
+ *
+ * Shows the item under review, sends questions, and casts the secret ballot in two taps
+ * (choose, confirm). Built for a cheap phone on bad Wi-Fi:
+ *  - the page starts from the snapshot embedded by the server, then follows the /live channel;
+ *  - a ballot gets a random key when it is confirmed and is kept in localStorage until the
+ *    server acknowledges it; it is re-sent with the same key after every (re)connect, so it is
+ *    counted exactly once whatever the network does (socket.io-client retries: 3, ackTimeout);
+ *  - the receipt code is kept per item and round, so a reload still shows "voted".
+ * No framework, old-browser-friendly syntax (no optional chaining), no inline code (CSP).
+ */
+(function () {
+  "use strict";
+
+  function $(id) { return document.getElementById(id); }
+  function readJSON(id) {
+    var el = $(id);
+    return el ? JSON.parse(el.textContent) : null;
+  }
+
+  var T = readJSON("phone-strings");
+  var boot = readJSON("phone-boot");
+  if (!T || !boot) { return; }
+
+  var lang = boot.lang;
+  var state = boot.state;
+  var me = state.me || { id: boot.rep.id, name: boot.rep.name, present: false };
+  var STORE = "evalmeet.";
+  var SCALES = {
+    three_level: ["satisfied", "basically_satisfied", "dissatisfied"],
+    pass_fail: ["pass", "fail"]
+  };
+
+  var socket = null;
+  var conn = "connecting";      // connecting | connected | reconnecting | offline | refused
+  var refusedReason = "";
+  var revoked = false;
+  var inflight = false;         // our ballot is in socket.io's retry queue
+  var retrying = false;
+  var chosen = null;            // tapped, not yet confirmed
+  var voteError = null;         // error code of the last refused ballot
+  var votedRounds = {};         // "item.round" -> true, from exact snapshots and acks
+  var progress = null;          // last progress payload
+  var lastResult = state.result || null;
+  var questionBusy = false;
+  var builtChoices = "";        // which choice buttons are on screen
+
+  // --- storage (private mode may refuse localStorage: fall back to memory) ---------------
+
+  var memory = {};
+  function put(key, value) {
+    try {
+      if (value === null) { localStorage.removeItem(STORE + key); } else { localStorage.setItem(STORE + key, JSON.stringify(value)); }
+      return;
+    } catch (e) { /* fall through */ }
+    if (value === null) { delete memory[key]; } else { memory[key] = value; }
+  }
+  function get(key) {
+    try {
+      var raw = localStorage.getItem(STORE + key);
+      if (raw !== null) { return JSON.parse(raw); }
+    } catch (e) { /* fall through */ }
+    return Object.prototype.hasOwnProperty.call(memory, key) ? memory[key] : null;
+  }
+  function receiptKey(itemId, round) { return "receipt." + me.id + "." + itemId + "." + round; }
+  function pendingKey() { return "pending." + me.id; }
+  function pendingBallot() { return get(pendingKey()); }
+
+  // --- small helpers -----------------------------------------------------------------------
+
+  function fmt(text, vars) {
+    return String(text).replace(/\{(\w+)\}/g, function (m, name) {
+      return vars[name] === undefined || vars[name] === null ? m : String(vars[name]);
+    });
+  }
+  function setText(id, text) { var el = $(id); if (el) { el.textContent = text === null || text === undefined ? "" : text; } }
+  function show(id, visible) { var el = $(id); if (el) { el.hidden = !visible; } }
+  function money(value) {
+    if (value === null || value === undefined || value === "") { return T.none; }
+    var parts = String(value).split(".");
+    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return T.yuan + whole + (parts.length > 1 ? "." + parts[1] : "");
+  }
+  function choiceLabel(code) { return (T.choices && T.choices[code]) || code; }
+  function errorText(code) { return (T.errors && T.errors[code]) || T.errors.other; }
+
+  function newKey() {
+    var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    var bytes = new Uint8Array(32);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    var out = "";
+    for (var i = 0; i < bytes.length; i++) { out += alphabet.charAt(bytes[i] & 63); }
+    return out;
+  }
+
+  function currentVoting() { return state.phase === "voting" ? state.voting : null; }
+  function roundKey(v) { return v.item_id + "." + v.round; }
+  function hasVoted(v) {
+    return !!(v && (get(receiptKey(v.item_id, v.round)) || votedRounds[roundKey(v)]));
+  }
+
+  // --- rendering ---------------------------------------------------------------------------
+
+  function renderConnection() {
+    var el = $("conn");
+    el.setAttribute("data-conn", conn);
+    var text = T[conn] || T.connecting;
+    if (conn === "refused") { text = fmt(T.refused, { reason: refusedReason }); }
+    setText("conn-text", text);
+  }
+
+  function renderNotice() {
+    var live = state.meeting.status === "live";
+    var text = null;
+    if (revoked) { text = T.revoked; }
+    else if (state.meeting.status === "closed") { text = T.closed; }
+    else if (state.meeting.status === "draft") { text = T.draft; }
+    else if (live && !me.present) { text = T.not_checked_in; }
+    else if (live && !state.item) { text = T.idle; }
+    setText("notice", text);
+    show("notice", text !== null);
+    var tag = $("me-presence");
+    tag.textContent = live ? (me.present ? T.present : T.absent) : "";
+    tag.className = "ph-tag " + (me.present ? "ph-tag-ok" : "ph-tag-warn");
+    tag.hidden = !live;
+  }
+
+  function renderItem() {
+    var item = state.item;
+    show("item", !!item && !revoked);
+    if (!item) { return; }
+    setText("item-kicker", fmt(T.item_no, { n: item.position || item.id }));
+    setText("item-title", item.title);
+    var person = item.responsible_person || {};
+    setText("item-person", [person.name, person.position, person.department].filter(function (x) { return x; }).join(" · ") || T.none);
+    setText("item-amount", money(item.amount));
+    setText("item-method", item.procurement_method ? (T.methods[item.procurement_method] || item.procurement_method) : T.none);
+    setText("item-suppliers", item.supplier_count === null || item.supplier_count === undefined ? T.none : String(item.supplier_count));
+    setText("item-benchmark", money(item.benchmark_price));
+    setText("item-unit", money(item.unit_price));
+    show("row-benchmark", !!item.benchmark_price);
+    show("row-unit", !!item.unit_price);
+    setText("item-desc", item.description || "");
+    show("item-desc", !!item.description);
+    var flags = item.risk_flags || [];
+    var list = $("risk-list");
+    list.textContent = "";
+    flags.forEach(function (flag) {
+      var li = document.createElement("li");
+      li.textContent = lang === "en" ? (flag.message_en || flag.message) : (flag.message || flag.message_en);
+      list.appendChild(li);
+    });
+    show("risk", flags.length > 0);
+  }
+
+  function buildChoices(v) {
+    var signature = v.item_id + "." + v.round + ":" + v.choices.join(",");
+    if (signature === builtChoices) { return; }
+    builtChoices = signature;
+    var box = $("choices");
+    box.textContent = "";
+    v.choices.forEach(function (code) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "ph-btn ph-choice ph-choice-" + code;
+      button.setAttribute("data-choice", code);
+      button.textContent = choiceLabel(code);
+      button.addEventListener("click", function () { choose(code); });
+      box.appendChild(button);
+    });
+  }
+
+  function renderVote() {
+    var v = currentVoting();
+    var p = pendingBallot();
+    var visible = !revoked && (!!v || !!p || (voteError !== null && !!state.item));
+    show("vote", visible);
+    if (!visible) { return; }
+    var voted = v && hasVoted(v);
+    var mode = "none";
+    if (p) { mode = "pending"; }
+    else if (voted) { mode = "done"; }
+    else if (v && chosen) { mode = "confirm"; }
+    else if (v) { mode = "choose"; }
+    show("vote-choose", mode === "choose");
+    show("vote-confirm", mode === "confirm");
+    show("vote-pending", mode === "pending");
+    show("vote-done", mode === "done");
+    if (mode === "choose") { buildChoices(v); }
+    if (mode === "confirm") {
+      var c = $("confirm-choice");
+      c.textContent = choiceLabel(chosen);
+      c.className = "ph-chosen ph-chosen-" + chosen;
+    }
+    if (mode === "pending") {
+      var text = T.sending;
+      if (!socket || !socket.connected) { text = T.saved_offline; }
+      else if (retrying) { text = T.retrying; }
+      setText("pending-text", text);
+    }
+    if (mode === "done") {
+      var receipt = get(receiptKey(v.item_id, v.round));
+      setText("done-text", receipt ? T.voted : T.voted_elsewhere);
+      setText("receipt", receipt || "");
+      show("receipt-line", !!receipt);
+      setText("receipt-help", receipt ? T.receipt_help : "");
+      show("receipt-help", !!receipt);
+    }
+    setText("vote-error", voteError ? errorText(voteError) : "");
+    show("vote-error", !!voteError && mode !== "pending");
+    var showProgress = !!(v && progress && progress.item_id === v.item_id);
+    if (showProgress) { setText("vote-progress", fmt(T.progress, progress)); }
+    show("vote-progress", showProgress);
+  }
+
+  function renderResult() {
+    var item = state.item;
+    var result = state.result || (lastResult && item && lastResult.item_id === item.id ? lastResult : null);
+    var visible = !revoked && !!item && state.phase === "result" && !!result;
+    show("result", visible);
+    if (!visible) { return; }
+    var verdict = $("result-verdict");
+    verdict.textContent = result.passed ? T.passed : T.failed;
+    verdict.className = "ph-verdict " + (result.passed ? "ph-passed" : "ph-failed");
+    var parts = String(result.satisfaction || "0/0").split("/");
+    var num = parseInt(parts[0], 10), den = parseInt(parts[1], 10);
+    setText("result-rate", den > 0 ? result.satisfaction + " (" + (num * 100 / den).toFixed(1) + "%)" : T.none);
+    var list = $("result-counts");
+    list.textContent = "";
+    (SCALES[result.scale] || Object.keys(result.counts || {})).forEach(function (code) {
+      var li = document.createElement("li");
+      var name = document.createElement("span");
+      name.textContent = choiceLabel(code);
+      var count = document.createElement("strong");
+      count.textContent = String((result.counts || {})[code] || 0);
+      li.appendChild(name);
+      li.appendChild(count);
+      list.appendChild(li);
+    });
+    setText("result-turnout", fmt(T.turnout, result));
+  }
+
+  function renderQuestions() {
+    var item = state.item;
+    var visible = !revoked && !!item && state.meeting.status === "live";
+    show("questions", visible);
+    if (!visible) { return; }
+    var list = $("q-list");
+    list.textContent = "";
+    (item.questions || []).forEach(function (q) {
+      var li = document.createElement("li");
+      var text = document.createElement("p");
+      text.textContent = q.text;
+      li.appendChild(text);
+      if (q.answer) {
+        var answer = document.createElement("p");
+        answer.className = "ph-answer";
+        answer.textContent = q.answer;
+        li.appendChild(answer);
+      }
+      list.appendChild(li);
+    });
+    show("q-list", (item.questions || []).length > 0);
+    var open = !!item.questions_open && state.phase !== "voting";
+    show("q-form", open);
+    show("q-closed", !open);
+    $("q-send").disabled = questionBusy;
+  }
+
+  function render() {
+    renderConnection();
+    renderNotice();
+    renderVote();
+    renderResult();
+    renderItem();
+    renderQuestions();
+  }
+
+  // --- voting ------------------------------------------------------------------------------
+
+  function choose(code) {
+    chosen = code;
+    voteError = null;
+    render();
+    var yes = $("confirm-yes");
+    if (yes && yes.focus) { yes.focus(); }
+  }
+
+  function confirmVote() {
+    var v = currentVoting();
+    if (!v || !chosen || pendingBallot() || hasVoted(v)) { return; }
+    put(pendingKey(), { item_id: v.item_id, round: v.round, choice: chosen, key: newKey() });
+    chosen = null;
+    voteError = null;
+    render();
+    sendPending();
+  }
+
+  function settle(p, code) {
+    put(pendingKey(), null);
+    if (code === "already_voted") { votedRounds[p.item_id + "." + p.round] = true; }
+    voteError = code;
+  }
+
+  function sendPending() {
+    var p = pendingBallot();
+    if (!p || inflight || !socket || !socket.connected) { render(); return; }
+    inflight = true;
+    render();
+    socket.emit("cast_vote", { item_id: p.item_id, choice: p.choice, key: p.key, round: p.round }, function (err, ack) {
+      inflight = false;
+      var now = pendingBallot();
+      if (!now || now.key !== p.key) { render(); return; }
+      if (err) {
+        // every retry timed out: keep the ballot, try again shortly (same key: counted once)
+        retrying = true;
+        setTimeout(sendPending, 3000);
+      } else if (ack && ack.ok) {
+        put(receiptKey(p.item_id, p.round), ack.receipt);
+        put(pendingKey(), null);
+        votedRounds[p.item_id + "." + p.round] = true;
+        retrying = false;
+        voteError = null;
+      } else {
+        var code = ack && ack.error ? ack.error.code : "other";
+        if (code === "rate_limited" || code === "internal_error") {
+          retrying = true;
+          setTimeout(sendPending, 3000);
+        } else {
+          retrying = false;
+          settle(p, code);
+        }
+      }
+      render();
+    });
+  }
+
+  // --- questions ---------------------------------------------------------------------------
+
+  function questionFeedback(text, isError) {
+    var el = $("q-feedback");
+    el.textContent = text;
+    el.className = "ph-feedback" + (isError ? " ph-feedback-error" : "");
+    el.hidden = !text;
+  }
+
+  function askQuestion(event) {
+    event.preventDefault();
+    var box = $("q-text");
+    var text = box.value.replace(/^\s+|\s+$/g, "");
+    if (!text || !state.item || questionBusy) {
+      if (!text) { questionFeedback(T.errors.validation_error, true); }
+      return;
+    }
+    if (!socket || !socket.connected) { questionFeedback(T.offline, true); return; }
+    questionBusy = true;
+    questionFeedback(T.question_sending, false);
+    render();
+    // volatile: a question is not idempotent, so it skips the retry queue; we only send it connected
+    socket.volatile.timeout(10000).emit("ask_question", { item_id: state.item.id, text: text }, function (err, ack) {
+      questionBusy = false;
+      if (err) { questionFeedback(errorText("timeout"), true); }
+      else if (ack && ack.ok) { box.value = ""; questionFeedback(T.question_sent, false); }
+      else { questionFeedback(errorText(ack && ack.error ? ack.error.code : "other"), true); }
+      render();
+    });
+  }
+
+  // --- the live channel --------------------------------------------------------------------
+
+  function applyState(next) {
+    var wasLive = state.meeting.status === "live";
+    var before = currentVoting();
+    state = next;
+    if (next.me) { me = next.me; }
+    var v = currentVoting();
+    if (v && v.has_voted === true) { votedRounds[roundKey(v)] = true; }
+    if (!v || !before || roundKey(v) !== roundKey(before)) { chosen = null; }
+    if (!v && state.phase !== "result") { voteError = null; }
+    if (next.result) { lastResult = next.result; }
+    // The meeting went live while this phone was connected: connecting counts as check-in.
+    if (!wasLive && next.meeting.status === "live" && !me.present) { sync(); }
+  }
+
+  function sync() {
+    if (!socket || !socket.connected) { return; }
+    socket.volatile.timeout(10000).emit("sync", {}, function (err, ack) {
+      if (!err && ack && ack.ok) { applyState(ack.state); if (ack.progress) { progress = ack.progress; } render(); }
+    });
+  }
+
+  function connect() {
+    if (typeof window.io !== "function") {
+      conn = "refused";
+      refusedReason = T.errors.other;
+      render();
+      return;
+    }
+    socket = window.io("/live", {
+      retries: 3,
+      ackTimeout: 5000,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 5000,
+      timeout: 10000
+    });
+    socket.on("connect", function () { conn = "connected"; render(); });
+    socket.on("disconnect", function (reason) {
+      conn = navigator.onLine === false ? "offline" : "reconnecting";
+      render();
+      if (reason === "io server disconnect" && !revoked) {
+        setTimeout(function () { if (!revoked) { socket.connect(); } }, 2000);
+      }
+    });
+    socket.on("connect_error", function (err) {
+      if (socket.active) {
+        conn = navigator.onLine === false ? "offline" : "reconnecting";
+      } else {
+        // the server refused us (bad or revoked link, or no session)
+        conn = "refused";
+        refusedReason = err && err.message ? err.message : "";
+        if (err && err.data && err.data.code === "invalid_token") { revoked = true; }
+      }
+      render();
+    });
+    // Every connection starts with a snapshot: the moment to (re)send a ballot not yet acked.
+    socket.on("state", function (next) { applyState(next); render(); sendPending(); });
+    socket.on("progress", function (p) { progress = p; render(); });
+    socket.on("result", function (r) { lastResult = r; render(); });
+    socket.on("revoked", function () {
+      revoked = true;
+      conn = "refused";
+      refusedReason = T.revoked;
+      socket.disconnect();
+      render();
+    });
+  }
+
+  window.addEventListener("offline", function () {
+    conn = "offline";
+    render();
+    // the old connection is dead anyway: drop it now so reconnection starts (and says so)
+    if (socket && socket.io && socket.io.engine) { socket.io.engine.close(); }
+  });
+  window.addEventListener("online", function () {
+    if (socket && !socket.connected && !revoked) {
+      conn = "reconnecting";
+      render();
+      socket.disconnect();
+      socket.connect();
+    }
+  });
+
+  $("confirm-yes").addEventListener("click", confirmVote);
+  $("confirm-back").addEventListener("click", function () { chosen = null; render(); });
+  $("q-form").addEventListener("submit", askQuestion);
+
+  render();
+  connect();
+}());
