@@ -28,6 +28,7 @@ from typing import Any, Generic, TypeVar
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from evalmeet import failpoints
 from evalmeet.extensions import db, socketio
 
 T = TypeVar("T")
@@ -65,7 +66,9 @@ class GroupCommit:
         """
         if not current_app.config.get("VOTE_GROUP_COMMIT", True):
             value = work(db.session)
+            failpoints.hit("vote_before_commit")
             db.session.commit()
+            failpoints.hit("vote_after_commit")
             return value
         entry: _Entry[T] = _Entry(work)
         self._waiting.append(entry)
@@ -107,7 +110,9 @@ class GroupCommit:
                         entry.value = entry.work(session)
                 except Exception as exc:  # noqa: BLE001 - handed to its caller, who answers it
                     entry.error = exc
+            failpoints.hit("vote_before_commit")
             session.commit()
+            failpoints.hit("vote_after_commit")  # committed, not yet acknowledged
         except BaseException as exc:
             session.rollback()
             for entry in batch:
