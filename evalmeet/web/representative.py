@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
+from werkzeug.exceptions import HTTPException
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
@@ -12,6 +13,7 @@ from evalmeet.models import Representative
 from evalmeet.realtime import broadcast
 from evalmeet.services import conduct
 from evalmeet.services.live_state import build_state
+from evalmeet.web.throttle import client_ip, limiter
 
 bp = Blueprint("representative", __name__)
 SESSION_KEY = "rep_token"
@@ -33,8 +35,22 @@ def _representative(token: object) -> Representative:
 
 @bp.get("/j/<token>")
 def join(token: str) -> Any:
-    """Check in (when live), remember the phone in the session, go to the voting page."""
-    rep = _representative(token)
+    """Check in (when live), remember the phone in the session, go to the voting page.
+
+    Guessing links is slowed down by counting FAILED joins per address: a whole hall behind one
+    NAT address joining with valid links is never held up.
+    """
+    ip = client_ip()
+    if limiter.blocked("join_ip", ip):
+        abort(make_response(render_template("phone/invalid_link.html", code="too_many_attempts"), 429))
+    try:
+        rep = _representative(token)
+    except HTTPException:
+        limiter.failed("join_ip", ip)
+        raise
+    except NotFound:
+        limiter.failed("join_ip", ip)
+        raise
     changed = conduct.check_in(db.session, rep, "link")
     db.session.commit()
     if changed:
