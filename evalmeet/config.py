@@ -63,6 +63,9 @@ class Config:
     PING_TIMEOUT = 20
     # Minimum seconds between two progress broadcasts for one item.
     PROGRESS_INTERVAL = 0.25
+    # The same for phones; None means PROGRESS_INTERVAL. Production sends phones less often: every
+    # emit is one message per phone on every worker (docs/performance.md).
+    PHONE_PROGRESS_INTERVAL: float | None = None
     JSON_AS_ASCII = False
 
 
@@ -82,6 +85,7 @@ class ProductionConfig(Config):
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    PHONE_PROGRESS_INTERVAL = 1.0
 
 
 CONFIGS: dict[str, type[Config]] = {

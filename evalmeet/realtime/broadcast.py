@@ -11,8 +11,9 @@ Who gets what (rooms in :mod:`evalmeet.realtime.rooms`):
   ``me`` is left out. Each phone gets its own exact snapshot (``has_voted``, ``me``) when it
   connects or asks with ``sync``, and it knows whether it has voted from its own acks.
 - ``progress`` — ``{item_id, ballots, present}`` to the whole meeting, at most once per
-  ``PROGRESS_INTERVAL`` seconds per item, with a trailing emit so the last value always gets out
-  (the trailing emit reads the database when it fires, so it carries the newest numbers).
+  ``PROGRESS_INTERVAL`` seconds per item (phones: ``PHONE_PROGRESS_INTERVAL``, see ``progress``),
+  with a trailing emit so the last value always gets out (the trailing emit reads the database
+  when it fires, so it carries the newest numbers).
 - ``state`` broadcasts are coalesced the same way per meeting (``STATE_INTERVAL``, by default
   ``PROGRESS_INTERVAL``): a burst of check-ins becomes a few snapshots, not one per phone.
 - ``result`` — the frozen result, to the whole meeting, at once.
@@ -207,7 +208,7 @@ def state_changed(meeting_id: int) -> None:
     )
 
 
-def _send_progress(item_id: int, meeting_id: int) -> None:
+def _send_progress(item_id: int, room: str) -> None:
     with _reading() as session:
         try:
             item = meetings.get_item(session, item_id)
@@ -216,16 +217,32 @@ def _send_progress(item_id: int, meeting_id: int) -> None:
         if item.status != "voting":
             return  # closed meanwhile: the result carries the final numbers
         payload = voting.progress(session, item_id)
-    _emit("progress", payload, meeting_room(meeting_id))
+    _emit("progress", payload, room)
 
 
 def progress(item_id: int, meeting_id: int) -> None:
-    """Send ``{item_id, ballots, present}`` (rate-limited per item, the last value always sent)."""
+    """Send ``{item_id, ballots, present}`` (rate-limited per item, the last value always sent).
+
+    The projector and consoles get it every ``PROGRESS_INTERVAL``; phones every
+    ``PHONE_PROGRESS_INTERVAL`` (by default the same). Each emit costs one message per phone on
+    every worker, so with thousands of phones a fast phone stream swamps the workers while a
+    vote is on (docs/performance.md), and a phone needs "n of m have voted" far less often
+    than the room's screen does.
+    """
+    app = _app()
+    staff, phones = staff_room(meeting_id), reps_room(meeting_id)
     _safely(
         "progress",
         lambda: throttle(
-            ("progress", item_id), _interval("PROGRESS_INTERVAL"), _app(),
-            lambda: _safely("progress", lambda: _send_progress(item_id, meeting_id)),
+            ("progress", item_id), _interval("PROGRESS_INTERVAL"), app,
+            lambda: _safely("progress", lambda: _send_progress(item_id, staff)),
+        ),
+    )
+    _safely(
+        "progress",
+        lambda: throttle(
+            ("progress:phones", item_id), _interval("PHONE_PROGRESS_INTERVAL"), app,
+            lambda: _safely("progress", lambda: _send_progress(item_id, phones)),
         ),
     )
 

@@ -397,6 +397,10 @@
       return;
     }
     socket = window.io("/live", {
+      // WebSocket first (no polling-to-WebSocket upgrade to get stuck half-way when the network
+      // drops during it); long-polling when a proxy blocks WebSockets.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
       retries: 3,
       ackTimeout: 5000,
       reconnectionDelay: 1000,

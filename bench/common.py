@@ -1,0 +1,180 @@
+"""Shared pieces of the benchmarks: limits, process memory, seeding, statistics, tables.
+
+The benchmarks reuse the test harness that starts the real server (``tests/server.py``) and the
+production-shaped cluster (``tests/e2e/cluster.py``), so they run exactly what the tests run.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repo
+    sys.path.insert(0, str(REPO))
+
+POSTGRES_URL = os.environ.get(
+    "EVALMEET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("EVALMEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def raise_fd_limit(wanted: int = 65536) -> int:
+    """Raise this process's open-file limit as far as allowed; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, max(hard, target)))
+        except (ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of a process in KiB (``VmRSS`` from /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def load_average() -> str:
+    """The 1-minute load average (other work on the machine skews every figure)."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` by nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, int(round(q * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+def wait_for(predicate: Any, what: str, timeout: float, interval: float = 0.02) -> float:
+    """Poll until ``predicate()`` is true; returns the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return time.monotonic()
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+# --- seeding (in-process, through the services: setup is not what we measure) ------------------
+
+
+@dataclass
+class Seeded:
+    """What the benchmark needs to know about a seeded meeting."""
+
+    meeting_id: int
+    display_token: str
+    tokens: list[str]
+    item_ids: list[int]
+    ballots: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def seed_meeting(
+    database_url: str, instance: Path, reps: int, *, items: int = 1, cast: int = 0, title: str = "bench"
+) -> Seeded:
+    """A live meeting with ``reps`` representatives and ``items`` items, made with the services.
+
+    With ``cast``, voting is opened on the first item and the first ``cast`` representatives
+    are checked in and vote (for the close benchmark).
+    """
+    from evalmeet import create_app
+    from evalmeet.extensions import db
+    from evalmeet.services import conduct, meetings, voting
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
+    with app.app_context():
+        session = db.session
+        meeting = meetings.create_meeting(session, {"title": title}, "bench")
+        roster = [
+            meetings.add_representative(
+                session, meeting.id, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}, "bench"
+            )
+            for n in range(reps)
+        ]
+        made = [
+            meetings.add_item(
+                session,
+                meeting.id,
+                {"title": f"采购项目 {n + 1}", "responsible_person": {"name": "王采购"}, "amount": "350000"},
+                "bench",
+            )
+            for n in range(items)
+        ]
+        conduct.start_meeting(session, meeting.id, "bench")
+        if cast:
+            for rep in roster[:cast]:
+                conduct.check_in(session, rep, "bench")
+            voting.open_voting(session, made[0].id, "bench")
+            choices = ("satisfied", "basically_satisfied", "dissatisfied")
+            for n, rep in enumerate(roster[:cast]):
+                voting.cast_ballot(session, rep, made[0].id, choices[n % 3], uuid.uuid4().hex)
+        session.commit()
+        seeded = Seeded(
+            meeting.id, meeting.display_token, [r.join_token for r in roster], [i.id for i in made], cast
+        )
+        db.session.remove()
+        db.engine.dispose()
+    return seeded
+
+
+# --- PostgreSQL schema of our own ---------------------------------------------------------------
+
+
+def new_postgres_schema() -> str:
+    """A URL whose connections use a fresh schema (drop it with :func:`drop_postgres_schema`)."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+def drop_postgres_schema(url: str) -> None:
+    """Drop the schema :func:`new_postgres_schema` made."""
+    from sqlalchemy import create_engine, text
+
+    schema = url.rsplit("%3D", 1)[1]
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+def print_table(title: str, rows: list[tuple[str, str, str]]) -> None:
+    """A Markdown table of (measure, value, target) rows, ready to paste into docs/performance.md."""
+    width = [max(len(r[i]) for r in [("measure", "value", "target"), *rows]) for i in range(3)]
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(h.ljust(width[i]) for i, h in enumerate(("measure", "value", "target"))) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in width) + "|")
+    for row in rows:
+        print("| " + " | ".join(cell.ljust(width[i]) for i, cell in enumerate(row)) + " |")
+    sys.stdout.flush()
