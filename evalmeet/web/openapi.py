@@ -22,6 +22,18 @@ def _answer(status: str, description: str, schema: dict[str, Any] | None = None)
     return {status: out}
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _file(status: str, media_type: str) -> dict[str, Any]:
+    return {
+        status: {
+            "description": "A file download",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
 def _errors(*statuses: str) -> dict[str, Any]:
     texts = {
         "400": "Malformed request (code invalid_json, csrf_failed)",
@@ -44,15 +56,17 @@ def _op(
     body: dict[str, Any] | None = None,
     params: list[str] | None = None,
     public: bool = False,
+    query: list[str] | None = None,
 ) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {**ok, **_errors(*errors)}}
     if body is not None:
         op["requestBody"] = _body(body)
-    if params:
-        op["parameters"] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
-            for p in params
-        ]
+    parameters = [
+        {"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+        for p in params or []
+    ] + [{"name": q, "in": "query", "required": False, "schema": {"type": "string"}} for q in query or []]
+    if parameters:
+        op["parameters"] = parameters
     if public:
         op["security"] = []
     return op
@@ -449,6 +463,35 @@ def paths() -> dict[str, Any]:
         },
         "/stats": {
             "get": _op("Totals over closed meetings", _answer("200", "Stats", _ref("Stats")), ("401",)),
+        },
+        "/meetings/{meeting_id}/minutes.pdf": {
+            "get": _op(
+                "Minutes (会议纪要) of a closed meeting as PDF",
+                _file("200", "application/pdf"),
+                ("401", "404", "409"),
+                params=m,
+            ),
+        },
+        "/meetings/{meeting_id}/minutes.xlsx": {
+            "get": _op(
+                "Minutes (会议纪要) of a closed meeting as an Excel workbook",
+                _file("200", XLSX),
+                ("401", "404", "409"),
+                params=m,
+            ),
+        },
+        **{
+            f"/exports/{what}.{fmt}": {
+                "get": _op(
+                    f"Every {'decided item' if what == 'items' else 'follow-up action'} of closed meetings"
+                    f" as {fmt.upper()} (filters: q, from, to)",
+                    _file("200", XLSX if fmt == "xlsx" else "text/csv"),
+                    ("401", "422"),
+                    query=["q", "from", "to"],
+                ),
+            }
+            for what in ("items", "actions")
+            for fmt in ("xlsx", "csv")
         },
     }
 
