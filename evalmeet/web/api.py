@@ -112,8 +112,8 @@ def create_meeting() -> Any:
 @bp.get("/meetings")
 @reader
 def list_meetings() -> Any:
-    """Every meeting, newest first."""
-    return jsonify({"meetings": [meeting_dict(m) for m in meetings.list_meetings(db.session)]})
+    """Every meeting, newest first: a JSON array of meetings (contract.md: "meetings")."""
+    return jsonify([meeting_dict(m) for m in meetings.list_meetings(db.session)])
 
 
 @bp.get("/meetings/<int:meeting_id>")

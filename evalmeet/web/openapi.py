@@ -248,7 +248,7 @@ def paths() -> dict[str, Any]:
             ),
             "get": _op(
                 "List meetings",
-                _answer("200", "Meetings", _obj(["meetings"], meetings={"type": "array", "items": _ref(R)})),
+                _answer("200", "Meetings, newest first", {"type": "array", "items": _ref(R)}),
                 ("401",),
             ),
         },
