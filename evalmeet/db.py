@@ -18,12 +18,12 @@ from sqlalchemy.pool import QueuePool
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS) -> None:
     # Take transaction control away from pysqlite: we emit BEGIN ourselves.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")
     # Deleted content is overwritten, so ballots rewritten at close leave no older copy behind.
@@ -35,8 +35,12 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **extra: Any) -> Engine:
-    """Create an engine for ``url`` configured for our concurrency model."""
+def make_engine(url: str, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **extra: Any) -> Engine:
+    """Create an engine for ``url`` configured for our concurrency model.
+
+    ``busy_timeout_ms``: how long a SQLite write waits for another process's lock before the
+    caller gets an error (and the phone a ``temporarily_unavailable`` it can retry).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         memory = parsed.database in (None, "", ":memory:")
@@ -48,10 +52,10 @@ def make_engine(url: str, **extra: Any) -> Engine:
             pool_size=1,
             max_overflow=0,
             pool_timeout=30,
-            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            connect_args={"check_same_thread": False, "timeout": busy_timeout_ms / 1000},
             **extra,
         )
-        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "connect", lambda conn, rec: _sqlite_on_connect(conn, rec, busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **extra)

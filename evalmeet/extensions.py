@@ -26,7 +26,9 @@ class Database:
         """Bind to ``app``: create its engine and session registry."""
         if self._engine is not None:
             self._engine.dispose()
-        self._engine = make_engine(app.config["DATABASE_URL"])
+        self._engine = make_engine(
+            app.config["DATABASE_URL"], busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
+        )
         # The default scope is thread-local; gevent's monkey-patching makes it greenlet-local.
         self._session = scoped_session(make_session_factory(self._engine))
         app.teardown_appcontext(self._remove)

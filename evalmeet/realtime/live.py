@@ -27,6 +27,7 @@ from typing import Any
 
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
@@ -183,7 +184,7 @@ def on_connect(auth: Any = None) -> None:
     if welcome.questions is not None:
         broadcast.to_socket(sid, "questions", welcome.questions)
     if welcome.checked_in:
-        broadcast.state_changed(client.meeting_id)
+        broadcast.state_changed(client.meeting_id, phones=False)  # attendance only
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
@@ -217,6 +218,14 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
                 return fn(sid, client, payload)
             except DomainError as err:
                 return error_ack(err)
+            except OperationalError:
+                # Database busy (SQLite lock held too long) or unreachable (PostgreSQL restarting):
+                # nothing was committed, so the phone may simply send the same thing again.
+                logger.warning("live event %s: database unavailable", name, exc_info=True)
+                return refusal(
+                    "temporarily_unavailable",
+                    "the database is busy or unreachable; nothing was saved — please send again",
+                )
             except Exception:
                 logger.exception("live event %s failed", name)
                 return refusal("internal_error", "something went wrong on our side; please try again")
@@ -300,7 +309,7 @@ def sync(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     progress = _progress_of(state)
     db.session.commit()
     if checked_in:
-        broadcast.state_changed(client.meeting_id)
+        broadcast.state_changed(client.meeting_id, phones=False)  # attendance only
     answer = ok(state=state, progress=progress)
     if questions is not None:
         answer["questions"] = questions

@@ -158,3 +158,18 @@ def test_audit_chain_verifies_and_detects_tampering(session, meeting_factory):
     session.expire_all()
     broken = audit.verify(session)
     assert not broken.ok and broken.first_bad_id == victim.id
+
+
+def test_audit_chain_catches_a_forged_head(session, meeting_factory):
+    meeting_factory(reps=2)
+    last = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1)).one()
+    honest_head = audit.head(session)
+    # Rewrite the newest entry and give it a self-consistent-looking hash of the forger's choosing.
+    session.execute(
+        update(AuditEntry).where(AuditEntry.id == last.id).values(actor="forger", entry_hash="f" * 64)
+    )
+    session.commit()
+    session.expire_all()
+    report = audit.verify(session)
+    assert not report.ok and report.first_bad_id == last.id
+    assert audit.head(session) != honest_head
