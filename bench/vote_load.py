@@ -316,7 +316,7 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
         redis_url=REDIS_URL,
         workers=args.workers,
         env=server_env(args),
-        nginx_connections=args.phones * 2 + 512,
+        nginx_connections=args.phones * 3 + 1024,
         access_log=False,
     )
     swarm = projector = None
@@ -361,6 +361,8 @@ def server_env(args: argparse.Namespace) -> dict[str, str]:
         env["EVALMEET_STATE_INTERVAL"] = str(args.state_interval)
     if args.progress_interval is not None:
         env["EVALMEET_PROGRESS_INTERVAL"] = str(args.progress_interval)
+    if args.phone_progress_interval is not None:
+        env["EVALMEET_PHONE_PROGRESS_INTERVAL"] = str(args.phone_progress_interval)
     return env
 
 
@@ -518,6 +520,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--progress-interval", type=float, help="EVALMEET_PROGRESS_INTERVAL for the workers"
+    )
+    parser.add_argument(
+        "--phone-progress-interval", type=float, help="EVALMEET_PHONE_PROGRESS_INTERVAL for the workers"
     )
     parser.add_argument("--workdir", help="keep files here (default: a temporary folder, removed)")
     parser.add_argument(

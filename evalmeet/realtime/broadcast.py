@@ -182,7 +182,7 @@ def drop_socket(sid: str, message: str) -> None:
 # --- to rooms ---------------------------------------------------------------------------------
 
 
-def _send_state(meeting_id: int) -> None:
+def _send_state(meeting_id: int, *, staff: bool = True, phones: bool = True) -> None:
     with _reading() as session:
         try:
             meeting = meetings.get_meeting(session, meeting_id)
@@ -193,19 +193,38 @@ def _send_state(meeting_id: int) -> None:
         ballots = 0
         if voting_now:
             ballots = voting.ballots_cast(session, voting_now["item_id"], voting_now["round"])
-    _emit("state", state, staff_room(meeting_id))
-    _emit("state", shared_rep_state(state, ballots), reps_room(meeting_id))
+    if staff:
+        _emit("state", state, staff_room(meeting_id))
+    if phones:
+        _emit("state", shared_rep_state(state, ballots), reps_room(meeting_id))
 
 
-def state_changed(meeting_id: int) -> None:
-    """Send every screen of the meeting a fresh ``state`` snapshot (coalesced per meeting)."""
+def state_changed(meeting_id: int, *, phones: bool = True) -> None:
+    """Send every screen of the meeting a fresh ``state`` snapshot (coalesced per meeting).
+
+    ``phones=False`` for changes no phone shows: attendance (a check-in). The shared snapshot
+    carries no ``me``, and phones do not display the head count, yet a snapshot to every phone
+    per interval on every worker while a hall of thousands checks in swamps the workers (their
+    heartbeats to the phones come late and the phones drop) and the hall's Wi-Fi
+    (docs/performance.md). Screens and phones are throttled apart, so a change for everyone
+    never waits behind a staff-only one.
+    """
+    app, interval = _app(), _interval("STATE_INTERVAL")
     _safely(
         "state",
         lambda: throttle(
-            ("state", meeting_id), _interval("STATE_INTERVAL"), _app(),
-            lambda: _safely("state", lambda: _send_state(meeting_id)),
+            ("state", meeting_id), interval, app,
+            lambda: _safely("state", lambda: _send_state(meeting_id, phones=False)),
         ),
     )
+    if phones:
+        _safely(
+            "state",
+            lambda: throttle(
+                ("state:phones", meeting_id), interval, app,
+                lambda: _safely("state", lambda: _send_state(meeting_id, staff=False)),
+            ),
+        )
 
 
 def _send_progress(item_id: int, room: str) -> None:

@@ -54,7 +54,7 @@ def join(token: str) -> Any:
     changed = conduct.check_in(db.session, rep, "link")
     db.session.commit()
     if changed:
-        broadcast.state_changed(rep.meeting_id)
+        broadcast.state_changed(rep.meeting_id, phones=False)  # attendance: no phone shows it
     session[SESSION_KEY] = token
     session.permanent = True
     return redirect(url_for("representative.phone"))
