@@ -322,9 +322,14 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
     swarm = projector = None
     try:
         cluster.start()
-        print(f"seeding a meeting of {args.phones} on PostgreSQL ...", flush=True)
-        main = seed_meeting(
-            database_url, Path(args.workdir) / "seed-instance", args.phones, title="bench cluster"
+        print(
+            f"seeding a meeting of {args.phones} and one of {args.close_ballots} cast ballots (PG) ...",
+            flush=True,
+        )
+        instance = Path(args.workdir) / "seed-instance"
+        main = seed_meeting(database_url, instance, args.phones, title="bench cluster")
+        big = seed_meeting(
+            database_url, instance, args.close_ballots, cast=args.close_ballots, title="bench close"
         )
         pids = [s.proc.pid for s in cluster.servers]  # type: ignore[union-attr]
         rss_before = sum(rss_kib(p) for p in pids)
@@ -339,7 +344,7 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
         rss_after = sum(rss_kib(p) for p in pids)
         sockets = [_socket_count(p) for p in pids]
         out = _vote_and_close(
-            args, cluster, swarm, projector, main, None, connected, pids, rss_before, rss_after
+            args, cluster, swarm, projector, main, big, connected, pids, rss_before, rss_after
         )
         out["sockets"] = sockets
         return out
@@ -518,9 +523,7 @@ def main() -> int:
     parser.add_argument(
         "--state-interval", type=float, help="EVALMEET_STATE_INTERVAL for the workers (default: the app's)"
     )
-    parser.add_argument(
-        "--progress-interval", type=float, help="EVALMEET_PROGRESS_INTERVAL for the workers"
-    )
+    parser.add_argument("--progress-interval", type=float, help="EVALMEET_PROGRESS_INTERVAL for the workers")
     parser.add_argument(
         "--phone-progress-interval", type=float, help="EVALMEET_PHONE_PROGRESS_INTERVAL for the workers"
     )

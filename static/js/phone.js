@@ -396,7 +396,12 @@
       render();
       return;
     }
+    var lb = new Uint32Array(2);
+    window.crypto.getRandomValues(lb);
     socket = window.io("/live", {
+      // nginx spreads phones over the workers on this key (deploy/nginx/evalmeet-maps.conf);
+      // it stays the same for the life of the page, so long-polling stays on one worker.
+      query: {lb: lb[0].toString(36) + lb[1].toString(36)},
       // WebSocket first (no polling-to-WebSocket upgrade to get stuck half-way when the network
       // drops during it); long-polling when a proxy blocks WebSockets.
       transports: ["websocket", "polling"],
