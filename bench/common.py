@@ -143,27 +143,18 @@ def seed_meeting(
 
 
 def new_postgres_schema() -> str:
-    """A URL whose connections use a fresh schema (drop it with :func:`drop_postgres_schema`)."""
-    from sqlalchemy import create_engine, text
+    """A URL whose connections use a fresh schema (the tests' helper; drop it with
+    :func:`drop_postgres_schema`)."""
+    from tests.conftest import postgres_schema_url
 
-    schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return postgres_schema_url()
 
 
 def drop_postgres_schema(url: str) -> None:
     """Drop the schema :func:`new_postgres_schema` made."""
-    from sqlalchemy import create_engine, text
+    from tests.conftest import drop_postgres_schema as drop
 
-    schema = url.rsplit("%3D", 1)[1]
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+    drop(url)
 
 
 # --- output --------------------------------------------------------------------------------------

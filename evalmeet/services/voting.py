@@ -55,7 +55,7 @@ def _digest(*parts: object) -> bytes:
 
 
 def receipt_for(item_id: int, vote_round: int, key: str) -> str:
-    """The receipt code of a ballot: 60 bits of a hash of the phone's key, as XXXX-XXXX-XXXX."""
+    """The receipt code of a ballot: 60 bits of a hash of the phone's key, shaped like ABCD-EFGH-JKLM."""
     code = base64.b32encode(_digest("receipt", item_id, vote_round, key)).decode()[:12]
     return f"{code[0:4]}-{code[4:8]}-{code[8:12]}"
 
