@@ -135,13 +135,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
 
     def announce() -> None:
-        # Logged once the socket is bound and listening, so the line means "ready".
-        for _ in range(600):
+        # Logged once the socket is bound and listening, so the line means "ready". Polled every
+        # 2 ms: a client that connects, is served and stops the server in a longer window than
+        # that would otherwise see no "serving on" line at all.
+        for _ in range(15_000):
             server = getattr(socketio, "wsgi_server", None)
             if server is not None and server.started:
                 log.info("evalmeet serving on http://%s:%d", host, args.port)
                 return
-            gevent.sleep(0.05)
+            gevent.sleep(0.002)
 
     gevent.spawn(announce)
     try:
