@@ -92,6 +92,13 @@ def tender_threshold() -> Any:
     return Decimal(str(current_app.config.get("RISK_TENDER_THRESHOLD", "200000")))
 
 
+def _commit_and_show(meeting_id: int) -> Any:
+    """Commit, send every screen of the meeting a fresh snapshot, answer with the meeting."""
+    db.session.commit()
+    broadcast.state_changed(meeting_id)
+    return _meeting_response(meeting_id)
+
+
 def _meeting_response(meeting_id: int, status: int = 200) -> Any:
     meeting = meetings.meeting_with_items(db.session, meeting_id)
     return jsonify(meeting_dict(meeting, with_items=True, session=db.session)), status
@@ -128,9 +135,7 @@ def get_meeting(meeting_id: int) -> Any:
 def update_meeting(meeting_id: int) -> Any:
     """Edit title, time, place (and the voting rules while draft)."""
     meetings.update_meeting(db.session, meeting_id, body(), actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.delete("/meetings/<int:meeting_id>")
@@ -147,9 +152,7 @@ def delete_meeting(meeting_id: int) -> Any:
 def start_meeting(meeting_id: int) -> Any:
     """Draft → live."""
     conduct.start_meeting(db.session, meeting_id, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/finish")
@@ -157,9 +160,7 @@ def start_meeting(meeting_id: int) -> Any:
 def finish_meeting(meeting_id: int) -> Any:
     """Live → closed."""
     conduct.finish_meeting(db.session, meeting_id, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/publish")
@@ -272,9 +273,7 @@ def present_item(item_id: int) -> Any:
 def present_next_item(meeting_id: int) -> Any:
     """Move on: present the next item not yet voted on (409 ``no_pending_item`` when none)."""
     conduct.present_next_item(db.session, meeting_id, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/clear")
@@ -282,9 +281,7 @@ def present_next_item(meeting_id: int) -> Any:
 def clear_stage(meeting_id: int) -> Any:
     """Take the item off every screen (back to idle between items)."""
     conduct.clear_stage(db.session, meeting_id, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/open")
@@ -292,9 +289,7 @@ def clear_stage(meeting_id: int) -> Any:
 def open_questions(meeting_id: int) -> Any:
     """Open the floor for questions on the item presented."""
     conduct.set_questions_open(db.session, meeting_id, True, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/close")
@@ -302,9 +297,7 @@ def open_questions(meeting_id: int) -> Any:
 def close_questions(meeting_id: int) -> Any:
     """Close the floor for questions (phones can no longer send any)."""
     conduct.set_questions_open(db.session, meeting_id, False, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return _meeting_response(meeting_id)
+    return _commit_and_show(meeting_id)
 
 
 @bp.post("/items/<int:item_id>/voting/open")
