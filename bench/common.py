@@ -128,8 +128,12 @@ def seed_meeting(
                 conduct.check_in(session, rep, "bench")
             voting.open_voting(session, made[0].id, "bench")
             choices = ("satisfied", "basically_satisfied", "dissatisfied")
-            for n, rep in enumerate(roster[:cast]):
-                voting.cast_ballot(session, rep, made[0].id, choices[n % 3], uuid.uuid4().hex)
+            requests = [
+                voting.CastRequest(rep.id, made[0].id, choices[n % 3], uuid.uuid4().hex)
+                for n, rep in enumerate(roster[:cast])
+            ]
+            outcomes = voting.cast_ballots(session, requests)
+            assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes)
         session.commit()
         seeded = Seeded(
             meeting.id, meeting.display_token, [r.join_token for r in roster], [i.id for i in made], cast

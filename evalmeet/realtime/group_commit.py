@@ -7,15 +7,15 @@ Committing the ballots that arrived meanwhile together costs one fsync for all o
 
 How (leader and followers, no extra greenlet): the first caller becomes the leader. It yields
 once so that the events already read from the sockets can queue up behind it, then takes up to
-``max_batch`` of them (its own first), runs each one's work in a SAVEPOINT of one session (a
-refused ballot rolls back alone), commits once, and hands every caller its outcome. Callers that
-arrive while a leader is busy wait; when the leader is done the first of them leads the next
-batch. A caller alone (tests, a quiet hall) is a batch of one, exactly as before.
+``max_batch`` requests (its own first), hands them to the batch service in ONE call
+(``voting.cast_ballots``: a fixed number of statements per batch, each request answered or
+refused on its own, a refusal writes nothing), commits once, and hands every caller its outcome.
+Callers that arrive while a leader is busy wait; when the leader is done the first of them leads
+the next batch. A caller alone (tests, a quiet hall) is a batch of one.
 
-What stays true: nobody is answered before the commit that holds their ballot; a failed commit
-fails every ballot of the batch (none is acked, the phones resend with the same key); the work of
-each ballot is the same service call as before. Written for gevent (cooperative greenlets, one
-thread), the server's only mode.
+What stays true: nobody is answered before the commit that holds their ballot; a failed
+statement or commit fails every ballot of the batch (none is acked, the phones resend with the
+same key). Written for gevent (cooperative greenlets, one thread), the server's only mode.
 """
 
 from __future__ import annotations
@@ -30,15 +30,19 @@ from sqlalchemy.orm import Session
 
 from evalmeet import failpoints
 from evalmeet.extensions import db, socketio
+from evalmeet.services import voting
 
+R = TypeVar("R")
 T = TypeVar("T")
+# The batch service: one outcome (a value or the exception to raise) per request, in order.
+BatchWork = Callable[[Session, list[R]], list[T | Exception]]
 
 
-class _Entry(Generic[T]):
-    """One caller's work, and then its outcome."""
+class _Entry(Generic[R, T]):
+    """One caller's request, and then its outcome."""
 
-    def __init__(self, work: Callable[[Session], T]) -> None:
-        self.work = work
+    def __init__(self, request: R) -> None:
+        self.request = request
         self.wake: Any = socketio.server.eio.create_event()
         self.done = False
         self.value: T | None = None
@@ -50,27 +54,32 @@ class _Entry(Generic[T]):
         return self.value  # type: ignore[return-value]
 
 
-class GroupCommit:
-    """Runs ``work(session)`` for concurrent callers in shared transactions (see the module doc)."""
+class GroupCommit(Generic[R, T]):
+    """Runs ``work(session, requests)`` for concurrent callers in shared transactions (see the
+    module doc)."""
 
-    def __init__(self, max_batch: int = 200) -> None:
+    def __init__(self, work: BatchWork[R, T], max_batch: int = 200) -> None:
+        self.work = work
         self.max_batch = max_batch
-        self._waiting: deque[_Entry[Any]] = deque()
+        self._waiting: deque[_Entry[R, T]] = deque()
         self._busy = False
 
-    def run(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a savepoint of a shared transaction; return once that is committed.
+    def run(self, request: R) -> T:
+        """Do ``request`` in a shared transaction; return its outcome once that is committed.
 
-        Exceptions ``work`` raises come back to its caller alone (its savepoint is rolled back);
-        a failed commit comes back to every caller of the batch.
+        A refusal the batch service returns for this request is raised to its caller alone; an
+        exception the service or the commit raises comes back to every caller of the batch.
+        ``VOTE_GROUP_COMMIT = False`` makes every call a batch of one with its own commit.
         """
         if not current_app.config.get("VOTE_GROUP_COMMIT", True):
-            value = work(db.session)
+            (outcome,) = self.work(db.session, [request])
             failpoints.hit("vote_before_commit")
             db.session.commit()
             failpoints.hit("vote_after_commit")
-            return value
-        entry: _Entry[T] = _Entry(work)
+            if isinstance(outcome, Exception):
+                raise outcome
+            return outcome
+        entry: _Entry[R, T] = _Entry(request)
         self._waiting.append(entry)
         if self._busy:
             try:
@@ -101,15 +110,15 @@ class GroupCommit:
         else:
             self._busy = False
 
-    def _commit(self, batch: list[_Entry[Any]]) -> None:
+    def _commit(self, batch: list[_Entry[R, T]]) -> None:
         session = db.session
         try:
-            for entry in batch:
-                try:
-                    with session.begin_nested():
-                        entry.value = entry.work(session)
-                except Exception as exc:  # noqa: BLE001 - handed to its caller, who answers it
-                    entry.error = exc
+            outcomes = self.work(session, [entry.request for entry in batch])
+            for entry, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    entry.error = outcome
+                else:
+                    entry.value = outcome
             failpoints.hit("vote_before_commit")
             session.commit()
             failpoints.hit("vote_after_commit")  # committed, not yet acknowledged
@@ -130,4 +139,4 @@ class GroupCommit:
         self._busy = False
 
 
-ballots = GroupCommit()
+ballots: GroupCommit[voting.CastRequest, voting.CastOutcome] = GroupCommit(voting.cast_ballots)

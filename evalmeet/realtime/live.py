@@ -28,7 +28,6 @@ from typing import Any
 from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
 from evalmeet.extensions import db, socketio
@@ -126,7 +125,10 @@ def _welcome_moderator(data: dict[str, Any]) -> _Welcome:
     state = build_state(db.session, meeting)
     current = meeting.current_item_id if meeting.status == "live" else None
     client = LiveClient(
-        "moderator", meeting.id, _limits(), account_id=account.id,
+        "moderator",
+        meeting.id,
+        _limits(),
+        account_id=account.id,
         rooms=[meeting_room(meeting.id), staff_room(meeting.id), mods_room(meeting.id)],
     )
     return _Welcome(client, state, _progress_of(state), broadcast.questions_payload(db.session, current))
@@ -143,7 +145,11 @@ def _welcome_representative(data: dict[str, Any]) -> _Welcome:
     db.session.commit()
     state = build_state(db.session, rep.meeting, rep)
     client = LiveClient(
-        "rep", rep.meeting_id, _limits(), rep_id=rep.id, token=rep.join_token,
+        "rep",
+        rep.meeting_id,
+        _limits(),
+        rep_id=rep.id,
+        token=rep.join_token,
         rooms=[meeting_room(rep.meeting_id), reps_room(rep.meeting_id), rep_room(rep.id)],
     )
     return _Welcome(client, state, _progress_of(state), checked_in=checked_in)
@@ -257,15 +263,16 @@ def cast_vote(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     same ballot (same receipt, counted once). ``round`` (optional, the phone sends it) keeps a
     retried ballot out of a later re-vote."""
     data = event_object(payload, "item_id", "choice", "key")
-
-    def cast(session: Session) -> voting.CastOutcome:
-        rep = _representative(sid, client)
-        return voting.cast_ballot(
-            session, rep, data["item_id"], data["choice"], data["key"], vote_round=data.get("round")
-        )
-
+    assert client.rep_id is not None
+    request = voting.CastRequest(
+        client.rep_id, data["item_id"], data["choice"], data["key"], data.get("round"), client.token
+    )
     # Committed (durable) before the ack, together with the ballots that arrived meanwhile.
-    outcome = group_commit.ballots.run(cast)
+    try:
+        outcome = group_commit.ballots.run(request)
+    except voting.LinkNoLongerValid:  # revoked or replaced since this socket connected
+        broadcast.drop_socket(sid, "this join link is no longer valid")
+        raise
     if outcome.counted:
         broadcast.progress(outcome.item_id, outcome.meeting_id)
     return ok(receipt=outcome.receipt, item_id=outcome.item_id)
@@ -277,9 +284,7 @@ def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     data = event_object(payload, "item_id", "text")
     rep = _representative(sid, client)
     if not client.limits.questions.ready():
-        raise RateLimited(
-            f"one question every {client.limits.questions.interval:g} seconds, please"
-        )
+        raise RateLimited(f"one question every {client.limits.questions.interval:g} seconds, please")
     question = question_service.ask_question(db.session, rep, data["item_id"], data["text"])
     db.session.commit()
     client.limits.questions.record()

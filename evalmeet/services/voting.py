@@ -14,13 +14,13 @@ import base64
 import hashlib
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, Text, delete, func, insert, literal, select, update
+from sqlalchemy import String, Table, Text, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
 from evalmeet.domain.rules import (
     Tally,
     choices_for,
@@ -36,6 +36,7 @@ from evalmeet.models import (
     Ballot,
     Item,
     ItemResult,
+    Meeting,
     Participation,
     ReportBackLink,
     Representative,
@@ -63,11 +64,6 @@ def receipt_for(item_id: int, vote_round: int, key: str) -> str:
 def key_hash_for(item_id: int, vote_round: int, key: str) -> str:
     """What the participation row keeps of the key: a different hash than the receipt's."""
     return _digest("participation", item_id, vote_round, key).hex()
-
-
-def _insert_ignore(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 # --- open -------------------------------------------------------------------------------------
@@ -150,6 +146,28 @@ class CastOutcome:
     meeting_id: int
 
 
+@dataclass(frozen=True)
+class CastRequest:
+    """One phone's ``cast_vote``, as the edge received it (only ``rep_id`` is trusted).
+
+    ``token`` is the join token the phone connected with: when given, a link that was revoked or
+    replaced since is refused with :class:`LinkNoLongerValid` (the edge then drops the socket).
+    ``vote_round`` is the round the phone meant: a ballot retried after its round closed must not
+    slip into a re-vote's new round, so an earlier round is ``voting_closed``.
+    """
+
+    rep_id: int
+    item_id: Any
+    choice: Any
+    key: Any
+    vote_round: Any = None
+    token: str | None = None
+
+
+class LinkNoLongerValid(NotAllowed):
+    """The representative's join link was revoked or replaced (or the entry deleted)."""
+
+
 def _require_key(key: object) -> str:
     if not isinstance(key, str) or not KEY_MIN <= len(key) <= KEY_MAX or not key.isprintable():
         raise ValidationFailed(
@@ -158,20 +176,56 @@ def _require_key(key: object) -> str:
     return key
 
 
-def _existing_receipt(session: Session, item: Item, rep_id: int, key: str) -> str | None:
-    """The receipt when this representative already voted with this key, else None."""
-    stored = session.scalar(
-        select(Participation.key_hash).where(
-            Participation.item_id == item.id,
-            Participation.vote_round == item.vote_round,
-            Participation.representative_id == rep_id,
-        )
+# Core statements built once: the vote path runs them for every batch of ballots, and the ORM's
+# per-statement work (entity compile, identity map, bulk-insert machinery) was most of a ballot's
+# CPU cost (docs/performance.md). ``expanding`` IN lists keep one cached compilation each.
+_reps_t, _items_t, _meetings_t = (cast(Table, m.__table__) for m in (Representative, Item, Meeting))
+_parts_t, _ballots_t = (cast(Table, m.__table__) for m in (Participation, Ballot))
+_SELECT_REPS = select(
+    _reps_t.c.id, _reps_t.c.meeting_id, _reps_t.c.join_token, _reps_t.c.revoked, _reps_t.c.present
+).where(_reps_t.c.id.in_(bindparam("ids", expanding=True)))
+# FOR SHARE OF items on PostgreSQL: a concurrent close (FOR UPDATE) waits for us, and we for it.
+# (SQLite renders no lock clause: BEGIN IMMEDIATE already serialises writers.)
+_SELECT_ITEMS = (
+    select(
+        _items_t.c.id,
+        _items_t.c.meeting_id,
+        _items_t.c.status,
+        _items_t.c.vote_round,
+        _meetings_t.c.scale,
     )
-    if stored is None:
-        return None
-    if stored != key_hash_for(item.id, item.vote_round, key):
-        raise Conflict("you have already voted on this item", code="already_voted")
-    return receipt_for(item.id, item.vote_round, key)
+    .join(_meetings_t, _meetings_t.c.id == _items_t.c.meeting_id)
+    .where(_items_t.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update(read=True, of=_items_t)
+)
+_SELECT_KEY_HASHES = select(
+    _parts_t.c.item_id, _parts_t.c.vote_round, _parts_t.c.representative_id, _parts_t.c.key_hash
+).where(
+    _parts_t.c.item_id.in_(bindparam("items", expanding=True)),
+    _parts_t.c.representative_id.in_(bindparam("reps", expanding=True)),
+)
+_PART_KEY = ["item_id", "vote_round", "representative_id"]
+_INSERT_PARTICIPATION = {
+    name: dialect_insert(_parts_t)
+    .on_conflict_do_nothing(index_elements=_PART_KEY)
+    .returning(_parts_t.c.item_id, _parts_t.c.vote_round, _parts_t.c.representative_id)
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_INSERT_BALLOT = insert(_ballots_t)
+
+# (item_id, vote_round, representative_id): one person's one vote in one round
+_Slot = tuple[int, int, int]
+
+
+@dataclass
+class _Pending:
+    """A request that passed every check and now depends on the participation insert."""
+
+    index: int
+    slot: _Slot
+    key: str
+    choice: str
+    meeting_id: int
 
 
 def cast_ballot(
@@ -179,58 +233,167 @@ def cast_ballot(
 ) -> CastOutcome:
     """Record one secret ballot; the same key again returns the same receipt and counts once.
 
-    ``vote_round`` (optional) is the round the phone meant: a ballot retried after its round
-    closed must not slip into a re-vote's new round, so an earlier round is ``voting_closed``.
+    The single-ballot form of :func:`cast_ballots` (same rules, same statements): it raises the
+    refusal instead of returning it.
     """
-    key = _require_key(key)
-    if not is_id(item_id):
-        raise ValidationFailed("item_id must be an item id", code="invalid_item")
-    # FOR SHARE on PostgreSQL: a concurrent close (FOR UPDATE) waits for us, and we for it.
-    item = get_item(session, item_id, share=True)
-    if item.meeting_id != rep.meeting_id:
-        raise NotAllowed("you are not on the roster of this item's meeting", code="not_allowed")
+    outcome = cast_ballots(session, [CastRequest(rep.id, item_id, choice, key, vote_round)])[0]
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutcome | Exception]:
+    """Record a batch of secret ballots in the session's transaction; one outcome per request.
+
+    Each request gets what :func:`cast_ballot` would give it alone, in order: a
+    :class:`CastOutcome` or the refusal (a :class:`DomainError`), which writes nothing. The
+    batch costs a fixed number of statements whatever its size — the representatives, the items,
+    one multi-row participation insert (``ON CONFLICT DO NOTHING``: the unique constraint, not a
+    check, stops a second vote), one multi-row ballot insert in shuffled order, and, only when
+    some are resends or second votes, one read of their key hashes. A database error raises and
+    leaves the batch to be rolled back whole.
+    """
+    session.flush()  # the caller's pending changes (a check-in) must be visible to Core reads
+    conn = session.connection()
+    outcomes: list[CastOutcome | Exception | None] = [None] * len(requests)
+    reps = {row.id: row for row in conn.execute(_SELECT_REPS, {"ids": list({r.rep_id for r in requests})})}
+    item_ids = list({r.item_id for r in requests if is_id(r.item_id)})
+    items = {row.id: row for row in conn.execute(_SELECT_ITEMS, {"ids": item_ids})} if item_ids else {}
+
+    pending: list[_Pending] = []
+    lookups: list[tuple[int, _Slot, str, DomainError | None]] = []  # resend checks: see below
+    for index, request in enumerate(requests):
+        try:
+            check = _check(request, reps.get(request.rep_id), items)
+        except DomainError as refusal:
+            outcomes[index] = refusal
+            continue
+        if isinstance(check, _Pending):
+            check.index = index
+            pending.append(check)
+        else:  # voting is not open: only a resend of a ballot cast before the close is answered
+            slot, key = check
+            lookups.append(
+                (index, slot, key, Conflict(f"voting on item {slot[0]} is not open", code="voting_closed"))
+            )
+
+    # One participation row per slot: a phone's second request in the same batch is a resend.
+    first: dict[_Slot, _Pending] = {}
+    for p in pending:
+        if p.slot in first:
+            lookups.append((p.index, p.slot, p.key, None))
+        else:
+            first[p.slot] = p
+    inserted: set[_Slot] = set()
+    if first:
+        insert_participation = _INSERT_PARTICIPATION[session.get_bind().dialect.name]
+        rows = conn.execute(
+            insert_participation,
+            [
+                {
+                    "id": random_id(),
+                    "item_id": s[0],
+                    "vote_round": s[1],
+                    "representative_id": s[2],
+                    "key_hash": key_hash_for(s[0], s[1], p.key),
+                }
+                for s, p in first.items()
+            ],
+        )
+        inserted = {(row.item_id, row.vote_round, row.representative_id) for row in rows}
+    ballots = []
+    for slot, p in first.items():
+        if slot not in inserted:  # the unique constraint said: this person already voted
+            lookups.append((p.index, slot, p.key, None))
+            continue
+        receipt = receipt_for(slot[0], slot[1], p.key)
+        ballots.append(
+            {
+                "id": random_id(),
+                "item_id": slot[0],
+                "vote_round": slot[1],
+                "choice": p.choice,
+                "receipt": receipt,
+            }
+        )
+        outcomes[p.index] = CastOutcome(receipt, True, slot[0], p.meeting_id)
+    if ballots:
+        _shuffle(ballots)  # no order within the batch that matches the participation rows
+        conn.execute(_INSERT_BALLOT, ballots)
+    if lookups:
+        _answer_resends(conn, lookups, items, outcomes)
+    assert all(o is not None for o in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _check(request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | tuple[_Slot, str]:
+    """The refusals of one request, in the order a phone should hear them; raises the first."""
+    if request.token is not None and (rep is None or rep.revoked or rep.join_token != request.token):
+        raise LinkNoLongerValid("your join link is no longer valid", code="not_allowed")
+    if rep is None:
+        raise NotFound(f"representative {request.rep_id} not found", code="representative_not_found")
     if rep.revoked:
         raise NotAllowed("your join link was revoked", code="not_allowed")
+    key = _require_key(request.key)
+    if not is_id(request.item_id):
+        raise ValidationFailed("item_id must be an item id", code="invalid_item")
+    item = items.get(request.item_id)
+    if item is None:
+        raise NotFound(f"item {request.item_id} not found", code="item_not_found")
+    if item.meeting_id != rep.meeting_id:
+        raise NotAllowed("you are not on the roster of this item's meeting", code="not_allowed")
+    vote_round = request.vote_round
     if vote_round is not None and vote_round != item.vote_round:
         if not is_id(vote_round) or vote_round > item.vote_round:
             raise ValidationFailed("round must be the item's current voting round", code="invalid_round")
         raise Conflict(f"round {vote_round} of voting on item {item.id} is closed", code="voting_closed")
+    slot = (item.id, item.vote_round, rep.id)
     if item.status != "voting":
-        if item.vote_round:
-            again = _existing_receipt(session, item, rep.id, key)
-            if again is not None:  # a resend whose first ack was lost before the close
-                return CastOutcome(again, False, item.id, item.meeting_id)
-        raise Conflict(f"voting on item {item.id} is not open", code="voting_closed")
+        if not item.vote_round:
+            raise Conflict(f"voting on item {item.id} is not open", code="voting_closed")
+        return slot, key
     if not rep.present:
         raise NotAllowed("you have not checked in to this meeting", code="not_present")
-    scale = item.meeting.scale
-    if not isinstance(choice, str) or choice not in choices_for(scale):
+    if not isinstance(request.choice, str) or request.choice not in choices_for(item.scale):
         raise ValidationFailed(
-            f"choice must be one of: {', '.join(choices_for(scale))}", code="invalid_choice"
+            f"choice must be one of: {', '.join(choices_for(item.scale))}", code="invalid_choice"
         )
-    inserted = session.execute(
-        _insert_ignore(session)(Participation)
-        .values(
-            id=random_id(),
-            item_id=item.id,
-            vote_round=item.vote_round,
-            representative_id=rep.id,
-            key_hash=key_hash_for(item.id, item.vote_round, key),
+    return _Pending(-1, slot, key, request.choice, item.meeting_id)
+
+
+def _answer_resends(
+    conn: Any,
+    lookups: list[tuple[int, _Slot, str, DomainError | None]],
+    items: dict[int, Any],
+    outcomes: list[CastOutcome | Exception | None],
+) -> None:
+    """Answer the requests whose slot already holds a participation row: the same key is the
+    same ballot (same receipt, not counted again), another key is ``already_voted``. ``missing``
+    is the answer when the slot is empty (a ballot sent after the close that was never cast)."""
+    stored = {
+        (row.item_id, row.vote_round, row.representative_id): row.key_hash
+        for row in conn.execute(
+            _SELECT_KEY_HASHES,
+            {
+                "items": list({s[0] for _i, s, _k, _m in lookups}),
+                "reps": list({s[2] for _i, s, _k, _m in lookups}),
+            },
         )
-        .on_conflict_do_nothing(index_elements=["item_id", "vote_round", "representative_id"])
-        .returning(Participation.id)
-    ).scalar_one_or_none()
-    if inserted is None:  # the unique constraint said: this person already voted in this round
-        again = _existing_receipt(session, item, rep.id, key)
-        assert again is not None  # the conflicting row exists: we are in its transaction's future
-        return CastOutcome(again, False, item.id, item.meeting_id)
-    receipt = receipt_for(item.id, item.vote_round, key)
-    session.execute(
-        insert(Ballot).values(
-            id=random_id(), item_id=item.id, vote_round=item.vote_round, choice=choice, receipt=receipt
-        )
-    )
-    return CastOutcome(receipt, True, item.id, item.meeting_id)
+    }
+    for index, slot, key, missing in lookups:
+        item_id, vote_round, _rep = slot
+        key_hash = stored.get(slot)
+        if key_hash is None:
+            # A conflict whose row we cannot see would be a database bug: fail this one loudly.
+            outcomes[index] = missing or RuntimeError(
+                f"participation for {slot} conflicted but is not visible"
+            )
+        elif key_hash != key_hash_for(item_id, vote_round, key):
+            outcomes[index] = Conflict("you have already voted on this item", code="already_voted")
+        else:
+            outcomes[index] = CastOutcome(
+                receipt_for(item_id, vote_round, key), False, item_id, items[item_id].meeting_id
+            )
 
 
 def has_voted(session: Session, item: Item, rep_id: int) -> bool:
@@ -294,19 +457,18 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
 
     # Rewrite the round's ballots in random order under new ids, inside this transaction, so
     # neither physical order nor transaction ids link a ballot to a participation row.
-    rows = session.execute(
-        select(Ballot.choice, Ballot.receipt).where(
-            Ballot.item_id == item.id, Ballot.vote_round == vote_round
-        )
-    ).all()
+    # Core statements on the session's connection: thousands of plain rows need no ORM.
+    conn = session.connection()
+    in_round = (_ballots_t.c.item_id == item.id) & (_ballots_t.c.vote_round == vote_round)
+    rows = conn.execute(select(_ballots_t.c.choice, _ballots_t.c.receipt).where(in_round)).all()
     fresh = [
         {"id": random_id(), "item_id": item.id, "vote_round": vote_round, "choice": c, "receipt": r}
         for c, r in rows
     ]
     _shuffle(fresh)
-    session.execute(delete(Ballot).where(Ballot.item_id == item.id, Ballot.vote_round == vote_round))
+    conn.execute(delete(_ballots_t).where(in_round))
     if fresh:
-        session.execute(insert(Ballot), fresh)
+        conn.execute(insert(_ballots_t), fresh)
 
     status = "passed" if outcome.passed else "failed"
     won = session.execute(

@@ -1,5 +1,8 @@
 """A stateful Hypothesis test of open / vote / resend / close / re-vote: the invariants always hold.
 
+Every cast, alone or in a batch (``cast_ballots``, as the group commit sends them), is answered
+exactly as a model of the rules says: counted, the same receipt again, or the right refusal.
+
 - ballots = participations for every item and round;
 - every acknowledged ballot is counted exactly once; a resend never adds a ballot;
 - a frozen result never changes afterwards.
@@ -41,7 +44,8 @@ class VotingMachine(RuleBasedStateMachine):
         self.rep_ids = [r.id for r in live.reps]
         self.open_item: int | None = None
         self.round: dict[int, int] = dict.fromkeys(self.item_ids, 0)
-        self.acked: dict[tuple[int, int], dict[int, str]] = {}  # (item, round) -> rep -> receipt
+        # (item, round) -> rep -> (receipt, key) of the ballot that counted
+        self.acked: dict[tuple[int, int], dict[int, tuple[str, str]]] = {}
         self.keys: dict[tuple[int, int, int], str] = {}
         self.frozen: dict[tuple[int, int], tuple] = {}
 
@@ -67,6 +71,41 @@ class VotingMachine(RuleBasedStateMachine):
         self.open_item = item_id
         self.round[item_id] += 1
 
+    def _request(self, rep: int, choice: str, fresh_key: bool, item: int) -> voting.CastRequest:
+        item_id, rep_id = self.item_ids[item], self.rep_ids[rep]
+        slot = (item_id, self.round[item_id], rep_id)
+        key = self.keys.get(slot) if not fresh_key else None
+        key = key or f"key-{item_id}-{slot[1]}-{rep_id}-{len(self.keys):06d}"
+        self.keys.setdefault(slot, key)
+        return voting.CastRequest(rep_id, item_id, choice, key)
+
+    def _expect(self, request: voting.CastRequest, outcome: object) -> None:
+        """Check one outcome against the model of the rules, then record it in the model."""
+        item_id, rep_id = request.item_id, request.rep_id
+        rnd = self.round[item_id]
+        earlier = self.acked.setdefault((item_id, rnd), {}).get(rep_id)
+        if item_id != self.open_item and earlier is None:
+            expected = "voting_closed"
+        elif item_id != self.open_item:  # closed: a resend still gets its receipt
+            expected = "resend" if earlier[1] == request.key else "already_voted"
+        elif rep_id == self.rep_ids[3]:
+            expected = "not_present"
+        elif request.choice not in CHOICES[:3]:
+            expected = "invalid_choice"
+        elif earlier is None:
+            expected = "counted"
+        else:
+            expected = "resend" if earlier[1] == request.key else "already_voted"
+        if isinstance(outcome, DomainError):
+            assert outcome.code == expected, (outcome.code, expected)
+            return
+        assert isinstance(outcome, voting.CastOutcome), outcome
+        if expected == "resend":
+            assert earlier is not None and outcome.receipt == earlier[0] and not outcome.counted
+        else:
+            assert expected == "counted" and outcome.counted, expected
+            self.acked[(item_id, rnd)][rep_id] = (outcome.receipt, request.key)
+
     @rule(
         rep=st.integers(0, 3),
         choice=st.sampled_from(CHOICES),
@@ -74,30 +113,33 @@ class VotingMachine(RuleBasedStateMachine):
         item=st.integers(0, 1),
     )
     def cast(self, rep: int, choice: str, fresh_key: bool, item: int) -> None:
-        item_id = self.item_ids[item]
-        rep_id = self.rep_ids[rep]
-        rnd = self.round[item_id]
-        slot = (item_id, rnd, rep_id)
-        key = self.keys.get(slot) if not fresh_key else None
-        key = key or f"key-{item_id}-{rnd}-{rep_id}-{len(self.keys):06d}"
-        self.keys.setdefault(slot, key)
-        representative = self.session.get(Representative, rep_id)
+        request = self._request(rep, choice, fresh_key, item)
+        representative = self.session.get(Representative, request.rep_id)
         try:
-            out = voting.cast_ballot(self.session, representative, item_id, choice, key)
+            outcome: object = voting.cast_ballot(
+                self.session, representative, request.item_id, request.choice, request.key
+            )
             self.session.commit()
         except DomainError as err:
             self.session.rollback()
-            assert err.code in {"voting_closed", "already_voted", "invalid_choice", "not_present"}, err.code
-            if err.code == "not_present":
-                assert rep == 3
-            return
-        assert item_id == self.open_item or not out.counted
-        earlier = self.acked.setdefault((item_id, rnd), {}).get(rep_id)
-        if earlier is not None:
-            assert out.receipt == earlier and not out.counted
-        else:
-            assert out.counted
-            self.acked[(item_id, rnd)][rep_id] = out.receipt
+            outcome = err
+        self._expect(request, outcome)
+
+    @rule(
+        casts=st.lists(
+            st.tuples(st.integers(0, 3), st.sampled_from(CHOICES), st.booleans(), st.integers(0, 1)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    def cast_batch(self, casts: list[tuple[int, str, bool, int]]) -> None:
+        """A group commit's batch: each request is answered exactly as if it came alone, in order."""
+        requests = [self._request(*c) for c in casts]
+        outcomes = voting.cast_ballots(self.session, requests)
+        self.session.commit()
+        assert len(outcomes) == len(requests)
+        for request, outcome in zip(requests, outcomes, strict=True):
+            self._expect(request, outcome)
 
     @precondition(lambda self: self.open_item is not None)
     @rule()

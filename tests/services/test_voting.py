@@ -354,3 +354,97 @@ def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeti
     # Every acknowledged ballot is in the frozen tally, and nothing arrived after it.
     assert result.ballots == len(acked)
     assert count(session, Ballot, item_id=item.id) == len(acked)
+
+
+# --- batches (what the group commit sends) ----------------------------------------------------
+
+
+def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_factory):
+    from evalmeet.services import meetings
+
+    live = meeting_factory(reps=8, present=7)
+    other = meeting_factory(reps=1)
+    item = open_item(session, live)
+    meetings.revoke_representative(session, live.reps[5].id, "mod")
+    session.commit()
+    reps = [r.id for r in live.reps]
+    tokens = {r.id: r.join_token for r in live.reps}
+    R = voting.CastRequest
+    requests = [
+        R(reps[0], item.id, "satisfied", key(0)),  # counted
+        R(reps[0], item.id, "satisfied", key(0)),  # the same phone again: same ballot
+        R(reps[1], item.id, "dissatisfied", key(1)),  # counted
+        R(reps[1], item.id, "satisfied", key(99)),  # another key for the same person
+        R(reps[7], item.id, "satisfied", key(7)),  # not checked in
+        R(reps[2], item.id, "pass", key(2)),  # not a choice of this scale
+        R(reps[3], item.id, "satisfied", "short"),  # bad key
+        R(reps[3], 999999, "satisfied", key(3)),  # no such item
+        R(other.reps[0].id, item.id, "satisfied", key(4)),  # another meeting's representative
+        R(reps[5], item.id, "satisfied", key(5), token=tokens[reps[5]]),  # revoked since connecting
+        R(reps[6], item.id, "satisfied", key(6), token="replaced-token"),  # link replaced
+        R(reps[4], item.id, "basically_satisfied", key(4), vote_round=item.vote_round, token=tokens[reps[4]]),
+        R(reps[3], item.id, "satisfied", key(3), vote_round=item.vote_round + 1),  # a round not open
+    ]
+    outcomes = voting.cast_ballots(session, requests)
+    session.commit()
+    codes = [
+        o.code if isinstance(o, DomainError) else ("counted" if o.counted else "again") for o in outcomes
+    ]
+    assert codes == [
+        "counted",
+        "again",
+        "counted",
+        "already_voted",
+        "not_present",
+        "invalid_choice",
+        "invalid_key",
+        "item_not_found",
+        "not_allowed",
+        "not_allowed",
+        "not_allowed",
+        "counted",
+        "invalid_round",
+    ]
+    assert isinstance(outcomes[9], voting.LinkNoLongerValid)
+    assert isinstance(outcomes[10], voting.LinkNoLongerValid)
+    assert not isinstance(outcomes[8], voting.LinkNoLongerValid)  # no token: not a socket's link
+    assert outcomes[0].receipt == outcomes[1].receipt == voting.receipt_for(item.id, 1, key(0))
+    assert outcomes[11].meeting_id == live.meeting.id and outcomes[11].item_id == item.id
+    session.expire_all()
+    assert count(session, Participation, item_id=item.id) == count(session, Ballot, item_id=item.id) == 3
+    # The same requests again, one at a time, now all find their slots taken or refused alike.
+    again = voting.cast_ballots(session, requests[:3])
+    assert [o.counted for o in again] == [False, False, False]
+    result = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    assert result.counts == {"satisfied": 1, "basically_satisfied": 1, "dissatisfied": 1}
+    late = voting.cast_ballots(session, [requests[0], R(reps[2], item.id, "satisfied", key(2))])
+    assert late[0].receipt == outcomes[0].receipt and not late[0].counted  # a resend after close
+    assert isinstance(late[1], Conflict) and late[1].code == "voting_closed"
+
+
+def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory):
+    from sqlalchemy import event
+
+    from evalmeet.extensions import db
+
+    counts = {}
+    for size in (2, 60):
+        live = meeting_factory(reps=size)
+        item = open_item(session, live)
+        requests = [voting.CastRequest(r.id, item.id, "satisfied", key(n)) for n, r in enumerate(live.reps)]
+        requests.append(requests[0])  # a resend in the batch adds the key-hash read
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany, statements=statements):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            outcomes = voting.cast_ballots(session, requests)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        session.commit()
+        assert sum(o.counted for o in outcomes) == size
+        counts[size] = len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
+    assert counts[2] == counts[60] == 5, counts
