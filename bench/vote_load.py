@@ -179,15 +179,17 @@ def run_single(args: argparse.Namespace, transports: list[str]) -> dict[str, Any
     """One `evalmeet serve` on SQLite: connect, open, vote, final count, close; and a big close."""
     server = LiveServer(Path(args.workdir) / "single", server_env(args))
     server.bootstrap()
-    print(f"seeding a meeting of {args.phones} and one of {args.close_ballots} cast ballots ...", flush=True)
+    print(f"seeding a meeting of {args.phones} and two of {args.close_ballots} cast ballots ...", flush=True)
     main = seed_meeting(server.db_url, server.instance, args.phones, title="bench vote")
-    big = seed_meeting(
-        server.db_url, server.instance, args.close_ballots, cast=args.close_ballots, title="bench close"
+    big, idle = (
+        seed_meeting(server.db_url, server.instance, args.close_ballots, cast=args.close_ballots, title=t)
+        for t in ("bench close", "bench close idle")
     )
     server.start()
     swarm = projector = None
     try:
         server.api("GET", "meetings").raise_for_status()
+        close_idle = _close_big(server, idle)
         pid = server.proc.pid  # type: ignore[union-attr]
         rss_before = rss_kib(pid)
         projector = Projector(server.url, main.display_token, ["websocket"])
@@ -198,9 +200,11 @@ def run_single(args: argparse.Namespace, transports: list[str]) -> dict[str, Any
         )
         time.sleep(1.0)  # let the coalesced state broadcasts finish
         rss_after = rss_kib(pid)
-        return _vote_and_close(
+        out = _vote_and_close(
             args, server, swarm, projector, main, big, connected, pid, rss_before, rss_after
         )
+        out["close_idle"] = close_idle
+        return out
     finally:
         # Servers first: the clients' disconnects are then immediate.
         _cleanup(server.stop, server.session.close, projector and projector.close, swarm and swarm.close)
@@ -267,12 +271,17 @@ def _vote_and_close(
     out["kib_per_phone"] = (rss_after - rss_before) / max(1, connected["connected"])
     out["rss_after"] = rss_after
     if big is not None:
-        started = time.monotonic()
-        closed = api.api("POST", f"items/{big.item_ids[0]}/voting/close")
-        out["close_big"] = time.monotonic() - started
-        assert closed.status_code == 200, closed.text
-        out["close_big_counted"] = closed.json()["ballots"]
+        out["close_big"], out["close_big_counted"] = _close_big(api, big)
     return out
+
+
+def _close_big(api: Any, big: Any) -> tuple[float, int]:
+    """Close the vote of a seeded meeting nobody is connected to: (seconds, ballots counted)."""
+    started = time.monotonic()
+    closed = api.api("POST", f"items/{big.item_ids[0]}/voting/close")
+    took = time.monotonic() - started
+    assert closed.status_code == 200, closed.text
+    return took, closed.json()["ballots"]
 
 
 def _profile(args: argparse.Namespace, pid: int) -> subprocess.Popen[bytes]:
@@ -323,14 +332,16 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
     try:
         cluster.start()
         print(
-            f"seeding a meeting of {args.phones} and one of {args.close_ballots} cast ballots (PG) ...",
+            f"seeding a meeting of {args.phones} and two of {args.close_ballots} cast ballots (PG) ...",
             flush=True,
         )
         instance = Path(args.workdir) / "seed-instance"
         main = seed_meeting(database_url, instance, args.phones, title="bench cluster")
-        big = seed_meeting(
-            database_url, instance, args.close_ballots, cast=args.close_ballots, title="bench close"
+        big, idle = (
+            seed_meeting(database_url, instance, args.close_ballots, cast=args.close_ballots, title=t)
+            for t in ("bench close", "bench close idle")
         )
+        close_idle = _close_big(cluster, idle)
         pids = [s.proc.pid for s in cluster.servers]  # type: ignore[union-attr]
         rss_before = sum(rss_kib(p) for p in pids)
         projector = Projector(cluster.url, main.display_token, ["websocket"])
@@ -347,6 +358,7 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
             args, cluster, swarm, projector, main, big, connected, pids, rss_before, rss_after
         )
         out["sockets"] = sockets
+        out["close_idle"] = close_idle
         return out
     finally:
         _cleanup(
@@ -413,6 +425,10 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
     """Print the tables."""
     n = args.phones
     all_ok = ours["ok"] == n and ours["counted"] == n and ours["receipts_match"]
+
+    def single(target: str) -> str:
+        """The issue sets the latency, projector and memory targets for one SQLite worker only."""
+        return "" if args.cluster else target
     rows = [
         (
             "phones connected",
@@ -441,9 +457,9 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
         (
             "ack latency p50 / p99 / max",
             f"{_ms(ours['p50'])} / {_ms(ours['p99'])} / {_ms(ours['max'])}",
-            "p99 ≤ 1500 ms",
+            single("p99 ≤ 1500 ms"),
         ),
-        ("projector final count after last ack", _ms(ours["projector_lag"]), "≤ 500 ms"),
+        ("projector final count after last ack", _ms(ours["projector_lag"]), single("≤ 500 ms")),
         (
             "every phone's final count after last ack",
             f"{_ms(ours['phones_final_lag'])} (missing {ours['phones_final_missing']})",
@@ -463,14 +479,24 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
         ),
     ]
     if "close_big" in ours:
-        rows.append(
-            (f"close with {ours['close_big_counted']} ballots (HTTP)", _ms(ours["close_big"]), "≤ 250 ms")
-        )
+        idle, idle_counted = ours["close_idle"]
+        rows += [
+            (
+                f"close with {idle_counted} ballots (HTTP), before the phones connect",
+                _ms(idle),
+                "≤ 250 ms",
+            ),
+            (
+                f"close with {ours['close_big_counted']} ballots (HTTP), phones connected",
+                _ms(ours["close_big"]),
+                "≤ 250 ms",
+            ),
+        ]
     rows += [
         (
             "server memory per phone",
             f"{ours['kib_per_phone']:.0f} KiB (RSS {ours['rss_after'] / 1024:.0f} MiB)",
-            "≤ 100 KB",
+            single("≤ 100 KB"),
         ),
         (
             "CPU during the burst: server / clients",
