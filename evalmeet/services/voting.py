@@ -3,7 +3,8 @@
 Casting writes a participation row (who) and a ballot row (what) in one transaction, guarded by
 the unique constraint on (item, round, representative) through ``INSERT … ON CONFLICT DO
 NOTHING``. The ballot row carries a random id and a receipt derived from the phone's key, and
-nothing else. Closing locks the item, tallies with one aggregate query, rewrites the round's
+nothing else. Ballots are cast in batches (``cast_ballots``: what the group commit sends, a
+fixed number of statements per batch; ``cast_ballot`` is a batch of one). Closing locks the item, tallies with one aggregate query, rewrites the round's
 ballots in shuffled order under fresh random ids, freezes the result, and writes one audit entry
 with the sorted receipts — a fixed number of statements whatever the number of ballots.
 """
