@@ -289,6 +289,8 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     inserted: set[_Slot] = set()
     if first:
         insert_participation = _INSERT_PARTICIPATION[session.get_bind().dialect.name]
+        # In slot order: two workers' batches that share slots (a phone that resent through
+        # another worker) then wait for each other's rows in the same order, never in a cycle.
         rows = conn.execute(
             insert_participation,
             [
@@ -299,7 +301,7 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
                     "representative_id": s[2],
                     "key_hash": key_hash_for(s[0], s[1], p.key),
                 }
-                for s, p in first.items()
+                for s, p in sorted(first.items(), key=lambda slot_and_pending: slot_and_pending[0])
             ],
         )
         inserted = {(row.item_id, row.vote_round, row.representative_id) for row in rows}

@@ -448,3 +448,36 @@ def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory
         assert sum(o.counted for o in outcomes) == size
         counts[size] = len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
     assert counts[2] == counts[60] == 5, counts
+
+
+def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, meeting_factory):
+    """Two workers' batches holding the same people (phones that resent through the other
+    worker), listed in opposite orders: both finish, and every person counts once.
+
+    Big batches, so that the two inserts overlap: unsorted, PostgreSQL detected a deadlock in
+    every run of this test (each transaction waiting for the other's uncommitted rows)."""
+    live = meeting_factory(reps=1500)
+    item = open_item(session, live)
+    rep_ids = [r.id for r in live.reps]
+    for attempt in range(3):
+        if attempt:
+            voting.close_voting(session, item.id, "mod")
+            voting.revote(session, item.id, "再次测试", "mod")
+            session.commit()
+        engine, sessions = _racing_sessions(app, 2)
+        orders = [rep_ids, rep_ids[::-1]]
+
+        def work(s, i, orders=orders, attempt=attempt):
+            keys = [key(1000 * attempt + 100 * i + n) for n in range(len(rep_ids))]
+            requests = [
+                voting.CastRequest(r, item.id, "satisfied", k) for r, k in zip(orders[i], keys, strict=True)
+            ]
+            return voting.cast_ballots(s, requests)
+
+        outcomes = _race(sessions, work)
+        engine.dispose()
+        assert all(isinstance(o, list) for o in outcomes), outcomes  # no deadlock, no error
+        counted = sum(o.counted for batch in outcomes for o in batch if isinstance(o, voting.CastOutcome))
+        refused = [o for batch in outcomes for o in batch if isinstance(o, DomainError)]
+        assert counted == len(rep_ids) and len(refused) == len(rep_ids)
+        assert {e.code for e in refused} == {"already_voted"}
