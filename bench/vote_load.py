@@ -223,6 +223,7 @@ def _vote_and_close(
     rss_after: int,
 ) -> dict[str, Any]:
     item = main.item_ids[0]
+    updates_before = len(projector.progress)
     opened_at = time.monotonic()
     answer = api.api("POST", f"items/{item}/voting/open")
     assert answer.status_code == 200, answer.text
@@ -251,6 +252,9 @@ def _vote_and_close(
     except TimeoutError:
         out["projector_lag"] = float("nan")
     phones_final = swarm.wait(f"progress:{final}", item, 30)
+    with projector.lock:
+        updates = projector.progress[updates_before:]
+    out["projector_updates"] = (len(updates), updates[-1][1] - opened_at if updates else 0.0)
     out["phones_final_missing"] = phones_final["missing"]
     out["phones_final_lag"] = max(phones_final["times"], default=out["last_ack"]) - out["last_ack"]
 
@@ -460,6 +464,11 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
             single("p99 ≤ 1500 ms"),
         ),
         ("projector final count after last ack", _ms(ours["projector_lag"]), single("≤ 500 ms")),
+        (
+            "progress updates to the projector, voting open → final count",
+            "{} in {:.1f} s".format(*ours["projector_updates"]),
+            "",
+        ),
         (
             "every phone's final count after last ack",
             f"{_ms(ours['phones_final_lag'])} (missing {ours['phones_final_missing']})",

@@ -13,7 +13,8 @@ Who gets what (rooms in :mod:`evalmeet.realtime.rooms`):
 - ``progress`` — ``{item_id, ballots, present}`` to the whole meeting, at most once per
   ``PROGRESS_INTERVAL`` seconds per item (phones: ``PHONE_PROGRESS_INTERVAL``, see ``progress``),
   with a trailing emit so the last value always gets out (the trailing emit reads the database
-  when it fires, so it carries the newest numbers).
+  when it fires, so it carries the newest numbers). With several workers, one of them sends
+  each interval's update to everyone (``gate.py``), not each of them.
 - ``state`` broadcasts are coalesced the same way per meeting (``STATE_INTERVAL``, by default
   ``PROGRESS_INTERVAL``): a burst of check-ins becomes a few snapshots, not one per phone.
 - ``result`` — the frozen result, to the whole meeting, at once.
@@ -41,6 +42,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db, socketio
+from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
 from evalmeet.services import meetings, voting
 from evalmeet.services.live_state import build_state
@@ -249,19 +251,24 @@ def progress(item_id: int, meeting_id: int) -> None:
     than the room's screen does.
     """
     app = _app()
-    staff, phones = staff_room(meeting_id), reps_room(meeting_id)
+    for audience, room, setting in (
+        ("staff", staff_room(meeting_id), "PROGRESS_INTERVAL"),
+        ("phones", reps_room(meeting_id), "PHONE_PROGRESS_INTERVAL"),
+    ):
+        _throttled_progress(app, item_id, audience, room, _interval(setting))
+
+
+def _throttled_progress(app: Flask, item_id: int, audience: str, room: str, interval: float) -> None:
+    """This worker's throttle, then the cluster's gate: one stream per audience and item."""
+
+    def send() -> None:
+        _safely("progress", lambda: _send_progress(item_id, room))
+
+    gated = f"progress:{audience}:{item_id}"
     _safely(
         "progress",
         lambda: throttle(
-            ("progress", item_id), _interval("PROGRESS_INTERVAL"), app,
-            lambda: _safely("progress", lambda: _send_progress(item_id, staff)),
-        ),
-    )
-    _safely(
-        "progress",
-        lambda: throttle(
-            ("progress:phones", item_id), _interval("PHONE_PROGRESS_INTERVAL"), app,
-            lambda: _safely("progress", lambda: _send_progress(item_id, phones)),
+            (f"progress:{audience}", item_id), interval, app, lambda: gate.send(app, gated, interval, send)
         ),
     )
 
