@@ -262,33 +262,27 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     item_ids = list({r.item_id for r in requests if is_id(r.item_id)})
     items = {row.id: row for row in conn.execute(_SELECT_ITEMS, {"ids": item_ids})} if item_ids else {}
 
-    pending: list[_Pending] = []
+    # One participation row per slot: a phone's second request in the same batch is a resend.
+    first: dict[_Slot, _Pending] = {}
     lookups: list[tuple[int, _Slot, str, DomainError | None]] = []  # resend checks: see below
     for index, request in enumerate(requests):
         try:
-            check = _check(request, reps.get(request.rep_id), items)
+            check = _check(index, request, reps.get(request.rep_id), items)
         except DomainError as refusal:
             outcomes[index] = refusal
             continue
-        if isinstance(check, _Pending):
-            check.index = index
-            pending.append(check)
+        if isinstance(check, _Pending) and check.slot not in first:
+            first[check.slot] = check
+        elif isinstance(check, _Pending):
+            lookups.append((index, check.slot, check.key, None))
         else:  # voting is not open: only a resend of a ballot cast before the close is answered
             slot, key = check
             lookups.append(
                 (index, slot, key, Conflict(f"voting on item {slot[0]} is not open", code="voting_closed"))
             )
-
-    # One participation row per slot: a phone's second request in the same batch is a resend.
-    first: dict[_Slot, _Pending] = {}
-    for p in pending:
-        if p.slot in first:
-            lookups.append((p.index, p.slot, p.key, None))
-        else:
-            first[p.slot] = p
     inserted: set[_Slot] = set()
     if first:
-        insert_participation = _INSERT_PARTICIPATION[session.get_bind().dialect.name]
+        insert_participation = _INSERT_PARTICIPATION[conn.dialect.name]
         # In slot order: two workers' batches that share slots (a phone that resent through
         # another worker) then wait for each other's rows in the same order, never in a cycle.
         rows = conn.execute(
@@ -330,7 +324,7 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     return outcomes  # type: ignore[return-value]
 
 
-def _check(request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | tuple[_Slot, str]:
+def _check(index: int, request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | tuple[_Slot, str]:
     """The refusals of one request, in the order a phone should hear them; raises the first."""
     if request.token is not None and (rep is None or rep.revoked or rep.join_token != request.token):
         raise LinkNoLongerValid("your join link is no longer valid", code="not_allowed")
@@ -362,7 +356,7 @@ def _check(request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | 
         raise ValidationFailed(
             f"choice must be one of: {', '.join(choices_for(item.scale))}", code="invalid_choice"
         )
-    return _Pending(-1, slot, key, request.choice, item.meeting_id)
+    return _Pending(index, slot, key, request.choice, item.meeting_id)
 
 
 def _answer_resends(
