@@ -7,6 +7,8 @@ Usage::
     with live_server(tmp_path) as srv:          # env={"EVALMEET_...": "..."} optional
         srv.url, srv.port, srv.db_url, srv.token  # token: API bearer token of a moderator
         srv.api("POST", "/api/v1/meetings", {"title": "..."})  # -> requests.Response
+        srv.cli("demo")                          # any `evalmeet` command on its database -> stdout
+        srv.create_user("amy", "viewer", "pw..") # an account made with the CLI -> its API token
         srv.restart()                            # same port, same database
         srv.kill()                               # SIGKILL (a crash); srv.start() brings it back
 
@@ -133,6 +135,18 @@ class LiveServer:
             out = self._run([sys.executable, "-c", _FALLBACK_BOOTSTRAP, MODERATOR], MODERATOR_PASSWORD + "\n")
             self.token = out.strip().splitlines()[-1].strip()
         assert self.token, "no API token was printed"
+
+    def cli(self, *args: str, stdin: str = "") -> str:
+        """Run ``evalmeet ARGS`` on this server's database and instance (as an operator would, in
+        its working directory); returns stdout, raises with the output on a non-zero exit."""
+        assert self.use_cli, "the evalmeet CLI is not installed"
+        return self._run([str(BIN / "evalmeet"), *args], stdin)
+
+    def create_user(self, username: str, role: str, password: str, token: bool = True) -> str:
+        """Create an account with the CLI (password on stdin); returns a new API token for it
+        (``token=False``: none is made, "" is returned)."""
+        self.cli("create-user", username, "--role", role, stdin=password + "\n")
+        return self.cli("create-token", username).strip().splitlines()[-1].strip() if token else ""
 
     # --- process control -----------------------------------------------------------------------
 

@@ -1,0 +1,258 @@
+"""Visits of the API rules that change something: each on a fresh meeting, with a valid body.
+
+They are made as the console makes them: the logged-in browser's cookie, JSON, and the CSRF
+token of the page (``X-CSRFToken``), by the moderator (the admin in English).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.smoke.live import LiveClient
+from tests.smoke.suite import Smoke
+
+Visit = Callable[[Smoke, str], None]
+ITEM = {
+    "title": "烧结机台车篦条紧急采购",
+    "procurement_method": "negotiation",
+    "supplier_count": 2,
+    "amount": "152000.00",
+    "unit_price": "420.00",
+    "benchmark_price": "380.00",
+    "responsible_person": {"name": "刘卫东", "position": "副处长", "department": "设备处"},
+    "description": "设备抢修，竞争性谈判两家。",
+}
+
+
+def create_meeting(s: Smoke, lang: str) -> None:
+    made = (
+        s.moderator(lang)
+        .api(
+            "POST",
+            "/api/v1/meetings",
+            {
+                "title": "第31次物资采购民主评价会",
+                "scheduled_at": "2027-04-01T09:00",
+                "location": "职工之家",
+                "scale": "pass_fail",
+                "pass_threshold": "1/2",
+                "quorum": "2/3",
+            },
+            expect=201,
+        )
+        .json()
+    )
+    assert made["status"] == "draft"
+
+
+def update_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.draft()
+    answer = (
+        s.moderator(lang)
+        .api("PATCH", f"/api/v1/meetings/{made.id}", {"location": "行政楼报告厅", "quorum": "1/2"})
+        .json()
+    )
+    assert (answer["location"], answer["quorum"]) == ("行政楼报告厅", "1/2")
+
+
+def delete_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.draft()
+    s.moderator(lang).api("DELETE", f"/api/v1/meetings/{made.id}", expect=204)
+
+
+def start_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.draft()
+    assert s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/start").json()["status"] == "live"
+
+
+def finish_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    assert s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/finish").json()["status"] == "closed"
+
+
+def publish_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.closed()
+    assert s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/publish").json()["published"] is True
+
+
+def clear_stage(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    assert s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/clear").json()["phase"] == "idle"
+
+
+def present_next(s: Smoke, lang: str) -> None:
+    made = s.factory.live(items=2)
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    answer = s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/next").json()
+    assert answer["current_item_id"] == made.items[1]
+
+
+def open_questions(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    s.factory.call("POST", f"meetings/{made.id}/questions/close")
+    s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/questions/open")
+
+
+def close_questions(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/questions/close")
+
+
+def add_item(s: Smoke, lang: str) -> None:
+    made = s.factory.draft(items=0)
+    flags = (
+        s.moderator(lang)
+        .api("POST", f"/api/v1/meetings/{made.id}/items", ITEM, expect=201)
+        .json()["risk_flags"]
+    )
+    assert flags, "a dear negotiated purchase carries risk flags"
+
+
+def reorder_items(s: Smoke, lang: str) -> None:
+    made = s.factory.draft(items=2)
+    order = made.items[::-1]
+    answer = s.moderator(lang).api("PUT", f"/api/v1/meetings/{made.id}/items/order", {"order": order}).json()
+    assert [i["id"] for i in answer["items"]] == order
+
+
+def add_representative(s: Smoke, lang: str) -> None:
+    made = s.factory.draft(reps=0)
+    rep = (
+        s.moderator(lang)
+        .api(
+            "POST",
+            f"/api/v1/meetings/{made.id}/representatives",
+            {"name": "赵春燕", "employee_no": "CG31043", "department": "烧结厂"},
+            expect=201,
+        )
+        .json()
+    )
+    with s.visitor("anonymous", lang) as browser:
+        browser.get(rep["join_url"].removeprefix(s.server.url), expect=302)
+
+
+def update_representative(s: Smoke, lang: str) -> None:
+    made = s.factory.live(present=False)
+    rep = made.reps[0]["id"]
+    answer = (
+        s.moderator(lang)
+        .api("PATCH", f"/api/v1/representatives/{rep}", {"present": True, "department": "运输部"})
+        .json()
+    )
+    assert (answer["present"], answer["department"]) == (True, "运输部")
+
+
+def update_item(s: Smoke, lang: str) -> None:
+    made = s.factory.draft()
+    answer = s.moderator(lang).api("PATCH", f"/api/v1/items/{made.items[0]}", {"unit_price": "110.00"}).json()
+    assert answer["unit_price"] == "110.00"
+
+
+def present_item(s: Smoke, lang: str) -> None:
+    made = s.factory.live(items=2)
+    answer = s.moderator(lang).api("POST", f"/api/v1/items/{made.items[1]}/present").json()
+    assert (answer["current_item_id"], answer["phase"]) == (made.items[1], "questions")
+
+
+def open_voting(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    assert (
+        s.moderator(lang).api("POST", f"/api/v1/items/{made.items[0]}/voting/open").json()["status"]
+        == "voting"
+    )
+
+
+def close_voting(s: Smoke, lang: str) -> None:
+    made = s.factory.live(reps=3)
+    item = made.items[0]
+    s.factory.call("POST", f"items/{item}/voting/open")
+    s.factory.ballots(made, item, ["satisfied", "basically_satisfied", "dissatisfied"])
+    result = s.moderator(lang).api("POST", f"/api/v1/items/{item}/voting/close").json()
+    assert (result["ballots"], result["satisfaction"], result["passed"]) == (3, "2/3", True)
+
+
+def revote(s: Smoke, lang: str) -> None:
+    made = s.factory.decided()
+    item = made.items[0]
+    answer = (
+        s.moderator(lang)
+        .api("POST", f"/api/v1/items/{item}/revote", {"reason": "表决器故障，重新表决。"})
+        .json()
+    )
+    assert (answer["status"], answer["vote_round"]) == ("voting", 2)
+
+
+def add_action(s: Smoke, lang: str) -> None:
+    item = s.factory.decided().items[0] if lang == "zh" else s.world.failed_item
+    action = (
+        s.moderator(lang)
+        .api(
+            "POST",
+            f"/api/v1/items/{item}/actions",
+            {
+                "kind": "reassignment",
+                "description": "调离采购岗位。",
+                "owner": "人力资源处",
+                "due_date": "2030-03-31",
+            },
+            expect=201,
+        )
+        .json()
+    )
+    assert action["status"] == "open"
+
+
+def update_action(s: Smoke, lang: str) -> None:
+    action = s.factory.action(s.world.failed_item, "retender")
+    answer = (
+        s.moderator(lang)
+        .api("PATCH", f"/api/v1/actions/{action}", {"status": "in_progress", "note": "招标公告已发布。"})
+        .json()
+    )
+    assert answer["status"] == "in_progress"
+
+
+def moderate_question(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"items/{made.items[0]}/present")
+    phone = LiveClient(s.server.url, {"token": made.reps[0]["join_token"]})
+    try:
+        question = phone.ask(made.items[0], "报价单能否公开？")
+    finally:
+        phone.close()
+    browser = s.moderator(lang)
+    assert (
+        browser.api("PATCH", f"/api/v1/questions/{question}", {"status": "approved"}).json()["status"]
+        == "approved"
+    )
+    browser.api("PATCH", f"/api/v1/questions/{question}", {"answer": "会后在厂务公开栏公示。"})
+
+
+API_CALLS: dict[tuple[str, str], Visit] = {
+    ("/api/v1/meetings", "POST"): create_meeting,
+    ("/api/v1/meetings/<int:meeting_id>", "PATCH"): update_meeting,
+    ("/api/v1/meetings/<int:meeting_id>", "DELETE"): delete_meeting,
+    ("/api/v1/meetings/<int:meeting_id>/start", "POST"): start_meeting,
+    ("/api/v1/meetings/<int:meeting_id>/finish", "POST"): finish_meeting,
+    ("/api/v1/meetings/<int:meeting_id>/publish", "POST"): publish_meeting,
+    ("/api/v1/meetings/<int:meeting_id>/clear", "POST"): clear_stage,
+    ("/api/v1/meetings/<int:meeting_id>/next", "POST"): present_next,
+    ("/api/v1/meetings/<int:meeting_id>/questions/open", "POST"): open_questions,
+    ("/api/v1/meetings/<int:meeting_id>/questions/close", "POST"): close_questions,
+    ("/api/v1/meetings/<int:meeting_id>/items", "POST"): add_item,
+    ("/api/v1/meetings/<int:meeting_id>/items/order", "PUT"): reorder_items,
+    ("/api/v1/meetings/<int:meeting_id>/representatives", "POST"): add_representative,
+    ("/api/v1/representatives/<int:rep_id>", "PATCH"): update_representative,
+    ("/api/v1/items/<int:item_id>", "PATCH"): update_item,
+    ("/api/v1/items/<int:item_id>/present", "POST"): present_item,
+    ("/api/v1/items/<int:item_id>/voting/open", "POST"): open_voting,
+    ("/api/v1/items/<int:item_id>/voting/close", "POST"): close_voting,
+    ("/api/v1/items/<int:item_id>/revote", "POST"): revote,
+    ("/api/v1/items/<int:item_id>/actions", "POST"): add_action,
+    ("/api/v1/actions/<int:action_id>", "PATCH"): update_action,
+    ("/api/v1/questions/<int:question_id>", "PATCH"): moderate_question,
+}
