@@ -129,7 +129,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     log.info("database %s at revision %s", _safe_url(app.config["DATABASE_URL"]), revision)
 
     from evalmeet.extensions import socketio
+    from evalmeet.services.exports import load_pdf_engine
 
+    load_pdf_engine()  # here, on the main loop: its import runs a subprocess (see its docstring)
     # SIGTERM (systemd, docker, CI) stops accepting connections and lets requests in flight end.
     gevent.signal_handler(signal.SIGTERM, socketio.stop)
     host = f"[{args.host}]" if ":" in args.host else args.host
