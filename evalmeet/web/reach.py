@@ -77,7 +77,7 @@ def join_base() -> JoinBase:
     """The base of this request's join links (computed once per request)."""
     cached = g.get("_join_base")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     config = current_app.config
     public = config.get("PUBLIC_URL")
     listen_host = config.get("SERVE_HOST")
