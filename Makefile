@@ -4,7 +4,8 @@
 # Both build on `make setup` (virtualenv + package, pinned socket.io client, translations,
 # database schema), which is safe to run again and only redoes what changed.
 #
-# Knobs: VENV=path (default .venv), PYTHON=python3.11, HOST=0.0.0.0, PORT=8000, PYTEST_ARGS="-x -k cli"
+# Knobs: VENV=path (default .venv), PYTHON=python3.11, HOST=127.0.0.1 (default 0.0.0.0: phones on the
+# same Wi-Fi can join), PORT=8000, PYTEST_ARGS="-x -k cli"
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -13,7 +14,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-HOST ?= 127.0.0.1
+# Every interface, so phones on the same Wi-Fi can open the join links (web/reach.py).
+HOST ?= 0.0.0.0
 PORT ?= 5000
 PYTEST_ARGS ?=
 
@@ -29,7 +31,7 @@ SHA256 = $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1
 .PHONY: help setup run test lint typecheck security audit vendor translations db migration
 
 help:
-	@echo "make run     set up and serve the demo on http://$(HOST):$(PORT)"
+	@echo "make run     set up and serve the demo on port $(PORT) (HOST=$(HOST))"
 	@echo "make test    set up and run ruff, mypy and the whole test suite"
 	@echo "make setup   only install: $(VENV), the package, $(VENDOR_JS), translations, database"
 
@@ -72,7 +74,8 @@ run: setup
 	@$(BIN)/evalmeet demo --if-empty
 	@$(BIN)/evalmeet ensure-admin
 	@echo
-	@echo "  evalmeet: open http://$(HOST):$(PORT)/ and log in as the admin above (Ctrl-C stops)"
+	@echo "  evalmeet: open http://$(if $(filter 0.0.0.0 ::,$(HOST)),127.0.0.1,$(HOST)):$(PORT)/ on this computer and log in as the admin above."
+	@echo "  Phones join with the QR codes of the join slips: see the 'phones ... join at' lines below (Ctrl-C stops)."
 	@echo
 	@exec $(BIN)/evalmeet serve --host $(HOST) --port $(PORT)
 

@@ -125,11 +125,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     log = logging.getLogger("evalmeet.serve")
     app = _app()
+    # Join links are built for the address phones can reach (web/reach.py): it depends on this.
+    app.config["SERVE_HOST"], app.config["SERVE_PORT"] = args.host, args.port
     revision = _upgrade_database(app)
     log.info("database %s at revision %s", _safe_url(app.config["DATABASE_URL"]), revision)
 
     from evalmeet.extensions import socketio
+    from evalmeet.services.exports import load_pdf_engine
 
+    load_pdf_engine()  # here, on the main loop: its import runs a subprocess (see its docstring)
     # SIGTERM (systemd, docker, CI) stops accepting connections and lets requests in flight end.
     gevent.signal_handler(signal.SIGTERM, socketio.stop)
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -142,6 +146,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             server = getattr(socketio, "wsgi_server", None)
             if server is not None and server.started:
                 log.info("evalmeet serving on http://%s:%d", host, args.port)
+                for line in _reach_lines(args.host, args.port, app.config.get("PUBLIC_URL")):
+                    log.info("%s", line)
                 return
             gevent.sleep(0.002)
 
@@ -152,6 +158,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from None
     log.info("evalmeet stopped")
     return 0
+
+
+def _reach_lines(listen_host: str, port: int, public_url: str | None) -> list[str]:
+    """What the moderator needs to know at start: where phones can open the join links."""
+    from evalmeet.web.reach import ALL_INTERFACES, is_loopback, lan_addresses, url_for_address
+
+    if public_url:
+        return [f"join links and QR codes use EVALMEET_PUBLIC_URL={public_url}"]
+    lan = lan_addresses()
+    fix_url = url_for_address(lan[0], port) if lan else f"http://<this computer's address>:{port}"
+    if listen_host in ALL_INTERFACES:
+        if not lan:
+            return ["WARNING: this computer has no network address besides loopback: "
+                    "phones cannot reach it until it joins the hall's Wi-Fi"]
+        return [f"phones on the same Wi-Fi join at {url_for_address(a, port)}" for a in lan]
+    if is_loopback(listen_host):
+        return [
+            f"WARNING: listening on {listen_host} only: phones CANNOT open the join links or QR codes.",
+            "  Fix: serve on every interface, `make run HOST=0.0.0.0` "
+            f"(or `evalmeet serve --host 0.0.0.0 --port {port}`); phones then join at {fix_url}",
+        ]
+    return [f"phones join at {url_for_address(listen_host, port)}"]
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:

@@ -8,6 +8,10 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "EVALMEET_"
+# EVALMEET_* variables that are not config keys (read elsewhere, or set by `evalmeet serve`).
+NOT_FROM_ENV = frozenset(
+    {"ENV", "INSTANCE_PATH", "REQUIRE_SERVICES", "TEST_POSTGRES_URL", "SERVE_HOST", "SERVE_PORT"}
+)
 
 
 def instance_dir() -> Path:
@@ -46,6 +50,10 @@ class Config:
     VOTE_GROUP_COMMIT = True
     # The public base URL used in join links and QR codes (e.g. https://vote.example.com).
     PUBLIC_URL: str | None = None
+    # Set by `evalmeet serve` (not from the environment): the address and port it listens on,
+    # so join links can use an address phones reach (web/reach.py).
+    SERVE_HOST: str | None = None
+    SERVE_PORT: int | None = None
     # Origins allowed to open the live channel besides the app's own host.
     CORS_ORIGINS: str = ""
     # Items above this amount (yuan) that were not tendered get a risk flag.
@@ -115,7 +123,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     for key, value in os.environ.items():
         if key.startswith(ENV_PREFIX):
             name = key[len(ENV_PREFIX) :]
-            if name in ("ENV", "INSTANCE_PATH", "REQUIRE_SERVICES", "TEST_POSTGRES_URL"):
+            if name in NOT_FROM_ENV:
                 continue
             cfg[name] = _coerce(value, cfg.get(name))
     if overrides:

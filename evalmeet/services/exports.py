@@ -258,6 +258,18 @@ def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "
     )
 
 
+def load_pdf_engine() -> None:
+    """Import WeasyPrint now, in the calling (main) thread.
+
+    Its first import looks its C libraries up with ``ctypes.util.find_library``, which runs
+    ``ldconfig`` in a subprocess. Under gevent a subprocess can only be watched from the main
+    loop, so an import that first happens inside the thread pool (or any other greenlet's
+    thread) fails with "child watchers are only available on the default loop": the server
+    calls this once before it serves.
+    """
+    import weasyprint  # noqa: F401
+
+
 def render_pdf(html: str, stylesheet: Path) -> bytes:
     """HTML (rendered by the edge from a template) to PDF with WeasyPrint.
 

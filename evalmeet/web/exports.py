@@ -126,10 +126,14 @@ def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
     record = minutes.build_minutes(db.session, meeting_id)
     html = render_template("exports/minutes.html", m=record, _=translate, **_minutes_helpers())
+    name = _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf")
+    # Everything is in the HTML now: end the read transaction before the slow part, so no
+    # database connection (SQLite has one) or snapshot is held while the PDF is laid out.
+    db.session.close()
     assert current_app.static_folder is not None
     stylesheet = Path(current_app.static_folder) / "css" / "minutes.css"
     pdf = _off_the_loop(exports.render_pdf, html, stylesheet)
-    return _download(pdf, "application/pdf", _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf"))
+    return _download(pdf, "application/pdf", name)
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.xlsx")

@@ -9,11 +9,11 @@ from werkzeug.routing import BuildError
 
 
 def join_url(token: str) -> str:
-    """The absolute join link of a token (PUBLIC_URL when configured)."""
-    base = current_app.config.get("PUBLIC_URL")
-    if base:
-        return str(base).rstrip("/") + url_for("representative.join", token=token)
-    return url_for("representative.join", token=token, _external=True)
+    """The absolute join link of a token: PUBLIC_URL when configured, else an address phones on
+    the same network can open whenever there is one (see ``reach.py``)."""
+    from evalmeet.web.reach import join_base
+
+    return join_base().url + url_for("representative.join", token=token)
 
 
 def optional_url(endpoint: str, **values: Any) -> str | None:

@@ -22,6 +22,7 @@ from evalmeet.services.presenters import attendance
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url, optional_url
+from evalmeet.web.reach import join_base
 
 bp = Blueprint("moderator", __name__)
 
@@ -407,4 +408,4 @@ def slips(meeting_id: int) -> Any:
             continue
         url = join_url(rep.join_token)
         slips.append({"rep": rep, "url": url, "qr": segno.make(url, error="m").svg_data_uri(scale=4)})
-    return render_template("moderator/slips.html", meeting=meeting, slips=slips)
+    return render_template("moderator/slips.html", meeting=meeting, slips=slips, reach=join_base())

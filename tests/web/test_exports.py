@@ -69,6 +69,23 @@ def test_minutes_pdf_has_the_chinese_record_and_the_audit_head(app, api):
     assert re.search(r"1\s*/\s*\d", text)  # page numbers "1 / n"
 
 
+def test_minutes_pdf_holds_no_database_connection_while_rendering(app, api, monkeypatch):
+    """The PDF layout takes seconds; SQLite has ONE connection: nobody else may wait for it."""
+    from evalmeet.services import exports
+
+    meeting_id, _head = closed_meeting(app)
+    real_render = exports.render_pdf
+    seen: list[int] = []
+
+    def render_and_look(html, stylesheet):
+        seen.append(db.engine.pool.checkedout())
+        return real_render(html, stylesheet)
+
+    monkeypatch.setattr(exports, "render_pdf", render_and_look)
+    assert api.get(f"meetings/{meeting_id}/minutes.pdf").status_code == 200
+    assert seen == [0]
+
+
 def test_minutes_pdf_in_english(app, api):
     meeting_id, _head = closed_meeting(app)
     text = pdf_text(api.get(f"meetings/{meeting_id}/minutes.pdf?lang=en").data)
