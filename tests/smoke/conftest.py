@@ -49,16 +49,17 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Smoke]:
     """The running server with its history, and a browser per role and language."""
     server = LiveServer(tmp_path_factory.mktemp("smoke") / "server")
     server.cli("db", "upgrade")
-    # As `make run` does (demo, ensure-admin, serve), plus the other accounts, made with the CLI
-    # while the server starts (the CLI works on the database of a running server).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        started = pool.submit(server.start)
-        demo = server.cli("demo")
-        admin = server.cli("ensure-admin")
-        server.token = server.create_user(MODERATOR, "moderator", MODERATOR_PASSWORD)
-        server.create_user("viewer", "viewer", VIEWER_PASSWORD, token=False)
+    suite: Smoke | None = None
     try:
-        started.result()
+        # As `make run` does (demo, ensure-admin, serve), plus the other accounts, made with the
+        # CLI; the commands work on the database of a running server, so they go side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            started = pool.submit(server.start)
+            demo = pool.submit(server.cli, "demo")
+            admin = server.cli("ensure-admin")
+            server.token = server.create_user(MODERATOR, "moderator", MODERATOR_PASSWORD)
+            server.create_user("viewer", "viewer", VIEWER_PASSWORD, token=False)
+            started.result()
         password = re.search(r"with password (\S+)", admin)
         assert password, f"ensure-admin printed no password: {admin!r}"
         accounts = {
@@ -69,12 +70,11 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Smoke]:
         suite = Smoke(server, app_url_map(), accounts)
         suite.begin("")
         phone = suite.browsers["phone", "zh"] = suite.new_browser("phone", "zh")  # joins in build_world
-        suite.world = build_world(suite.factory, demo, suite.moderator("zh"), phone)
+        suite.world = build_world(suite.factory, demo.result(), suite.moderator("zh"), phone)
         suite.setup_problems = suite.finish()
         yield suite
     finally:
-        made = locals().get("suite")
-        if made is not None:
-            made.close()
+        if suite is not None:
+            suite.close()
         server.stop()
         server.session.close()

@@ -141,7 +141,8 @@ PAGES: dict[str, Page] = {
         READER, lambda w: ["/api/v1/exports/actions.csv", "/api/v1/exports/actions.xlsx"]
     ),
     "/api/v1/meetings/<int:meeting_id>/minutes.pdf": Page(
-        READER, lambda w: [f"/api/v1/meetings/{w.hist.id}/minutes.pdf"]
+        READER,
+        lambda w: [f"/api/v1/meetings/{w.hist.id}/minutes.pdf", f"/api/v1/meetings/{w.past.id}/minutes.pdf"],
     ),
     "/api/v1/meetings/<int:meeting_id>/minutes.xlsx": Page(
         READER, lambda w: _ids("/api/v1/meetings", [w.hist.id, w.past.id, w.rehearsal.id], "/minutes.xlsx")

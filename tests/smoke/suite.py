@@ -14,7 +14,7 @@ import contextlib
 import io
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +46,13 @@ def error_messages(html: str) -> list[str]:
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Files written in the page's language (the import templates' English headers are field names).
+TRANSLATED_FILES = {
+    "exports.minutes_pdf",
+    "exports.minutes_xlsx",
+    "exports.items_export",
+    "exports.actions_export",
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +127,7 @@ class Smoke:
         self.setup_problems: list[str] = []
         self.visits: list[Visit] = []
         self.problems: list[str] = []
-        self.english_pages: list[tuple[str, bool]] = []  # en pages, and whether English was found
+        self.english_pages: list[tuple[str, bool]] = []  # en pages and files: was English found?
         self.test = ""
         self.log_offset = 0
         self.browsers: dict[tuple[str, str], Browser] = {}
@@ -200,6 +207,8 @@ class Smoke:
             elif status == 200:
                 self.english_pages.append((url, bool(english_in(visible_text(html)))))
         elif browser.lang != "zh":
+            if status == 200 and endpoint in TRANSLATED_FILES:
+                self.english_pages.append((url, bool(english_in(file_text(response) or ""))))
             return
         elif "json" in kind:
             try:
@@ -229,34 +238,44 @@ class Smoke:
     # --- one test ------------------------------------------------------------------------------
 
     def begin(self, test: str) -> None:
-        """Start collecting for a test."""
+        """Start collecting for a test (the server's output is read on from where the last test
+        stopped reading, so nothing it writes between two tests goes unseen)."""
         self.test = test
         self.problems = []
-        self.log_offset = self._log_size()
-
-    def _log_size(self) -> int:
-        try:
-            return self.server.log_path.stat().st_size
-        except FileNotFoundError:
-            return 0
 
     def new_log(self) -> str:
-        """What the server wrote since :meth:`begin`."""
+        """What the server wrote since the last :meth:`finish`."""
         try:
             with self.server.log_path.open("rb") as fh:
                 fh.seek(self.log_offset)
-                return fh.read().decode("utf-8", "replace")
+                data = fh.read()
         except FileNotFoundError:
             return ""
+        self.log_offset += len(data)
+        return data.decode("utf-8", "replace")
 
     def finish(self) -> list[str]:
-        """The test's problems, the server's errors since it began included."""
+        """The test's problems, the errors the server wrote meanwhile included."""
         problems = list(self.problems)
         log = self.new_log()
         if SERVER_ERRORS.search(log):
             problems.append("the server logged an error:\n" + first_error(log))
         self.problems = []
         self.test = ""
+        return problems
+
+    def run(self, test: str, visit: Callable[[], object]) -> list[str]:
+        """Run one test's visit and return its problems; a visit that stops half-way raises them
+        all (with the server's errors), chained to what stopped it."""
+        self.begin(test)
+        stopped: Exception | None = None
+        try:
+            visit()
+        except Exception as exc:  # noqa: BLE001 - reported with everything else the visit saw
+            stopped = exc
+        problems = self.finish()
+        if stopped is not None:
+            raise AssertionError("\n".join([f"the visit stopped: {stopped}", *problems])) from stopped
         return problems
 
     def visited(self, test: str) -> list[Visit]:

@@ -14,7 +14,7 @@ import pytest
 
 from tests.smoke.conftest import app_url_map
 from tests.smoke.routes import ROUTES, rules_of, run
-from tests.smoke.suite import LANGS, Smoke
+from tests.smoke.suite import LANGS, SERVER_ERRORS, Smoke, first_error
 
 pytestmark = pytest.mark.server
 
@@ -32,23 +32,10 @@ def test_rule(smoke: Smoke, rule: str, method: str, lang: str) -> None:
     visit = ROUTES.get((rule, method))
     assert visit is not None, f"no smoke visit for {method} {rule}: add one to tests/smoke/routes.py"
     name = f"rule: {method} {rule} [{lang}]"
-    smoke.begin(name)
-    stopped: BaseException | None = None
-    try:
-        run(visit, smoke, lang)
-    except Exception as exc:  # noqa: BLE001 - reported below with everything else the visit saw
-        stopped = exc
-    problems = smoke.finish()
-    reached = [
-        v
-        for v in smoke.visited(name)
-        if (v.rule, v.method, v.lang) == (rule, method, lang) and v.status < 400
-    ]
-    if not reached:
+    problems = smoke.run(name, lambda: run(visit, smoke, lang))
+    reached = [v for v in smoke.visited(name) if (v.rule, v.method, v.lang) == (rule, method, lang)]
+    if not any(v.status < 400 for v in reached):
         problems.append(f"the visit never got a 2xx/3xx answer from {method} {rule} in {lang}")
-    if stopped is not None:
-        problems.insert(0, f"the visit stopped: {stopped}")
-        raise AssertionError("\n".join(problems)) from stopped
     assert not problems, "\n".join(problems)
 
 
@@ -71,10 +58,34 @@ NOT_FOUND = [
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_not_found_pages(smoke: Smoke, lang: str) -> None:
-    smoke.begin(f"errors: not found [{lang}]")
-    for role, path in NOT_FOUND:
-        smoke.browser(role, lang).get(path, expect=404)
-    problems = smoke.finish()
+    def visit() -> None:
+        for role, path in NOT_FOUND:
+            smoke.browser(role, lang).get(path, expect=404)
+
+    problems = smoke.run(f"errors: not found [{lang}]", visit)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_refusals(smoke: Smoke, lang: str) -> None:
+    """What a moderator is told when the meeting refuses (the console shows the API's message)."""
+    browser, factory = smoke.moderator(lang), smoke.factory
+
+    def visit() -> None:
+        done = factory.live()
+        factory.vote(done, done.items[0], ["satisfied"])
+        browser.api("POST", f"/api/v1/meetings/{done.id}/next", expect=409)  # every item voted on
+        absent = factory.live(present=False)
+        browser.api("POST", f"/api/v1/items/{absent.items[0]}/voting/open", expect=409)  # quorum not met
+        voting = factory.live()
+        factory.call("POST", f"items/{voting.items[0]}/voting/open")
+        browser.submit(f"/meetings/{voting.id}", f"/meetings/{voting.id}/finish", expect=409, follow=False)
+        draft = factory.draft()
+        taken = {"name": "重名代表", "employee_no": draft.reps[0]["employee_no"], "department": "炼钢厂"}
+        page, action = f"/meetings/{draft.id}", f"/meetings/{draft.id}/representatives"
+        browser.submit(page, action, taken, expect=409, follow=False)
+
+    problems = smoke.run(f"errors: refusals [{lang}]", visit)
     assert not problems, "\n".join(problems)
 
 
@@ -101,7 +112,15 @@ def test_visits_reached_exactly_the_url_map(smoke: Smoke) -> None:
 
 def test_the_english_check_sees_english(smoke: Smoke) -> None:
     """The check that passes the Chinese pages finds the catalogue's English on every English page
-    the suite saw: it would fire on a Chinese page left untranslated."""
+    (and minutes and export file) the suite saw: it would fire on a Chinese one left untranslated."""
     assert len(smoke.english_pages) > 50, "the English pages were not visited (run the whole module)"
+    assert any(".pdf" in url for url, _found in smoke.english_pages), "no English minutes were read"
     blind = sorted({url for url, found in smoke.english_pages if not found})
-    assert not blind, f"no catalogue English found on these English pages: {blind}"
+    assert not blind, f"no catalogue English found on these English pages and files: {blind}"
+
+
+def test_the_server_log_is_clean(smoke: Smoke) -> None:
+    """Nothing in the server's whole output is an error (a last look, after every visit)."""
+    log = smoke.server.log_path.read_text(errors="replace")
+    assert "serving on" in log, log[-2000:]
+    assert not SERVER_ERRORS.search(log), first_error(log)
