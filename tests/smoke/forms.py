@@ -43,7 +43,7 @@ def login(s: Smoke, lang: str) -> None:
         ("moderator", "/login", "/meetings"),
         ("viewer", "/login?next=/dashboard", "/dashboard"),
     ):
-        with s.visitor("anonymous", lang) as browser:
+        with s.visitor(role, lang, signed_in=False) as browser:
             username, password = s.accounts[role]
             assert (
                 landed(browser.submit(page, "/login", {"username": username, "password": password})) == home

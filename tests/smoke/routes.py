@@ -37,7 +37,6 @@ def rules_of(url_map: Map) -> set[tuple[str, str]]:
 
 def visit_page(s: Smoke, page: Page, lang: str) -> None:
     """Every path as the role that uses the page, the first one as every other role too."""
-    assert s.world is not None
     paths = page.paths(s.world)
     primary = page.primary_role(lang)
     for path in paths:

@@ -2,10 +2,17 @@
 every test saw.
 
 Every answer the browsers get is inspected here (:meth:`Smoke.inspect`): which URL rule of the
-app it hit (matched with the app's own ``url_map``), and what is wrong with it — a 5xx, a page in
-the wrong language, or, on a Chinese page, file or JSON error, an English sentence of the app's
-own catalogue. Problems are collected per test; :meth:`Smoke.finish` adds every ``Traceback``,
-``Exception on`` or ``ERROR`` the server wrote meanwhile.
+app it hit (matched with the app's own ``url_map``), and what is wrong with it:
+
+- a 5xx;
+- a page whose ``<html lang>`` is not the language asked for;
+- on a Chinese page, in a Chinese download (CSV, workbook, PDF) or a Chinese JSON error: an
+  English sentence of the app's own catalogue (:mod:`tests.smoke.english`);
+- on a Chinese page's error boxes or in a Chinese JSON error: a message without one Chinese
+  character (refusals are often a service's English text, which no catalogue holds).
+
+Problems are collected per test; :meth:`Smoke.finish` adds every ``Traceback``, ``Exception on``
+or ``ERROR`` the server wrote meanwhile (its log, read on without gaps).
 """
 
 from __future__ import annotations
@@ -132,7 +139,17 @@ class Smoke:
         self.log_offset = 0
         self.browsers: dict[tuple[str, str], Browser] = {}
         self.factory = Factory(server)
-        self.world: World | None = None
+        self._world: World | None = None
+
+    @property
+    def world(self) -> World:
+        """What :func:`~tests.smoke.world.build_world` made."""
+        assert self._world is not None, "the world is not built yet"
+        return self._world
+
+    @world.setter
+    def world(self, world: World) -> None:
+        self._world = world
 
     def close(self) -> None:
         """Close every browser and the factory's connection pool."""
@@ -142,20 +159,20 @@ class Smoke:
 
     # --- browsers ------------------------------------------------------------------------------
 
-    def new_browser(self, role: str, lang: str) -> Browser:
+    def new_browser(self, role: str, lang: str, signed_in: bool = True) -> Browser:
         """A browser of its own (not shared): logged in for accounts, through its join link for
-        the phone."""
+        the phone (``signed_in=False``: not yet)."""
         browser = Browser(self.server.url, role, lang, self)
-        if role in self.accounts:
+        if signed_in and role in self.accounts:
             browser.login(*self.accounts[role])
-        elif role == "phone" and self.world is not None:
+        elif signed_in and role == "phone" and self._world is not None:
             browser.get(f"/j/{self.world.phone_rep['join_token']}", expect=302)
         return browser
 
     @contextlib.contextmanager
-    def visitor(self, role: str, lang: str) -> Iterator[Browser]:
+    def visitor(self, role: str, lang: str, signed_in: bool = True) -> Iterator[Browser]:
         """A browser for one visit only (closed afterwards)."""
-        browser = self.new_browser(role, lang)
+        browser = self.new_browser(role, lang, signed_in)
         try:
             yield browser
         finally:

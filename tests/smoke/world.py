@@ -68,14 +68,9 @@ class World:
     attachment: tuple[int, int] = (0, 0)  # (action id, attachment id)
     past_actions: list[int] = field(default_factory=list)
     person_ids: list[int] = field(default_factory=list)
-    live_questions: list[int] = field(default_factory=list)
     phone_rep: dict[str, Any] = field(
         default_factory=dict
     )  # the live meeting's representative "on the phone"
-
-    @property
-    def revoted_item(self) -> int:
-        return self.hist.items[0]
 
     @property
     def failed_item(self) -> int:
@@ -108,7 +103,11 @@ class Factory:
     def draft(self, reps: int = 1, items: int = 1, *, rehearsal: bool = False, title: str = "") -> Made:
         """A draft meeting with a roster and pending items."""
         n = next(self.numbers)
-        body = {"title": title or f"测试评价会 {n} 号", "location": "职工之家二楼", "scheduled_at": SCHEDULED}
+        body: dict[str, Any] = {
+            "title": title or f"测试评价会 {n} 号",
+            "location": "职工之家二楼",
+            "scheduled_at": SCHEDULED,
+        }
         if rehearsal:
             body["rehearsal"] = True
         meeting = self.call("POST", "meetings", body, 201)
@@ -284,7 +283,7 @@ def _hist(factory: Factory, mod: Browser) -> tuple[Made, list[int], tuple[int, i
     return made, [rectification, retender, warning], (rectification, int(attachment.group(1)))
 
 
-def _live(factory: Factory, phone_browser: Browser) -> tuple[Made, list[int]]:
+def _live(factory: Factory, phone_browser: Browser) -> Made:
     """The meeting in progress: item 1 decided, item 2 voting, items 3 and 4 pending."""
     made = factory.draft(reps=12, items=4, title="第28次物资采购民主评价会（四季度）")
     factory.call("POST", f"meetings/{made.id}/start")
@@ -301,7 +300,7 @@ def _live(factory: Factory, phone_browser: Browser) -> tuple[Made, list[int]]:
             phone.vote(first, "satisfied")
         factory.call("POST", f"items/{first}/voting/close")
         factory.call("POST", f"items/{second}/present")
-        pending = phones[1].ask(second, "为什么没有公开招标？")
+        phones[1].ask(second, "为什么没有公开招标？")  # left pending
         factory.call("POST", f"items/{second}/voting/open")
         for phone, choice in zip(
             phones[:5], ["dissatisfied", "satisfied", "basically_satisfied"] * 2, strict=False
@@ -310,7 +309,7 @@ def _live(factory: Factory, phone_browser: Browser) -> tuple[Made, list[int]]:
     finally:
         for phone in phones:
             phone.close()
-    return made, [approved, pending]
+    return made
 
 
 def _rehearsal(factory: Factory, mod: Browser) -> Made:
@@ -366,7 +365,7 @@ def build_world(factory: Factory, demo_output: str, mod: Browser, phone: Browser
     past.display_token = factory.display_token(past_id)
     draft.display_token = factory.display_token(draft_id)
     hist, hist_actions, attachment = _hist(factory, mod)
-    live, questions = _live(factory, phone)
+    live = _live(factory, phone)
     rehearsal = _rehearsal(factory, mod)
     past_actions = [
         a["id"] for item in past.items for a in factory.call("GET", f"items/{item}/actions")["actions"]
@@ -384,6 +383,5 @@ def build_world(factory: Factory, demo_output: str, mod: Browser, phone: Browser
         attachment=attachment,
         past_actions=past_actions,
         person_ids=sorted(people),
-        live_questions=questions,
         phone_rep=live.reps[0],
     )
