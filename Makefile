@@ -99,8 +99,9 @@ test: setup lint typecheck security
 	exit $$status
 
 # The suite at two awkward instants under Debian's faketime (README, Development): 23:45 China time
-# on New Year's Eve and 00:30 on the day after a leap day. The browser and real-server tests are
-# left out (libfaketime upsets a gevent server's loop). Not part of `make test` or CI.
+# on New Year's Eve 2027, and 00:30 China time on 1 March 2028 while UTC is still on the leap day.
+# The browser and real-server tests are left out (libfaketime upsets a gevent server's loop).
+# Not part of `make test` or CI.
 FAKETIME_PYTEST = $(BIN)/pytest -m 'not browser and not server' -q -p no:cacheprovider $(PYTEST_ARGS) tests
 test-clock: setup
 	@command -v faketime >/dev/null || { echo "make test-clock: needs Debian's faketime (apt-get install faketime)" >&2; exit 1; }
