@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.services.archive import (
@@ -162,7 +162,7 @@ def archived_meeting(session: Session, meeting_id: Any) -> Meeting:
 
 def meeting_record(session: Session, meeting_id: Any, today: date | None = None) -> MeetingRecord:
     """An archived meeting: attendance, every item with results, questions and actions."""
-    today = today or china_today()
+    today = today or clock.today()
     meeting = archived_meeting(session, meeting_id)
     items = session.scalars(
         select(Item)

@@ -17,13 +17,12 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.states import ACTION_STATUSES, PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
 from evalmeet.services import stats
 from evalmeet.services.archive import (
     DECIDED,
-    LOCAL_TZ,
     NO_DEPARTMENT,
     NO_METHOD,
     UNRESOLVED,
@@ -93,7 +92,7 @@ def month_query(key: str) -> dict[str, str]:
 
 def build(session: Session, today: date | None = None) -> Dashboard:
     """Totals (as the API), pass rates by month, method and department, and action counts."""
-    today = today or china_today()
+    today = today or clock.today()
     totals = stats.totals(session, today)
     rows = session.execute(
         joined(
@@ -106,7 +105,7 @@ def build(session: Session, today: date | None = None) -> Dashboard:
     methods: dict[str, Breakdown] = {}
     departments: dict[str, Breakdown] = {}
     for when, method, department, status in rows:
-        month = when.astimezone(LOCAL_TZ).strftime("%Y-%m")
+        month = clock.to_china(when).strftime("%Y-%m")
         method_key = method or NO_METHOD
         department_key = department or NO_DEPARTMENT
         groups = (

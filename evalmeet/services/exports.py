@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import ValidationFailed
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime
@@ -24,7 +25,6 @@ from evalmeet.services.actions import is_overdue
 from evalmeet.services.minutes import (
     ACTION_KIND_LABELS,
     ACTION_STATUS_LABELS,
-    CHINA_TZ,
     METHOD_LABELS,
     SCALE_LABELS,
     Minutes,
@@ -326,16 +326,12 @@ def _meeting_date(meeting: Meeting) -> date | None:
     return china_date(meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at)
 
 
-def _china_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=CHINA_TZ).astimezone(UTC)
-
-
 def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
     when = _meeting_date_column()
     if flt.date_from:
-        stmt = stmt.where(when >= _china_midnight(flt.date_from))
+        stmt = stmt.where(when >= clock.china_midnight_utc(flt.date_from))
     if flt.date_to:
-        stmt = stmt.where(when < _china_midnight(flt.date_to) + timedelta(days=1))
+        stmt = stmt.where(when < clock.china_midnight_utc(flt.date_to + timedelta(days=1)))
     if flt.q:
         like = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -423,7 +419,7 @@ def actions_table(
     session: Session, flt: ExportFilter, translate: Translate = english, today: date | None = None
 ) -> Table:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    today = today or datetime.now(CHINA_TZ).date()
+    today = today or clock.today()
     stmt = (
         select(Action, Item, Meeting, ResponsiblePerson)
         .join(Item, Item.id == Action.item_id)

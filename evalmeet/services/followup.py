@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, require_meeting_status
 from evalmeet.models import (
@@ -132,7 +132,7 @@ def _joined(stmt: Any) -> Any:
 
 def dashboard(session: Session, filters: DashboardFilters, today: date | None = None) -> Dashboard:
     """The actions dashboard: overdue first (most overdue first), then by status and due date."""
-    today = today or china_today()
+    today = today or clock.today()
     conditions = []
     if filters.status:
         conditions.append(Action.status == filters.status)
@@ -280,7 +280,7 @@ def _candidates(meeting_id: int) -> Any:
 
 def report_back_candidates(session: Session, meeting_id: int, today: date | None = None) -> list[ActionRow]:
     """What a meeting can take a report-back on: oldest meetings first, overdue marked."""
-    today = today or china_today()
+    today = today or clock.today()
     meeting = meetings.get_meeting(session, meeting_id)
     stmt = _candidates(meeting.id).order_by(Meeting.finished_at, Meeting.id, Item.position, Action.id)
     return [

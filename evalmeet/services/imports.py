@@ -19,7 +19,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as _field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
 from evalmeet.models import Item, Representative, ResponsiblePerson
@@ -420,13 +421,21 @@ class Pending:
     rows: list[tuple[int, dict[str, Any]]]
 
 
+def _staged_at(path: Path) -> datetime | None:
+    """When a preview was staged, by the app's clock (as written in it); None if unreadable."""
+    try:
+        return clock.parse_instant(json.loads(path.read_text(encoding="utf-8"))["created_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _purge(folder: Path, now: datetime) -> None:
+    # Age by the staged time the file records, not its mtime: "2 hours" is on the app's clock
+    # (which tests and EVALMEET_NOW pin), not on the file system's.
     for path in folder.glob("*.json*"):
-        try:
-            if now - datetime.fromtimestamp(path.stat().st_mtime, UTC) > PENDING_TTL:
-                path.unlink()
-        except OSError:
-            continue  # another request removed it meanwhile
+        staged = _staged_at(path)
+        if staged is None or now - staged > PENDING_TTL:
+            path.unlink(missing_ok=True)  # another request may have removed it meanwhile
 
 
 def stage(
@@ -437,7 +446,7 @@ def stage(
     if not preview.ok:
         return preview
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
+    now = clock.now()
     _purge(folder, now)
     token = secrets.token_urlsafe(24)
     body = {
@@ -448,9 +457,13 @@ def stage(
         "created_at": now.isoformat(),
         "rows": [[row.row, row.data] for row in preview.rows],
     }
-    fd = os.open(folder / f"{token}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written under a name the purge does not match, then renamed: a purge running meanwhile never
+    # reads (and deletes) a half-written file.
+    partial = folder / f"{token}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(body, fh, ensure_ascii=False)
+    os.rename(partial, folder / f"{token}.json")
     preview.token = token
     return preview
 

@@ -9,13 +9,14 @@ hall) and the head of the audit chain, so a printed copy can be checked against 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
@@ -23,9 +24,6 @@ from evalmeet.services import audit
 from evalmeet.services.actions import is_overdue
 from evalmeet.services.meetings import get_meeting
 from evalmeet.services.questions import questions_for
-
-# Meetings happen in China: every time in the minutes is China Standard Time.
-CHINA_TZ = timezone(timedelta(hours=8))
 
 # English labels are the message ids; the edge translates them (zh in exports.po).
 METHOD_LABELS = {
@@ -63,14 +61,9 @@ SCALE_LABELS = {
 }
 
 
-def china_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time, or an empty string."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def china_date(value: datetime | None) -> date | None:
-    """The calendar date in China of a UTC instant."""
-    return None if value is None else value.astimezone(CHINA_TZ).date()
+# Meetings happen in China: every time in the minutes is China Standard Time (domain/clock).
+china_time = clock.china_time
+china_date = clock.china_date
 
 
 def percent(num: int, den: int) -> Decimal | None:
@@ -218,7 +211,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
     """The minutes of a closed meeting; a draft or live one is refused (``meeting_<status>``, 409)."""
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "closed", doing="produce the minutes")
-    today = today or datetime.now(CHINA_TZ).date()
+    today = today or clock.today()
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting.id)

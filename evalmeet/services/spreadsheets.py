@@ -22,7 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,10 +30,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
 
-# Excel has no time zones: datetimes are written as China wall-clock time.
-CHINA_TZ = timezone(timedelta(hours=8))
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_COLUMNS = 60
@@ -123,7 +122,7 @@ def _xlsx_value(value: Any) -> Any:
     if isinstance(value, str):
         return _ILLEGAL_XML.sub("", value)
     if isinstance(value, datetime):  # Excel has no time zones: China wall-clock time
-        return value.astimezone(CHINA_TZ).replace(tzinfo=None)
+        return clock.china_wall_clock(value)
     return value
 
 
@@ -161,6 +160,9 @@ def _fill_sheet(ws: Any, table: Table, translate: Translate) -> None:
 def to_xlsx(tables: list[Table], translate: Translate = english) -> bytes:
     """A workbook with one sheet per table: bold header row, sensible widths, typed cells."""
     wb = Workbook()
+    # The document's "created" is the app's clock (openpyxl would read the wall clock; it still
+    # stamps "modified" from it when saving, which it offers no way to set).
+    wb.properties.created = clock.now().replace(tzinfo=None)  # openpyxl wants naive UTC
     first = True
     for table in tables:
         ws = wb.active if first else wb.create_sheet()

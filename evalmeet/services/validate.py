@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import ValidationFailed
 
 MAX_DECIMAL = Decimal("99999999999999.99")
@@ -91,11 +92,7 @@ def optional_datetime(value: Any, field: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationFailed(f"{field} must be a date-time like 2026-12-01T09:00", field=field) from None
-    if parsed.tzinfo is None:
-        from datetime import timedelta, timezone
-
-        parsed = parsed.replace(tzinfo=timezone(timedelta(hours=8)))
-    return parsed.astimezone(UTC)
+    return clock.from_china_input(parsed)
 
 
 def one_of(value: Any, field: str, allowed: Iterable[str], *, default: str | None = None) -> str:

@@ -17,9 +17,10 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext, pgettext
 from markupsafe import Markup
 
+from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.services import archive, archive_meetings, dashboard, disclosure, people
-from evalmeet.services.archive import LOCAL_TZ, NO_DEPARTMENT, NO_METHOD, percent
+from evalmeet.services.archive import NO_DEPARTMENT, NO_METHOD, percent
 from evalmeet.web.auth import login_required_page
 
 bp = Blueprint("archive", __name__)
@@ -106,7 +107,7 @@ def day(value: datetime | date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TZ).date()
+        value = clock.to_china(value).date()
     return value.isoformat()
 
 

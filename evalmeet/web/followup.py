@@ -14,7 +14,6 @@ then checks the CSRF token itself.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,6 +33,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
@@ -45,7 +45,6 @@ from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
 
-CHINA_TZ = timezone(timedelta(hours=8))
 # The whole multipart body of an upload: the file plus room for the form fields around it.
 UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
 
@@ -76,9 +75,8 @@ def status_label(status: str | None) -> str:
     return pgettext("action status", english) if english else (status or "")
 
 
-def china_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+# ``2026-12-01 09:00`` in China time.
+china_time = clock.china_time
 
 
 def _can_moderate() -> bool:

@@ -10,17 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
-
-# Meetings happen in China; times are entered and shown in China Standard Time.
-CHINA_TZ = timezone(timedelta(hours=8))
 
 MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
 ITEM_FIELDS = (
@@ -102,14 +99,10 @@ def yuan(value: Decimal | None) -> str:
     return "" if value is None else f"¥{value:,.2f}"
 
 
-def local_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time (empty when unknown)."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def datetime_local_value(value: datetime | None) -> str:
-    """The value of an ``<input type="datetime-local">`` (China time)."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
+# Meetings happen in China; times are entered and shown in China Standard Time (domain/clock):
+# ``2026-12-01 09:00`` on pages, ``2026-12-01T09:00`` as an ``<input type="datetime-local">`` value.
+local_time = clock.china_time
+datetime_local_value = clock.datetime_local_value
 
 
 def money_value(value: Decimal | None) -> str:

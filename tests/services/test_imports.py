@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.models import AuditEntry, Item, Representative
 from evalmeet.services import imports, meetings
-from evalmeet.services.spreadsheets import FileRefused, read_table, to_csv, to_xlsx
+from evalmeet.services.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
 from tests.conftest import both_databases
 
 
@@ -309,6 +311,23 @@ def test_a_file_with_errors_is_never_staged(session, pending_dir):
     assert err.value.code == "import_expired"
 
 
+def test_a_preview_expires_two_hours_after_staging_by_the_apps_clock(session, pending_dir):
+    meeting_id = draft(session)
+    staged_at = datetime(2031, 5, 14, 2, 30, tzinfo=UTC)
+    with clock.pinned(staged_at, frozen=True):
+        old = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+    # Another upload just inside the two hours keeps it; the file system's times play no part.
+    with clock.pinned(staged_at + imports.PENDING_TTL, frozen=True):
+        imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+    assert (pending_dir / f"{old.token}.json").exists()
+    with clock.pinned(staged_at + imports.PENDING_TTL + timedelta(seconds=1), frozen=True):
+        fresh = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+        with pytest.raises(Conflict) as err:
+            imports.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
+        assert err.value.code == "import_expired"
+        assert imports.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
+    assert sorted(p.suffix for p in pending_dir.iterdir()) == [".claimed", ".json"]
+
 @both_databases
 def test_failure_at_confirm_rolls_back_every_row(session, pending_dir):
     meeting_id = draft(session)
@@ -382,3 +401,9 @@ def test_roster_export_imports_into_the_next_meeting(session, pending_dir, fmt):
     # CSV protects "=李四" with a quote against formula injection; the import takes it off again.
     assert roster(session, target) == roster(session, source)
     assert roster(session, target)[0][1] == "001"  # leading zeros survive both formats
+
+
+def test_a_workbook_is_dated_by_the_apps_clock():
+    with clock.pinned(datetime(2028, 2, 29, 16, 30, tzinfo=UTC), frozen=True):
+        data = to_xlsx([Table("Items", [Column("Title")], [["焦炭"]])])
+    assert load_workbook(io.BytesIO(data)).properties.created == datetime(2028, 2, 29, 16, 30)
