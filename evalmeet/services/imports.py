@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
+from evalmeet.i18n import N_
 from evalmeet.models import Item, Representative, ResponsiblePerson
 from evalmeet.services import audit, meetings
 from evalmeet.services.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
@@ -528,7 +529,7 @@ def confirm(
 def template_table(kind: str, english: bool = False) -> Table:
     """An empty table with the import's headers (Chinese, or English field names)."""
     columns = [Column(f.english if english else f.header, width=14) for f in FIELDS[kind]]
-    return Table("Roster" if kind == "roster" else "Items", columns, [])
+    return Table(N_("Roster") if kind == "roster" else N_("Items"), columns, [])
 
 
 def roster_table(session: Session, meeting_id: int, english: bool = False) -> Table:

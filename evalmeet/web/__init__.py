@@ -108,18 +108,15 @@ def init_web(app: Flask) -> None:
 
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    from evalmeet.i18n import TRANSLATIONS, compile_catalogs, domains
+    from evalmeet.i18n import DOMAIN, TRANSLATIONS, compile_catalogs
 
     compile_catalogs()
-    names = domains() or ["messages"]
     app.url_map.converters["int"] = BoundedIdConverter
     babel.init_app(
         app,
         locale_selector=select_locale,
-        # Flask-Babel pairs the i-th directory with the i-th domain: repeat the directory once
-        # per domain, or only the first domain would ever be loaded.
-        default_translation_directories=";".join([str(TRANSLATIONS)] * len(names)),
-        default_domain=";".join(names),
+        default_translation_directories=str(TRANSLATIONS),
+        default_domain=DOMAIN,
     )
     csrf.init_app(app)
     from evalmeet.web.throttle import limiter

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from werkzeug.routing import BuildError
 
 from evalmeet.extensions import db
 from evalmeet.services import console as console_service
 from evalmeet.web.auth import moderator_page
 from evalmeet.web.projector import page_helpers
-from evalmeet.web.projector import tr as _
 
 bp = Blueprint("console", __name__)
 
@@ -41,7 +42,7 @@ def console_strings() -> dict[str, str]:
         "phase_idle": _("Nothing on screen"),
         "phase_questions": _("Questions"),
         "phase_voting": _("Voting"),
-        "phase_result": _("Result"),
+        "phase_result": pgettext("live-screens", "Result"),
         "current_item": _("Current item"),
         "nothing_on_screen": _("Nothing on screen. Show an item from the running order."),
         "open_questions": _("Open questions"),

@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.support import Translations
 from flask import (
     Blueprint,
     Response,
@@ -27,11 +25,10 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as flask_gettext
+from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
-from evalmeet.i18n import TRANSLATIONS
 from evalmeet.realtime import broadcast
 from evalmeet.services import exports, imports, meetings, minutes
 from evalmeet.services.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
@@ -45,28 +42,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 KIND = "<any(roster, items):kind>"
 FORMAT = "<any(xlsx, csv):fmt>"
-
-
-@lru_cache(maxsize=1)
-def _exports_catalog() -> Any:
-    """This area's own catalog: all domains are merged and another area may translate a shared
-    English word ("Follow-up actions", "Status") differently; files we produce must say what
-    exports.po says."""
-    return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"], domain="exports")
-
-
-def translate(message: str, **values: Any) -> str:
-    """gettext in the request's language, preferring exports.po (for labels, files and pages here)."""
-    if current_lang() == "en":
-        text = message
-    else:
-        text = _exports_catalog().gettext(message)
-        if text == message:
-            text = flask_gettext(message)
-    return text % values if values else text
-
-
-_ = translate
 
 
 def _file_name(stem: str, ext: str) -> str:
@@ -83,8 +58,8 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 
 def _table_download(table: Table, fmt: str, stem: str) -> Response:
     if fmt == "csv":
-        return _download(to_csv(table, translate), CSV, _file_name(stem, "csv"))
-    return _download(to_xlsx([table], translate), XLSX, _file_name(stem, "xlsx"))
+        return _download(to_csv(table, _), CSV, _file_name(stem, "csv"))
+    return _download(to_xlsx([table], _), XLSX, _file_name(stem, "xlsx"))
 
 
 def _off_the_loop(work: Callable[..., bytes], *args: Any) -> bytes:
@@ -115,7 +90,7 @@ def _minutes_helpers() -> dict[str, Any]:
         "status_label": _label(minutes.ACTION_STATUS_LABELS),
         "choice_label": _label(minutes.CHOICE_LABELS),
         "scale_label": _label(minutes.SCALE_LABELS),
-        "result_label": lambda passed: exports.result_label(passed, translate),
+        "result_label": lambda passed: exports.result_label(passed, _),
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }
 
@@ -125,7 +100,7 @@ def _minutes_helpers() -> dict[str, Any]:
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
     record = minutes.build_minutes(db.session, meeting_id)
-    html = render_template("exports/minutes.html", m=record, _=translate, **_minutes_helpers())
+    html = render_template("exports/minutes.html", m=record, **_minutes_helpers())
     assert current_app.static_folder is not None
     stylesheet = Path(current_app.static_folder) / "css" / "minutes.css"
     pdf = _off_the_loop(exports.render_pdf, html, stylesheet)
@@ -137,7 +112,7 @@ def minutes_pdf(meeting_id: int) -> Any:
 def minutes_xlsx(meeting_id: int) -> Any:
     """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
     record = minutes.build_minutes(db.session, meeting_id)
-    data = exports.minutes_xlsx(record, translate, current_lang())
+    data = exports.minutes_xlsx(record, _, current_lang())
     return _download(data, XLSX, _file_name(f"{_('Minutes')}-{record.meeting.title}", "xlsx"))
 
 
@@ -148,7 +123,7 @@ def minutes_xlsx(meeting_id: int) -> Any:
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
-    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), translate)
+    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), _)
     return _table_download(table, fmt, _("Evaluated items"))
 
 
@@ -156,7 +131,7 @@ def items_export(fmt: str) -> Any:
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    table = exports.actions_table(db.session, exports.parse_filter(request.args), translate)
+    table = exports.actions_table(db.session, exports.parse_filter(request.args), _)
     return _table_download(table, fmt, _("Follow-up actions"))
 
 
@@ -267,7 +242,6 @@ def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: i
     meeting = meetings.get_meeting(db.session, meeting_id)
     page = render_template(
         "exports/import_upload.html",
-        _=translate,
         meeting=meeting,
         kind=kind,
         fields=imports.FIELDS[kind],
@@ -302,7 +276,6 @@ def import_page(meeting_id: int, kind: str) -> Any:
     meeting = meetings.get_meeting(db.session, meeting_id)
     page = render_template(
         "exports/import_preview.html",
-        _=translate,
         meeting=meeting,
         kind=kind,
         preview=preview,

@@ -49,31 +49,33 @@ CHINA_TZ = timezone(timedelta(hours=8))
 # The whole multipart body of an upload: the file plus room for the form fields around it.
 UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
 
-KIND_LABELS = {
-    "rectification": "Rectification",
-    "retender": "Re-tender",
-    "warning": "Warning",
-    "party_discipline": "Party discipline",
-    "administrative_discipline": "Administrative discipline",
-    "reassignment": "Reassignment",
-    "other": "Other",
-}
-STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "done": "Done", "verified": "Verified"}
-
 
 # --- helpers for the templates ----------------------------------------------------------------
 
 
 def kind_label(kind: str | None) -> str:
     """整改 / Rectification …"""
-    english = KIND_LABELS.get(kind or "")
-    return pgettext("action kind", english) if english else (kind or "")
+    labels = {
+        "rectification": pgettext("action kind", "Rectification"),
+        "retender": pgettext("action kind", "Re-tender"),
+        "warning": pgettext("action kind", "Warning"),
+        "party_discipline": pgettext("action kind", "Party discipline"),
+        "administrative_discipline": pgettext("action kind", "Administrative discipline"),
+        "reassignment": pgettext("action kind", "Reassignment"),
+        "other": pgettext("action kind", "Other"),
+    }
+    return labels.get(kind or "", kind or "")
 
 
 def status_label(status: str | None) -> str:
     """待办 / Open …"""
-    english = STATUS_LABELS.get(status or "")
-    return pgettext("action status", english) if english else (status or "")
+    labels = {
+        "open": pgettext("action status", "Open"),
+        "in_progress": pgettext("action status", "In progress"),
+        "done": pgettext("action status", "Done"),
+        "verified": pgettext("action status", "Verified"),
+    }
+    return labels.get(status or "", status or "")
 
 
 def china_time(value: datetime | None) -> str:
@@ -109,17 +111,19 @@ def upload_dir() -> Path:
 
 # --- refusals ---------------------------------------------------------------------------------
 
-_FIELDS = {
-    "kind": "Kind",
-    "description": "Description",
-    "owner": "Owner",
-    "due_date": "Due date",
-    "note": "Progress note",
-    "status": "Status",
-    "title": "Title",
-    "action_id": "Actions",
-    "file": "File",
-}
+def _field_label(name: str) -> str | None:
+    """The form's label of a service's field name (None for fields these pages do not have)."""
+    return {
+        "kind": pgettext("followup field", "Kind"),
+        "description": pgettext("followup field", "Description"),
+        "owner": pgettext("followup field", "Owner"),
+        "due_date": pgettext("followup field", "Due date"),
+        "note": pgettext("followup field", "Progress note"),
+        "status": pgettext("followup field", "Status"),
+        "title": pgettext("followup field", "Title"),
+        "action_id": pgettext("followup field", "Actions"),
+        "file": pgettext("followup field", "File"),
+    }.get(name)
 
 
 def explain(err: DomainError, **context: str) -> str:
@@ -159,7 +163,8 @@ def explain(err: DomainError, **context: str) -> str:
     if code in messages:
         return messages[code]()
     field_name = err.details.get("field") if err.details else None
-    if isinstance(field_name, str) and field_name in _FIELDS:
+    field_label = _field_label(field_name) if isinstance(field_name, str) else None
+    if field_label is not None:
         if "is required" in err.message:
             problem = _("is required")
         elif "must be a date" in err.message:
@@ -171,7 +176,7 @@ def explain(err: DomainError, **context: str) -> str:
         else:
             problem = err.message
         return _(
-            "%(field)s: %(problem)s", field=pgettext("followup field", _FIELDS[field_name]), problem=problem
+            "%(field)s: %(problem)s", field=field_label, problem=problem
         )
     return err.message
 

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from evalmeet.domain.errors import DomainError
+from evalmeet.i18n import N_
 
 # Meetings happen in China; times are entered and shown in China Standard Time.
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -60,38 +61,38 @@ def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 # --- labels -----------------------------------------------------------------------------------
 
-_MEETING_STATUS = {"draft": "Draft", "live": "In progress", "closed": "Finished"}
-_ITEM_STATUS = {"pending": "Pending", "voting": "Voting", "passed": "Passed", "failed": "Failed"}
-_METHODS = {
-    "single_source": "Single source",
-    "tender": "Tender",
-    "inquiry": "Inquiry",
-    "negotiation": "Competitive negotiation",
-    "other": "Other",
-}
-_SCALES = {
-    "three_level": "Satisfied / basically satisfied / dissatisfied",
-    "pass_fail": "Pass / fail",
-}
-_LABELS: dict[str, dict[str, str]] = {
-    "meeting_status": _MEETING_STATUS,
-    "item_status": _ITEM_STATUS,
-    "method": _METHODS,
-    "scale": _SCALES,
-}
+def _labels(kind: str) -> dict[str, str]:
+    """``value → translated name`` of one kind of code, in the order a select box lists them."""
+    if kind == "meeting_status":
+        return {"draft": _("Draft"), "live": _("In progress"), "closed": _("Finished")}
+    if kind == "item_status":
+        return {"pending": _("Pending"), "voting": _("Voting"), "passed": _("Passed"), "failed": _("Failed")}
+    if kind == "method":
+        return {
+            "single_source": _("Single source"),
+            "tender": _("Tender"),
+            "inquiry": _("Inquiry"),
+            "negotiation": _("Competitive negotiation"),
+            "other": _("Other"),
+        }
+    if kind == "scale":
+        return {
+            "three_level": _("Satisfied / basically satisfied / dissatisfied"),
+            "pass_fail": _("Pass / fail"),
+        }
+    return {}
 
 
 def label(kind: str, value: str | None) -> str:
     """The translated name of a status, method or scale (the raw value when unknown)."""
     if value is None or value == "":
         return ""
-    english = _LABELS.get(kind, {}).get(value)
-    return _(english) if english else value
+    return _labels(kind).get(value, value)
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
     """``(value, translated label)`` pairs for a select box."""
-    return [(value, _(english)) for value, english in _LABELS[kind].items()]
+    return list(_labels(kind).items())
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -120,26 +121,26 @@ def money_value(value: Decimal | None) -> str:
 # --- errors -----------------------------------------------------------------------------------
 
 _FIELD_LABELS = {
-    "title": "Title",
-    "scheduled_at": "Date and time",
-    "location": "Location",
-    "scale": "Rating scale",
-    "pass_threshold": "Pass threshold",
-    "quorum": "Quorum",
-    "rehearsal": "Rehearsal",
-    "name": "Name",
-    "employee_no": "Employee no.",
-    "department": "Department",
-    "responsible_person": "Responsible person",
-    "responsible_person.name": "Responsible person",
-    "responsible_person.position": "Position",
-    "responsible_person.department": "Responsible person's department",
-    "procurement_method": "Procurement method",
-    "supplier_count": "Number of suppliers",
-    "amount": "Amount (yuan)",
-    "benchmark_price": "Benchmark price (yuan)",
-    "unit_price": "Unit price (yuan)",
-    "description": "Description",
+    "title": N_("Title"),
+    "scheduled_at": N_("Date and time"),
+    "location": N_("Location"),
+    "scale": N_("Rating scale"),
+    "pass_threshold": N_("Pass threshold"),
+    "quorum": N_("Quorum"),
+    "rehearsal": N_("Rehearsal"),
+    "name": N_("Name"),
+    "employee_no": N_("Employee no."),
+    "department": N_("Department"),
+    "responsible_person": N_("Responsible person"),
+    "responsible_person.name": N_("Responsible person"),
+    "responsible_person.position": N_("Position"),
+    "responsible_person.department": N_("Responsible person's department"),
+    "procurement_method": N_("Procurement method"),
+    "supplier_count": N_("Number of suppliers"),
+    "amount": N_("Amount (yuan)"),
+    "benchmark_price": N_("Benchmark price (yuan)"),
+    "unit_price": N_("Unit price (yuan)"),
+    "description": N_("Description"),
 }
 # Where a service's field name is shown on the form.
 _FIELD_INPUTS = {
