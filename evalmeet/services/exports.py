@@ -298,7 +298,7 @@ def parse_filter(args: Mapping[str, Any]) -> ExportFilter:
     date_from = optional_date(args.get("from"), "from")
     date_to = optional_date(args.get("to"), "to")
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from must not be after to", field="from")
+        raise ValidationFailed("from must not be after to", field="from", reason="after_end")
     return ExportFilter(q, date_from, date_to)
 
 

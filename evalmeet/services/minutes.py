@@ -218,7 +218,9 @@ def _actions_by_item(session: Session, item_ids: list[int]) -> dict[int, list[Ac
 def build_minutes(session: Session, meeting_id: Any, today: date | None = None) -> Minutes:
     """The minutes of a closed meeting; a draft or live one is refused (``meeting_<status>``, 409)."""
     meeting = get_meeting(session, meeting_id)
-    require_meeting_status(meeting.id, meeting.status, "closed", doing="produce the minutes")
+    require_meeting_status(
+        meeting.id, meeting.status, "closed", doing="produce the minutes", reason="minutes"
+    )
     today = today or datetime.now(CHINA_TZ).date()
     meeting = session.scalars(
         select(Meeting)

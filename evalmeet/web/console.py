@@ -78,14 +78,11 @@ def console_strings() -> dict[str, str]:
         "finish_confirm": _("Finish the meeting? Nobody can vote or ask after this."),
         "cancel": _("Cancel"),
         "confirm": _("Confirm"),
-        "quorum_refused": _(
-            "Voting cannot open: quorum not met ({present} present of {roster}, {needed} needed)."
-        ),
-        "err_voting_open": _("Close the open vote first."),
         "err_csrf": _("This page has expired: reload it."),
         "err_login": _("Your login has expired: log in again."),
         "err_network": _("Network error: the server could not be reached."),
         "err_failed": _("That did not work"),
+        "err_failed_because": _("That did not work: {message}"),
         "saved": _("Saved"),
         "live_connected": _("Connected"),
     }

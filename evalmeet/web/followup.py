@@ -39,7 +39,7 @@ from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
 from evalmeet.services import actions, evidence, followup, meetings
-from evalmeet.web import error_response, wants_json
+from evalmeet.web import error_response, error_text, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.links import optional_url
 
@@ -111,74 +111,9 @@ def upload_dir() -> Path:
 
 # --- refusals ---------------------------------------------------------------------------------
 
-def _field_label(name: str) -> str | None:
-    """The form's label of a service's field name (None for fields these pages do not have)."""
-    return {
-        "kind": pgettext("followup field", "Kind"),
-        "description": pgettext("followup field", "Description"),
-        "owner": pgettext("followup field", "Owner"),
-        "due_date": pgettext("followup field", "Due date"),
-        "note": pgettext("followup field", "Progress note"),
-        "status": pgettext("followup field", "Status"),
-        "title": pgettext("followup field", "Title"),
-        "action_id": pgettext("followup field", "Actions"),
-        "file": pgettext("followup field", "File"),
-    }.get(name)
-
-
-def explain(err: DomainError, **context: str) -> str:
-    """A refusal as a sentence in the page's language."""
-    code = err.code
-    if code == "invalid_transition":
-        return _(
-            "The action cannot move from “%(current)s” to “%(target)s”.",
-            current=status_label(context.get("current")),
-            target=status_label(context.get("target")),
-        )
-    messages = {
-        "file_too_large": lambda: _(
-            "The file is larger than %(mb)s MB.", mb=evidence.MAX_ATTACHMENT_BYTES >> 20
-        ),
-        "unsupported_file_type": lambda: _(
-            "Only PDF, PNG, JPEG, Excel (.xlsx), Word (.docx), TXT and CSV files are accepted, "
-            "and the content must match the file name."
-        ),
-        "empty_file": lambda: _("The file is empty."),
-        "no_file": lambda: _("Choose a file to upload."),
-        "action_verified": lambda: _("The action is verified; its evidence can no longer be removed."),
-        "nothing_selected": lambda: _("Tick at least one action."),
-        "too_many_actions": lambda: _(
-            "One report-back item takes at most %(n)s actions.", n=followup.MAX_REPORT_BACK
-        ),
-        "not_reportable": lambda: _(
-            "One of the ticked actions can no longer be reported back on here; the list has been refreshed."
-        ),
-        "not_rehearsal": lambda: _(
-            "Only rehearsals (and drafts) can be wiped; a real meeting's record stays."
-        ),
-        "meeting_closed": lambda: _("Not possible: the meeting has finished."),
-        "too_many_items": lambda: _("This meeting has the maximum number of items."),
-        "confirm_required": lambda: _("Tick the box to confirm."),
-    }
-    if code in messages:
-        return messages[code]()
-    field_name = err.details.get("field") if err.details else None
-    field_label = _field_label(field_name) if isinstance(field_name, str) else None
-    if field_label is not None:
-        if "is required" in err.message:
-            problem = _("is required")
-        elif "must be a date" in err.message:
-            problem = _("must be a date like 2026-12-31")
-        elif "is longer than" in err.message:
-            problem = _("is too long")
-        elif "must be one of" in err.message:
-            problem = _("is not one of the choices")
-        else:
-            problem = err.message
-        return _(
-            "%(field)s: %(problem)s", field=field_label, problem=problem
-        )
-    return err.message
+def explain(err: DomainError) -> str:
+    """A refusal as a sentence in the page's language (by its code; the action forms' labels)."""
+    return error_text.error_message(err, subject=error_text.ACTION)
 
 
 def _refused(err: DomainError) -> None:
@@ -251,7 +186,7 @@ def record_progress(action_id: int) -> Any:
         action = actions.update_action(db.session, action_id, data, actor_name())
     except DomainError as err:
         _refused(err)
-        message = explain(err, current=current, target=target)
+        message = explain(err)
         return _action_page(action_id, error=message, status=err.status, form="progress", values=data)
     moved = action.status != current
     db.session.commit()
@@ -282,6 +217,10 @@ def edit_action(action_id: int) -> Any:
 # --- evidence ---------------------------------------------------------------------------------
 
 
+def _upload_too_large() -> DomainError:
+    return evidence.FileTooLarge("the upload is too large", max_mb=evidence.MAX_ATTACHMENT_BYTES >> 20)
+
+
 def _upload_refused(action_id: int, err: DomainError) -> Any:
     _refused(err)
     message = explain(err)
@@ -299,7 +238,7 @@ def upload_attachment(action_id: int) -> Any:
         csrf.protect()
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+        return _upload_refused(action_id, _upload_too_large())
     actions.get_action(db.session, action_id)  # an unknown action is a 404 page, not a form error
     if upload is None or not upload.filename:
         return _upload_refused(action_id, ValidationFailed("no file", code="no_file", field="file"))
@@ -309,7 +248,7 @@ def upload_attachment(action_id: int) -> Any:
             db.session, action_id, upload.stream, upload.filename, folder, actor_name()
         )
     except RequestEntityTooLarge:
-        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+        return _upload_refused(action_id, _upload_too_large())
     except DomainError as err:
         return _upload_refused(action_id, err)
     try:

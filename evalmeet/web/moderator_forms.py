@@ -7,8 +7,6 @@ to the form field it is about.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,7 +16,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from evalmeet.domain.errors import DomainError
-from evalmeet.i18n import N_
+from evalmeet.web import error_text
 
 # Meetings happen in China; times are entered and shown in China Standard Time.
 CHINA_TZ = timezone(timedelta(hours=8))
@@ -120,28 +118,6 @@ def money_value(value: Decimal | None) -> str:
 
 # --- errors -----------------------------------------------------------------------------------
 
-_FIELD_LABELS = {
-    "title": N_("Title"),
-    "scheduled_at": N_("Date and time"),
-    "location": N_("Location"),
-    "scale": N_("Rating scale"),
-    "pass_threshold": N_("Pass threshold"),
-    "quorum": N_("Quorum"),
-    "rehearsal": N_("Rehearsal"),
-    "name": N_("Name"),
-    "employee_no": N_("Employee no."),
-    "department": N_("Department"),
-    "responsible_person": N_("Responsible person"),
-    "responsible_person.name": N_("Responsible person"),
-    "responsible_person.position": N_("Position"),
-    "responsible_person.department": N_("Responsible person's department"),
-    "procurement_method": N_("Procurement method"),
-    "supplier_count": N_("Number of suppliers"),
-    "amount": N_("Amount (yuan)"),
-    "benchmark_price": N_("Benchmark price (yuan)"),
-    "unit_price": N_("Unit price (yuan)"),
-    "description": N_("Description"),
-}
 # Where a service's field name is shown on the form.
 _FIELD_INPUTS = {
     "responsible_person": "person_name",
@@ -149,41 +125,13 @@ _FIELD_INPUTS = {
     "responsible_person.position": "person_position",
     "responsible_person.department": "person_department",
 }
-
-_Problem = Callable[[re.Match[str]], str]
-_PROBLEMS: list[tuple[re.Pattern[str], _Problem]] = [
-    (re.compile(r"is required$"), lambda m: _("is required")),
-    (
-        re.compile(r"is longer than (\d+) characters$"),
-        lambda m: _("must be at most %(n)s characters", n=m.group(1)),
-    ),
-    (re.compile(r"must be a whole number$"), lambda m: _("must be a whole number")),
-    (re.compile(r"must be between 0 \(exclusive\) and 1$"), lambda m: _("must be more than 0 and at most 1")),
-    (
-        re.compile(r"must be between (-?\d+) and (-?\d+)$"),
-        lambda m: _("must be between %(low)s and %(high)s", low=m.group(1), high=m.group(2)),
-    ),
-    (re.compile(r"must be (an|a non-negative) amount$"), lambda m: _("must be an amount of 0 or more")),
-    (re.compile(r"has more than two decimals$"), lambda m: _("has more than two decimals")),
-    (re.compile(r"must be a date-time like"), lambda m: _("must be a date and time")),
-    (re.compile(r"must be one of"), lambda m: _("is not one of the choices")),
-    (re.compile(r'must be a fraction like "2/3"$'), lambda m: _('must be a fraction like "2/3"')),
-    (re.compile(r"must be a single line$"), lambda m: _("must be a single line")),
-    (re.compile(r"contains a NUL character$"), lambda m: _("contains a character that is not allowed")),
-    (re.compile(r"must be a string$"), lambda m: _("must be text")),
-    (re.compile(r"must be true or false$"), lambda m: _("must be yes or no")),
-]
-
-_CODES: dict[str, Callable[[], str]] = {
-    "duplicate_employee_no": lambda: _("This employee number is already on the roster."),
-    "meeting_draft": lambda: _("Not possible while the meeting is still a draft."),
-    "meeting_live": lambda: _("Not possible while the meeting is in progress."),
-    "meeting_closed": lambda: _("Not possible: the meeting has finished."),
-    "item_decided": lambda: _("This item has been voted on; it can no longer be changed."),
-    "voting_open": lambda: _("Voting is still open; close it first."),
-    "roster_full": lambda: _("The roster is full."),
-    "too_many_items": lambda: _("This meeting has the maximum number of items."),
-    "revoked": lambda: _("This representative's link was revoked."),
+# The service fields these forms have an input for (a refusal about another one is page-wide).
+_FORM_FIELDS = {
+    *MEETING_FIELDS,
+    *ITEM_FIELDS,
+    *REPRESENTATIVE_FIELDS,
+    "rehearsal",
+    *_FIELD_INPUTS,
 }
 
 
@@ -198,18 +146,11 @@ class FormError:
 
 
 def explain(err: DomainError) -> FormError:
-    """Turn a service's refusal into a message in the page's language, tied to its input."""
+    """Turn a service's refusal into a message in the page's language (by its code, see
+    :mod:`evalmeet.web.error_text`), tied to its input."""
+    message = error_text.error_message(err)
     field_name = err.details.get("field") if err.details else None
-    if isinstance(field_name, str) and field_name in _FIELD_LABELS:
-        field_label = _(_FIELD_LABELS[field_name])
-        problem = next(
-            (make(m) for pattern, make in _PROBLEMS if (m := pattern.search(err.message))), None
-        )
-        message = _("%(field)s: %(problem)s", field=field_label, problem=problem or err.message)
+    if isinstance(field_name, str) and field_name in _FORM_FIELDS:
         input_name = _FIELD_INPUTS.get(field_name, field_name)
         return FormError(message, err.status, err.code, {input_name: message})
-    if err.code in _CODES:
-        return FormError(_CODES[err.code](), err.status, err.code)
-    if err.code == "invalid_transition" or err.code.startswith("meeting_"):
-        return FormError(_("Not possible in the meeting's current state."), err.status, err.code)
-    return FormError(err.message, err.status, err.code)
+    return FormError(message, err.status, err.code)
