@@ -90,6 +90,17 @@ def test_every_code_raised_in_evalmeet_has_a_sentence(app: Flask) -> None:
     assert all(key.split(".", 1)[0] in known for key in known), "a variant without its code"
 
 
+def test_every_validation_error_names_its_reason_or_code() -> None:
+    """Without a reason (or a code of its own) a refusal could only say "check what you entered"."""
+    vague = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ValidationFailed":
+                if not {"reason", "code"} & {k.arg for k in node.keywords}:
+                    vague.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert vague == []
+
+
 def test_the_scan_finds_codes_however_they_are_written(tmp_path: Path) -> None:
     pkg = tmp_path / "evalmeet"
     pkg.mkdir()
