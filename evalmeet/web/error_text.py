@@ -10,7 +10,8 @@ previews and the socket acks all take their sentence from :func:`error_message`:
   error's ``reason`` parameter);
 - a validation error (``field`` + ``reason``) becomes "<field label>: <problem>", the problem
   from :func:`_problems`;
-- anything else gets the sentence of its HTTP status.
+- an HTTP error (404, 405, 413, ...) gets our title and sentence for its status, never
+  werkzeug's English (:func:`status_title`, :func:`http_message`).
 
 Flask-Babel translates in the request's language (Chinese unless ``?lang=en`` or the language
 cookie). Socket events run in the request context of the socket's handshake, so the same
