@@ -28,13 +28,14 @@ VENDOR_JS := static/vendor/socket.io.min.js
 STAMP := $(VENV)/.evalmeet-installed
 SHA256 = $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())'
 
-.PHONY: help setup run test test-clock lint typecheck security audit vendor translations db migration
+.PHONY: help setup run test test-clock lint typecheck security audit vendor translations messages db migration
 
 help:
 	@echo "make run     set up and serve the demo on port $(PORT) (HOST=$(HOST))"
 	@echo "make test    set up and run ruff, mypy and the whole test suite"
 	@echo "make test-clock  the suite (no browser/server tests) under faketime at two awkward instants"
 	@echo "make setup   only install: $(VENV), the package, $(VENDOR_JS), translations, database"
+	@echo "make messages  extract the UI's messages and update messages.po (then translate the new ones)"
 
 setup: $(STAMP) vendor translations db
 
@@ -67,6 +68,19 @@ vendor:
 
 translations: $(STAMP)
 	@$(BIN)/python -c 'from evalmeet.i18n import compile_catalogs; compile_catalogs()'
+
+# For developers: extract every message the code and the templates use (babel.cfg) into a .pot,
+# then merge it into messages.po: new messages arrive with an empty msgstr for you to translate,
+# ones no longer used are dropped. tests/test_translations.py fails until every one has Chinese.
+POT := build/messages.pot
+messages: $(STAMP)
+	@mkdir -p $(dir $(POT))
+	$(BIN)/pybabel extract -F babel.cfg --add-location=file --sort-by-file --no-wrap -c Translators: \
+	  --project=evalmeet --version=$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("evalmeet"))') \
+	  -o $(POT) .
+	$(BIN)/pybabel update -i $(POT) -d evalmeet/translations -D messages -l zh_Hans_CN \
+	  --no-wrap --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d evalmeet/translations -D messages --statistics
 
 db: $(STAMP)
 	@$(BIN)/evalmeet db upgrade

@@ -58,7 +58,7 @@ def get_action(session: Session, action_id: Any) -> Action:
     """The action or NotFound."""
     action = session.get(Action, action_id) if is_id(action_id) else None
     if action is None:
-        raise NotFound(f"action {action_id} not found", code="action_not_found")
+        raise NotFound(f"action {action_id} not found", code="action_not_found", action_id=action_id)
     return action
 
 

@@ -156,7 +156,12 @@ def archived_meeting(session: Session, meeting_id: Any) -> Meeting:
     """A closed, non-rehearsal meeting, or NotFound (drafts, live meetings and rehearsals alike)."""
     meeting = session.get(Meeting, meeting_id) if is_id(meeting_id) else None
     if meeting is None or meeting.status != "closed" or meeting.rehearsal:
-        raise NotFound(f"meeting {meeting_id} is not in the archive", code="meeting_not_found")
+        raise NotFound(
+            f"meeting {meeting_id} is not in the archive",
+            code="meeting_not_found",
+            reason="not_archived",
+            meeting_id=meeting_id,
+        )
     return meeting
 
 

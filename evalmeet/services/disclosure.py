@@ -139,7 +139,12 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
     today = today or clock.today()
     meeting = session.scalar(_published().where(Meeting.id == meeting_id)) if is_id(meeting_id) else None
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} has not been published", code="meeting_not_found")
+        raise NotFound(
+            f"meeting {meeting_id} has not been published",
+            code="meeting_not_found",
+            reason="not_published",
+            meeting_id=meeting_id,
+        )
     summary = meeting_summaries(session, [meeting])[0]
     items = session.scalars(
         select(Item)

@@ -294,7 +294,7 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
     for raw in action_ids:
         value = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 11 else raw
         if not is_id(value):
-            raise ValidationFailed("action ids must be ids", field="action_id")
+            raise ValidationFailed("action ids must be ids", field="action_id", reason="not_ids")
         if value not in ids:
             ids.append(value)
     if not ids:
@@ -306,6 +306,7 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
             f"one report-back item takes at most {MAX_REPORT_BACK} actions",
             code="too_many_actions",
             field="action_id",
+            max=MAX_REPORT_BACK,
         )
     return ids
 
@@ -439,6 +440,7 @@ def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
         raise Conflict(
             f"meeting {meeting.id} is not a rehearsal; only rehearsals (and drafts) can be wiped",
             code="not_rehearsal",
+            meeting_id=meeting.id,
         )
     stored = evidence.stored_names_of_meeting(session, meeting.id)
     person_ids = set(session.scalars(select(Item.responsible_person_id).where(Item.meeting_id == meeting.id)))

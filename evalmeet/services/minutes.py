@@ -19,45 +19,46 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
+from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.services import audit
 from evalmeet.services.actions import is_overdue
 from evalmeet.services.meetings import get_meeting
 from evalmeet.services.questions import questions_for
 
-# English labels are the message ids; the edge translates them (zh in exports.po).
+# English labels are the message ids (marked for extraction); the edge translates them.
 METHOD_LABELS = {
-    "single_source": "Single source",
-    "tender": "Tender",
-    "inquiry": "Inquiry",
-    "negotiation": "Competitive negotiation",
-    "other": "Other",
+    "single_source": N_("Single source"),
+    "tender": N_("Tender"),
+    "inquiry": N_("Inquiry"),
+    "negotiation": N_("Competitive negotiation"),
+    "other": N_("Other"),
 }
 ACTION_KIND_LABELS = {
-    "rectification": "Rectification",
-    "retender": "Re-tender",
-    "warning": "Warning",
-    "party_discipline": "Party discipline",
-    "administrative_discipline": "Administrative discipline",
-    "reassignment": "Removal from post",
-    "other": "Other",
+    "rectification": N_("Rectification"),
+    "retender": N_("Re-tender"),
+    "warning": N_("Warning"),
+    "party_discipline": N_("Party discipline"),
+    "administrative_discipline": N_("Administrative discipline"),
+    "reassignment": N_("Removal from post"),
+    "other": N_("Other"),
 }
 ACTION_STATUS_LABELS = {
-    "open": "Not started",
-    "in_progress": "Under way",
-    "done": "Done",
-    "verified": "Verified",
+    "open": N_("Not started"),
+    "in_progress": N_("Under way"),
+    "done": N_("Done"),
+    "verified": N_("Verified"),
 }
 CHOICE_LABELS = {
-    "satisfied": "Satisfied",
-    "basically_satisfied": "Basically satisfied",
-    "dissatisfied": "Dissatisfied",
-    "pass": "Pass",
-    "fail": "Fail",
+    "satisfied": N_("Satisfied"),
+    "basically_satisfied": N_("Basically satisfied"),
+    "dissatisfied": N_("Dissatisfied"),
+    "pass": N_("Pass"),
+    "fail": N_("Fail"),
 }
 SCALE_LABELS = {
-    "three_level": "Satisfied / basically satisfied / dissatisfied",
-    "pass_fail": "Pass / fail",
+    "three_level": N_("Satisfied / basically satisfied / dissatisfied"),
+    "pass_fail": N_("Pass / fail"),
 }
 
 
@@ -210,7 +211,9 @@ def _actions_by_item(session: Session, item_ids: list[int]) -> dict[int, list[Ac
 def build_minutes(session: Session, meeting_id: Any, today: date | None = None) -> Minutes:
     """The minutes of a closed meeting; a draft or live one is refused (``meeting_<status>``, 409)."""
     meeting = get_meeting(session, meeting_id)
-    require_meeting_status(meeting.id, meeting.status, "closed", doing="produce the minutes")
+    require_meeting_status(
+        meeting.id, meeting.status, "closed", doing="produce the minutes", reason="minutes"
+    )
     today = today or clock.today()
     meeting = session.scalars(
         select(Meeting)

@@ -160,7 +160,9 @@ def person_history(session: Session, person_id: Any, today: date | None = None) 
         else []
     )
     if person is None or not items:
-        raise NotFound(f"person {person_id} has no items in the archive", code="person_not_found")
+        raise NotFound(
+            f"person {person_id} has no items in the archive", code="person_not_found", person_id=person_id
+        )
     rows = item_rows(session, items, today, with_questions=True)
     actions = [action for row in rows for action in row.actions]
     summary = _summaries(items, actions, today).get(person.id, PersonSummary(person))

@@ -207,7 +207,9 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
             if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
                 raise FileRefused("this .xlsx file is not an Excel workbook", "unsupported_file_type", 415)
             if sum(i.file_size for i in infos) > MAX_UNZIPPED:
-                raise FileRefused("this workbook unpacks to too much data", "file_too_large", 413)
+                raise FileRefused(
+                    "this workbook unpacks to too much data", "file_too_large", 413, reason="unpacked"
+                )
     except zipfile.BadZipFile:
         raise FileRefused("this .xlsx file is damaged", "file_unreadable") from None
     from openpyxl import load_workbook
@@ -286,7 +288,11 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
         raise FileRefused("the file is empty", "file_empty", 400)
     if len(content) > MAX_BYTES:
         raise FileRefused(
-            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", "file_too_large", 413, limit=MAX_BYTES
+            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+            "file_too_large",
+            413,
+            limit=MAX_BYTES,
+            max_mb=MAX_BYTES // (1024 * 1024),
         )
     ext = os.path.splitext(filename or "")[1].lower()
     is_zip = content.startswith(b"PK\x03\x04")
@@ -299,6 +305,7 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
             "old .xls workbooks are not supported: save it as .xlsx",
             "unsupported_file_type",
             415,
+            reason="xls",
             format="xls",
         )
     raise FileRefused("only .xlsx and .csv files can be imported", "unsupported_file_type", 415)

@@ -171,13 +171,13 @@ def test_every_bad_cell_is_reported_with_row_column_and_reason(session):
     assert not preview.ok
     found = [(i.row, i.column, i.code, i.message) for i in preview.issues]
     assert found == [
-        (3, "责任人", "invalid", "responsible_person.name is required"),
-        (3, "项目名称", "invalid", "title is required"),
+        (3, "责任人", "required", "responsible_person.name is required"),
+        (3, "项目名称", "required", "title is required"),
         (3, "采购方式", "unknown_method", found[2][3]),
-        (3, "供应商数量", "invalid", "supplier_count must be a whole number"),
-        (3, "金额", "invalid", "amount must be a non-negative amount"),
-        (3, "单价", "invalid", "unit_price has more than two decimals"),
-        (5, "责任人", "invalid", "responsible_person.name is longer than 100 characters"),
+        (3, "供应商数量", "not_whole_number", "supplier_count must be a whole number"),
+        (3, "金额", "not_amount", "amount must be a non-negative amount"),
+        (3, "单价", "too_many_decimals", "unit_price has more than two decimals"),
+        (5, "责任人", "too_long", "responsible_person.name is longer than 100 characters"),
     ]
     assert "单一来源" in found[2][3]
     assert [r.row for r in preview.rows] == [2, 3, 5]  # the blank line is skipped, numbers stay the file's
@@ -238,7 +238,10 @@ def test_capacity_of_the_meeting_is_checked(session, monkeypatch):
     monkeypatch.setattr(meetings, "MAX_ROSTER", 1)
     with pytest.raises(FileRefused) as err:
         imports.parse(session, meeting_id, "roster", "r.csv", ROSTER.encode())
-    assert (err.value.code, err.value.details) == ("roster_full", {"room": 1, "rows": 2})
+    assert (err.value.code, err.value.details) == (
+        "roster_full",
+        {"reason": "import_capacity", "room": 1, "rows": 2},
+    )
 
 
 # --- staging and confirming -------------------------------------------------------------------
