@@ -19,6 +19,21 @@ def _asset_dir(name: str) -> str:
     return str(PACKAGE_DIR.parent / name)
 
 
+def _install_clock(start: Any) -> None:
+    """``NOW`` set (``EVALMEET_NOW``): the process's clock starts at that instant and runs on."""
+    if not start:
+        return  # keep whatever clock is in place (the machine's, or one a test pinned)
+    from datetime import datetime
+
+    from evalmeet.domain import clock
+
+    try:
+        instant = start if isinstance(start, datetime) else clock.parse_instant(str(start))
+        clock.set_clock(clock.OffsetClock(instant))
+    except ValueError as exc:
+        raise ValueError(f"EVALMEET_NOW: {exc}") from None
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: config, extensions, blueprints, the live namespace, the CLI."""
     from flask import Flask
@@ -33,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         static_folder=_asset_dir("static"),
     )
     app.config.update(cfg)
+    _install_clock(cfg.get("NOW"))
 
     from evalmeet.extensions import db
 

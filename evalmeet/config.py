@@ -75,6 +75,9 @@ class Config:
     # emit is one message per phone on every worker (docs/performance.md).
     PHONE_PROGRESS_INTERVAL: float | None = None
     JSON_AS_ASCII = False
+    # Testing and demos only: an ISO 8601 instant the app's clock starts at (then runs on), so a
+    # test and the real server it starts agree on "today". Unset: the machine's clock.
+    NOW: str | None = None
 
 
 class DevelopmentConfig(Config):

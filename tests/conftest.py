@@ -1,6 +1,10 @@
 """Fixtures: a fresh app per test on SQLite (or PostgreSQL where a module asks), clients,
 sessions, an API client with a Bearer token, and factories.
 
+The app's clock is pinned for every test: each one starts at ``PINNED_AT`` (China time, mid-morning,
+years away from the real date) and the clock runs on from there; a test that needs another
+instant uses ``clock.pinned(...)``. A forgotten read of the wall clock shows up as a wrong day.
+
 Modules that must run on both databases set ``pytestmark = both_databases``.
 PostgreSQL tests use a schema of their own per test process, so parallel runs never collide;
 they skip when PostgreSQL is unreachable, unless EVALMEET_REQUIRE_SERVICES=1 (CI), where they fail.
@@ -9,8 +13,10 @@ they skip when PostgreSQL is unreachable, unless EVALMEET_REQUIRE_SERVICES=1 (CI
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -20,6 +26,7 @@ from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.orm import Session
 
 from evalmeet import create_app
+from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.models import Base
 from evalmeet.services import accounts
@@ -31,6 +38,70 @@ REDIS_URL = os.environ.get("EVALMEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"
 REQUIRE_SERVICES = os.environ.get("EVALMEET_REQUIRE_SERVICES") == "1"
 
 both_databases = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
+
+# Wednesday 14 May 2031, 10:30 in China (02:30 UTC): far from midnight in China and in UTC, so
+# "today" is the same day in both zones all test long, and nowhere near the real date.
+PINNED_AT = datetime(2031, 5, 14, 10, 30, tzinfo=clock.CHINA)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pinned_for_the_session() -> Iterator[None]:
+    """The pinned clock for session- and module-scoped fixtures (servers, databases made by the CLI).
+
+    EVALMEET_NOW from a developer's shell is dropped: create_app would install it over the pin.
+    """
+    with pytest.MonkeyPatch.context() as mp, clock.pinned(PINNED_AT):
+        mp.delenv("EVALMEET_NOW", raising=False)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock() -> Iterator[clock.Clock]:
+    """Every test starts at ``PINNED_AT``; the clock runs on from there (``clock.OffsetClock``)."""
+    with clock.pinned(PINNED_AT) as pinned:
+        yield pinned
+
+
+# --- servers and browsers carry their markers ---------------------------------------------------
+# `-m "not browser and not server"` (the faketime runs: libfaketime upsets a gevent server's loop)
+# must leave out every test that starts the real server or a browser. Each process a test starts
+# is checked against its markers, fixtures of any scope included; an unmarked one fails.
+
+_MARKERS: dict[str, set[str]] = {}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Remember each test's markers for the process check."""
+    for item in items:
+        _MARKERS[item.nodeid] = {mark.name for mark in item.iter_markers()}
+
+
+def marker_needed(args: Any) -> str | None:
+    """``server`` for ``evalmeet serve`` (or a script running socketio.run), ``browser`` for
+    Playwright's driver, else None."""
+    argv = [os.fspath(a) for a in args] if isinstance(args, list | tuple) else [os.fspath(args)]
+    if os.path.basename(argv[0]) == "evalmeet" and argv[1:2] == ["serve"]:
+        return "server"
+    if any("socketio.run(" in a for a in argv):
+        return "server"
+    if "run-driver" in argv or any(os.path.basename(a) == "chromium" for a in argv):
+        return "browser"
+    return None
+
+
+class MarkerCheckedPopen(subprocess.Popen):  # type: ignore[type-arg]
+    """subprocess.Popen that refuses to start a server or browser for a test without the marker."""
+
+    def __init__(self, args: Any, *rest: Any, **kwargs: Any) -> None:
+        needed = marker_needed(args)
+        current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+        marks = _MARKERS.get(current)
+        if needed and marks is not None and needed not in marks:
+            pytest.fail(f"{current} starts {args!r} but is not marked pytest.mark.{needed}")
+        super().__init__(args, *rest, **kwargs)
+
+
+subprocess.Popen = MarkerCheckedPopen  # type: ignore[misc]
 
 
 def require_service(name: str, reason: str) -> None:

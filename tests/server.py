@@ -18,6 +18,10 @@ schema, a moderator account (``mod`` / ``MODERATOR_PASSWORD``) and its API token
 ``evalmeet`` CLI before the first start. Until the CLI exists, a small bootstrap script does the
 same in-process (create_app + create tables + ``socketio.run``). Server output goes to
 ``tmp_path / "server.log"``; :meth:`LiveServer.log` returns it for assertion messages.
+
+The server shares the suite's clock: when the tests pinned it (``tests/conftest.py``), every
+command and every (re)start gets ``EVALMEET_NOW`` = the pinned clock's current instant, so the
+server's "today" is the test's. Outside the suite (bench/) the server keeps the machine's clock.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from evalmeet.domain import clock
 
 MODERATOR = "mod"
 MODERATOR_PASSWORD = "correct horse battery staple"
@@ -78,6 +84,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def clock_env() -> dict[str, str]:
+    """``EVALMEET_NOW`` for a subprocess: the pinned clock's instant now; nothing when not pinned."""
+    if isinstance(clock.get_clock(), clock.SystemClock):
+        return {}
+    return {"EVALMEET_NOW": clock.now().isoformat()}
+
+
 def cli_available() -> bool:
     """Whether the ``evalmeet`` console script and its module exist."""
     return (BIN / "evalmeet").exists() and importlib.util.find_spec("evalmeet.cli") is not None
@@ -115,9 +128,20 @@ class LiveServer:
 
     # --- setup ---------------------------------------------------------------------------------
 
+    def command_env(self) -> dict[str, str]:
+        """The environment of a command or a start: the pinned clock as it reads right now.
+
+        An ``EVALMEET_NOW`` the caller put into ``env`` wins."""
+        return {**clock_env(), **self.env}
+
     def _run(self, args: list[str], stdin: str = "") -> str:
         done = subprocess.run(
-            args, input=stdin.encode(), env=self.env, cwd=self.workdir, capture_output=True, timeout=120
+            args,
+            input=stdin.encode(),
+            env=self.command_env(),
+            cwd=self.workdir,
+            capture_output=True,
+            timeout=120,
         )
         if done.returncode != 0:
             output = done.stdout.decode() + "\n" + done.stderr.decode()
@@ -163,7 +187,11 @@ class LiveServer:
         log = self.log_path.open("ab")
         try:
             self.proc = subprocess.Popen(
-                self._command(), env=self.env, cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                self._command(),
+                env=self.command_env(),
+                cwd=self.workdir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
         finally:

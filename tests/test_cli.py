@@ -2,6 +2,9 @@
 
 Each test gets its own instance folder and SQLite file through ``EVALMEET_*`` variables; results
 are checked in the database itself (in-process ``create_app`` on the same file, or ``sqlite3``).
+Every command gets the suite's pinned clock as ``EVALMEET_NOW``, so what ``evalmeet demo`` dates
+and what the test counts as overdue are the same day. The tests that run ``evalmeet serve`` are
+marked ``server``.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ import pytest
 import requests
 import websocket
 from flask import Flask
+from sqlalchemy import select
 
 from evalmeet import create_app, migrations
 from evalmeet.extensions import db
+from evalmeet.models import Action, Meeting
 from evalmeet.services import accounts, stats
+from tests.server import clock_env
 
 EVALMEET = str(Path(sys.executable).parent / "evalmeet")
 # Variables a developer's shell or CI may set that must not leak into the commands under test.
@@ -49,7 +55,7 @@ class Cli:
     ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [EVALMEET, *args],
-            env=self.env,
+            env={**clock_env(), **self.env},  # an EVALMEET_NOW the test set wins
             input=stdin,
             stdin=subprocess.DEVNULL if stdin is None else None,
             capture_output=True,
@@ -244,7 +250,28 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(migrated: Cli) -
     with migrated.app() as app, app.app_context():
         totals = stats.totals(db.session)
     assert totals["meetings"] == 1 and totals["items_failed"] == 2
-    assert totals["people_disciplined"] == 2 and totals["actions_overdue"] >= 1
+    # The demo was dated by the command's clock, the totals by the test's: the same pinned day.
+    assert totals["people_disciplined"] == 2 and totals["actions_overdue"] == 1
+
+
+@pytest.mark.parametrize(
+    ("now", "next_meeting", "due_dates"),
+    [
+        # 23:59 on the leap day in China, then midnight: every date the demo derives moves a day.
+        ("2028-02-29T15:59:00Z", "2028-03-07T01:00:00+00:00", "2028-01-20 2028-01-30 2028-02-09 2028-03-15"),
+        ("2028-02-29T16:00:00Z", "2028-03-08T01:00:00+00:00", "2028-01-21 2028-01-31 2028-02-10 2028-03-16"),
+    ],
+)
+def test_demo_dates_count_from_evalmeet_now_in_china_days(
+    migrated: Cli, now: str, next_meeting: str, due_dates: str
+) -> None:
+    migrated.env["EVALMEET_NOW"] = now
+    assert migrated("demo").returncode == 0
+    with migrated.app() as app, app.app_context():
+        upcoming = db.session.scalars(select(Meeting).where(Meeting.status == "draft")).one()
+        due = sorted(d.isoformat() for d in db.session.scalars(select(Action.due_date)) if d)
+    assert upcoming.scheduled_at.isoformat() == next_meeting  # 09:00 China time, in 7 days
+    assert due == due_dates.split()  # 40, 30 and 20 days ago; in 15 days
 
 
 def test_audit_verify_passes_then_names_the_tampered_entry(with_demo: Cli) -> None:
@@ -313,11 +340,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.server
 def test_serve_upgrades_the_database_and_answers_http_and_websocket(cli: Cli) -> None:
     port = _free_port()
     server = subprocess.Popen(
         [EVALMEET, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=cli.env,
+        env={**cli.env, **clock_env()},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -356,6 +384,7 @@ def test_serve_upgrades_the_database_and_answers_http_and_websocket(cli: Cli) ->
     assert "Traceback" not in err
 
 
+@pytest.mark.server
 def test_serve_on_a_taken_port_fails_with_a_message(migrated: Cli) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, MetaData, create_engine, inspect, text
+from sqlalchemy import Engine, MetaData, bindparam, create_engine, inspect, text
 
 from evalmeet import migrations
+from evalmeet.domain import clock
 from evalmeet.models import Base
+from evalmeet.models.base import UTCDateTime
 from tests.conftest import drop_postgres_schema, postgres_schema_url
 
 
@@ -40,6 +42,11 @@ def engine_for() -> Iterator[Any]:
     yield make
     for engine in made:
         engine.dispose()
+
+
+def now_param() -> Any:
+    """``:now`` as the app's clock reads it: rows get their time from the app, not the database."""
+    return bindparam("now", clock.now(), type_=UTCDateTime())
 
 
 def _differences(engine: Engine) -> list[Any]:
@@ -122,8 +129,8 @@ def test_upgrade_twice_is_a_no_op(empty_url: str, engine_for: Any) -> None:
         conn.execute(
             text(
                 "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
-                "VALUES ('kept', 'x', 'admin', true, 0, CURRENT_TIMESTAMP)"
-            )
+                "VALUES ('kept', 'x', 'admin', true, 0, :now)"
+            ).bindparams(now_param()),
         )
 
     migrations.upgrade(empty_url)
@@ -169,8 +176,8 @@ def test_database_made_by_create_all_is_adopted_not_recreated(empty_url: str, en
         conn.execute(
             text(
                 "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
-                "VALUES ('early', 'x', 'admin', true, 0, CURRENT_TIMESTAMP)"
-            )
+                "VALUES ('early', 'x', 'admin', true, 0, :now)"
+            ).bindparams(now_param()),
         )
     engine.dispose()
 

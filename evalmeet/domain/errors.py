@@ -1,4 +1,11 @@
-"""Domain errors: a snake_case code, a message a moderator understands, an HTTP status hint."""
+"""Domain errors: a snake_case code, its parameters, an English message for logs, an HTTP status hint.
+
+The edges never show ``message`` to a user as it is: ``evalmeet.web.error_text`` translates
+the error by its ``code`` (and, for a few codes, a ``reason`` naming the variant), filling the
+translated sentence from ``details``. So a raise site passes every value its sentence needs
+(the meeting id, the limit, ...) as keyword arguments; they also reach API clients as
+``error.details``. The English ``message`` stays for logs and the command line.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ class DomainError(Exception):
         self.details = details
 
     def to_dict(self) -> dict[str, object]:
-        """The ``{"code", "message"}`` body used by the API and socket acks."""
+        """The ``{"code", "message"}`` body in English (the edges translate ``message``)."""
         body: dict[str, object] = {"code": self.code, "message": self.message}
         if self.details:
             body["details"] = self.details
@@ -25,10 +32,32 @@ class DomainError(Exception):
 
 
 class ValidationFailed(DomainError):
-    """The input is malformed or out of range."""
+    """The input is malformed or out of range.
+
+    ``field`` names the input, ``reason`` says what is wrong with it (``required``,
+    ``too_long`` with ``max``, ``out_of_range`` with ``low`` and ``high``, ...); the edge
+    composes "<field label>: <problem>" from them.
+    """
 
     status = 422
     code = "validation_error"
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        **params: object,
+    ) -> None:
+        details: dict[str, object] = {}
+        if field is not None:
+            details["field"] = field
+        if reason is not None:
+            details["reason"] = reason
+        super().__init__(message, code, **details, **params)
+        self.field = field
 
 
 class NotFound(DomainError):

@@ -26,14 +26,16 @@ def parse_fraction(text: object, field: str = "fraction") -> Fraction:
     Floats are refused on purpose: ``0.67`` is not ``2/3``.
     """
     if not isinstance(text, str) or len(text) > 15:
-        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field)
+        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field, reason="not_fraction")
     parts = text.strip().split("/")
     if len(parts) > 2 or not all(p.strip().isdigit() for p in parts):
-        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field)
+        raise ValidationFailed(f'{field} must be a fraction like "2/3"', field=field, reason="not_fraction")
     num = int(parts[0])
     den = int(parts[1]) if len(parts) == 2 else 1
     if den == 0 or num == 0 or num > den:
-        raise ValidationFailed(f"{field} must be between 0 (exclusive) and 1", field=field)
+        raise ValidationFailed(
+            f"{field} must be between 0 (exclusive) and 1", field=field, reason="fraction_out_of_range"
+        )
     return Fraction(num, den)
 
 
@@ -48,7 +50,10 @@ def choices_for(scale: str) -> tuple[str, ...]:
         return SCALES[scale]
     except KeyError:
         raise ValidationFailed(
-            f"unknown scale {scale!r}; use one of {', '.join(SCALES)}", field="scale"
+            f"unknown scale {scale!r}; use one of {', '.join(SCALES)}",
+            field="scale",
+            reason="not_one_of",
+            allowed=", ".join(SCALES),
         ) from None
 
 
@@ -83,10 +88,15 @@ def tally(scale: str, counts: Mapping[str, int], threshold: Fraction) -> Tally:
     allowed = choices_for(scale)
     unknown = set(counts) - set(allowed)
     if unknown:
-        raise ValidationFailed(f"choices {sorted(unknown)} are not on the {scale} scale")
+        raise ValidationFailed(
+            f"choices {sorted(unknown)} are not on the {scale} scale",
+            field="counts",
+            reason="not_one_of",
+            allowed=", ".join(allowed),
+        )
     full = {choice: int(counts.get(choice, 0)) for choice in allowed}
     if any(n < 0 for n in full.values()):
-        raise ValidationFailed("counts cannot be negative")
+        raise ValidationFailed("counts cannot be negative", field="counts", reason="negative")
     favourable = sum(full[c] for c in FAVOURABLE[scale])
     return Tally(scale, full, sum(full.values()), favourable, threshold)
 
@@ -94,7 +104,7 @@ def tally(scale: str, counts: Mapping[str, int], threshold: Fraction) -> Tally:
 def quorum_needed(roster: int, quorum: Fraction) -> int:
     """How many must be present: quorum × roster, rounded up (exactly)."""
     if roster < 0:
-        raise ValidationFailed("roster cannot be negative")
+        raise ValidationFailed("roster cannot be negative", field="roster", reason="negative")
     product = quorum * roster
     return math.ceil(product)  # Fraction.__ceil__ is exact
 

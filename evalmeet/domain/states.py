@@ -38,13 +38,19 @@ _QUESTION_MOVES = {
 }
 
 
-def require_meeting_status(meeting_id: int, status: str, *allowed: str, doing: str) -> None:
-    """Refuse ``doing`` unless the meeting is in one of ``allowed``."""
+def require_meeting_status(
+    meeting_id: int, status: str, *allowed: str, doing: str, reason: str | None = None
+) -> None:
+    """Refuse ``doing`` unless the meeting is in one of ``allowed`` (``reason``: the variant the
+    edge explains, when the plain "not possible in this state" is not enough)."""
     if status not in allowed:
         names = {"draft": "a draft", "live": "live", "closed": "closed"}
+        extra = {"reason": reason} if reason else {}
         raise Conflict(
             f"cannot {doing}: meeting {meeting_id} is {names.get(status, status)}",
             code=f"meeting_{status}",
+            meeting_id=meeting_id,
+            **extra,
         )
 
 
@@ -52,10 +58,16 @@ def next_meeting_status(meeting_id: int, current: str, target: str) -> str:
     """Check a meeting transition (draft → live → closed)."""
     if _MEETING_NEXT.get(current) != target:
         if current == target:
-            raise Conflict(f"meeting {meeting_id} is already {current}", code=f"meeting_{current}")
+            raise Conflict(
+                f"meeting {meeting_id} is already {current}", code=f"meeting_{current}", meeting_id=meeting_id
+            )
         raise Conflict(
             f"meeting {meeting_id} is {current}; it cannot become {target}",
             code="invalid_transition",
+            reason="meeting_status",
+            meeting_id=meeting_id,
+            current=current,
+            target=target,
         )
     return target
 
@@ -63,11 +75,13 @@ def next_meeting_status(meeting_id: int, current: str, target: str) -> str:
 def check_item_can_open(item_id: int, status: str, revote: bool = False) -> None:
     """Voting opens on a pending item (or on a decided one for a recorded re-vote)."""
     if status == "voting":
-        raise Conflict(f"voting on item {item_id} is already open", code="voting_open")
+        raise Conflict(f"voting on item {item_id} is already open", code="voting_open", item_id=item_id)
     if status in ("passed", "failed") and not revote:
         raise Conflict(
             f"voting on item {item_id} is already closed; use a re-vote with a reason",
             code="voting_closed",
+            reason="revote_needed",
+            item_id=item_id,
         )
 
 
@@ -75,29 +89,49 @@ def check_item_can_close(item_id: int, status: str) -> None:
     """Only an open vote can be closed."""
     if status != "voting":
         if status in ("passed", "failed"):
-            raise Conflict(f"voting on item {item_id} is already closed", code="voting_closed")
-        raise Conflict(f"voting on item {item_id} is not open", code="voting_not_open")
+            raise Conflict(
+                f"voting on item {item_id} is already closed", code="voting_closed", item_id=item_id
+            )
+        raise Conflict(f"voting on item {item_id} is not open", code="voting_not_open", item_id=item_id)
 
 
 def check_action_move(action_id: int, current: str, target: str) -> None:
     """Refuse an action status change that skips or undoes a verification."""
     if target not in ACTION_STATUSES:
-        raise ValidationFailed(f"status must be one of {', '.join(ACTION_STATUSES)}", field="status")
+        raise ValidationFailed(
+            f"status must be one of {', '.join(ACTION_STATUSES)}",
+            field="status",
+            reason="not_one_of",
+            allowed=", ".join(ACTION_STATUSES),
+        )
     if target == current:
         return
     if target not in _ACTION_MOVES[current]:
         raise Conflict(
             f"action {action_id} is {current}; it cannot become {target}",
             code="invalid_transition",
+            reason="action_status",
+            action_id=action_id,
+            current=current,
+            target=target,
         )
 
 
 def check_question_move(question_id: int, current: str, target: str) -> None:
     """Moderation moves of a question."""
     if target not in QUESTION_STATUSES:
-        raise ValidationFailed(f"status must be one of {', '.join(QUESTION_STATUSES)}", field="status")
+        raise ValidationFailed(
+            f"status must be one of {', '.join(QUESTION_STATUSES)}",
+            field="status",
+            reason="not_one_of",
+            allowed=", ".join(QUESTION_STATUSES),
+        )
     if target != current and target not in _QUESTION_MOVES[current]:
         raise Conflict(
             f"question {question_id} is {current}; it cannot become {target}",
             code="invalid_transition",
+            reason="question_status",
+            question_id=question_id,
+            current=current,
+            target=target,
         )

@@ -47,6 +47,7 @@ from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room
 from evalmeet.services import accounts, conduct, console, meetings, voting
 from evalmeet.services import questions as question_service
 from evalmeet.services.live_state import build_state
+from evalmeet.web import error_text
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +172,13 @@ def on_connect(auth: Any = None) -> None:
         welcome = _welcome(auth)
         db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
     except DomainError as err:  # the finally's remove() rolls back
-        raise ConnectionRefusedError(err.message, {"code": err.code}) from None
+        error_text.socket_locale()
+        raise ConnectionRefusedError(error_text.error_message(err), {"code": err.code}) from None
     except Exception:
         logger.exception("live connect failed")
+        error_text.socket_locale()
         raise ConnectionRefusedError(
-            "the live channel could not be opened; please try again", {"code": "internal_error"}
+            error_text.message_for("internal_error"), {"code": "internal_error"}
         ) from None
     finally:
         db.session.remove()
@@ -216,11 +219,16 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
             try:
                 client = clients.get(sid)
                 if client is None:
-                    return refusal("not_connected", "reconnect to the live channel")
+                    return refusal("not_connected")
                 if not client.limits.events.take():
                     raise RateLimited("too many requests; wait a moment and try again")
                 if client.kind not in kinds:
-                    raise NotAllowed(f"{name} is not available on this screen", code="not_allowed")
+                    raise NotAllowed(
+                        f"{name} is not available on this screen",
+                        code="not_allowed",
+                        reason="wrong_screen",
+                        event=name,
+                    )
                 return fn(sid, client, payload)
             except DomainError as err:
                 return error_ack(err)
@@ -228,13 +236,10 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
                 # Database busy (SQLite lock held too long) or unreachable (PostgreSQL restarting):
                 # nothing was committed, so the phone may simply send the same thing again.
                 logger.warning("live event %s: database unavailable", name, exc_info=True)
-                return refusal(
-                    "temporarily_unavailable",
-                    "the database is busy or unreachable; nothing was saved — please send again",
-                )
+                return refusal("temporarily_unavailable")
             except Exception:
                 logger.exception("live event %s failed", name)
-                return refusal("internal_error", "something went wrong on our side; please try again")
+                return refusal("internal_error")
             finally:
                 db.session.remove()
 
@@ -253,7 +258,7 @@ def _representative(sid: str, client: LiveClient) -> Representative:
         rep = None
     if rep is None or rep.revoked or rep.join_token != client.token:
         broadcast.drop_socket(sid, "this join link is no longer valid")
-        raise NotAllowed("your join link is no longer valid", code="not_allowed")
+        raise NotAllowed("your join link is no longer valid", code="not_allowed", reason="link_invalid")
     return rep
 
 
@@ -284,7 +289,10 @@ def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     data = event_object(payload, "item_id", "text")
     rep = _representative(sid, client)
     if not client.limits.questions.ready():
-        raise RateLimited(f"one question every {client.limits.questions.interval:g} seconds, please")
+        seconds = f"{client.limits.questions.interval:g}"
+        raise RateLimited(
+            f"one question every {seconds} seconds, please", reason="question_interval", seconds=seconds
+        )
     question = question_service.ask_question(db.session, rep, data["item_id"], data["text"])
     db.session.commit()
     client.limits.questions.record()

@@ -1,10 +1,15 @@
-"""Parsing socket payloads and shaping acknowledgements (``{"ok": ...}``)."""
+"""Parsing socket payloads and shaping acknowledgements (``{"ok": ...}``).
+
+A refusal's message is translated by its code (``evalmeet.web.error_text``), in the language
+of the socket's handshake (``?lang=en`` or the language cookie; Chinese otherwise).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from evalmeet.domain.errors import DomainError
+from evalmeet.web import error_text
 
 MAX_TEXT_FIELD = 4000
 
@@ -28,14 +33,16 @@ def ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
 
-def refusal(code: str, message: str) -> dict[str, Any]:
-    """A failed acknowledgement with a code and a message."""
-    return {"ok": False, "error": {"code": code, "message": message}}
+def refusal(code: str) -> dict[str, Any]:
+    """A failed acknowledgement with a code (for failures that are not a domain error)."""
+    error_text.socket_locale()
+    return {"ok": False, "error": {"code": code, "message": error_text.message_for(code)}}
 
 
 def error_ack(err: DomainError) -> dict[str, Any]:
     """A failed acknowledgement from a domain error."""
-    return {"ok": False, "error": err.to_dict()}
+    error_text.socket_locale()
+    return {"ok": False, "error": error_text.error_body(err)}
 
 
 def event_object(payload: Any, *fields: str) -> dict[str, Any]:
@@ -48,11 +55,13 @@ def event_object(payload: Any, *fields: str) -> dict[str, Any]:
         raise InvalidPayload("the event needs a JSON object")
     missing = [name for name in fields if name not in payload]
     if missing:
-        raise InvalidPayload(f"missing field(s): {', '.join(missing)}")
+        raise InvalidPayload(
+            f"missing field(s): {', '.join(missing)}", reason="missing_fields", fields=missing
+        )
     for name in fields:
         value = payload[name]
         if isinstance(value, str) and len(value) > MAX_TEXT_FIELD:
-            raise InvalidPayload(f"{name} is too long")
+            raise InvalidPayload(f"{name} is too long", reason="too_long", field=name, max=MAX_TEXT_FIELD)
     return payload
 
 

@@ -31,9 +31,14 @@ def create_user(session: Session, username: str, password: str, role: str) -> Ac
     username = text(username, "username", max_len=64)
     role = one_of(role, "role", ROLES)
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters", field="password")
+        raise ValidationFailed(
+            f"password must have at least {MIN_PASSWORD} characters",
+            field="password",
+            reason="too_short",
+            min=MIN_PASSWORD,
+        )
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
-        raise Conflict(f"user {username!r} already exists", code="user_exists")
+        raise Conflict(f"user {username!r} already exists", code="user_exists", username=username)
     account = Account(username=username, password_hash=hash_password(password), role=role)
     session.add(account)
     session.flush()
@@ -59,7 +64,12 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
 def set_password(session: Session, account: Account, password: str) -> None:
     """Change a password and end every existing session of the account."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(f"password must have at least {MIN_PASSWORD} characters", field="password")
+        raise ValidationFailed(
+            f"password must have at least {MIN_PASSWORD} characters",
+            field="password",
+            reason="too_short",
+            min=MIN_PASSWORD,
+        )
     account.password_hash = hash_password(password)
     account.session_epoch += 1
     session.flush()
@@ -74,7 +84,7 @@ def create_token(session: Session, username: str) -> str:
     """Issue a new API token for ``username``; only its hash is kept."""
     account = session.scalar(select(Account).where(Account.username == username))
     if account is None:
-        raise NotFound(f"no user {username!r}", code="user_not_found")
+        raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
     token = "em_" + secrets.token_urlsafe(32)
     session.add(ApiToken(account_id=account.id, token_hash=token_digest(token)))
     session.flush()

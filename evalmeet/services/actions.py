@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
@@ -58,7 +58,7 @@ def get_action(session: Session, action_id: Any) -> Action:
     """The action or NotFound."""
     action = session.get(Action, action_id) if is_id(action_id) else None
     if action is None:
-        raise NotFound(f"action {action_id} not found", code="action_not_found")
+        raise NotFound(f"action {action_id} not found", code="action_not_found", action_id=action_id)
     return action
 
 
@@ -132,7 +132,7 @@ def is_overdue(action: Action, today: date | None = None) -> bool:
 
 def days_overdue(action: Action, today: date | None = None) -> int:
     """How many days an unfinished action is past its due date (0 when it is not overdue)."""
-    today = today or china_today()
+    today = today or clock.today()
     if action.due_date is None or action.status not in UNFINISHED:
         return 0
     return max(0, (today - action.due_date).days)

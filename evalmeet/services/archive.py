@@ -11,20 +11,19 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.states import PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime
 
-# Meetings happen in China: dates in filters and on pages are China Standard Time.
-LOCAL_TZ = timezone(timedelta(hours=8))
+# Meetings happen in China: dates in filters and on pages are China days (domain/clock).
 PAGE_SIZE = 20
 DECIDED = ("passed", "failed")
 UNRESOLVED = ("open", "in_progress")
@@ -163,12 +162,12 @@ def meeting_date_column() -> ColumnElement[datetime]:
 
 def local_day(value: datetime | None) -> date | None:
     """The calendar day of a timestamp in China time."""
-    return None if value is None else value.astimezone(LOCAL_TZ).date()
+    return clock.china_date(value)
 
 
 def day_start(day: date) -> datetime:
-    """Midnight China time at the start of ``day``."""
-    return datetime.combine(day, time(), LOCAL_TZ)
+    """Midnight China time at the start of ``day`` (as a UTC instant)."""
+    return clock.china_midnight_utc(day)
 
 
 def archived() -> list[ColumnElement[bool]]:
@@ -396,7 +395,7 @@ def search(
     session: Session, filters: ArchiveFilters, today: date | None = None, page_size: int = PAGE_SIZE
 ) -> ArchivePage:
     """Evaluated items of archived meetings matching every filter, newest meeting first."""
-    today = today or china_today()
+    today = today or clock.today()
     conds = _item_conditions(filters, today)
     by_status: dict[str, int] = dict(
         session.execute(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.services.archive import (
@@ -156,13 +156,18 @@ def archived_meeting(session: Session, meeting_id: Any) -> Meeting:
     """A closed, non-rehearsal meeting, or NotFound (drafts, live meetings and rehearsals alike)."""
     meeting = session.get(Meeting, meeting_id) if is_id(meeting_id) else None
     if meeting is None or meeting.status != "closed" or meeting.rehearsal:
-        raise NotFound(f"meeting {meeting_id} is not in the archive", code="meeting_not_found")
+        raise NotFound(
+            f"meeting {meeting_id} is not in the archive",
+            code="meeting_not_found",
+            reason="not_archived",
+            meeting_id=meeting_id,
+        )
     return meeting
 
 
 def meeting_record(session: Session, meeting_id: Any, today: date | None = None) -> MeetingRecord:
     """An archived meeting: attendance, every item with results, questions and actions."""
-    today = today or china_today()
+    today = today or clock.today()
     meeting = archived_meeting(session, meeting_id)
     items = session.scalars(
         select(Item)

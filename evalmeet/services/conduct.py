@@ -31,6 +31,7 @@ def finish_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
         raise Conflict(
             f"voting on item {open_item.id} is still open; close it before finishing",
             code="voting_open",
+            item_id=open_item.id,
         )
     meeting.status = next_meeting_status(meeting.id, meeting.status, "closed")
     meeting.finished_at = utcnow()
@@ -69,7 +70,7 @@ def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Rep
     rep = get_representative(session, rep_id)
     require_meeting_status(rep.meeting_id, rep.meeting.status, "live", doing="take attendance")
     if rep.revoked:
-        raise NotAllowed("this representative's link was revoked", code="revoked")
+        raise NotAllowed("this representative's link was revoked", code="revoked", representative_id=rep.id)
     rep.present = present
     if present and rep.checked_in_at is None:
         rep.checked_in_at = utcnow()
@@ -92,7 +93,9 @@ def present_item(session: Session, item_id: int, actor: str) -> Meeting:
     require_meeting_status(meeting.id, meeting.status, "live", doing="present an item")
     if meeting.phase == "voting" and meeting.current_item_id != item.id:
         raise Conflict(
-            f"voting on item {meeting.current_item_id} is open; close it first", code="voting_open"
+            f"voting on item {meeting.current_item_id} is open; close it first",
+            code="voting_open",
+            item_id=meeting.current_item_id,
         )
     meeting.current_item_id = item.id
     if item.status == "voting":
@@ -119,6 +122,7 @@ def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: 
         raise Conflict(
             f"voting on item {meeting.current_item_id} is open; questions stay closed until it ends",
             code="voting_open",
+            item_id=meeting.current_item_id,
         )
     meeting.questions_open = is_open
     session.flush()
@@ -131,7 +135,9 @@ def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
     require_meeting_status(meeting.id, meeting.status, "live", doing="clear the screen")
     if meeting.phase == "voting":
         raise Conflict(
-            f"voting on item {meeting.current_item_id} is open; close it first", code="voting_open"
+            f"voting on item {meeting.current_item_id} is open; close it first",
+            code="voting_open",
+            item_id=meeting.current_item_id,
         )
     meeting.phase = "idle"
     meeting.current_item_id = None

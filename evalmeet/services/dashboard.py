@@ -17,13 +17,12 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.states import ACTION_STATUSES, PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
 from evalmeet.services import stats
 from evalmeet.services.archive import (
     DECIDED,
-    LOCAL_TZ,
     NO_DEPARTMENT,
     NO_METHOD,
     UNRESOLVED,
@@ -93,7 +92,7 @@ def month_query(key: str) -> dict[str, str]:
 
 def build(session: Session, today: date | None = None) -> Dashboard:
     """Totals (as the API), pass rates by month, method and department, and action counts."""
-    today = today or china_today()
+    today = today or clock.today()
     totals = stats.totals(session, today)
     rows = session.execute(
         joined(
@@ -106,7 +105,7 @@ def build(session: Session, today: date | None = None) -> Dashboard:
     methods: dict[str, Breakdown] = {}
     departments: dict[str, Breakdown] = {}
     for when, method, department, status in rows:
-        month = when.astimezone(LOCAL_TZ).strftime("%Y-%m")
+        month = clock.to_china(when).strftime("%Y-%m")
         method_key = method or NO_METHOD
         department_key = department or NO_DEPARTMENT
         groups = (
@@ -178,7 +177,7 @@ class DashboardCharts:
 
 
 def _outcome_rows(groups: list[Breakdown], label: Callable[[str], str], words: ChartWords) -> list[BarRow]:
-    t = words.translate
+    translate = words.translate
     rows = []
     for group in groups:
         name = label(group.key)
@@ -189,13 +188,13 @@ def _outcome_rows(groups: list[Breakdown], label: Callable[[str], str], words: C
                     Segment(
                         group.passed,
                         "passed",
-                        t("%(name)s: %(n)s passed") % {"name": name, "n": group.passed},
+                        translate("%(name)s: %(n)s passed") % {"name": name, "n": group.passed},
                         words.archive_url({**group.query, "result": "passed"}),
                     ),
                     Segment(
                         group.failed,
                         "failed",
-                        t("%(name)s: %(n)s failed") % {"name": name, "n": group.failed},
+                        translate("%(name)s: %(n)s failed") % {"name": name, "n": group.failed},
                         words.archive_url({**group.query, "result": "failed"}),
                     ),
                 ),
@@ -208,15 +207,15 @@ def _outcome_rows(groups: list[Breakdown], label: Callable[[str], str], words: C
 
 def render_charts(dashboard: Dashboard, words: ChartWords) -> DashboardCharts:
     """Build the four charts: pass rate by month, by method, by department; action statuses."""
-    t = words.translate
-    empty = t("Nothing evaluated yet")
+    translate = words.translate
+    empty = translate("Nothing evaluated yet")
     points = [
         LinePoint(
             label=group.key,
             value=group.rate,
             note=f"{group.passed}/{group.evaluated}",
             href=words.archive_url(group.query),
-            tooltip=t("%(month)s: %(rate)s passed (%(passed)s of %(evaluated)s)")
+            tooltip=translate("%(month)s: %(rate)s passed (%(passed)s of %(evaluated)s)")
             % {
                 "month": group.key,
                 "rate": group.rate_text,
@@ -242,7 +241,7 @@ def render_charts(dashboard: Dashboard, words: ChartWords) -> DashboardCharts:
         )
         for status, count in dashboard.action_status.items()
     ]
-    overdue_label = t("Overdue")
+    overdue_label = translate("Overdue")
     action_rows.append(
         BarRow(
             label=overdue_label,
@@ -259,22 +258,22 @@ def render_charts(dashboard: Dashboard, words: ChartWords) -> DashboardCharts:
         )
     )
     return DashboardCharts(
-        months=line_chart(points, LineChart(title=t("Pass rate by month"), empty=empty)),
+        months=line_chart(points, LineChart(title=translate("Pass rate by month"), empty=empty)),
         methods=bar_chart(
             _outcome_rows(dashboard.methods, words.method_label, words),
-            title=t("Pass rate by procurement method"),
+            title=translate("Pass rate by procurement method"),
             empty=empty,
             normalise=True,
         ),
         departments=bar_chart(
             _outcome_rows(dashboard.departments, words.department_label, words),
-            title=t("Pass rate by department"),
+            title=translate("Pass rate by department"),
             empty=empty,
             normalise=True,
         ),
         actions=bar_chart(
             action_rows if dashboard.actions_total or dashboard.overdue else [],
-            title=t("Follow-up actions by status"),
-            empty=t("No follow-up actions yet"),
+            title=translate("Follow-up actions by status"),
+            empty=translate("No follow-up actions yet"),
         ),
     )

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
 from evalmeet.services import actions, conduct, meetings, publishing, questions, voting
 
@@ -300,7 +301,7 @@ def load_demo(
     """Fill an empty database with the demo meetings; None (and nothing done) when not empty."""
     if not is_empty(session):
         return None
-    today = today or date.today()
+    today = today or clock.today()
     past, past_reps, past_items = _prepare(
         session,
         "第25次物资采购民主评价会（三季度）",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Item, Meeting
@@ -136,10 +136,15 @@ def public_meetings(session: Session) -> list[PublicMeeting]:
 
 def public_meeting(session: Session, meeting_id: Any, today: date | None = None) -> PublicMeeting:
     """One published meeting with its items; NotFound unless it is published."""
-    today = today or china_today()
+    today = today or clock.today()
     meeting = session.scalar(_published().where(Meeting.id == meeting_id)) if is_id(meeting_id) else None
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} has not been published", code="meeting_not_found")
+        raise NotFound(
+            f"meeting {meeting_id} has not been published",
+            code="meeting_not_found",
+            reason="not_published",
+            meeting_id=meeting_id,
+        )
     summary = meeting_summaries(session, [meeting])[0]
     items = session.scalars(
         select(Item)

@@ -156,6 +156,7 @@ def _refuse_type(filename: str) -> UnsupportedFile:
     return UnsupportedFile(
         f"{filename or 'this file'} is not an accepted file: use PDF, PNG, JPEG, Excel (.xlsx), "
         f"Word (.docx), TXT or CSV ({allowed})",
+        reason="attachment",
         allowed=allowed,
     )
 
@@ -165,6 +166,7 @@ def _content_type(path: Path, ext: str, filename: str) -> str:
     if not kind.matches(path):
         raise UnsupportedFile(
             f"the content of {filename} is not a {ext[1:].upper()} file (it was renamed, or damaged)",
+            reason="attachment",
             allowed=", ".join(ALLOWED_EXTENSIONS),
         )
     if kind.content_type.startswith("text/"):
@@ -185,7 +187,9 @@ def _copy(stream: IO[bytes], target: Path, max_bytes: int) -> tuple[int, str]:
             size += len(chunk)
             if size > max_bytes:
                 raise FileTooLarge(
-                    f"the file is larger than {max_bytes // (1024 * 1024)} MB", limit=max_bytes
+                    f"the file is larger than {max_bytes // (1024 * 1024)} MB",
+                    limit=max_bytes,
+                    max_mb=max_bytes // (1024 * 1024),
                 )
             digest.update(chunk)
             out.write(chunk)
@@ -280,7 +284,9 @@ def get_attachment(session: Session, action_id: int, attachment_id: object) -> A
     """An attachment of this action, or NotFound (also when it belongs to another action)."""
     attachment = session.get(ActionAttachment, attachment_id) if is_id(attachment_id) else None
     if attachment is None or attachment.action_id != action_id:
-        raise NotFound(f"attachment {attachment_id} not found", code="attachment_not_found")
+        raise NotFound(
+            f"attachment {attachment_id} not found", code="attachment_not_found", attachment_id=attachment_id
+        )
     return attachment
 
 
@@ -316,6 +322,7 @@ def delete_attachment(session: Session, action_id: int, attachment_id: object, a
         raise Conflict(
             f"action {action.id} is verified; its evidence can no longer be removed",
             code="action_verified",
+            action_id=action.id,
         )
     stored, name, sha256 = attachment.stored_name, attachment.filename, attachment.sha256
     session.delete(attachment)

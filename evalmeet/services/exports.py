@@ -10,21 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import ValidationFailed
+from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime
 from evalmeet.services.actions import is_overdue
 from evalmeet.services.minutes import (
     ACTION_KIND_LABELS,
     ACTION_STATUS_LABELS,
-    CHINA_TZ,
     METHOD_LABELS,
     SCALE_LABELS,
     Minutes,
@@ -38,11 +39,11 @@ from evalmeet.services.validate import optional_date, text
 ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")
 # Header of the column counting each choice's ballots.
 CHOICE_COLUMNS = {
-    "satisfied": "Satisfied (ballots)",
-    "basically_satisfied": "Basically satisfied (ballots)",
-    "dissatisfied": "Dissatisfied (ballots)",
-    "pass": "Pass (ballots)",
-    "fail": "Fail (ballots)",
+    "satisfied": N_("Satisfied (ballots)"),
+    "basically_satisfied": N_("Basically satisfied (ballots)"),
+    "dissatisfied": N_("Dissatisfied (ballots)"),
+    "pass": N_("Pass (ballots)"),
+    "fail": N_("Fail (ballots)"),
 }
 
 
@@ -76,27 +77,25 @@ def flag_text(flag: Mapping[str, str], lang: str) -> str:
 def _overview(minutes: Minutes, translate: Translate) -> Table:
     m = minutes.meeting
     rows: list[list[Any]] = [
-        ["Meeting title", m.title],
-        ["Date and time (China time)", china_time(m.scheduled_at or m.started_at)],
-        ["Location", m.location],
-        ["Started at", china_time(m.started_at)],
-        ["Finished at", china_time(m.finished_at)],
-        ["Rating scale", _label(SCALE_LABELS, m.scale, translate)],
-        ["Pass threshold", m.pass_threshold],
-        ["Quorum", m.quorum],
-        ["Roster size", minutes.roster],
-        ["Attended", minutes.present],
-        ["Representatives present", "、".join(minutes.present_names)],
-        ["Items evaluated", len(minutes.items)],
-        ["Items passed", minutes.passed],
-        ["Items failed", minutes.failed],
-        ["Audit chain head", minutes.audit_head],
-        ["Generated at (China time)", china_time(minutes.generated_at)],
+        [translate("Meeting title"), m.title],
+        [translate("Date and time (China time)"), china_time(m.scheduled_at or m.started_at)],
+        [translate("Location"), m.location],
+        [translate("Started at"), china_time(m.started_at)],
+        [translate("Finished at"), china_time(m.finished_at)],
+        [translate("Rating scale"), _label(SCALE_LABELS, m.scale, translate)],
+        [translate("Pass threshold"), m.pass_threshold],
+        [translate("Quorum"), m.quorum],
+        [translate("Roster size"), minutes.roster],
+        [translate("Attended"), minutes.present],
+        [translate("Representatives present"), "、".join(minutes.present_names)],
+        [translate("Items evaluated"), len(minutes.items)],
+        [translate("Items passed"), minutes.passed],
+        [translate("Items failed"), minutes.failed],
+        [translate("Audit chain head"), minutes.audit_head],
+        [translate("Generated at (China time)"), china_time(minutes.generated_at)],
     ]
     if m.rehearsal:
-        rows.insert(1, ["Rehearsal", translate("Yes")])
-    for row in rows:
-        row[0] = translate(row[0])
+        rows.insert(1, [translate("Rehearsal"), translate("Yes")])
     return Table(
         "Overview",
         [Column("Field", width=14), Column("Value", width=40)],
@@ -311,7 +310,7 @@ def parse_filter(args: Mapping[str, Any]) -> ExportFilter:
     date_from = optional_date(args.get("from"), "from")
     date_to = optional_date(args.get("to"), "to")
     if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from must not be after to", field="from")
+        raise ValidationFailed("from must not be after to", field="from", reason="after_end")
     return ExportFilter(q, date_from, date_to)
 
 
@@ -326,16 +325,12 @@ def _meeting_date(meeting: Meeting) -> date | None:
     return china_date(meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at)
 
 
-def _china_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), tzinfo=CHINA_TZ).astimezone(UTC)
-
-
 def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
     when = _meeting_date_column()
     if flt.date_from:
-        stmt = stmt.where(when >= _china_midnight(flt.date_from))
+        stmt = stmt.where(when >= clock.china_midnight_utc(flt.date_from))
     if flt.date_to:
-        stmt = stmt.where(when < _china_midnight(flt.date_to) + timedelta(days=1))
+        stmt = stmt.where(when < clock.china_midnight_utc(flt.date_to + timedelta(days=1)))
     if flt.q:
         like = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
@@ -423,7 +418,7 @@ def actions_table(
     session: Session, flt: ExportFilter, translate: Translate = english, today: date | None = None
 ) -> Table:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    today = today or datetime.now(CHINA_TZ).date()
+    today = today or clock.today()
     stmt = (
         select(Action, Item, Meeting, ResponsiblePerson)
         .join(Item, Item.id == Action.item_id)

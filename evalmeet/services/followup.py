@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, require_meeting_status
 from evalmeet.models import (
@@ -132,7 +132,7 @@ def _joined(stmt: Any) -> Any:
 
 def dashboard(session: Session, filters: DashboardFilters, today: date | None = None) -> Dashboard:
     """The actions dashboard: overdue first (most overdue first), then by status and due date."""
-    today = today or china_today()
+    today = today or clock.today()
     conditions = []
     if filters.status:
         conditions.append(Action.status == filters.status)
@@ -280,7 +280,7 @@ def _candidates(meeting_id: int) -> Any:
 
 def report_back_candidates(session: Session, meeting_id: int, today: date | None = None) -> list[ActionRow]:
     """What a meeting can take a report-back on: oldest meetings first, overdue marked."""
-    today = today or china_today()
+    today = today or clock.today()
     meeting = meetings.get_meeting(session, meeting_id)
     stmt = _candidates(meeting.id).order_by(Meeting.finished_at, Meeting.id, Item.position, Action.id)
     return [
@@ -294,7 +294,7 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
     for raw in action_ids:
         value = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 11 else raw
         if not is_id(value):
-            raise ValidationFailed("action ids must be ids", field="action_id")
+            raise ValidationFailed("action ids must be ids", field="action_id", reason="not_ids")
         if value not in ids:
             ids.append(value)
     if not ids:
@@ -306,6 +306,7 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
             f"one report-back item takes at most {MAX_REPORT_BACK} actions",
             code="too_many_actions",
             field="action_id",
+            max=MAX_REPORT_BACK,
         )
     return ids
 
@@ -439,6 +440,7 @@ def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
         raise Conflict(
             f"meeting {meeting.id} is not a rehearsal; only rehearsals (and drafts) can be wiped",
             code="not_rehearsal",
+            meeting_id=meeting.id,
         )
     stored = evidence.stored_names_of_meeting(session, meeting.id)
     person_ids = set(session.scalars(select(Item.responsible_person_id).where(Item.meeting_id == meeting.id)))

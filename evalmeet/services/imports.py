@@ -19,7 +19,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as _field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
+from evalmeet.i18n import N_
 from evalmeet.models import Item, Representative, ResponsiblePerson
 from evalmeet.services import audit, meetings
 from evalmeet.services.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
@@ -134,8 +136,8 @@ class RowIssue:
     row: int
     column: str  # the header as written in the file
     field: str  # the service's field name
-    code: str
-    message: str  # English; the edge translates it
+    code: str  # a validation reason (required, too_long, ...) or a code of its own (already_on_roster)
+    message: str  # English, for logs; the edge translates by code
     params: dict[str, Any] = _field(default_factory=dict)
 
 
@@ -177,9 +179,13 @@ class Preview:
 def _check_meeting(session: Session, meeting_id: int, kind: str) -> None:
     meeting = meetings.get_meeting(session, meeting_id)
     if kind == "roster":
-        require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="import a roster")
+        require_meeting_status(
+            meeting.id, meeting.status, "draft", "live", doing="import a roster", reason="import_roster"
+        )
     else:
-        require_meeting_status(meeting.id, meeting.status, "draft", doing="import items")
+        require_meeting_status(
+            meeting.id, meeting.status, "draft", doing="import items", reason="import_items"
+        )
 
 
 def _header(
@@ -235,9 +241,18 @@ def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: in
         try:
             validate(value)
         except ValidationFailed as err:
+            # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
+            # its parameters go with it, so the edge can say it in the page's language.
+            params = {k: v for k, v in err.details.items() if k not in ("field", "reason")}
+            reason = err.details.get("reason")
             out.issues.append(
                 RowIssue(
-                    row, headers.get(key, by_key[key].header), by_key[key].english, "invalid", err.message
+                    row,
+                    headers.get(key, by_key[key].header),
+                    by_key[key].english,
+                    reason if isinstance(reason, str) else err.code,
+                    err.message,
+                    params,
                 )
             )
 
@@ -376,6 +391,7 @@ def _capacity(session: Session, preview: Preview) -> None:
             f"the meeting can hold {limit - have} more, the file has {len(preview.rows)}",
             code,
             409,
+            reason="import_capacity",
             room=limit - have,
             rows=len(preview.rows),
         )
@@ -384,7 +400,7 @@ def _capacity(session: Session, preview: Preview) -> None:
 def parse(session: Session, meeting_id: int, kind: str, filename: str, content: bytes) -> Preview:
     """Parse and validate an upload for ``meeting_id`` without saving anything."""
     if kind not in KINDS:
-        raise FileRefused(f"kind must be one of {', '.join(KINDS)}", "invalid_kind", 404)
+        raise FileRefused(f"kind must be one of {', '.join(KINDS)}", "invalid_kind", 404, kind=kind)
     _check_meeting(session, meeting_id, kind)
     rows = read_table(filename, content)
     index, positions, headers, ignored = _header(kind, rows)
@@ -420,13 +436,21 @@ class Pending:
     rows: list[tuple[int, dict[str, Any]]]
 
 
+def _staged_at(path: Path) -> datetime | None:
+    """When a preview was staged, by the app's clock (as written in it); None if unreadable."""
+    try:
+        return clock.parse_instant(json.loads(path.read_text(encoding="utf-8"))["created_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _purge(folder: Path, now: datetime) -> None:
+    # Age by the staged time the file records, not its mtime: "2 hours" is on the app's clock
+    # (which tests and EVALMEET_NOW pin), not on the file system's.
     for path in folder.glob("*.json*"):
-        try:
-            if now - datetime.fromtimestamp(path.stat().st_mtime, UTC) > PENDING_TTL:
-                path.unlink()
-        except OSError:
-            continue  # another request removed it meanwhile
+        staged = _staged_at(path)
+        if staged is None or now - staged > PENDING_TTL:
+            path.unlink(missing_ok=True)  # another request may have removed it meanwhile
 
 
 def stage(
@@ -437,7 +461,7 @@ def stage(
     if not preview.ok:
         return preview
     folder.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
+    now = clock.now()
     _purge(folder, now)
     token = secrets.token_urlsafe(24)
     body = {
@@ -448,9 +472,13 @@ def stage(
         "created_at": now.isoformat(),
         "rows": [[row.row, row.data] for row in preview.rows],
     }
-    fd = os.open(folder / f"{token}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written under a name the purge does not match, then renamed: a purge running meanwhile never
+    # reads (and deletes) a half-written file.
+    partial = folder / f"{token}.partial"
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(body, fh, ensure_ascii=False)
+    os.rename(partial, folder / f"{token}.json")
     preview.token = token
     return preview
 
@@ -528,7 +556,7 @@ def confirm(
 def template_table(kind: str, english: bool = False) -> Table:
     """An empty table with the import's headers (Chinese, or English field names)."""
     columns = [Column(f.english if english else f.header, width=14) for f in FIELDS[kind]]
-    return Table("Roster" if kind == "roster" else "Items", columns, [])
+    return Table(N_("Roster") if kind == "roster" else N_("Items"), columns, [])
 
 
 def roster_table(session: Session, meeting_id: int, english: bool = False) -> Table:

@@ -34,13 +34,13 @@ MAX_ITEMS = 500
 def get_meeting(session: Session, meeting_id: Any, *, for_update: bool = False) -> Meeting:
     """The meeting or NotFound."""
     if not is_id(meeting_id):
-        raise NotFound("meeting not found", code="meeting_not_found")
+        raise NotFound("meeting not found", code="meeting_not_found", meeting_id=str(meeting_id)[:40])
     stmt = select(Meeting).where(Meeting.id == meeting_id)
     if for_update:
         stmt = stmt.with_for_update()
     meeting = session.scalar(stmt)
     if meeting is None:
-        raise NotFound(f"meeting {meeting_id} not found", code="meeting_not_found")
+        raise NotFound(f"meeting {meeting_id} not found", code="meeting_not_found", meeting_id=meeting_id)
     return meeting
 
 
@@ -89,9 +89,13 @@ def update_meeting(session: Session, meeting_id: int, data: Any, actor: str) -> 
     rules = {"scale", "pass_threshold", "quorum", "rehearsal"}
     changed_rules = {k for k in rules & fields.keys() if getattr(meeting, k) != fields[k]}
     if changed_rules:
-        require_meeting_status(meeting.id, meeting.status, "draft", doing="change the voting rules")
+        require_meeting_status(
+            meeting.id, meeting.status, "draft", doing="change the voting rules", reason="voting_rules"
+        )
     if meeting.status == "closed":
-        require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="edit the meeting")
+        require_meeting_status(
+            meeting.id, meeting.status, "draft", "live", doing="edit the meeting", reason="edit_meeting"
+        )
     for key, value in fields.items():
         setattr(meeting, key, value)
     session.flush()
@@ -106,6 +110,8 @@ def delete_meeting(session: Session, meeting_id: int, actor: str) -> None:
         raise Conflict(
             f"meeting {meeting.id} is {meeting.status}; only drafts and rehearsals can be deleted",
             code=f"meeting_{meeting.status}",
+            reason="delete",
+            meeting_id=meeting.id,
         )
     session.execute(update(Meeting).where(Meeting.id == meeting.id).values(current_item_id=None))
     session.delete(meeting)
@@ -120,7 +126,9 @@ def get_representative(session: Session, rep_id: Any) -> Representative:
     """A roster entry or NotFound."""
     rep = session.get(Representative, rep_id) if is_id(rep_id) else None
     if rep is None:
-        raise NotFound(f"representative {rep_id} not found", code="representative_not_found")
+        raise NotFound(
+            f"representative {rep_id} not found", code="representative_not_found", representative_id=rep_id
+        )
     return rep
 
 
@@ -144,7 +152,9 @@ def add_representative(session: Session, meeting_id: int, data: Any, actor: str)
         select(func.count()).select_from(Representative).where(Representative.meeting_id == meeting.id)
     )
     if (size or 0) >= MAX_ROSTER:
-        raise Conflict(f"a roster holds at most {MAX_ROSTER} representatives", code="roster_full")
+        raise Conflict(
+            f"a roster holds at most {MAX_ROSTER} representatives", code="roster_full", max=MAX_ROSTER
+        )
     rep = Representative(meeting_id=meeting.id, **fields)
     try:
         with session.begin_nested():
@@ -154,6 +164,7 @@ def add_representative(session: Session, meeting_id: int, data: Any, actor: str)
         raise Conflict(
             f"employee number {fields['employee_no']} is already on this roster",
             code="duplicate_employee_no",
+            employee_no=fields["employee_no"],
         ) from None
     audit.append(
         session,
@@ -177,7 +188,9 @@ def update_representative(session: Session, rep_id: int, data: Any, actor: str) 
             session.flush()
     except IntegrityError:
         raise Conflict(
-            "that employee number is already on this roster", code="duplicate_employee_no"
+            "that employee number is already on this roster",
+            code="duplicate_employee_no",
+            employee_no=fields.get("employee_no", rep.employee_no),
         ) from None
     audit.append(session, actor, "representative.updated", {"representative_id": rep.id}, rep.meeting_id)
     return rep
@@ -250,13 +263,13 @@ def present_count(session: Session, meeting_id: int) -> int:
 def get_item(session: Session, item_id: Any, *, for_update: bool = False, share: bool = False) -> Item:
     """The item or NotFound; optionally locked (PostgreSQL) against a concurrent close."""
     if not is_id(item_id):
-        raise NotFound("item not found", code="item_not_found")
+        raise NotFound("item not found", code="item_not_found", item_id=str(item_id)[:40])
     stmt = select(Item).where(Item.id == item_id)
     if for_update or share:
         stmt = stmt.with_for_update(read=share and not for_update)
     item = session.scalar(stmt)
     if item is None:
-        raise NotFound(f"item {item_id} not found", code="item_not_found")
+        raise NotFound(f"item {item_id} not found", code="item_not_found", item_id=item_id)
     return item
 
 
@@ -329,12 +342,14 @@ def add_item(
     data = mapping(data, "body")
     fields = _item_fields(data, partial=False)
     if "responsible_person" not in data:
-        raise ValidationFailed("responsible_person is required", field="responsible_person")
+        raise ValidationFailed(
+            "responsible_person is required", field="responsible_person", reason="required"
+        )
     person = find_or_create_person(session, data.get("responsible_person"))
     last = session.scalar(select(func.max(Item.position)).where(Item.meeting_id == meeting.id))
     count = session.scalar(select(func.count()).select_from(Item).where(Item.meeting_id == meeting.id))
     if (count or 0) >= MAX_ITEMS:
-        raise Conflict(f"a meeting holds at most {MAX_ITEMS} items", code="too_many_items")
+        raise Conflict(f"a meeting holds at most {MAX_ITEMS} items", code="too_many_items", max=MAX_ITEMS)
     item = Item(meeting_id=meeting.id, position=(last or 0) + 1, responsible_person_id=person.id, **fields)
     item.responsible_person = person
     if data.get("kind") is not None:
@@ -357,7 +372,11 @@ def update_item(
     item = get_item(session, item_id)
     require_meeting_status(item.meeting_id, item.meeting.status, "draft", "live", doing="edit an item")
     if item.status != "pending":
-        raise Conflict(f"item {item.id} has been voted on; it can no longer be edited", code="item_decided")
+        raise Conflict(
+            f"item {item.id} has been voted on; it can no longer be edited",
+            code="item_decided",
+            item_id=item.id,
+        )
     data = mapping(data, "body")
     fields = _item_fields(data, partial=True)
     if "responsible_person" in data:
@@ -378,7 +397,9 @@ def remove_item(session: Session, item_id: int, actor: str) -> None:
     item = get_item(session, item_id)
     require_meeting_status(item.meeting_id, item.meeting.status, "draft", "live", doing="remove an item")
     if item.status != "pending" or item.vote_round:
-        raise Conflict(f"item {item.id} has been voted on; it cannot be removed", code="item_decided")
+        raise Conflict(
+            f"item {item.id} has been voted on; it cannot be removed", code="item_decided", item_id=item.id
+        )
     meeting = item.meeting
     if meeting.current_item_id == item.id:
         meeting.current_item_id = None
@@ -394,10 +415,12 @@ def reorder_items(session: Session, meeting_id: int, order: Any, actor: str) -> 
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="reorder items")
     if not isinstance(order, list) or not all(is_id(i) for i in order):
-        raise ValidationFailed("order must be a list of item ids", field="order")
+        raise ValidationFailed("order must be a list of item ids", field="order", reason="not_ids")
     items = {item.id: item for item in meeting.items}
     if sorted(order) != sorted(items):
-        raise ValidationFailed("order must list every item of the meeting exactly once", field="order")
+        raise ValidationFailed(
+            "order must list every item of the meeting exactly once", field="order", reason="incomplete_order"
+        )
     for position, item_id in enumerate(order, start=1):
         items[item_id].position = position
     session.flush()

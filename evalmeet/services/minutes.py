@@ -9,68 +9,62 @@ hall) and the head of the audit chain, so a printed copy can be checked against 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
+from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.services import audit
 from evalmeet.services.actions import is_overdue
 from evalmeet.services.meetings import get_meeting
 from evalmeet.services.questions import questions_for
 
-# Meetings happen in China: every time in the minutes is China Standard Time.
-CHINA_TZ = timezone(timedelta(hours=8))
-
-# English labels are the message ids; the edge translates them (zh in exports.po).
+# English labels are the message ids (marked for extraction); the edge translates them.
 METHOD_LABELS = {
-    "single_source": "Single source",
-    "tender": "Tender",
-    "inquiry": "Inquiry",
-    "negotiation": "Competitive negotiation",
-    "other": "Other",
+    "single_source": N_("Single source"),
+    "tender": N_("Tender"),
+    "inquiry": N_("Inquiry"),
+    "negotiation": N_("Competitive negotiation"),
+    "other": N_("Other"),
 }
 ACTION_KIND_LABELS = {
-    "rectification": "Rectification",
-    "retender": "Re-tender",
-    "warning": "Warning",
-    "party_discipline": "Party discipline",
-    "administrative_discipline": "Administrative discipline",
-    "reassignment": "Removal from post",
-    "other": "Other",
+    "rectification": N_("Rectification"),
+    "retender": N_("Re-tender"),
+    "warning": N_("Warning"),
+    "party_discipline": N_("Party discipline"),
+    "administrative_discipline": N_("Administrative discipline"),
+    "reassignment": N_("Removal from post"),
+    "other": N_("Other"),
 }
 ACTION_STATUS_LABELS = {
-    "open": "Not started",
-    "in_progress": "Under way",
-    "done": "Done",
-    "verified": "Verified",
+    "open": N_("Not started"),
+    "in_progress": N_("Under way"),
+    "done": N_("Done"),
+    "verified": N_("Verified"),
 }
 CHOICE_LABELS = {
-    "satisfied": "Satisfied",
-    "basically_satisfied": "Basically satisfied",
-    "dissatisfied": "Dissatisfied",
-    "pass": "Pass",
-    "fail": "Fail",
+    "satisfied": N_("Satisfied"),
+    "basically_satisfied": N_("Basically satisfied"),
+    "dissatisfied": N_("Dissatisfied"),
+    "pass": N_("Pass"),
+    "fail": N_("Fail"),
 }
 SCALE_LABELS = {
-    "three_level": "Satisfied / basically satisfied / dissatisfied",
-    "pass_fail": "Pass / fail",
+    "three_level": N_("Satisfied / basically satisfied / dissatisfied"),
+    "pass_fail": N_("Pass / fail"),
 }
 
 
-def china_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time, or an empty string."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def china_date(value: datetime | None) -> date | None:
-    """The calendar date in China of a UTC instant."""
-    return None if value is None else value.astimezone(CHINA_TZ).date()
+# Meetings happen in China: every time in the minutes is China Standard Time (domain/clock).
+china_time = clock.china_time
+china_date = clock.china_date
 
 
 def percent(num: int, den: int) -> Decimal | None:
@@ -217,8 +211,10 @@ def _actions_by_item(session: Session, item_ids: list[int]) -> dict[int, list[Ac
 def build_minutes(session: Session, meeting_id: Any, today: date | None = None) -> Minutes:
     """The minutes of a closed meeting; a draft or live one is refused (``meeting_<status>``, 409)."""
     meeting = get_meeting(session, meeting_id)
-    require_meeting_status(meeting.id, meeting.status, "closed", doing="produce the minutes")
-    today = today or datetime.now(CHINA_TZ).date()
+    require_meeting_status(
+        meeting.id, meeting.status, "closed", doing="produce the minutes", reason="minutes"
+    )
+    today = today or clock.today()
     meeting = session.scalars(
         select(Meeting)
         .where(Meeting.id == meeting.id)

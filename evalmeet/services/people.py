@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.states import DISCIPLINE_KINDS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
@@ -134,7 +134,7 @@ def people_index(
     ``name`` matches part of the name; ``disciplined_only`` keeps the people the statistics count
     as disciplined (party or administrative discipline, or reassignment).
     """
-    today = today or china_today()
+    today = today or clock.today()
     stmt = _archived_items(session)
     if name:
         stmt = stmt.join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id).where(
@@ -152,7 +152,7 @@ def person_history(session: Session, person_id: Any, today: date | None = None) 
 
     NotFound when the person is unknown or has nothing in the archive (only rehearsals, say).
     """
-    today = today or china_today()
+    today = today or clock.today()
     person = session.get(ResponsiblePerson, person_id) if is_id(person_id) else None
     items = (
         list(session.scalars(_archived_items(session).where(Item.responsible_person_id == person.id)))
@@ -160,7 +160,9 @@ def person_history(session: Session, person_id: Any, today: date | None = None) 
         else []
     )
     if person is None or not items:
-        raise NotFound(f"person {person_id} has no items in the archive", code="person_not_found")
+        raise NotFound(
+            f"person {person_id} has no items in the archive", code="person_not_found", person_id=person_id
+        )
     rows = item_rows(session, items, today, with_questions=True)
     actions = [action for row in rows for action in row.actions]
     summary = _summaries(items, actions, today).get(person.id, PersonSummary(person))

@@ -18,9 +18,11 @@ def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
         raise Conflict(
             f"meeting {meeting.id} is {meeting.status}; only closed meetings can be published",
             code=f"meeting_{meeting.status}",
+            reason="publish",
+            meeting_id=meeting.id,
         )
     if meeting.rehearsal:
-        raise Conflict("a rehearsal is never published", code="rehearsal")
+        raise Conflict("a rehearsal is never published", code="rehearsal", meeting_id=meeting.id)
     if not meeting.published:
         meeting.published = True
         meeting.published_at = utcnow()

@@ -26,7 +26,9 @@ def ask_question(session: Session, rep: Representative, item_id: Any, question_t
     item = get_item(session, item_id)
     meeting = item.meeting
     if item.meeting_id != rep.meeting_id or rep.revoked:
-        raise NotAllowed("you are not on the roster of this item's meeting", code="not_allowed")
+        raise NotAllowed(
+            "you are not on the roster of this item's meeting", code="not_allowed", reason="not_on_roster"
+        )
     if not rep.present:
         raise NotAllowed("you have not checked in to this meeting", code="not_present")
     if meeting.status != "live" or meeting.current_item_id != item.id or not meeting.questions_open:
@@ -55,7 +57,9 @@ def get_question(session: Session, question_id: Any) -> Question:
     """The question or NotFound."""
     question = session.get(Question, question_id) if is_id(question_id) else None
     if question is None:
-        raise NotFound(f"question {question_id} not found", code="question_not_found")
+        raise NotFound(
+            f"question {question_id} not found", code="question_not_found", question_id=question_id
+        )
     return question
 
 

@@ -22,7 +22,7 @@ import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,10 +30,9 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
 
-# Excel has no time zones: datetimes are written as China wall-clock time.
-CHINA_TZ = timezone(timedelta(hours=8))
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 2000
 MAX_COLUMNS = 60
@@ -123,7 +122,7 @@ def _xlsx_value(value: Any) -> Any:
     if isinstance(value, str):
         return _ILLEGAL_XML.sub("", value)
     if isinstance(value, datetime):  # Excel has no time zones: China wall-clock time
-        return value.astimezone(CHINA_TZ).replace(tzinfo=None)
+        return clock.china_wall_clock(value)
     return value
 
 
@@ -161,6 +160,9 @@ def _fill_sheet(ws: Any, table: Table, translate: Translate) -> None:
 def to_xlsx(tables: list[Table], translate: Translate = english) -> bytes:
     """A workbook with one sheet per table: bold header row, sensible widths, typed cells."""
     wb = Workbook()
+    # The document's "created" is the app's clock (openpyxl would read the wall clock; it still
+    # stamps "modified" from it when saving, which it offers no way to set).
+    wb.properties.created = clock.now().replace(tzinfo=None)  # openpyxl wants naive UTC
     first = True
     for table in tables:
         ws = wb.active if first else wb.create_sheet()
@@ -205,7 +207,9 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list[str]]]:
             if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
                 raise FileRefused("this .xlsx file is not an Excel workbook", "unsupported_file_type", 415)
             if sum(i.file_size for i in infos) > MAX_UNZIPPED:
-                raise FileRefused("this workbook unpacks to too much data", "file_too_large", 413)
+                raise FileRefused(
+                    "this workbook unpacks to too much data", "file_too_large", 413, reason="unpacked"
+                )
     except zipfile.BadZipFile:
         raise FileRefused("this .xlsx file is damaged", "file_unreadable") from None
     from openpyxl import load_workbook
@@ -284,7 +288,11 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
         raise FileRefused("the file is empty", "file_empty", 400)
     if len(content) > MAX_BYTES:
         raise FileRefused(
-            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB", "file_too_large", 413, limit=MAX_BYTES
+            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+            "file_too_large",
+            413,
+            limit=MAX_BYTES,
+            max_mb=MAX_BYTES // (1024 * 1024),
         )
     ext = os.path.splitext(filename or "")[1].lower()
     is_zip = content.startswith(b"PK\x03\x04")
@@ -297,6 +305,7 @@ def read_table(filename: str, content: bytes) -> list[tuple[int, list[str]]]:
             "old .xls workbooks are not supported: save it as .xlsx",
             "unsupported_file_type",
             415,
+            reason="xls",
             format="xls",
         )
     raise FileRefused("only .xlsx and .csv files can be imported", "unsupported_file_type", 415)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import china_today
+from evalmeet.domain import clock
 from evalmeet.domain.states import DISCIPLINE_KINDS
 from evalmeet.models import Action, Item, Meeting, Representative
 
@@ -19,7 +19,7 @@ def _closed_meetings() -> Select[Any]:
 
 def totals(session: Session, today: date | None = None) -> dict[str, int]:
     """The headline figures; rehearsals never count."""
-    today = today or china_today()
+    today = today or clock.today()
     closed_ids = _closed_meetings()
     meetings = session.scalar(select(func.count()).select_from(closed_ids.subquery())) or 0
     attendances = (

@@ -84,7 +84,9 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         select(Item.id).where(Item.meeting_id == meeting.id, Item.status == "voting", Item.id != item.id)
     )
     if other is not None:
-        raise Conflict(f"voting on item {other} is still open; close it first", code="voting_open")
+        raise Conflict(
+            f"voting on item {other} is still open; close it first", code="voting_open", item_id=other
+        )
     present = present_count(session, meeting.id)
     roster = roster_size(session, meeting.id)
     quorum = parse_fraction(meeting.quorum, "quorum")
@@ -99,7 +101,7 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         )
     if revote_reason is not None:
         if item.status == "pending":
-            raise Conflict(f"item {item.id} has not been voted on yet", code="not_voted")
+            raise Conflict(f"item {item.id} has not been voted on yet", code="not_voted", item_id=item.id)
         previous = session.scalar(
             select(ItemResult).where(ItemResult.item_id == item.id, ItemResult.vote_round == item.vote_round)
         )
@@ -173,7 +175,10 @@ class LinkNoLongerValid(NotAllowed):
 def _require_key(key: object) -> str:
     if not isinstance(key, str) or not KEY_MIN <= len(key) <= KEY_MAX or not key.isprintable():
         raise ValidationFailed(
-            f"key must be a random string of {KEY_MIN}–{KEY_MAX} characters", code="invalid_key"
+            f"key must be a random string of {KEY_MIN}–{KEY_MAX} characters",
+            code="invalid_key",
+            min=KEY_MIN,
+            max=KEY_MAX,
         )
     return key
 
@@ -278,7 +283,12 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
         else:  # voting is not open: only a resend of a ballot cast before the close is answered
             slot, key = check
             lookups.append(
-                (index, slot, key, Conflict(f"voting on item {slot[0]} is not open", code="voting_closed"))
+                (
+                    index,
+                    slot,
+                    key,
+                    Conflict(f"voting on item {slot[0]} is not open", code="voting_closed", item_id=slot[0]),
+                )
             )
     inserted: set[_Slot] = set()
     if first:
@@ -327,34 +337,46 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
 def _check(index: int, request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | tuple[_Slot, str]:
     """The refusals of one request, in the order a phone should hear them; raises the first."""
     if request.token is not None and (rep is None or rep.revoked or rep.join_token != request.token):
-        raise LinkNoLongerValid("your join link is no longer valid", code="not_allowed")
+        raise LinkNoLongerValid(
+            "your join link is no longer valid", code="not_allowed", reason="link_invalid"
+        )
     if rep is None:
-        raise NotFound(f"representative {request.rep_id} not found", code="representative_not_found")
+        raise NotFound(
+            f"representative {request.rep_id} not found",
+            code="representative_not_found",
+            representative_id=request.rep_id,
+        )
     if rep.revoked:
-        raise NotAllowed("your join link was revoked", code="not_allowed")
+        raise NotAllowed("your join link was revoked", code="not_allowed", reason="link_revoked")
     key = _require_key(request.key)
     if not is_id(request.item_id):
         raise ValidationFailed("item_id must be an item id", code="invalid_item")
     item = items.get(request.item_id)
     if item is None:
-        raise NotFound(f"item {request.item_id} not found", code="item_not_found")
+        raise NotFound(f"item {request.item_id} not found", code="item_not_found", item_id=request.item_id)
     if item.meeting_id != rep.meeting_id:
-        raise NotAllowed("you are not on the roster of this item's meeting", code="not_allowed")
+        raise NotAllowed(
+            "you are not on the roster of this item's meeting", code="not_allowed", reason="not_on_roster"
+        )
     vote_round = request.vote_round
     if vote_round is not None and vote_round != item.vote_round:
         if not is_id(vote_round) or vote_round > item.vote_round:
             raise ValidationFailed("round must be the item's current voting round", code="invalid_round")
-        raise Conflict(f"round {vote_round} of voting on item {item.id} is closed", code="voting_closed")
+        raise Conflict(
+            f"round {vote_round} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
+        )
     slot = (item.id, item.vote_round, rep.id)
     if item.status != "voting":
         if not item.vote_round:
-            raise Conflict(f"voting on item {item.id} is not open", code="voting_closed")
+            raise Conflict(f"voting on item {item.id} is not open", code="voting_closed", item_id=item.id)
         return slot, key
     if not rep.present:
         raise NotAllowed("you have not checked in to this meeting", code="not_present")
     if not isinstance(request.choice, str) or request.choice not in choices_for(item.scale):
         raise ValidationFailed(
-            f"choice must be one of: {', '.join(choices_for(item.scale))}", code="invalid_choice"
+            f"choice must be one of: {', '.join(choices_for(item.scale))}",
+            code="invalid_choice",
+            allowed=", ".join(choices_for(item.scale)),
         )
     return _Pending(index, slot, key, request.choice, item.meeting_id)
 
@@ -478,7 +500,7 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
         .execution_options(synchronize_session=False)
     )
     if won.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"voting on item {item.id} is already closed", code="voting_closed")
+        raise Conflict(f"voting on item {item.id} is already closed", code="voting_closed", item_id=item.id)
     item.status = status
     result = ItemResult(
         item_id=item.id,
@@ -578,10 +600,10 @@ def get_result(session: Session, item_id: Any) -> ItemResult:
     """The frozen result; refused while voting is open (no live counts, ever)."""
     item = get_item(session, item_id)
     if item.status == "voting":
-        raise Conflict(f"voting on item {item.id} is still open", code="voting_open")
+        raise Conflict(f"voting on item {item.id} is still open", code="voting_open", item_id=item.id)
     result = latest_result(session, item.id)
     if result is None:
-        raise Conflict(f"item {item.id} has not been voted on", code="not_voted")
+        raise Conflict(f"item {item.id} has not been voted on", code="not_voted", item_id=item.id)
     return result
 
 
@@ -601,5 +623,5 @@ def item_meeting_id(session: Session, item_id: Any) -> int:
     """The meeting an item belongs to (for authorisation at the edge)."""
     item = session.get(Item, item_id) if is_id(item_id) else None
     if item is None:
-        raise NotFound(f"item {item_id} not found", code="item_not_found")
+        raise NotFound(f"item {item_id} not found", code="item_not_found", item_id=item_id)
     return item.meeting_id

@@ -51,35 +51,41 @@ def wants_json() -> bool:
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> tuple[Response, int] | tuple[str, int]:
-    """``{"error": {"code", "message"}}`` for APIs, a friendly page otherwise."""
+    """``{"error": {"code", "message"}}`` for APIs, a friendly page otherwise (``message``
+    already in the request's language: see :mod:`evalmeet.web.error_text`)."""
     if wants_json():
         body: dict[str, Any] = {"code": code, "message": message}
         if details:
             body["details"] = details
         return jsonify({"error": body}), status
-    return render_template("error.html", status=status, code=code, message=message), status
+    from evalmeet.web.error_text import status_title
+
+    title = status_title(status)
+    page = render_template("error.html", status=status, code=code, title=title, message=message)
+    return page, status
 
 
 def _register_errors(app: Flask) -> None:
+    from evalmeet.web import error_text
+
     @app.errorhandler(DomainError)
     def _domain(err: DomainError) -> Any:
         db.session.rollback()
-        return error_response(err.status, err.code, err.message, dict(err.details) or None)
+        return error_response(err.status, err.code, error_text.error_message(err), dict(err.details) or None)
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError) -> Any:
-        return error_response(400, "csrf_failed", err.description or "CSRF token missing or invalid")
+        return error_response(400, "csrf_failed", error_text.message_for("csrf_failed"))
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Any:
-        code = (err.name or "error").lower().replace(" ", "_").replace("'", "")
-        return error_response(err.code or 500, code, err.description or err.name or "error")
+        return error_response(err.code or 500, error_text.http_code(err), error_text.http_message(err))
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Any:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "something went wrong on our side")
+        return error_response(500, "internal_error", error_text.message_for("internal_error"))
 
 
 def _security_headers(app: Flask) -> None:
@@ -108,18 +114,15 @@ def init_web(app: Flask) -> None:
 
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    from evalmeet.i18n import TRANSLATIONS, compile_catalogs, domains
+    from evalmeet.i18n import DOMAIN, TRANSLATIONS, compile_catalogs
 
     compile_catalogs()
-    names = domains() or ["messages"]
     app.url_map.converters["int"] = BoundedIdConverter
     babel.init_app(
         app,
         locale_selector=select_locale,
-        # Flask-Babel pairs the i-th directory with the i-th domain: repeat the directory once
-        # per domain, or only the first domain would ever be loaded.
-        default_translation_directories=";".join([str(TRANSLATIONS)] * len(names)),
-        default_domain=";".join(names),
+        default_translation_directories=str(TRANSLATIONS),
+        default_domain=DOMAIN,
     )
     csrf.init_app(app)
     from evalmeet.web.throttle import limiter

@@ -208,7 +208,7 @@ def update_representative(rep_id: int) -> Any:
         meetings.update_representative(db.session, rep_id, fields, actor_name())
     if "present" in data:
         if not isinstance(data["present"], bool):
-            raise ValidationFailed("present must be true or false", field="present")
+            raise ValidationFailed("present must be true or false", field="present", reason="not_yes_no")
         conduct.set_present(db.session, rep_id, data["present"], actor_name())
     if data.get("revoked") is True:
         meetings.revoke_representative(db.session, rep_id, actor_name())

@@ -17,88 +17,90 @@ from flask import Blueprint, render_template, request, url_for
 from flask_babel import gettext, pgettext
 from markupsafe import Markup
 
+from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.services import archive, archive_meetings, dashboard, disclosure, people
-from evalmeet.services.archive import LOCAL_TZ, NO_DEPARTMENT, NO_METHOD, percent
+from evalmeet.services.archive import NO_DEPARTMENT, NO_METHOD, percent
 from evalmeet.web.auth import login_required_page
 
 bp = Blueprint("archive", __name__)
 
-# English message ids (translated in archive.po) of the values stored as codes.
-_LABELS: dict[str, dict[str, str]] = {
-    "method": {
-        "single_source": "Single source",
-        "tender": "Tender",
-        "inquiry": "Inquiry",
-        "negotiation": "Competitive negotiation",
-        "other": "Other",
-        NO_METHOD: "Not recorded",
-    },
-    "result": {"passed": "Passed", "failed": "Failed", "pending": "Not voted", "voting": "Voting"},
-    "action_kind": {
-        "rectification": "Rectification",
-        "retender": "Re-tender",
-        "warning": "Warning",
-        "party_discipline": "Party discipline",
-        "administrative_discipline": "Administrative discipline",
-        "reassignment": "Reassignment",
-        "other": "Other action",
-    },
-    "action_status": {
-        "open": "Open",
-        "in_progress": "In progress",
-        "done": "Done",
-        "verified": "Verified",
-        "unresolved": "Open or in progress",
-        "overdue": "Overdue",
-    },
-    "choice": {
-        "satisfied": "Satisfied",
-        "basically_satisfied": "Basically satisfied",
-        "dissatisfied": "Dissatisfied",
-        "pass": "Pass",
-        "fail": "Fail",
-    },
-    "item_kind": {"procurement": "Procurement", "report_back": "Report-back"},
-}
-# What each ignored query-string value was, for the "we ignored …" message.
-_FILTER_NAMES = {
-    "from": "From",
-    "to": "To",
-    "range": "Date range",
-    "department": "Department",
-    "method": "Procurement method",
-    "result": "Result",
-    "person": "Responsible person",
-    "q": "Text",
-    "action": "Follow-up actions",
-    "page": "Page",
-}
+def _labels(kind: str) -> dict[str, str]:
+    """The translated names of the values stored as codes (one kind at a time)."""
+    if kind == "method":
+        return {
+            "single_source": gettext("Single source"),
+            "tender": gettext("Tender"),
+            "inquiry": gettext("Inquiry"),
+            "negotiation": gettext("Competitive negotiation"),
+            "other": gettext("Other"),
+            NO_METHOD: gettext("Not recorded"),
+        }
+    if kind == "result":
+        return {
+            "passed": gettext("Passed"),
+            "failed": gettext("Failed"),
+            "pending": gettext("Not voted"),
+            "voting": gettext("Voting"),
+        }
+    if kind == "action_kind":
+        return {
+            "rectification": pgettext("action kind", "Rectification"),
+            "retender": pgettext("action kind", "Re-tender"),
+            "warning": pgettext("action kind", "Warning"),
+            "party_discipline": pgettext("action kind", "Party discipline"),
+            "administrative_discipline": pgettext("action kind", "Administrative discipline"),
+            "reassignment": pgettext("action kind", "Reassignment"),
+            "other": gettext("Other action"),
+        }
+    if kind == "action_status":
+        return {
+            "open": pgettext("action status", "Open"),
+            "in_progress": pgettext("action status", "In progress"),
+            "done": pgettext("action status", "Done"),
+            "verified": pgettext("action status", "Verified"),
+            "unresolved": gettext("Open or in progress"),
+            "overdue": gettext("Overdue"),
+        }
+    if kind == "choice":
+        return {
+            "satisfied": gettext("Satisfied"),
+            "basically_satisfied": gettext("Basically satisfied"),
+            "dissatisfied": gettext("Dissatisfied"),
+            "pass": gettext("Pass"),
+            "fail": gettext("Fail"),
+        }
+    if kind == "item_kind":
+        return {"procurement": gettext("Procurement"), "report_back": gettext("Report-back")}
+    return {}
 
 
-def _(message: str, **variables: Any) -> str:
-    """Translate with the archive's own context ("archive" in archive.po), else the shared catalogs.
-
-    Every area's catalogs are merged into one, so an English word another area translates
-    differently ("Open": 打开 a meeting vs. 未开始 an action) would otherwise override ours.
-    """
-    translated = pgettext("archive", message)
-    if translated == message:
-        translated = gettext(message)
-    return translated % variables if variables else translated
+def _filter_names() -> dict[str, str]:
+    """What each ignored query-string value was, for the "we ignored …" message."""
+    return {
+        "from": gettext("From"),
+        "to": gettext("To"),
+        "range": gettext("Date range"),
+        "department": gettext("Department"),
+        "method": gettext("Procurement method"),
+        "result": gettext("Result"),
+        "person": gettext("Responsible person"),
+        "q": gettext("Text"),
+        "action": gettext("Follow-up actions"),
+        "page": gettext("Page"),
+    }
 
 
 def label(kind: str, value: str | None) -> str:
     """The translated name of a stored code (the code itself when unknown)."""
     if value is None or value == "":
         value = NO_METHOD if kind == "method" else ""
-    english = _LABELS.get(kind, {}).get(value)
-    return _(english) if english else value
+    return _labels(kind).get(value, value)
 
 
 def department_label(value: str | None) -> str:
     """A department name; blank ones read "no department"."""
-    return _("No department") if not value or value == NO_DEPARTMENT else value
+    return gettext("No department") if not value or value == NO_DEPARTMENT else value
 
 
 def day(value: datetime | date | None) -> str:
@@ -106,7 +108,7 @@ def day(value: datetime | date | None) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        value = value.astimezone(LOCAL_TZ).date()
+        value = clock.to_china(value).date()
     return value.isoformat()
 
 
@@ -129,7 +131,6 @@ def archive_url(args: dict[str, str] | None = None, **more: str) -> str:
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     return {
-        "_": _,
         "label": label,
         "department_label": department_label,
         "day": day,
@@ -142,7 +143,8 @@ def _helpers() -> dict[str, Any]:
 
 
 def _problems(names: list[str]) -> list[str]:
-    return [_(_FILTER_NAMES.get(name, name)) for name in names]
+    names_of = _filter_names()
+    return [names_of.get(name, name) for name in names]
 
 
 # --- archive ----------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ def dashboard_page() -> Any:
     """Headline figures (as ``/api/v1/stats``), pass rates and action counts, with charts."""
     figures = dashboard.build(db.session)
     words = dashboard.ChartWords(
-        translate=_,
+        translate=gettext,
         method_label=lambda code: label("method", code),
         department_label=department_label,
         action_status_label=lambda code: label("action_status", code),

@@ -12,13 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from werkzeug.routing import BuildError
 
 from evalmeet.extensions import db
 from evalmeet.services import console as console_service
 from evalmeet.web.auth import moderator_page
 from evalmeet.web.projector import page_helpers
-from evalmeet.web.projector import tr as _
 
 bp = Blueprint("console", __name__)
 
@@ -41,7 +42,7 @@ def console_strings() -> dict[str, str]:
         "phase_idle": _("Nothing on screen"),
         "phase_questions": _("Questions"),
         "phase_voting": _("Voting"),
-        "phase_result": _("Result"),
+        "phase_result": pgettext("live-screens", "Result"),
         "current_item": _("Current item"),
         "nothing_on_screen": _("Nothing on screen. Show an item from the running order."),
         "open_questions": _("Open questions"),
@@ -77,14 +78,11 @@ def console_strings() -> dict[str, str]:
         "finish_confirm": _("Finish the meeting? Nobody can vote or ask after this."),
         "cancel": _("Cancel"),
         "confirm": _("Confirm"),
-        "quorum_refused": _(
-            "Voting cannot open: quorum not met ({present} present of {roster}, {needed} needed)."
-        ),
-        "err_voting_open": _("Close the open vote first."),
         "err_csrf": _("This page has expired: reload it."),
         "err_login": _("Your login has expired: log in again."),
         "err_network": _("Network error: the server could not be reached."),
         "err_failed": _("That did not work"),
+        "err_failed_because": _("That did not work: {message}"),
         "saved": _("Saved"),
         "live_connected": _("Connected"),
     }

@@ -11,11 +11,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.support import Translations
 from flask import (
     Blueprint,
     Response,
@@ -27,15 +25,14 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import gettext as flask_gettext
+from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
-from evalmeet.i18n import TRANSLATIONS
 from evalmeet.realtime import broadcast
 from evalmeet.services import exports, imports, meetings, minutes
 from evalmeet.services.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
-from evalmeet.web import current_lang
+from evalmeet.web import current_lang, error_text
 from evalmeet.web.api import reader, tender_threshold
 from evalmeet.web.auth import actor_name, moderator_page
 
@@ -45,28 +42,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 KIND = "<any(roster, items):kind>"
 FORMAT = "<any(xlsx, csv):fmt>"
-
-
-@lru_cache(maxsize=1)
-def _exports_catalog() -> Any:
-    """This area's own catalog: all domains are merged and another area may translate a shared
-    English word ("Follow-up actions", "Status") differently; files we produce must say what
-    exports.po says."""
-    return Translations.load(str(TRANSLATIONS), ["zh_Hans_CN"], domain="exports")
-
-
-def translate(message: str, **values: Any) -> str:
-    """gettext in the request's language, preferring exports.po (for labels, files and pages here)."""
-    if current_lang() == "en":
-        text = message
-    else:
-        text = _exports_catalog().gettext(message)
-        if text == message:
-            text = flask_gettext(message)
-    return text % values if values else text
-
-
-_ = translate
 
 
 def _file_name(stem: str, ext: str) -> str:
@@ -83,8 +58,8 @@ def _download(data: bytes, mimetype: str, name: str) -> Response:
 
 def _table_download(table: Table, fmt: str, stem: str) -> Response:
     if fmt == "csv":
-        return _download(to_csv(table, translate), CSV, _file_name(stem, "csv"))
-    return _download(to_xlsx([table], translate), XLSX, _file_name(stem, "xlsx"))
+        return _download(to_csv(table, _), CSV, _file_name(stem, "csv"))
+    return _download(to_xlsx([table], _), XLSX, _file_name(stem, "xlsx"))
 
 
 def _off_the_loop(work: Callable[..., bytes], *args: Any) -> bytes:
@@ -115,7 +90,7 @@ def _minutes_helpers() -> dict[str, Any]:
         "status_label": _label(minutes.ACTION_STATUS_LABELS),
         "choice_label": _label(minutes.CHOICE_LABELS),
         "scale_label": _label(minutes.SCALE_LABELS),
-        "result_label": lambda passed: exports.result_label(passed, translate),
+        "result_label": lambda passed: exports.result_label(passed, _),
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }
 
@@ -125,7 +100,7 @@ def _minutes_helpers() -> dict[str, Any]:
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
     record = minutes.build_minutes(db.session, meeting_id)
-    html = render_template("exports/minutes.html", m=record, _=translate, **_minutes_helpers())
+    html = render_template("exports/minutes.html", m=record, **_minutes_helpers())
     name = _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf")
     # Everything is in the HTML now: end the read transaction before the slow part, so no
     # database connection (SQLite has one) or snapshot is held while the PDF is laid out.
@@ -141,7 +116,7 @@ def minutes_pdf(meeting_id: int) -> Any:
 def minutes_xlsx(meeting_id: int) -> Any:
     """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
     record = minutes.build_minutes(db.session, meeting_id)
-    data = exports.minutes_xlsx(record, translate, current_lang())
+    data = exports.minutes_xlsx(record, _, current_lang())
     return _download(data, XLSX, _file_name(f"{_('Minutes')}-{record.meeting.title}", "xlsx"))
 
 
@@ -152,7 +127,7 @@ def minutes_xlsx(meeting_id: int) -> Any:
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
-    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), translate)
+    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), _)
     return _table_download(table, fmt, _("Evaluated items"))
 
 
@@ -160,7 +135,7 @@ def items_export(fmt: str) -> Any:
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    table = exports.actions_table(db.session, exports.parse_filter(request.args), translate)
+    table = exports.actions_table(db.session, exports.parse_filter(request.args), _)
     return _table_download(table, fmt, _("Follow-up actions"))
 
 
@@ -171,107 +146,28 @@ def _pending_folder() -> Path:
     return Path(current_app.instance_path) / "imports"
 
 
-_CODES: dict[str, Callable[[dict[str, Any]], str]] = {
-    "file_missing": lambda d: _("Choose a file to upload."),
-    "file_empty": lambda d: _("The file is empty."),
-    "file_too_large": lambda d: _("The file is too large: at most %(mb)s MB.", mb=MAX_BYTES // (1024 * 1024)),
-    "unsupported_file_type": lambda d: (
-        _("Old .xls workbooks cannot be read: save the file as an .xlsx workbook and upload it again.")
-        if d.get("format") == "xls"
-        else _("Only .xlsx and .csv files can be imported.")
-    ),
-    "file_unreadable": lambda d: _("The file could not be read; it may be damaged."),
-    "file_encoding": lambda d: _("The CSV file must be saved as UTF-8 or GBK text."),
-    "no_header": lambda d: _("The file has no header row."),
-    "missing_columns": lambda d: _(
-        "Required columns are missing: %(columns)s", columns="、".join(d.get("columns", []))
-    ),
-    "duplicate_columns": lambda d: _(
-        "Two columns mean the same thing: %(columns)s", columns="、".join(d.get("columns", []))
-    ),
-    "no_rows": lambda d: _("The file has a header row but no data rows."),
-    "too_many_rows": lambda d: _("The file has more than %(limit)s rows.", limit=d.get("limit")),
-    "roster_full": lambda d: _(
-        "The meeting can take %(room)s more, but the file has %(rows)s rows.",
-        room=d.get("room"),
-        rows=d.get("rows"),
-    ),
-    "too_many_items": lambda d: _(
-        "The meeting can take %(room)s more, but the file has %(rows)s rows.",
-        room=d.get("room"),
-        rows=d.get("rows"),
-    ),
-    "import_expired": lambda d: _("This preview has expired or was already imported; upload the file again."),
-    "duplicate_employee_no": lambda d: _("this employee number is already on the roster"),
-}
-_PROBLEMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"is required$"), lambda m: _("is required")),
-    (
-        re.compile(r"is longer than (\d+) characters$"),
-        lambda m: _("must be at most %(n)s characters", n=m[1]),
-    ),
-    (re.compile(r"must be a whole number$"), lambda m: _("must be a whole number")),
-    (
-        re.compile(r"must be between (-?\d+) and (-?\d+)$"),
-        lambda m: _("must be between %(low)s and %(high)s", low=m[1], high=m[2]),
-    ),
-    (re.compile(r"must be (an|a non-negative) amount$"), lambda m: _("must be an amount of 0 or more")),
-    (re.compile(r"has more than two decimals$"), lambda m: _("has more than two decimals")),
-    (re.compile(r"must be one of"), lambda m: _("is not one of the choices")),
-    (re.compile(r"must be a single line$"), lambda m: _("must be a single line")),
-    (re.compile(r"contains a NUL character$"), lambda m: _("contains a character that is not allowed")),
-    (re.compile(r"must be a string$"), lambda m: _("must be text")),
-]
-
-
-def _problem(message: str) -> str:
-    """A service's English validation message as a phrase in the page's language."""
-    for pattern, make in _PROBLEMS:
-        match = pattern.search(message)
-        if match:
-            return make(match)
-    return message
-
-
 def describe_issue(issue: imports.RowIssue) -> str:
-    """Why a cell is wrong, in the page's language."""
-    p = issue.params
-    if issue.code == "already_on_roster":
-        return _("employee number %(value)s is already on this meeting's roster", value=p.get("value"))
-    if issue.code == "duplicate_in_file":
-        return _(
-            "employee number %(value)s is also in row %(row)s", value=p.get("value"), row=p.get("other_row")
-        )
-    if issue.code == "unknown_method":
-        return _("must be one of: %(allowed)s", allowed=p.get("allowed"))
-    if issue.code == "item_exists":
-        return _("the same item is already on this meeting (it will be added again)")
-    if issue.code == "item_repeated":
-        return _("the same item is also in row %(row)s", row=p.get("other_row"))
-    return _problem(issue.message)
+    """Why a cell is wrong, in the page's language (by the issue's code)."""
+    if issue.field and issue.code in error_text.known_reasons():
+        return error_text.problem_text(issue.code, issue.params)
+    return error_text.message_for(issue.code, issue.params)
 
 
-def describe_refusal(err: DomainError, kind: str) -> str:
-    """A refused upload or confirmation, in the page's language."""
-    details = dict(err.details or {})
+def describe_refusal(err: DomainError) -> str:
+    """A refused upload or confirmation, in the page's language (by its code)."""
     if isinstance(err, imports.ImportRowFailed):
-        reason = err.reason
-        why = _CODES[reason.code](details) if reason.code in _CODES else _problem(reason.message)
-        return _("Row %(row)s could not be saved (%(why)s). Nothing was imported.", row=err.row, why=why)
-    if err.code in _CODES:
-        return _CODES[err.code](details)
-    if err.code.startswith("meeting_"):
-        if kind == "roster":
-            return _("The roster can no longer be changed: the meeting has finished.")
-        return _("Items can only be imported while the meeting is a draft.")
-    return err.message
+        return _(
+            "Row %(row)s could not be saved (%(why)s). Nothing was imported.",
+            row=err.row,
+            why=error_text.error_message(err.reason),
+        )
+    return error_text.error_message(err)
 
 
 def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: int = 200) -> Any:
     meeting = meetings.get_meeting(db.session, meeting_id)
     page = render_template(
         "exports/import_upload.html",
-        _=translate,
         meeting=meeting,
         kind=kind,
         fields=imports.FIELDS[kind],
@@ -301,12 +197,11 @@ def import_page(meeting_id: int, kind: str) -> Any:
         raise
     except DomainError as err:
         db.session.rollback()
-        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     db.session.rollback()  # the preview only read
     meeting = meetings.get_meeting(db.session, meeting_id)
     page = render_template(
         "exports/import_preview.html",
-        _=translate,
         meeting=meeting,
         kind=kind,
         preview=preview,
@@ -325,14 +220,14 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
     try:
         pending = imports.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
     except DomainError as err:
-        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     try:
         count = imports.confirm(db.session, pending, actor_name(), tender_threshold())
         db.session.commit()
     except DomainError as err:
         db.session.rollback()
         imports.finish_pending(pending)
-        return _upload_page(meeting_id, kind, describe_refusal(err, kind), err.status)
+        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     imports.finish_pending(pending)
     broadcast.state_changed(meeting_id)
     if kind == "roster":

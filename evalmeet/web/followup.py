@@ -14,7 +14,6 @@ then checks the CSRF token itself.
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -34,31 +33,20 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
 from evalmeet.services import actions, evidence, followup, meetings
-from evalmeet.web import error_response, wants_json
+from evalmeet.web import error_response, error_text, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
 
-CHINA_TZ = timezone(timedelta(hours=8))
 # The whole multipart body of an upload: the file plus room for the form fields around it.
 UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
-
-KIND_LABELS = {
-    "rectification": "Rectification",
-    "retender": "Re-tender",
-    "warning": "Warning",
-    "party_discipline": "Party discipline",
-    "administrative_discipline": "Administrative discipline",
-    "reassignment": "Reassignment",
-    "other": "Other",
-}
-STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "done": "Done", "verified": "Verified"}
 
 
 # --- helpers for the templates ----------------------------------------------------------------
@@ -66,19 +54,31 @@ STATUS_LABELS = {"open": "Open", "in_progress": "In progress", "done": "Done", "
 
 def kind_label(kind: str | None) -> str:
     """整改 / Rectification …"""
-    english = KIND_LABELS.get(kind or "")
-    return pgettext("action kind", english) if english else (kind or "")
+    labels = {
+        "rectification": pgettext("action kind", "Rectification"),
+        "retender": pgettext("action kind", "Re-tender"),
+        "warning": pgettext("action kind", "Warning"),
+        "party_discipline": pgettext("action kind", "Party discipline"),
+        "administrative_discipline": pgettext("action kind", "Administrative discipline"),
+        "reassignment": pgettext("action kind", "Reassignment"),
+        "other": pgettext("action kind", "Other"),
+    }
+    return labels.get(kind or "", kind or "")
 
 
 def status_label(status: str | None) -> str:
     """待办 / Open …"""
-    english = STATUS_LABELS.get(status or "")
-    return pgettext("action status", english) if english else (status or "")
+    labels = {
+        "open": pgettext("action status", "Open"),
+        "in_progress": pgettext("action status", "In progress"),
+        "done": pgettext("action status", "Done"),
+        "verified": pgettext("action status", "Verified"),
+    }
+    return labels.get(status or "", status or "")
 
 
-def china_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+# ``2026-12-01 09:00`` in China time.
+china_time = clock.china_time
 
 
 def _can_moderate() -> bool:
@@ -109,71 +109,9 @@ def upload_dir() -> Path:
 
 # --- refusals ---------------------------------------------------------------------------------
 
-_FIELDS = {
-    "kind": "Kind",
-    "description": "Description",
-    "owner": "Owner",
-    "due_date": "Due date",
-    "note": "Progress note",
-    "status": "Status",
-    "title": "Title",
-    "action_id": "Actions",
-    "file": "File",
-}
-
-
-def explain(err: DomainError, **context: str) -> str:
-    """A refusal as a sentence in the page's language."""
-    code = err.code
-    if code == "invalid_transition":
-        return _(
-            "The action cannot move from “%(current)s” to “%(target)s”.",
-            current=status_label(context.get("current")),
-            target=status_label(context.get("target")),
-        )
-    messages = {
-        "file_too_large": lambda: _(
-            "The file is larger than %(mb)s MB.", mb=evidence.MAX_ATTACHMENT_BYTES >> 20
-        ),
-        "unsupported_file_type": lambda: _(
-            "Only PDF, PNG, JPEG, Excel (.xlsx), Word (.docx), TXT and CSV files are accepted, "
-            "and the content must match the file name."
-        ),
-        "empty_file": lambda: _("The file is empty."),
-        "no_file": lambda: _("Choose a file to upload."),
-        "action_verified": lambda: _("The action is verified; its evidence can no longer be removed."),
-        "nothing_selected": lambda: _("Tick at least one action."),
-        "too_many_actions": lambda: _(
-            "One report-back item takes at most %(n)s actions.", n=followup.MAX_REPORT_BACK
-        ),
-        "not_reportable": lambda: _(
-            "One of the ticked actions can no longer be reported back on here; the list has been refreshed."
-        ),
-        "not_rehearsal": lambda: _(
-            "Only rehearsals (and drafts) can be wiped; a real meeting's record stays."
-        ),
-        "meeting_closed": lambda: _("Not possible: the meeting has finished."),
-        "too_many_items": lambda: _("This meeting has the maximum number of items."),
-        "confirm_required": lambda: _("Tick the box to confirm."),
-    }
-    if code in messages:
-        return messages[code]()
-    field_name = err.details.get("field") if err.details else None
-    if isinstance(field_name, str) and field_name in _FIELDS:
-        if "is required" in err.message:
-            problem = _("is required")
-        elif "must be a date" in err.message:
-            problem = _("must be a date like 2026-12-31")
-        elif "is longer than" in err.message:
-            problem = _("is too long")
-        elif "must be one of" in err.message:
-            problem = _("is not one of the choices")
-        else:
-            problem = err.message
-        return _(
-            "%(field)s: %(problem)s", field=pgettext("followup field", _FIELDS[field_name]), problem=problem
-        )
-    return err.message
+def explain(err: DomainError) -> str:
+    """A refusal as a sentence in the page's language (by its code; the action forms' labels)."""
+    return error_text.error_message(err, subject=error_text.ACTION)
 
 
 def _refused(err: DomainError) -> None:
@@ -246,7 +184,7 @@ def record_progress(action_id: int) -> Any:
         action = actions.update_action(db.session, action_id, data, actor_name())
     except DomainError as err:
         _refused(err)
-        message = explain(err, current=current, target=target)
+        message = explain(err)
         return _action_page(action_id, error=message, status=err.status, form="progress", values=data)
     moved = action.status != current
     db.session.commit()
@@ -277,6 +215,10 @@ def edit_action(action_id: int) -> Any:
 # --- evidence ---------------------------------------------------------------------------------
 
 
+def _upload_too_large() -> DomainError:
+    return evidence.FileTooLarge("the upload is too large", max_mb=evidence.MAX_ATTACHMENT_BYTES >> 20)
+
+
 def _upload_refused(action_id: int, err: DomainError) -> Any:
     _refused(err)
     message = explain(err)
@@ -294,7 +236,7 @@ def upload_attachment(action_id: int) -> Any:
         csrf.protect()
         upload = request.files.get("file")
     except RequestEntityTooLarge:
-        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+        return _upload_refused(action_id, _upload_too_large())
     actions.get_action(db.session, action_id)  # an unknown action is a 404 page, not a form error
     if upload is None or not upload.filename:
         return _upload_refused(action_id, ValidationFailed("no file", code="no_file", field="file"))
@@ -304,7 +246,7 @@ def upload_attachment(action_id: int) -> Any:
             db.session, action_id, upload.stream, upload.filename, folder, actor_name()
         )
     except RequestEntityTooLarge:
-        return _upload_refused(action_id, evidence.FileTooLarge("the upload is too large"))
+        return _upload_refused(action_id, _upload_too_large())
     except DomainError as err:
         return _upload_refused(action_id, err)
     try:

@@ -7,20 +7,16 @@ to the form field it is about.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
-
-# Meetings happen in China; times are entered and shown in China Standard Time.
-CHINA_TZ = timezone(timedelta(hours=8))
+from evalmeet.web import error_text
 
 MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
 ITEM_FIELDS = (
@@ -60,38 +56,38 @@ def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 # --- labels -----------------------------------------------------------------------------------
 
-_MEETING_STATUS = {"draft": "Draft", "live": "In progress", "closed": "Finished"}
-_ITEM_STATUS = {"pending": "Pending", "voting": "Voting", "passed": "Passed", "failed": "Failed"}
-_METHODS = {
-    "single_source": "Single source",
-    "tender": "Tender",
-    "inquiry": "Inquiry",
-    "negotiation": "Competitive negotiation",
-    "other": "Other",
-}
-_SCALES = {
-    "three_level": "Satisfied / basically satisfied / dissatisfied",
-    "pass_fail": "Pass / fail",
-}
-_LABELS: dict[str, dict[str, str]] = {
-    "meeting_status": _MEETING_STATUS,
-    "item_status": _ITEM_STATUS,
-    "method": _METHODS,
-    "scale": _SCALES,
-}
+def _labels(kind: str) -> dict[str, str]:
+    """``value → translated name`` of one kind of code, in the order a select box lists them."""
+    if kind == "meeting_status":
+        return {"draft": _("Draft"), "live": _("In progress"), "closed": _("Finished")}
+    if kind == "item_status":
+        return {"pending": _("Pending"), "voting": _("Voting"), "passed": _("Passed"), "failed": _("Failed")}
+    if kind == "method":
+        return {
+            "single_source": _("Single source"),
+            "tender": _("Tender"),
+            "inquiry": _("Inquiry"),
+            "negotiation": _("Competitive negotiation"),
+            "other": _("Other"),
+        }
+    if kind == "scale":
+        return {
+            "three_level": _("Satisfied / basically satisfied / dissatisfied"),
+            "pass_fail": _("Pass / fail"),
+        }
+    return {}
 
 
 def label(kind: str, value: str | None) -> str:
     """The translated name of a status, method or scale (the raw value when unknown)."""
     if value is None or value == "":
         return ""
-    english = _LABELS.get(kind, {}).get(value)
-    return _(english) if english else value
+    return _labels(kind).get(value, value)
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
     """``(value, translated label)`` pairs for a select box."""
-    return [(value, _(english)) for value, english in _LABELS[kind].items()]
+    return list(_labels(kind).items())
 
 
 # --- formatting -------------------------------------------------------------------------------
@@ -102,14 +98,10 @@ def yuan(value: Decimal | None) -> str:
     return "" if value is None else f"¥{value:,.2f}"
 
 
-def local_time(value: datetime | None) -> str:
-    """``2026-12-01 09:00`` in China time (empty when unknown)."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
-
-
-def datetime_local_value(value: datetime | None) -> str:
-    """The value of an ``<input type="datetime-local">`` (China time)."""
-    return "" if value is None else value.astimezone(CHINA_TZ).strftime("%Y-%m-%dT%H:%M")
+# Meetings happen in China; times are entered and shown in China Standard Time (domain/clock):
+# ``2026-12-01 09:00`` on pages, ``2026-12-01T09:00`` as an ``<input type="datetime-local">`` value.
+local_time = clock.china_time
+datetime_local_value = clock.datetime_local_value
 
 
 def money_value(value: Decimal | None) -> str:
@@ -119,28 +111,6 @@ def money_value(value: Decimal | None) -> str:
 
 # --- errors -----------------------------------------------------------------------------------
 
-_FIELD_LABELS = {
-    "title": "Title",
-    "scheduled_at": "Date and time",
-    "location": "Location",
-    "scale": "Rating scale",
-    "pass_threshold": "Pass threshold",
-    "quorum": "Quorum",
-    "rehearsal": "Rehearsal",
-    "name": "Name",
-    "employee_no": "Employee no.",
-    "department": "Department",
-    "responsible_person": "Responsible person",
-    "responsible_person.name": "Responsible person",
-    "responsible_person.position": "Position",
-    "responsible_person.department": "Responsible person's department",
-    "procurement_method": "Procurement method",
-    "supplier_count": "Number of suppliers",
-    "amount": "Amount (yuan)",
-    "benchmark_price": "Benchmark price (yuan)",
-    "unit_price": "Unit price (yuan)",
-    "description": "Description",
-}
 # Where a service's field name is shown on the form.
 _FIELD_INPUTS = {
     "responsible_person": "person_name",
@@ -148,41 +118,13 @@ _FIELD_INPUTS = {
     "responsible_person.position": "person_position",
     "responsible_person.department": "person_department",
 }
-
-_Problem = Callable[[re.Match[str]], str]
-_PROBLEMS: list[tuple[re.Pattern[str], _Problem]] = [
-    (re.compile(r"is required$"), lambda m: _("is required")),
-    (
-        re.compile(r"is longer than (\d+) characters$"),
-        lambda m: _("must be at most %(n)s characters", n=m.group(1)),
-    ),
-    (re.compile(r"must be a whole number$"), lambda m: _("must be a whole number")),
-    (re.compile(r"must be between 0 \(exclusive\) and 1$"), lambda m: _("must be more than 0 and at most 1")),
-    (
-        re.compile(r"must be between (-?\d+) and (-?\d+)$"),
-        lambda m: _("must be between %(low)s and %(high)s", low=m.group(1), high=m.group(2)),
-    ),
-    (re.compile(r"must be (an|a non-negative) amount$"), lambda m: _("must be an amount of 0 or more")),
-    (re.compile(r"has more than two decimals$"), lambda m: _("has more than two decimals")),
-    (re.compile(r"must be a date-time like"), lambda m: _("must be a date and time")),
-    (re.compile(r"must be one of"), lambda m: _("is not one of the choices")),
-    (re.compile(r'must be a fraction like "2/3"$'), lambda m: _('must be a fraction like "2/3"')),
-    (re.compile(r"must be a single line$"), lambda m: _("must be a single line")),
-    (re.compile(r"contains a NUL character$"), lambda m: _("contains a character that is not allowed")),
-    (re.compile(r"must be a string$"), lambda m: _("must be text")),
-    (re.compile(r"must be true or false$"), lambda m: _("must be yes or no")),
-]
-
-_CODES: dict[str, Callable[[], str]] = {
-    "duplicate_employee_no": lambda: _("This employee number is already on the roster."),
-    "meeting_draft": lambda: _("Not possible while the meeting is still a draft."),
-    "meeting_live": lambda: _("Not possible while the meeting is in progress."),
-    "meeting_closed": lambda: _("Not possible: the meeting has finished."),
-    "item_decided": lambda: _("This item has been voted on; it can no longer be changed."),
-    "voting_open": lambda: _("Voting is still open; close it first."),
-    "roster_full": lambda: _("The roster is full."),
-    "too_many_items": lambda: _("This meeting has the maximum number of items."),
-    "revoked": lambda: _("This representative's link was revoked."),
+# The service fields these forms have an input for (a refusal about another one is page-wide).
+_FORM_FIELDS = {
+    *MEETING_FIELDS,
+    *ITEM_FIELDS,
+    *REPRESENTATIVE_FIELDS,
+    "rehearsal",
+    *_FIELD_INPUTS,
 }
 
 
@@ -197,18 +139,11 @@ class FormError:
 
 
 def explain(err: DomainError) -> FormError:
-    """Turn a service's refusal into a message in the page's language, tied to its input."""
+    """Turn a service's refusal into a message in the page's language (by its code, see
+    :mod:`evalmeet.web.error_text`), tied to its input."""
+    message = error_text.error_message(err)
     field_name = err.details.get("field") if err.details else None
-    if isinstance(field_name, str) and field_name in _FIELD_LABELS:
-        field_label = _(_FIELD_LABELS[field_name])
-        problem = next(
-            (make(m) for pattern, make in _PROBLEMS if (m := pattern.search(err.message))), None
-        )
-        message = _("%(field)s: %(problem)s", field=field_label, problem=problem or err.message)
+    if isinstance(field_name, str) and field_name in _FORM_FIELDS:
         input_name = _FIELD_INPUTS.get(field_name, field_name)
         return FormError(message, err.status, err.code, {input_name: message})
-    if err.code in _CODES:
-        return FormError(_CODES[err.code](), err.status, err.code)
-    if err.code == "invalid_transition" or err.code.startswith("meeting_"):
-        return FormError(_("Not possible in the meeting's current state."), err.status, err.code)
-    return FormError(err.message, err.status, err.code)
+    return FormError(message, err.status, err.code)

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from evalmeet.domain.rules import SCALES
@@ -20,20 +21,8 @@ from evalmeet.services import console as console_service
 
 bp = Blueprint("projector", __name__)
 
-# The msgctxt of every string of the projector and the console. Translations of all areas are
-# merged into one catalog, where the same msgid from another area's .po would override ours.
-CONTEXT = "live-screens"
-
 # At or below this many present voters, a result can give away individual choices.
 TINY_ELECTORATE = 2
-
-
-def tr(msgid: str) -> str:
-    """Translate one of our strings (in our own msgctxt, see ``CONTEXT``)."""
-    return pgettext(CONTEXT, msgid)
-
-
-_ = tr  # the usual name, so the strings below read like every other gettext call
 
 
 def live_strings() -> dict[str, str]:
@@ -72,7 +61,7 @@ def live_strings() -> dict[str, str]:
         "pass_rate": _("Pass rate"),
         "threshold": _("Needed to pass"),
         "ballots_of": _("{n} ballots, {m} present"),
-        "result": _("Result"),
+        "result": pgettext("live-screens", "Result"),
         "round": _("Round {n}"),
         "reconnecting": _("Reconnecting…"),
         "refused": _("This screen could not connect"),

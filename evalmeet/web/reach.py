@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app, g, request
 
-ALL_INTERFACES = {"0.0.0.0", "::", ""}
+# The addresses that mean "listen on every interface" (recognised here, not bound to: nosec B104).
+ALL_INTERFACES = {"0.0.0.0", "::", ""}  # nosec B104
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 

@@ -140,19 +140,12 @@
 
   // --- the API ----------------------------------------------------------------------------------
 
+  // The server's message is already in the page's language (translated by its error code).
   function errorText(status, error) {
     var code = error && error.code;
-    var details = (error && error.details) || {};
-    if (code === "quorum_not_met") {
-      if (details.present !== undefined) {
-        return fill(C.quorum_refused, {present: details.present, roster: details.roster, needed: details.needed});
-      }
-      return error.message;
-    }
     if (code === "csrf_failed") { return C.err_csrf; }
     if (status === 401) { return C.err_login; }
-    if (code === "voting_open") { return C.err_voting_open + " (" + error.message + ")"; }
-    return C.err_failed + ": " + ((error && error.message) || ("HTTP " + status));
+    return (error && error.message) || ("HTTP " + status);
   }
 
   function api(method, path, body) {
@@ -390,7 +383,7 @@
       .then(function (resp) {
         // A lapsed login redirects to the login page (HTML): say so rather than fail to parse it.
         if (resp.redirected || resp.status === 401) { throw new Error(C.err_login); }
-        if (!resp.ok) { throw new Error(C.err_failed + ": HTTP " + resp.status); }
+        if (!resp.ok) { throw new Error(fill(C.err_failed_because, {message: "HTTP " + resp.status})); }
         return resp.json();
       })
       .then(function (fresh) {
@@ -476,7 +469,8 @@
         if (result !== null) { scheduleRefresh(); }
       }, function (err) {
         if (err.code === "quorum_not_met") { refusal = err.message; renderCurrent(); }
-        toast(err.message || C.err_failed);
+        toast(err.code === "network" || err.code === "csrf_failed" || !err.message
+          ? (err.message || C.err_failed) : fill(C.err_failed_because, {message: err.message}));
         scheduleRefresh();
       })
       .then(function () {
@@ -545,7 +539,7 @@
   });
   socket.on("connect_error", function (err) {
     if (socket.active) { setConnected(false); return; }
-    setConnected(false, C.err_failed + (err && err.message ? ": " + err.message : ""));
+    setConnected(false, err && err.message ? fill(C.err_failed_because, {message: err.message}) : C.err_failed);
   });
   socket.on("state", onState);
   socket.on("progress", onProgress);

@@ -39,6 +39,7 @@
   var retrying = false;
   var chosen = null;            // tapped, not yet confirmed
   var voteError = null;         // error code of the last refused ballot
+  var voteErrorMessage = "";    // and the server's message for it
   var votedRounds = {};         // "item.round" -> true, from exact snapshots and acks
   var progress = null;          // last progress payload
   var lastResult = state.result || null;
@@ -82,7 +83,8 @@
     return T.yuan + whole + (parts.length > 1 ? "." + parts[1] : "");
   }
   function choiceLabel(code) { return (T.choices && T.choices[code]) || code; }
-  function errorText(code) { return (T.errors && T.errors[code]) || T.errors.other; }
+  // The phone's own sentence for the codes it knows; else the server's (translated by its code).
+  function errorText(code, message) { return (T.errors && T.errors[code]) || message || T.errors.other; }
 
   function newKey() {
     var alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -206,7 +208,7 @@
       setText("receipt-help", receipt ? T.receipt_help : "");
       show("receipt-help", !!receipt);
     }
-    setText("vote-error", voteError ? errorText(voteError) : "");
+    setText("vote-error", voteError ? errorText(voteError, voteErrorMessage) : "");
     show("vote-error", !!voteError && mode !== "pending");
     var showProgress = !!(v && progress && progress.item_id === v.item_id);
     if (showProgress) { setText("vote-progress", fmt(T.progress, progress)); }
@@ -296,10 +298,11 @@
     sendPending();
   }
 
-  function settle(p, code) {
+  function settle(p, code, message) {
     put(pendingKey(), null);
     if (code === "already_voted") { votedRounds[p.item_id + "." + p.round] = true; }
     voteError = code;
+    voteErrorMessage = message || "";
   }
 
   function sendPending() {
@@ -328,7 +331,7 @@
           setTimeout(sendPending, 3000);
         } else {
           retrying = false;
-          settle(p, code);
+          settle(p, code, ack && ack.error && ack.error.message);
         }
       }
       render();
@@ -361,7 +364,10 @@
       questionBusy = false;
       if (err) { questionFeedback(errorText("timeout"), true); }
       else if (ack && ack.ok) { box.value = ""; questionFeedback(T.question_sent, false); }
-      else { questionFeedback(errorText(ack && ack.error ? ack.error.code : "other"), true); }
+      else {
+        var error = ack && ack.error ? ack.error : {code: "other"};
+        questionFeedback(errorText(error.code, error.message), true);
+      }
       render();
     });
   }

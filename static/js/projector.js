@@ -179,7 +179,6 @@
         })),
         h("div", {class: "pj-verdict " + (r.passed ? "passed" : "failed")},
           h("p", {class: "pj-banner"}, r.passed ? L.passed : L.failed),
-          lang !== "en" ? h("p", {class: "pj-banner-sub"}, r.passed ? "PASSED" : "FAILED") : null,
           h("p", {class: "pj-rate"}, (r.scale === "pass_fail" ? L.pass_rate : L.satisfaction) + " " +
             r.satisfaction + " = " + percentText(r.satisfaction)),
           h("p", {class: "pj-rule"}, L.threshold + " \u2265 " + r.pass_threshold),

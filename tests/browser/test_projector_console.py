@@ -428,7 +428,7 @@ def test_an_api_error_shows_as_a_toast(server, browser):
         setup["items"][1]["id"],
     )
     expect(console.locator("#cs-toasts .cs-toast.error")).to_contain_text("操作失败", timeout=WAIT_MS)
-    expect(console.locator("#cs-toasts")).to_contain_text("closed")
+    expect(console.locator("#cs-toasts")).to_contain_text("会议已结束")  # the server's message, translated
     assert console.errors == []  # type: ignore[attr-defined]
 
 

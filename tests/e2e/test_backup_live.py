@@ -59,7 +59,7 @@ def test_backup_during_live_voting_restores_and_verifies(tmp_path):
         for t in voters:
             t.start()
         backup = tmp_path / "backup.db"
-        env = dict(srv.env)
+        env = srv.command_env()
         done = subprocess.run(
             [str(BIN / "evalmeet"), "backup", str(backup)],
             env=env,

@@ -207,7 +207,8 @@ def test_refusals_and_origins_on_the_real_server(tmp_path):
         with pytest.raises(socketio.exceptions.ConnectionError):
             bad.connect(srv.url, namespaces=[NS], auth={"token": "n" * 32}, transports=["websocket"],
                         wait_timeout=10)
-        assert errors == [{"message": "this join link is not valid", "data": {"code": "invalid_token"}}]
+        # the refusal is translated by its code, in the handshake's language (Chinese by default)
+        assert errors == [{"message": "该入场链接无效。", "data": {"code": "invalid_token"}}]
         # Polling: a foreign Origin is answered 400.
         probe = f"{srv.url}/socket.io/?EIO=4&transport=polling"
         assert requests.get(probe, headers={"Origin": "http://evil.example"}, timeout=10).status_code == 400

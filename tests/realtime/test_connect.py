@@ -118,8 +118,10 @@ def test_bad_tokens_are_refused_with_a_message(app, session, plain_meeting):
     live_meeting = plain_meeting(reps=2, items=1)
     for auth in ({"token": "x" * 32}, {"token": "short"}, {"token": 12345}, {"token": None}):
         error = refusal(app, auth)
-        assert error["message"] == "this join link is not valid"
+        assert error["message"] == "该入场链接无效。"  # translated by code, Chinese by default
         assert error["data"] == {"code": "invalid_token"}
+    english = refusal(app, {"token": "x" * 32}, headers={"Cookie": "evalmeet_lang=en"})
+    assert english["message"] == "This join link is not valid."
     meetings.revoke_representative(db.session, live_meeting.reps[0].id, "test")
     db.session.commit()
     error = refusal(app, {"token": live_meeting.reps[0].join_token})
@@ -129,7 +131,8 @@ def test_bad_tokens_are_refused_with_a_message(app, session, plain_meeting):
 def test_no_credentials_and_garbage_auth_are_refused(app, session):
     assert refused_code(app, None) == "no_credentials"
     assert refused_code(app, {}) == "no_credentials"
-    assert "join link" in refusal(app, {})["message"]
+    assert "join link" in refusal(app, {}, headers={"Cookie": "evalmeet_lang=en"})["message"]
+    assert "入场链接" in refusal(app, {})["message"]
     assert refused_code(app, "a-token-as-a-string") == "invalid_payload"
     assert refused_code(app, ["x"]) == "invalid_payload"
 

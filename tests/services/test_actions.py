@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionNote, AuditEntry
 from evalmeet.services import actions
@@ -137,6 +138,33 @@ def test_overdue_boundary(due, status, overdue, days):
     action = Action(kind="rectification", description="d", due_date=due, status=status)
     assert actions.is_overdue(action, TODAY) is overdue
     assert actions.days_overdue(action, TODAY) == days
+
+
+@pytest.mark.parametrize(
+    ("instant", "days"),
+    [
+        (datetime(2028, 2, 29, 15, 59, 59, tzinfo=UTC), 0),  # 23:59:59 on the leap day in China
+        (datetime(2028, 2, 29, 16, 0, tzinfo=UTC), 1),  # 00:00 on 1 March in China
+        (datetime(2028, 2, 29, 16, 30, tzinfo=UTC), 1),
+        (datetime(2028, 3, 1, 15, 59, tzinfo=UTC), 1),
+        (datetime(2028, 3, 1, 16, 0, tzinfo=UTC), 2),
+    ],
+)
+def test_overdue_turns_at_midnight_in_china_on_the_apps_clock(instant, days):
+    due_on_leap_day = Action(kind="rectification", description="d", due_date=date(2028, 2, 29), status="open")
+    with clock.pinned(instant, frozen=True):
+        assert actions.days_overdue(due_on_leap_day) == days
+        assert actions.is_overdue(due_on_leap_day) is (days > 0)
+
+
+def test_a_new_action_and_its_first_note_carry_the_clocks_time(session, meeting_factory):
+    live = meeting_factory(reps=1, items=1)
+    instant = datetime(2027, 12, 31, 15, 45, tzinfo=UTC)
+    with clock.pinned(instant, frozen=True):
+        made = actions.add_action(session, live.items[0].id, {"kind": "other", "description": "d"}, "mod")
+        session.commit()
+    assert made.created_at == made.updated_at == instant
+    assert [n.created_at for n in history(session, made.id)] == [instant]
 
 
 def test_allowed_moves_follow_the_workflow():

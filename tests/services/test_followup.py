@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import event, func, select
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.extensions import db
 from evalmeet.models import (
@@ -28,7 +29,6 @@ from tests.conftest import both_databases
 
 pytestmark = both_databases
 
-TODAY = date(2026, 11, 25)
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 
@@ -54,11 +54,12 @@ def closed_meeting_with_actions(session, meeting_factory, title="第24次民主�
     item = live.items[0]
     vote_all(session, live, item.id, ["dissatisfied", "dissatisfied", "satisfied"])
     made = {}
+    today = clock.today()  # the pinned clock's China day (tests/conftest.py)
     for status, kind, owner, due in [
-        ("open", "rectification", "供应处", TODAY - timedelta(days=3)),
-        ("in_progress", "retender", "供应处", TODAY + timedelta(days=5)),
+        ("open", "rectification", "供应处", today - timedelta(days=3)),
+        ("in_progress", "retender", "供应处", today + timedelta(days=5)),
         ("done", "party_discipline", "纪委", None),
-        ("verified", "warning", "供应处", TODAY - timedelta(days=30)),
+        ("verified", "warning", "供应处", today - timedelta(days=30)),
     ]:
         action = actions.add_action(
             session,
@@ -101,10 +102,11 @@ def table_counts(session):
 def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, meeting_factory):
     _past, made = closed_meeting_with_actions(session, meeting_factory)
     live = meeting_factory(reps=3, items=1, title="进行中的会")
+    long_ago = (clock.today() - timedelta(days=55)).isoformat()
     late = actions.add_action(
         session,
         live.items[0].id,
-        {"kind": "other", "description": "逾期很久", "owner": "设备处", "due_date": "2026-10-01"},
+        {"kind": "other", "description": "逾期很久", "owner": "设备处", "due_date": long_ago},
         "mod",
     )
     draft = meeting_factory(reps=1, items=1, start=False, title="草稿")
@@ -118,7 +120,7 @@ def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, me
     )
     session.commit()
 
-    view = followup.dashboard(session, followup.DashboardFilters(), TODAY)
+    view = followup.dashboard(session, followup.DashboardFilters())
     ids = [row.action.id for row in view.rows]
     assert ids[:2] == [late.id, made["open"].id]  # overdue first, most overdue first
     assert set(ids) == {late.id, *(a.id for a in made.values())}  # no draft, no rehearsal
@@ -127,13 +129,13 @@ def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, me
     assert [row.days_overdue for row in view.rows[:2]] == [55, 3]
     assert view.rows[-1].action.status == "verified"
 
-    only = followup.dashboard(session, followup.parse_filters({"overdue": "1"}), TODAY)
+    only = followup.dashboard(session, followup.parse_filters({"overdue": "1"}))
     assert [r.action.id for r in only.rows] == [late.id, made["open"].id]
-    by_status = followup.dashboard(session, followup.parse_filters({"status": "done"}), TODAY)
+    by_status = followup.dashboard(session, followup.parse_filters({"status": "done"}))
     assert [r.action.id for r in by_status.rows] == [made["done"].id]
-    by_kind = followup.dashboard(session, followup.parse_filters({"kind": "retender"}), TODAY)
+    by_kind = followup.dashboard(session, followup.parse_filters({"kind": "retender"}))
     assert [r.action.id for r in by_kind.rows] == [made["in_progress"].id]
-    by_owner = followup.dashboard(session, followup.parse_filters({"owner": "纪"}), TODAY)
+    by_owner = followup.dashboard(session, followup.parse_filters({"owner": "纪"}))
     assert [r.action.id for r in by_owner.rows] == [made["done"].id]
     assert view.owners == sorted({"供应处", "纪委", "设备处"})
 
@@ -142,7 +144,7 @@ def test_dashboard_filters_ignore_junk_and_escape_like(session, meeting_factory)
     closed_meeting_with_actions(session, meeting_factory)
     filters = followup.parse_filters({"status": "bogus", "kind": "<x>", "page": "-3", "owner": "%"})
     assert (filters.status, filters.kind, filters.page) == (None, None, 1)
-    view = followup.dashboard(session, filters, TODAY)
+    view = followup.dashboard(session, filters)
     assert view.rows == [] and view.matching == 0  # "%" is a literal, not a wildcard
     assert followup.parse_filters({"page": "9" * 30}).page == 1
 
@@ -292,7 +294,7 @@ def test_report_back_end_to_end(session, meeting_factory):
     session.commit()
 
     new = meeting_factory(reps=3, items=1, start=False, title="第25次民主评价会", scale="pass_fail")
-    offered = [row.action.id for row in followup.report_back_candidates(session, new.id, TODAY)]
+    offered = [row.action.id for row in followup.report_back_candidates(session, new.id, clock.today())]
     assert offered == [made["open"].id, made["in_progress"].id, made["done"].id]  # not verified, no rehearsal
 
     chosen = [made["open"].id, made["done"].id]
@@ -328,7 +330,7 @@ def test_report_back_end_to_end(session, meeting_factory):
     ).all()
     assert not any("回头看" in n for n in untouched)
 
-    detail = followup.action_detail(session, made["open"].id, TODAY)
+    detail = followup.action_detail(session, made["open"].id)
     assert [(rb.item.id, rb.result.passed) for rb in detail.report_backs] == [(item.id, True)]
     assert detail.days_overdue == 3 and past.id == detail.meeting.id
 

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
+from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.models import AuditEntry, Item, Representative
 from evalmeet.services import imports, meetings
-from evalmeet.services.spreadsheets import FileRefused, read_table, to_csv, to_xlsx
+from evalmeet.services.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
 from tests.conftest import both_databases
 
 
@@ -169,13 +171,13 @@ def test_every_bad_cell_is_reported_with_row_column_and_reason(session):
     assert not preview.ok
     found = [(i.row, i.column, i.code, i.message) for i in preview.issues]
     assert found == [
-        (3, "责任人", "invalid", "responsible_person.name is required"),
-        (3, "项目名称", "invalid", "title is required"),
+        (3, "责任人", "required", "responsible_person.name is required"),
+        (3, "项目名称", "required", "title is required"),
         (3, "采购方式", "unknown_method", found[2][3]),
-        (3, "供应商数量", "invalid", "supplier_count must be a whole number"),
-        (3, "金额", "invalid", "amount must be a non-negative amount"),
-        (3, "单价", "invalid", "unit_price has more than two decimals"),
-        (5, "责任人", "invalid", "responsible_person.name is longer than 100 characters"),
+        (3, "供应商数量", "not_whole_number", "supplier_count must be a whole number"),
+        (3, "金额", "not_amount", "amount must be a non-negative amount"),
+        (3, "单价", "too_many_decimals", "unit_price has more than two decimals"),
+        (5, "责任人", "too_long", "responsible_person.name is longer than 100 characters"),
     ]
     assert "单一来源" in found[2][3]
     assert [r.row for r in preview.rows] == [2, 3, 5]  # the blank line is skipped, numbers stay the file's
@@ -236,7 +238,10 @@ def test_capacity_of_the_meeting_is_checked(session, monkeypatch):
     monkeypatch.setattr(meetings, "MAX_ROSTER", 1)
     with pytest.raises(FileRefused) as err:
         imports.parse(session, meeting_id, "roster", "r.csv", ROSTER.encode())
-    assert (err.value.code, err.value.details) == ("roster_full", {"room": 1, "rows": 2})
+    assert (err.value.code, err.value.details) == (
+        "roster_full",
+        {"reason": "import_capacity", "room": 1, "rows": 2},
+    )
 
 
 # --- staging and confirming -------------------------------------------------------------------
@@ -308,6 +313,23 @@ def test_a_file_with_errors_is_never_staged(session, pending_dir):
         imports.claim_pending(pending_dir, "x" * 32, meeting_id, "roster", "mod")
     assert err.value.code == "import_expired"
 
+
+def test_a_preview_expires_two_hours_after_staging_by_the_apps_clock(session, pending_dir):
+    meeting_id = draft(session)
+    staged_at = datetime(2031, 5, 14, 2, 30, tzinfo=UTC)
+    with clock.pinned(staged_at, frozen=True):
+        old = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+    # Another upload just inside the two hours keeps it; the file system's times play no part.
+    with clock.pinned(staged_at + imports.PENDING_TTL, frozen=True):
+        imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+    assert (pending_dir / f"{old.token}.json").exists()
+    with clock.pinned(staged_at + imports.PENDING_TTL + timedelta(seconds=1), frozen=True):
+        fresh = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
+        with pytest.raises(Conflict) as err:
+            imports.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
+        assert err.value.code == "import_expired"
+        assert imports.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
+    assert sorted(p.suffix for p in pending_dir.iterdir()) == [".claimed", ".json"]
 
 @both_databases
 def test_failure_at_confirm_rolls_back_every_row(session, pending_dir):
@@ -382,3 +404,9 @@ def test_roster_export_imports_into_the_next_meeting(session, pending_dir, fmt):
     # CSV protects "=李四" with a quote against formula injection; the import takes it off again.
     assert roster(session, target) == roster(session, source)
     assert roster(session, target)[0][1] == "001"  # leading zeros survive both formats
+
+
+def test_a_workbook_is_dated_by_the_apps_clock():
+    with clock.pinned(datetime(2028, 2, 29, 16, 30, tzinfo=UTC), frozen=True):
+        data = to_xlsx([Table("Items", [Column("Title")], [["焦炭"]])])
+    assert load_workbook(io.BytesIO(data)).properties.created == datetime(2028, 2, 29, 16, 30)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from fractions import Fraction
 
+from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.services import conduct, voting
 from tests.conftest import both_databases
@@ -178,7 +179,7 @@ def test_full_meeting_flow(app, api, client):
             "kind": "rectification",
             "description": "补充询价，三家以上供应商比价",
             "owner": "供应处",
-            "due_date": (date.today() + timedelta(days=30)).isoformat(),
+            "due_date": (clock.today() + timedelta(days=30)).isoformat(),
         },
     )
     assert action.status_code == 201
@@ -214,7 +215,7 @@ def test_stats_follow_the_definitions(app, api, client):
     for n, rep in enumerate(reps[:3]):
         vote(app, rep["id"], i2["id"], "dissatisfied", f"a2-{n}-0123456789abcdef")
     assert api.post(f"items/{i2['id']}/voting/close").get_json()["passed"] is False
-    past = (date.today() - timedelta(days=3)).isoformat()
+    past = (clock.today() - timedelta(days=3)).isoformat()
     api.post(f"items/{i2['id']}/actions", {"kind": "party_discipline", "description": "党内警告"})
     api.post(f"items/{i2['id']}/actions", {"kind": "reassignment", "description": "调离", "due_date": past})
     overdue = api.post(

