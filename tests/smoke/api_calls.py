@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from tests.smoke.live import LiveClient
 from tests.smoke.suite import Smoke
+from tests.smoke.world import day
 
 Visit = Callable[[Smoke, str], None]
 ITEM = {
@@ -32,7 +33,7 @@ def create_meeting(s: Smoke, lang: str) -> None:
             "/api/v1/meetings",
             {
                 "title": "第31次物资采购民主评价会",
-                "scheduled_at": "2027-04-01T09:00",
+                "scheduled_at": f"{day(30)}T09:00",
                 "location": "职工之家",
                 "scale": "pass_fail",
                 "pass_threshold": "1/2",
@@ -197,7 +198,7 @@ def add_action(s: Smoke, lang: str) -> None:
                 "kind": "reassignment",
                 "description": "调离采购岗位。",
                 "owner": "人力资源处",
-                "due_date": "2030-03-31",
+                "due_date": day(300),
             },
             expect=201,
         )

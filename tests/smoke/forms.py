@@ -18,7 +18,7 @@ import requests
 
 from tests.smoke.browser import Browser, find_form
 from tests.smoke.suite import Smoke
-from tests.smoke.world import MINIMAL_PDF, PNG_1PX
+from tests.smoke.world import MINIMAL_PDF, PNG_1PX, day
 
 Visit = Callable[[Smoke, str], None]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,7 +66,7 @@ def new_meeting(s: Smoke, lang: str) -> None:
         "/meetings/new",
         {
             "title": "第29次物资采购民主评价会",
-            "scheduled_at": "2027-03-15T09:00",
+            "scheduled_at": f"{day(21)}T09:00",
             "location": "公司职工之家三楼会议室",
             "scale": "three_level",
             "pass_threshold": "2/3",
@@ -307,13 +307,13 @@ def edit_action(s: Smoke, lang: str) -> None:
         f"/actions/{action}/edit",
         {
             "owner": "设备处",
-            "due_date": "2030-12-31",
+            "due_date": day(200),
             "description": "补充市场询价记录，重新议价。",
             "note": "负责人调整",
         },
     )
     saved = [a for a in s.factory.call("GET", f"items/{item}/actions")["actions"] if a["id"] == action]
-    assert (saved[0]["owner"], saved[0]["due_date"]) == ("设备处", "2030-12-31"), saved
+    assert (saved[0]["owner"], saved[0]["due_date"]) == ("设备处", day(200)), saved
 
 
 def record_progress(s: Smoke, lang: str) -> None:
@@ -337,7 +337,7 @@ def new_action(s: Smoke, lang: str) -> None:
             "kind": "party_discipline",
             "description": "责任人违反采购管理规定，移交纪委处理。",
             "owner": "纪委",
-            "due_date": "2030-06-30",
+            "due_date": day(90),
         },
     )
     assert re.fullmatch(r"/actions/\d+", landed(done)), done.url

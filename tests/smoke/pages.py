@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.smoke.world import World
+from tests.smoke.world import World, day
 
 PUBLIC, READER, MODERATOR = "public", "reader", "moderator"
 CONTENT = {
@@ -106,7 +106,7 @@ PAGES: dict[str, Page] = {
         READER, lambda w: ["/archive", "/archive?method=single_source&result=failed", "/archive?q=铜板"]
     ),
     "/archive/meetings": Page(
-        READER, lambda w: ["/archive/meetings", "/archive/meetings?from=2026-01-01&to=2030-12-31"]
+        READER, lambda w: ["/archive/meetings", f"/archive/meetings?from={day(-365)}&to={day(0)}"]
     ),
     "/archive/meetings/<int:meeting_id>": Page(
         READER, lambda w: _ids("/archive/meetings", [w.hist.id, w.past.id])

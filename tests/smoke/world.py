@@ -22,18 +22,29 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import requests
 
+from tests.conftest import PINNED_AT
 from tests.server import LiveServer
 from tests.smoke.browser import CONNECTION, Browser
 from tests.smoke.live import LiveClient
 
-# Dates are written down, never read off the wall clock.
-DUE_LATE = "2026-09-30"  # long past: overdue
-DUE_LATER = "2030-06-30"
-SCHEDULED = "2026-10-20T09:00"
+# Dates count from the day the suite's clock is pinned to (the server's clock too), never from
+# the wall clock.
+TODAY = PINNED_AT.date()
+
+
+def day(offset: int) -> str:
+    """``YYYY-MM-DD``, ``offset`` days from the pinned today."""
+    return (TODAY + timedelta(days=offset)).isoformat()
+
+
+DUE_LATE = day(-45)  # overdue
+DUE_LATER = day(400)
+SCHEDULED = f"{day(-20)}T09:00"
 MINIMAL_PDF = (
     b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
     b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
