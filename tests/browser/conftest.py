@@ -7,6 +7,7 @@ run at once in one thread). ``chromium`` is the browser; ``phone_context()`` ope
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE_VIEWPORT = {"width": 360, "height": 740}
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The docs' screenshots are refreshed on request only (EVALMEET_UPDATE_SCREENSHOTS=1, see the
+# README); otherwise they go to the git-ignored test-artifacts/, so a test run leaves the tree clean.
+_TOP = Path(__file__).resolve().parents[2]
+SCREENSHOTS = (
+    _TOP / "docs" / "screenshots"
+    if os.environ.get("EVALMEET_UPDATE_SCREENSHOTS") == "1"
+    else _TOP / "test-artifacts" / "screenshots"
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +74,6 @@ def phone_context(chromium: Browser) -> Iterator[Callable[..., BrowserContext]]:
 
 
 def screenshot_path(name: str) -> str:
-    """Where a screenshot for the docs goes (``docs/screenshots/<name>``)."""
+    """Where a screenshot for the docs goes (``docs/screenshots/<name>`` when updating them)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return str(SCREENSHOTS / name)

@@ -12,13 +12,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.browser.conftest import screenshot_path
 from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -32,7 +32,6 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 WITHIN = 1.0  # seconds: every control shows on every screen within this
 WAIT_MS = 10_000  # how long to wait before calling it a failure (the elapsed time is then asserted)
 
@@ -184,8 +183,7 @@ def shows(locator: Any, text: str | re.Pattern[str]) -> Callable[[], None]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name))
+    page.screenshot(path=screenshot_path(name))
 
 
 # --- the meeting ---------------------------------------------------------------------------------
