@@ -172,6 +172,11 @@ def on_connect(auth: Any = None) -> None:
         db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
     except DomainError as err:  # the finally's remove() rolls back
         raise ConnectionRefusedError(err.message, {"code": err.code}) from None
+    except OperationalError:  # SQLite locked by another process, PostgreSQL restarting
+        logger.warning("live connect: database unavailable")
+        raise ConnectionRefusedError(
+            "the database is busy or unreachable; please try again", {"code": "temporarily_unavailable"}
+        ) from None
     except Exception:
         logger.exception("live connect failed")
         raise ConnectionRefusedError(
