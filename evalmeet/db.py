@@ -14,8 +14,9 @@ is retried with ``time.sleep`` (a greenlet switch under ``evalmeet serve``'s mon
 and backoff until ``lock_wait_ms``. Then the caller gets ``OperationalError``: a page answers
 503 ``temporarily_unavailable``, a phone the same code in its ack (:func:`is_temporarily_unavailable`).
 
-Every engine hides statement parameters from its errors and logs (``hide_parameters``): a
-failed ballot insert must never print a choice next to a receipt. The SQLite file is created
+Every engine hides statement parameters from its errors and logs (``hide_parameters``), and
+PostgreSQL's error DETAIL, which repeats a row's values: a failed ballot insert must never print
+a choice or a receipt. The SQLite file is created
 readable by its owner only (its ``-wal`` and ``-shm`` take the main file's mode), and existing
 ones are tightened on connect. After a vote closes, :func:`scrub_sqlite_wal` folds the log into
 the database and truncates it (``wal_scrub.py``).
@@ -65,6 +66,20 @@ def _sqlite_before_connect(_dialect: Any, _rec: Any, cargs: list[Any], cparams: 
     name = cargs[0] if cargs else cparams.get("database")
     if isinstance(name, str) and not cparams.get("uri") and not name.startswith("file:"):
         private_files.prepare_sqlite_file(name)
+
+
+def _hide_server_details(ctx: Any) -> None:
+    # PostgreSQL's DETAIL repeats the row's values ("Key (receipt)=(...) already exists",
+    # "Failing row contains (...)"), which hide_parameters cannot hide: the messages keep only the
+    # primary line. The diagnostics (SQLSTATE, constraint name) stay on ``orig.diag``.
+    orig = ctx.original_exception
+    primary = getattr(getattr(orig, "diag", None), "message_primary", None)
+    if not primary or str(orig) == primary:
+        return
+    orig.args = (primary,)
+    wrapped = ctx.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__qualname__}) {primary}",)
 
 
 def is_busy(exc: BaseException) -> bool:
@@ -162,7 +177,9 @@ def make_engine(
         event.listen(engine, "connect", lambda conn, rec: _sqlite_on_connect(conn, rec, busy_timeout_ms))
         event.listen(engine, "begin", lock_wait.begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **extra)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **extra)
+    event.listen(engine, "handle_error", _hide_server_details)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
