@@ -229,10 +229,11 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
                 return fn(sid, client, payload)
             except DomainError as err:
                 return error_ack(err)
-            except OperationalError:
+            except OperationalError as exc:
                 # Database busy (SQLite lock held too long) or unreachable (PostgreSQL restarting):
-                # nothing was committed, so the phone may simply send the same thing again.
-                logger.warning("live event %s: database unavailable", name, exc_info=True)
+                # nothing was committed, so the phone may simply send the same thing again. One
+                # line, no traceback: a lock held during a vote would otherwise flood the log.
+                logger.warning("live event %s: database unavailable: %s", name, str(exc.orig).split("\n")[0])
                 return refusal(
                     "temporarily_unavailable",
                     "the database is busy or unreachable; nothing was saved — please send again",
