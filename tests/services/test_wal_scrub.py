@@ -9,8 +9,10 @@ page in any file.
 
 from __future__ import annotations
 
+import ast
 import logging
 import time
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -182,3 +184,27 @@ def test_postgres_has_nothing_to_scrub(tmp_path):
             db.engine.dispose()
     finally:
         drop_postgres_schema(url)
+
+
+def test_every_edge_that_closes_a_vote_scrubs_after_its_commit():
+    """Views and socket handlers: a call of voting.close_voting is followed, after the commit, by
+    scrub_sqlite_wal in the same function (the demo closes in one CLI transaction, which SQLite
+    folds in and deletes when the command's last connection closes)."""
+    package = Path(__file__).resolve().parents[2] / "evalmeet"
+    edges = 0
+    for path in sorted([*(package / "web").rglob("*.py"), *(package / "realtime").rglob("*.py")]):
+        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(fn, ast.FunctionDef):
+                continue
+            calls = sorted(
+                (node for node in ast.walk(fn) if isinstance(node, ast.Call)),
+                key=lambda node: (node.lineno, node.col_offset),
+            )
+            names = [getattr(node.func, "attr", None) or getattr(node.func, "id", None) for node in calls]
+            if "close_voting" not in names:
+                continue
+            edges += 1
+            closing = names.index("close_voting")
+            commit = names.index("commit", closing)
+            assert "scrub_sqlite_wal" in names[commit:], f"{path.name}:{fn.name} closes without the scrub"
+    assert edges >= 1
