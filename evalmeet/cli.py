@@ -130,7 +130,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     revision = _upgrade_database(app)
     log.info("database %s at revision %s", _safe_url(app.config["DATABASE_URL"]), revision)
 
-    from evalmeet.extensions import socketio
+    from evalmeet.db import scrub_sqlite_wal
+    from evalmeet.extensions import db, socketio
+
+    # An earlier run may have stopped while a vote's WAL scrub was still waiting for a reader.
+    scrub_sqlite_wal(db.engine)
     from evalmeet.services.exports import load_pdf_engine
 
     load_pdf_engine()  # here, on the main loop: its import runs a subprocess (see its docstring)

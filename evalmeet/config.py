@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from evalmeet import private_files
+
 ENV_PREFIX = "EVALMEET_"
 # EVALMEET_* variables that are not config keys (read elsewhere, or set by `evalmeet serve`).
 NOT_FROM_ENV = frozenset(
@@ -15,10 +17,9 @@ NOT_FROM_ENV = frozenset(
 
 
 def instance_dir() -> Path:
-    """The instance folder: database file, generated secret key, uploads."""
+    """The instance folder: database file, generated secret key, uploads (owner only: 0700)."""
     path = Path(os.environ.get("EVALMEET_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return private_files.private_dir(path)
 
 
 def _persistent_secret_key(folder: Path) -> str:
@@ -40,6 +41,11 @@ class Config:
     DATABASE_URL: str | None = None
     SECRET_KEY: str | None = None
     MESSAGE_QUEUE: str | None = None
+    # SQLite lock waits (db.py): SQLite's own wait inside C, which stops the event loop, is kept a
+    # few milliseconds; a transaction then waits cooperatively up to SQLITE_LOCK_WAIT_MS for
+    # another process's write lock before the request answers 503 temporarily_unavailable.
+    SQLITE_BUSY_TIMEOUT_MS = 10
+    SQLITE_LOCK_WAIT_MS = 2000
     # Redis channel of the message queue: one per installation when several share a Redis.
     MESSAGE_QUEUE_CHANNEL = "evalmeet"
     # Behind a reverse proxy (nginx): trust one hop of X-Forwarded-For/-Proto/-Host. A bool here
@@ -132,7 +138,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     if overrides:
         cfg.update(overrides)
     folder = Path(cfg.get("INSTANCE_PATH") or instance_dir())
-    folder.mkdir(parents=True, exist_ok=True)
+    # It holds the secret key, maybe the database, evidence and staged imports: owner only, and
+    # whatever an older version left readable to others is tightened (private_files.py).
+    private_files.private_dir(folder)
+    private_files.tighten_tree(folder)
     cfg["INSTANCE_PATH"] = str(folder)
     if not cfg.get("DATABASE_URL"):
         cfg["DATABASE_URL"] = f"sqlite:///{folder / 'evalmeet.db'}"

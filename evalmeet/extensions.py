@@ -12,7 +12,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, scoped_session
 
-from evalmeet.db import make_engine, make_session_factory
+from evalmeet.db import SQLITE_BUSY_TIMEOUT_MS, SQLITE_LOCK_WAIT_MS, make_engine, make_session_factory
+from evalmeet.wal_scrub import scrubber_for
 
 
 class Database:
@@ -27,7 +28,16 @@ class Database:
         if self._engine is not None:
             self._engine.dispose()
         self._engine = make_engine(
-            app.config["DATABASE_URL"], busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 5000))
+            app.config["DATABASE_URL"],
+            busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", SQLITE_BUSY_TIMEOUT_MS)),
+            lock_wait_ms=int(app.config.get("SQLITE_LOCK_WAIT_MS", SQLITE_LOCK_WAIT_MS)),
+        )
+        # The WAL scrub's retries run as a Socket.IO background task (a greenlet under gevent),
+        # looked up when needed: socketio is bound to the app after the database.
+        scrubber_for(
+            self._engine,
+            spawn=lambda work: socketio.start_background_task(work),
+            sleep=lambda seconds: socketio.sleep(seconds),
         )
         # The default scope is thread-local; gevent's monkey-patching makes it greenlet-local.
         self._session = scoped_session(make_session_factory(self._engine))

@@ -174,6 +174,12 @@ def on_connect(auth: Any = None) -> None:
     except DomainError as err:  # the finally's remove() rolls back
         error_text.socket_locale()
         raise ConnectionRefusedError(error_text.error_message(err), {"code": err.code}) from None
+    except OperationalError:  # SQLite locked by another process, PostgreSQL restarting
+        logger.warning("live connect: database unavailable")
+        error_text.socket_locale()
+        raise ConnectionRefusedError(
+            error_text.message_for("temporarily_unavailable"), {"code": "temporarily_unavailable"}
+        ) from None
     except Exception:
         logger.exception("live connect failed")
         error_text.socket_locale()
@@ -232,10 +238,11 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
                 return fn(sid, client, payload)
             except DomainError as err:
                 return error_ack(err)
-            except OperationalError:
+            except OperationalError as exc:
                 # Database busy (SQLite lock held too long) or unreachable (PostgreSQL restarting):
-                # nothing was committed, so the phone may simply send the same thing again.
-                logger.warning("live event %s: database unavailable", name, exc_info=True)
+                # nothing was committed, so the phone may simply send the same thing again. One
+                # line, no traceback: a lock held during a vote would otherwise flood the log.
+                logger.warning("live event %s: database unavailable: %s", name, str(exc.orig).split("\n")[0])
                 return refusal("temporarily_unavailable")
             except Exception:
                 logger.exception("live event %s failed", name)

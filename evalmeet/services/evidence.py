@@ -35,6 +35,7 @@ from typing import IO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from evalmeet import private_files
 from evalmeet.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionAttachment, ActionNote, Item, utcnow
 from evalmeet.services import audit
@@ -178,7 +179,7 @@ def _copy(stream: IO[bytes], target: Path, max_bytes: int) -> tuple[int, str]:
     """Stream into ``target`` (created exclusively), refusing more than ``max_bytes``."""
     digest = hashlib.sha256()
     size = 0
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
+    fd = private_files.open_private(target)  # 0600: evidence is for the app's eyes only
     with os.fdopen(fd, "wb") as out:
         while True:
             chunk = stream.read(_CHUNK)
@@ -229,7 +230,7 @@ def save_attachment(
         raise ValidationFailed("choose a file to upload", code="no_file", field="file")
     if ext not in KINDS:
         raise _refuse_type(name)
-    upload_dir.mkdir(parents=True, exist_ok=True)
+    private_files.private_dir(upload_dir)
     stored = secrets.token_hex(24)
     temporary = upload_dir / f".upload-{stored}"
     try:

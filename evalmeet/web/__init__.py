@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import refresh
+from flask_babel import gettext, refresh
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from evalmeet.db import is_temporarily_unavailable
 from evalmeet.domain.errors import DomainError
 from evalmeet.extensions import babel, csrf, db, login_manager
 
@@ -65,6 +68,12 @@ def error_response(
     return page, status
 
 
+def _first_line(err: Exception) -> str:
+    """The driver's message, without the statement (parameters are hidden anyway)."""
+    orig = getattr(err, "orig", None) or err
+    return (str(orig).strip().splitlines() or [type(err).__name__])[0]
+
+
 def _register_errors(app: Flask) -> None:
     from evalmeet.web import error_text
 
@@ -86,6 +95,23 @@ def _register_errors(app: Flask) -> None:
         db.session.rollback()
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", error_text.message_for("internal_error"))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(err: Exception) -> Any:
+        # Another process holds SQLite's write lock (db.py waited for it), or PostgreSQL is
+        # restarting: nothing was saved, the user may simply try again. Never a 500.
+        if not is_temporarily_unavailable(err):
+            return _unexpected(err)
+        app.logger.warning(
+            "database busy or unreachable on %s %s: %s", request.method, request.path, _first_line(err)
+        )
+        # The page is drawn without the database: no account lookup (that would wait again).
+        login_manager._update_request_context_with_user()
+        body, status = error_response(
+            503, "temporarily_unavailable", error_text.message_for("temporarily_unavailable", {"reason": "page"})
+        )
+        return body, status, {"Retry-After": "2"}
 
 
 def _security_headers(app: Flask) -> None:

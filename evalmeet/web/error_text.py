@@ -140,6 +140,7 @@ def _messages() -> dict[str, str]:
         "temporarily_unavailable": _(
             "The database is busy or unreachable; nothing was saved. Please send it again."
         ),
+        "temporarily_unavailable.page": _("The database is busy. Please try again in a moment."),
         # --- follow-up, evidence
         "action_not_found": _("Action %(action_id)s was not found."),
         "attachment_not_found": _("Evidence file %(attachment_id)s was not found."),
