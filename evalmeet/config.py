@@ -75,6 +75,8 @@ class Config:
     # emit is one message per phone on every worker (docs/performance.md).
     PHONE_PROGRESS_INTERVAL: float | None = None
     JSON_AS_ASCII = False
+    # A login session unused this long ends by itself (web/auth.py).
+    LOGIN_SESSION_IDLE_DAYS = 30
 
 
 class DevelopmentConfig(Config):
