@@ -122,9 +122,9 @@ def init_web(app: Flask) -> None:
         default_domain=";".join(names),
     )
     csrf.init_app(app)
-    from evalmeet.web.throttle import limiter
+    from evalmeet.web import guessing
 
-    limiter.init_app(app)
+    guessing.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -33,7 +33,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from evalmeet.extensions import db, login_manager
 from evalmeet.models import Account
 from evalmeet.services import accounts
-from evalmeet.web.throttle import client_ip, limiter
+from evalmeet.web.guessing import client_address, guards
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -198,8 +198,9 @@ def login() -> Any:
     if request.method == "POST":
         username = (request.form.get("username") or "")[:64]
         password = (request.form.get("password") or "")[:256]
-        ip = client_ip()
-        if limiter.blocked("login", ip, username) or limiter.blocked("login_ip", ip):
+        address = client_address()
+        logins = guards().logins
+        if logins.blocked(address, username):
             return render_template(
                 "auth/login.html",
                 username=username,
@@ -208,8 +209,7 @@ def login() -> Any:
         account = accounts.authenticate(db.session, username, password)
         if account is None:
             db.session.rollback()
-            limiter.failed("login", ip, username)
-            limiter.failed("login_ip", ip)
+            logins.failed(address, username)
             return render_template(
                 "auth/login.html", username=username, error=_("Wrong username or password.")
             ), 401
@@ -219,7 +219,7 @@ def login() -> Any:
         accounts.end_idle_sessions(db.session, account, max_idle())
         secret = accounts.start_session(db.session, account)
         db.session.commit()
-        limiter.succeeded("login", ip, username)
+        logins.succeeded(address, username)
         # A fresh cookie at login (no fixation): nothing from before survives, and the new
         # session's secret was never seen by anyone before this answer.
         session.clear()
