@@ -1,5 +1,8 @@
 """The ``evalmeet`` command: serve, accounts and tokens, demo data, migrations, audit, backups.
 
+The account commands live in ``evalmeet/cli_accounts.py``; this module holds the rest and the
+helpers both use.
+
 Every command builds the app with ``create_app()``, so configuration comes from ``EVALMEET_*``
 environment variables (``EVALMEET_DATABASE_URL``, ``EVALMEET_INSTANCE_PATH``, ...). User errors
 (a taken user name, a short password, a broken audit chain, an unreachable database) print one
@@ -186,59 +189,6 @@ def _reach_lines(listen_host: str, port: int, public_url: str | None) -> list[st
     return [f"phones join at {url_for_address(listen_host, port)}"]
 
 
-def cmd_create_user(args: argparse.Namespace) -> int:
-    """Create an account; the password comes from stdin or a prompt."""
-    from evalmeet.services import accounts
-
-    password = _read_password(confirm=True)
-    with _session(_app()) as session:
-        account = accounts.create_user(session, args.username, password, args.role)
-        _out(f"created {account.role} account {account.username!r}")
-    return 0
-
-
-def cmd_set_password(args: argparse.Namespace) -> int:
-    """Set a new password for an account (ends its sessions)."""
-    from sqlalchemy import select
-
-    from evalmeet.models import Account
-    from evalmeet.services import accounts
-
-    password = _read_password(confirm=True)
-    with _session(_app()) as session:
-        account = session.scalar(select(Account).where(Account.username == args.username))
-        if account is None:
-            raise CliError(f"no user {args.username!r}")
-        accounts.set_password(session, account, password)
-        _out(f"password of {account.username!r} changed")
-    return 0
-
-
-def cmd_create_token(args: argparse.Namespace) -> int:
-    """Print a new API token for the user: the token, one line, nothing else."""
-    from evalmeet.services import accounts
-
-    with _session(_app()) as session:
-        token = accounts.create_token(session, args.username)
-    _out(token)
-    return 0
-
-
-def cmd_ensure_admin(args: argparse.Namespace) -> int:
-    """Create the ``admin`` account when there is no admin, printing its one-time password."""
-    from evalmeet.services import accounts
-
-    with _session(_app()) as session:
-        password = accounts.ensure_admin(session)
-    if password is None:
-        _out("admin: an admin account already exists "
-             "(lost its password? `evalmeet set-password USERNAME`)")
-    else:
-        _out(f"admin: created account 'admin' with password {password}")
-        _out("admin: this password is shown only once; write it down or change it after logging in")
-    return 0
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the demo meetings into an empty database."""
     from decimal import Decimal
@@ -361,17 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
 
-    user = add("create-user", cmd_create_user, "create an account (password from stdin, or prompted)")
-    user.add_argument("username")
-    user.add_argument("--role", choices=("admin", "moderator", "viewer"), default="moderator")
+    from evalmeet.cli_accounts import add_commands
 
-    pwd = add("set-password", cmd_set_password, "set an account's password (stdin, or prompted)")
-    pwd.add_argument("username")
-
-    token = add("create-token", cmd_create_token, "print a new API token for a user")
-    token.add_argument("username")
-
-    add("ensure-admin", cmd_ensure_admin, "create an 'admin' account if none exists; print its password")
+    add_commands(add)  # create-user, set-password, create-token, revoke-tokens, disable-user, ...
 
     demo = add("demo", cmd_demo, "fill an empty database with a realistic demo meeting")
     demo.add_argument(

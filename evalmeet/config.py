@@ -84,6 +84,18 @@ class Config:
     # Testing and demos only: an ISO 8601 instant the app's clock starts at (then runs on), so a
     # test and the real server it starts agree on "today". Unset: the machine's clock.
     NOW: str | None = None
+    # A login session unused this long ends by itself (web/auth.py).
+    LOGIN_SESSION_IDLE_DAYS = 30
+    # Guessing limits (web/guessing.py), in the `limits` notation: failed log-ins per address and
+    # user name, and per address; invalid join/display links per address answered at once.
+    LOGIN_FAILURE_LIMIT = "5 per 5 minutes"
+    LOGIN_ADDRESS_FAILURE_LIMIT = "30 per 5 minutes"
+    LINK_MISS_LIMIT = "20 per 5 minutes"
+    # Past that, an invalid link is answered this many seconds late, with at most this many
+    # answers waiting per address and in the whole process (the rest are refused at once).
+    LINK_MISS_DELAY = 2.0
+    LINK_MISS_WAITING_PER_ADDRESS = 5
+    LINK_MISS_WAITING = 200
 
 
 class DevelopmentConfig(Config):

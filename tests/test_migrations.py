@@ -128,8 +128,8 @@ def test_upgrade_twice_is_a_no_op(empty_url: str, engine_for: Any) -> None:
     with engine_for(empty_url).begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
-                "VALUES ('kept', 'x', 'admin', true, 0, :now)"
+                "INSERT INTO accounts (username, password_hash, role, active, created_at) "
+                "VALUES ('kept', 'x', 'admin', true, :now)"
             ).bindparams(now_param()),
         )
 
@@ -155,6 +155,34 @@ def test_downgrade_to_base_drops_everything_and_upgrade_again_works(
     assert _differences(engine_for(empty_url)) == []
 
 
+def test_login_sessions_revision_keeps_the_accounts_both_ways(empty_url: str, engine_for: Any) -> None:
+    migrations.upgrade(empty_url, "0001")
+    with engine_for(empty_url).begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
+                "VALUES ('before', 'x', 'moderator', true, 3, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    migrations.upgrade(empty_url)
+
+    engine = engine_for(empty_url)
+    columns = {c["name"] for c in inspect(engine).get_columns("accounts")}
+    assert "session_epoch" not in columns
+    assert "login_sessions" in inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT username, role FROM accounts")).all() == [("before", "moderator")]
+    engine.dispose()
+
+    migrations.downgrade(empty_url, "0001")
+
+    with engine_for(empty_url).connect() as conn:
+        rows = conn.execute(text("SELECT username, session_epoch FROM accounts")).all()
+        assert rows == [("before", 0)]
+        assert "login_sessions" not in inspect(conn).get_table_names()
+
+
 def _pristine_metadata() -> MetaData:
     """A copy of the models' metadata.
 
@@ -175,8 +203,8 @@ def test_database_made_by_create_all_is_adopted_not_recreated(empty_url: str, en
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
-                "VALUES ('early', 'x', 'admin', true, 0, :now)"
+                "INSERT INTO accounts (username, password_hash, role, active, created_at) "
+                "VALUES ('early', 'x', 'admin', true, :now)"
             ).bindparams(now_param()),
         )
     engine.dispose()

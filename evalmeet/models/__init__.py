@@ -1,6 +1,6 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
-from evalmeet.models.account import ROLES, Account, ApiToken
+from evalmeet.models.account import ROLES, Account, ApiToken, LoginSession
 from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
 from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, ItemResult, Participation
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "Item",
     "ItemResult",
+    "LoginSession",
     "Meeting",
     "Participation",
     "Question",

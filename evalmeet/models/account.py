@@ -1,4 +1,5 @@
-"""Accounts of moderators, admins and viewers, and their API tokens (stored hashed)."""
+"""Accounts of moderators, admins and viewers, their API tokens and their logged-in browser
+sessions (both stored hashed)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,6 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped to invalidate every session of this account (password change, logout everywhere).
-    session_epoch: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="account")
@@ -46,3 +45,18 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     account: Mapped[Account] = relationship(back_populates="tokens")
+
+
+class LoginSession(Base):
+    """One logged-in browser. Its cookie carries a random secret; only the secret's SHA-256 is
+    kept here, so a copy of the database does not hand out live sessions. Deleting the row ends
+    the session: a replayed cookie then finds nothing (logout, set-password, disable-user)."""
+
+    __tablename__ = "login_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    account: Mapped[Account] = relationship()

@@ -8,6 +8,10 @@ Three kinds of sockets (see contract.md and ``rooms.py``):
 - a moderator's console: ``auth: {"meeting_id": N}`` with a logged-in admin/moderator session,
   or ``auth: {"api_token": <API token>, "meeting_id": N}``.
 
+An invalid ``token`` or ``display`` sent in ``auth`` counts as a guess for its address, like an
+invalid join link (web/guessing.py): past the threshold it is refused late, ``too_many_attempts``;
+a valid one is never held up.
+
 Handlers parse and authorise, call one service, commit, broadcast, and answer with an ack; a
 ballot acked ``ok`` is committed before the ack leaves. They never raise: domain errors become
 ``{"ok": false, "error": {...}}``, anything else is logged and answered ``internal_error``. The
@@ -165,6 +169,31 @@ def _welcome(auth: Any) -> _Welcome:
     return _welcome_representative(data)
 
 
+# Refusals of a link sent in ``auth`` (a possible guess), by the auth key that carried it.
+_GUESSABLE = {"token": "invalid_token", "display": "invalid_display_token"}
+
+
+def _refusal(auth: Any, err: DomainError) -> ConnectionRefusedError:
+    """The connect refusal for ``err``; an invalid link in ``auth`` is counted (and, past the
+    threshold, waited on and refused ``too_many_attempts``) like an invalid join link."""
+    guessed = isinstance(auth, dict) and any(
+        key in auth and err.code == code for key, code in _GUESSABLE.items()
+    )
+    error_text.socket_locale()
+    if not guessed:
+        return ConnectionRefusedError(error_text.error_message(err), {"code": err.code})
+    from evalmeet.web.guessing import client_address, guards
+
+    db.session.remove()  # give the connection back before any wait
+    slowed = guards().links.missed(client_address())
+    if slowed is None:
+        return ConnectionRefusedError(error_text.error_message(err), {"code": err.code})
+    return ConnectionRefusedError(
+        error_text.message_for("too_many_attempts"),
+        {"code": "too_many_attempts", "retry_after": slowed.retry_after},
+    )
+
+
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth: Any = None) -> None:
     """Authenticate, join the rooms, send the snapshot; refuse with a message otherwise."""
@@ -172,8 +201,7 @@ def on_connect(auth: Any = None) -> None:
         welcome = _welcome(auth)
         db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
     except DomainError as err:  # the finally's remove() rolls back
-        error_text.socket_locale()
-        raise ConnectionRefusedError(error_text.error_message(err), {"code": err.code}) from None
+        raise _refusal(auth, err) from None
     except OperationalError:  # SQLite locked by another process, PostgreSQL restarting
         logger.warning("live connect: database unavailable")
         error_text.socket_locale()

@@ -1,17 +1,25 @@
-"""Accounts: create, authenticate (argon2id), API tokens (only hashes stored)."""
+"""Accounts: create, authenticate (argon2id), switch off and on; API tokens and logged-in
+browser sessions (only hashes stored), and ending them.
+
+A browser session is a ``LoginSession`` row: the cookie carries a random secret, the row its
+hash. Every request looks the row up, so ending a session takes effect at once, on every worker:
+logout ends its own row; a new password and disabling the account end all of them.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
-from evalmeet.models import ROLES, Account, ApiToken
+from evalmeet.models import ROLES, Account, ApiToken, LoginSession, utcnow
 from evalmeet.services import audit
 from evalmeet.services.validate import one_of, text
 
@@ -19,6 +27,16 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 # A real hash to verify against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
 MIN_PASSWORD = 8
+# A session's last_seen_at is written at most this often: not one write per request.
+SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Ended:
+    """How many browser sessions and API tokens a change ended."""
+
+    sessions: int
+    tokens: int
 
 
 def hash_password(password: str) -> str:
@@ -61,8 +79,9 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
     return account
 
 
-def set_password(session: Session, account: Account, password: str) -> None:
-    """Change a password and end every existing session of the account."""
+def set_password(session: Session, account: Account, password: str) -> Ended:
+    """Change a password and end every session and API token of the account: whoever held
+    them because they knew (or stole) the old password is out."""
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise ValidationFailed(
             f"password must have at least {MIN_PASSWORD} characters",
@@ -71,20 +90,132 @@ def set_password(session: Session, account: Account, password: str) -> None:
             min=MIN_PASSWORD,
         )
     account.password_hash = hash_password(password)
-    account.session_epoch += 1
+    ended = Ended(end_all_sessions(session, account), revoke_tokens(session, account))
+    audit.append(
+        session,
+        "system",
+        "account.password_set",
+        {"username": account.username, "sessions_ended": ended.sessions, "tokens_revoked": ended.tokens},
+    )
+    return ended
+
+
+def account_named(session: Session, username: str) -> Account:
+    """The account called ``username``; ``user_not_found`` otherwise."""
+    account = session.scalar(select(Account).where(Account.username == username))
+    if account is None:
+        raise NotFound(f"no user {username!r}", code="user_not_found")
+    return account
+
+
+def revoke_tokens(session: Session, account: Account) -> int:
+    """End every API token of the account that is still valid; returns how many."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.account_id == account.id, ApiToken.revoked.is_(False))
+        .values(revoked=True)
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def revoke_all_tokens(session: Session, username: str) -> int:
+    """``evalmeet revoke-tokens``: end every API token of ``username``; audited; returns how many."""
+    account = account_named(session, username)
+    count = revoke_tokens(session, account)
+    audit.append(session, "system", "tokens.revoked", {"username": account.username, "count": count})
+    return count
+
+
+def set_active(session: Session, username: str, active: bool) -> Ended:
+    """Switch an account on or off. Off ends its sessions and tokens (enabling again does not
+    bring them back: new tokens are issued with ``create-token``)."""
+    account = account_named(session, username)
+    ended = Ended(0, 0)
+    if not active:
+        ended = Ended(end_all_sessions(session, account), revoke_tokens(session, account))
+    if account.active != active or ended != Ended(0, 0):
+        account.active = active
+        payload: dict[str, object] = {"username": account.username}
+        if not active:
+            payload |= {"sessions_ended": ended.sessions, "tokens_revoked": ended.tokens}
+        audit.append(session, "system", "account.enabled" if active else "account.disabled", payload)
     session.flush()
+    return ended
+
+
+# --- browser sessions -------------------------------------------------------------------------
+
+
+def start_session(session: Session, account: Account, now: datetime | None = None) -> str:
+    """A new logged-in session for ``account``; returns the secret its cookie carries."""
+    now = now or utcnow()
+    secret = secrets.token_urlsafe(32)
+    row = LoginSession(id_hash=token_digest(secret), account_id=account.id, created_at=now, last_seen_at=now)
+    session.add(row)
+    session.flush()
+    return secret
+
+
+def session_account(
+    session: Session, secret: str, max_idle: timedelta, now: datetime | None = None
+) -> Account | None:
+    """The active account of a live session, else None (ended, unknown, idle past ``max_idle``,
+    or its account disabled). Notes when the session was seen, at most every few minutes; the
+    caller commits."""
+    if not isinstance(secret, str) or not 20 <= len(secret) <= 100:
+        return None
+    row = session.get(LoginSession, token_digest(secret))
+    if row is None or not row.account.active:
+        return None
+    now = now or utcnow()
+    if now - row.last_seen_at > max_idle:
+        session.delete(row)  # idle too long: gone, like a logout
+        return None
+    if now - row.last_seen_at >= SEEN_RESOLUTION:
+        row.last_seen_at = now
+    return row.account
+
+
+def end_session(session: Session, secret: str) -> bool:
+    """End one session (logout); the account's other sessions stay. True when it existed."""
+    if not isinstance(secret, str):
+        return False
+    result = session.execute(delete(LoginSession).where(LoginSession.id_hash == token_digest(secret)))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def end_all_sessions(session: Session, account: Account) -> int:
+    """End every session of the account; returns how many."""
+    result = session.execute(delete(LoginSession).where(LoginSession.account_id == account.id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def end_idle_sessions(
+    session: Session, account: Account, max_idle: timedelta, now: datetime | None = None
+) -> int:
+    """Forget the account's sessions nobody used for ``max_idle`` (run at login: closed browsers
+    never log out, and their rows would otherwise stay forever)."""
+    cutoff = (now or utcnow()) - max_idle
+    result = session.execute(
+        delete(LoginSession).where(LoginSession.account_id == account.id, LoginSession.last_seen_at < cutoff)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def token_digest(token: str) -> str:
-    """SHA-256 of an API token (tokens are random, so no salt is needed)."""
+    """SHA-256 of an API token or a session secret (both random, so no salt is needed)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def create_token(session: Session, username: str) -> str:
-    """Issue a new API token for ``username``; only its hash is kept."""
-    account = session.scalar(select(Account).where(Account.username == username))
-    if account is None:
-        raise NotFound(f"no user {username!r}", code="user_not_found", username=username)
+    """Issue a new API token for ``username``; only its hash is kept. A disabled account gets
+    none (it would not work: tokens of disabled accounts are refused)."""
+    account = account_named(session, username)
+    if not account.active:
+        raise Conflict(
+            f"account {username!r} is disabled (evalmeet enable-user {username})", code="account_disabled"
+        )
     token = "em_" + secrets.token_urlsafe(32)
     session.add(ApiToken(account_id=account.id, token_hash=token_digest(token)))
     session.flush()

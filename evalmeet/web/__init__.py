@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import gettext, refresh
+from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -109,7 +109,9 @@ def _register_errors(app: Flask) -> None:
         # The page is drawn without the database: no account lookup (that would wait again).
         login_manager._update_request_context_with_user()
         body, status = error_response(
-            503, "temporarily_unavailable", error_text.message_for("temporarily_unavailable", {"reason": "page"})
+            503,
+            "temporarily_unavailable",
+            error_text.message_for("temporarily_unavailable", {"reason": "page"}),
         )
         return body, status, {"Retry-After": "2"}
 
@@ -151,9 +153,9 @@ def init_web(app: Flask) -> None:
         default_domain=DOMAIN,
     )
     csrf.init_app(app)
-    from evalmeet.web.throttle import limiter
+    from evalmeet.web import guessing
 
-    limiter.init_app(app)
+    guessing.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"

@@ -1,33 +1,54 @@
-"""Logging in and out, who the caller is (session or Bearer token), and the page layout's helpers."""
+"""Logging in and out, who the caller is (session or Bearer token), and the page layout's helpers.
+
+A login is a row on the server (``LoginSession``, see services/accounts.py); the signed cookie
+carries only that session's random secret as Flask-Login's user id. Every request, the console's
+Socket.IO connect included, looks the row up, so a cookie replayed after logout, a new password
+or a disabled account finds nothing and the caller is anonymous: pages send it to the login
+form, the API answers 401 ``unauthorized``, the socket is refused.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 
 from evalmeet.extensions import db, login_manager
 from evalmeet.models import Account
 from evalmeet.services import accounts
-from evalmeet.web.throttle import client_ip, limiter
+from evalmeet.web.guessing import client_address, guards
 
 bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class SessionUser(UserMixin):
-    """Flask-Login's view of an account; the epoch ends old sessions after a password change."""
+    """Flask-Login's view of a logged-in session: its account, and the secret its cookie holds."""
 
-    def __init__(self, account: Account) -> None:
+    def __init__(self, account: Account, secret: str) -> None:
         self.account = account
+        self.secret = secret
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_epoch}"
+        """What Flask-Login keeps in the cookie: the session's secret, nothing about the account."""
+        return self.secret
 
     @property
     def role(self) -> str:
@@ -49,27 +70,33 @@ _REQUEST_CACHES = ("account", "via_token", "_login_user", "_flask_babel", "csrf_
 
 @bp.before_app_request
 def _fresh_request_state() -> None:
-    """Start every request without those caches.
+    """Start every request without those caches, and with its login session checked.
 
-    In production each request has its own app context, so this changes nothing there; but
-    when requests run inside one long-lived app context (the test suite's database fixture),
-    a locale, a logged-out user or a CSRF token from before ``session.clear()`` would
+    In production each request has its own app context, so the first part changes nothing
+    there; but when requests run inside one long-lived app context (the test suite's database
+    fixture), a locale, a logged-out user or a CSRF token from before ``session.clear()`` would
     otherwise carry over into the next request.
+
+    The session row is looked up here, before the view runs, and that short transaction is
+    committed at once: it may note when the session was last seen (or drop an idle one), and
+    nothing else can be in it yet.
     """
     for name in _REQUEST_CACHES:
         g.pop(name, None)
+    if "_user_id" in session and request.endpoint != "static":
+        _ = current_user.is_authenticated  # runs _load_user
+        db.session.commit()
+
+
+def max_idle() -> timedelta:
+    """How long a login session may go unused before it ends by itself."""
+    return timedelta(days=float(current_app.config.get("LOGIN_SESSION_IDLE_DAYS", 30)))
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> SessionUser | None:
-    try:
-        account_id, epoch = (int(part) for part in user_id.split(":"))
-    except ValueError:
-        return None
-    account = accounts.get_account(db.session, account_id)
-    if account is None or not account.active or account.session_epoch != epoch:
-        return None
-    return SessionUser(account)
+def _load_user(secret: str) -> SessionUser | None:
+    account = accounts.session_account(db.session, secret, max_idle())
+    return SessionUser(account, secret) if account is not None else None
 
 
 def current_account() -> Account | None:
@@ -171,8 +198,9 @@ def login() -> Any:
     if request.method == "POST":
         username = (request.form.get("username") or "")[:64]
         password = (request.form.get("password") or "")[:256]
-        ip = client_ip()
-        if limiter.blocked("login", ip, username) or limiter.blocked("login_ip", ip):
+        address = client_address()
+        logins = guards().logins
+        if logins.blocked(address, username):
             return render_template(
                 "auth/login.html",
                 username=username,
@@ -181,22 +209,33 @@ def login() -> Any:
         account = accounts.authenticate(db.session, username, password)
         if account is None:
             db.session.rollback()
-            limiter.failed("login", ip, username)
-            limiter.failed("login_ip", ip)
+            logins.failed(address, username)
             return render_template(
                 "auth/login.html", username=username, error=_("Wrong username or password.")
             ), 401
+        previous = current_user._get_current_object()
+        if isinstance(previous, SessionUser):  # this browser was logged in already: that ends
+            accounts.end_session(db.session, previous.secret)
+        accounts.end_idle_sessions(db.session, account, max_idle())
+        secret = accounts.start_session(db.session, account)
         db.session.commit()
-        limiter.succeeded("login", ip, username)
-        session.clear()  # a fresh session at login: no fixation
-        login_user(SessionUser(account))
+        logins.succeeded(address, username)
+        # A fresh cookie at login (no fixation): nothing from before survives, and the new
+        # session's secret was never seen by anyone before this answer.
+        session.clear()
+        login_user(SessionUser(account, secret))
         return redirect(_safe_next(request.args.get("next"), account))
     return render_template("auth/login.html", username="", error=None)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Any:
-    """Log out (POST, CSRF-protected)."""
+    """Log out (POST, CSRF-protected): this session's row goes, so its cookie is dead everywhere;
+    the account's other sessions (another browser, another computer) stay."""
+    user = current_user._get_current_object()
+    if isinstance(user, SessionUser):
+        accounts.end_session(db.session, user.secret)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "success")

@@ -108,7 +108,8 @@ def _messages() -> dict[str, str]:
         "invalid_display_token": _("This screen link is not valid."),
         "no_credentials": _("Open your personal join link first (scan the QR code on your slip)."),
         "too_many_attempts": _(
-            "Too many invalid links were opened from this network. Please wait a few minutes."
+            "This link is not valid, and too many invalid links came from your network, so they are "
+            "answered slowly. The valid link on your slip still works at once."
         ),
         # --- running the meeting, voting
         "voting_open": _("Voting is still open; close it first."),

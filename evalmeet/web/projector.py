@@ -15,9 +15,11 @@ from flask import Blueprint, render_template
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import SCALES
 from evalmeet.extensions import db
 from evalmeet.services import console as console_service
+from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("projector", __name__)
 
@@ -129,8 +131,16 @@ def page_helpers() -> dict[str, Any]:
 
 @bp.get("/screen/<token>")
 def screen(token: str) -> Any:
-    """The projector page of the meeting whose display link carries ``token`` (404 otherwise)."""
-    meeting = console_service.meeting_for_display(db.session, token)
+    """The projector page of the meeting whose display link carries ``token``: 404 otherwise,
+    and 429 (late) for an address that sent too many invalid links (web/guessing.py)."""
+    try:
+        meeting = console_service.meeting_for_display(db.session, token)
+    except NotFound:
+        db.session.rollback()  # give the connection back before any wait
+        slowed = guards().links.missed(client_address())
+        if slowed is None:
+            raise
+        abort_slowed(slowed)
     view = console_service.projector_view(db.session, meeting)
     return render_template(
         "projector/screen.html",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
-from werkzeug.exceptions import HTTPException
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
@@ -13,44 +12,48 @@ from evalmeet.models import Representative
 from evalmeet.realtime import broadcast
 from evalmeet.services import conduct
 from evalmeet.services.live_state import build_state
-from evalmeet.web.throttle import client_ip, limiter
+from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("representative", __name__)
 SESSION_KEY = "rep_token"
 
 
+def raise_invalid_link(err: NotFound) -> NoReturn:
+    """A 404 page in the phone's layout (JSON for API clients, through the app's error handler)."""
+    from evalmeet.web import wants_json
+
+    if wants_json():
+        raise err
+    abort(make_response(render_template("phone/invalid_link.html", code=err.code), 404))
+
+
 def _representative(token: object) -> Representative:
-    """The roster entry of a join token; a bad one is a 404 page in the phone's layout
-    (JSON for API clients, through the app's error handler)."""
+    """The roster entry of the token this phone's session holds (not a guess: the session
+    cookie is signed); a bad one is the invalid-link page."""
     try:
         return conduct.representative_by_token(db.session, token)
     except NotFound as err:
         session.pop(SESSION_KEY, None)
-        from evalmeet.web import wants_json
-
-        if wants_json():
-            raise
-        abort(make_response(render_template("phone/invalid_link.html", code=err.code), 404))
+        raise_invalid_link(err)
 
 
 @bp.get("/j/<token>")
 def join(token: str) -> Any:
     """Check in (when live), remember the phone in the session, go to the voting page.
 
-    Guessing links is slowed down by counting FAILED joins per address: a whole hall behind one
-    NAT address joining with valid links is never held up.
+    A valid link always gets in at once, whatever this address sent before (a hall behind one
+    NAT address). Invalid ones are counted per address and, past a threshold, answered late
+    with 429 (web/guessing.py).
     """
-    ip = client_ip()
-    if limiter.blocked("join_ip", ip):
-        abort(make_response(render_template("phone/invalid_link.html", code="too_many_attempts"), 429))
     try:
-        rep = _representative(token)
-    except HTTPException:
-        limiter.failed("join_ip", ip)
-        raise
-    except NotFound:
-        limiter.failed("join_ip", ip)
-        raise
+        rep = conduct.representative_by_token(db.session, token)
+    except NotFound as err:
+        db.session.rollback()  # give the connection back before any wait
+        slowed = guards().links.missed(client_address())
+        session.pop(SESSION_KEY, None)
+        if slowed is None:
+            raise_invalid_link(err)
+        abort_slowed(slowed, "phone/invalid_link.html")
     changed = conduct.check_in(db.session, rep, "link")
     db.session.commit()
     if changed:
