@@ -3,7 +3,7 @@
 from evalmeet.models.account import ROLES, Account, ApiToken
 from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
 from evalmeet.models.audit import AuditEntry
-from evalmeet.models.ballot import Ballot, ItemResult, Participation
+from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participation
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question
 from evalmeet.models.meeting import Meeting, Representative, ResponsiblePerson
@@ -18,6 +18,7 @@ __all__ = [
     "AuditEntry",
     "Ballot",
     "Base",
+    "Entitlement",
     "Item",
     "ItemResult",
     "Meeting",

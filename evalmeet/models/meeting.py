@@ -69,6 +69,9 @@ class Representative(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "link", "socket" or "moderator": how presence was recorded.
     checked_in_by: Mapped[str | None] = mapped_column(String(16))
+    # SHA-256 of the device id the first live connection sent (phones keep a random one): a
+    # later connection from another device raises an alarm (the moderator holds every link).
+    device_hash: Mapped[str | None] = mapped_column(String(64))
 
     meeting: Mapped[Meeting] = relationship(back_populates="representatives")
 
