@@ -6,7 +6,7 @@ from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participation
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question
-from evalmeet.models.meeting import Meeting, Representative, ResponsiblePerson
+from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
 
 __all__ = [
     "ROLES",
@@ -14,6 +14,7 @@ __all__ = [
     "Action",
     "ActionAttachment",
     "ActionNote",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Ballot",
@@ -21,6 +22,7 @@ __all__ = [
     "Entitlement",
     "Item",
     "ItemResult",
+    "LinkDevice",
     "Meeting",
     "Participation",
     "Question",

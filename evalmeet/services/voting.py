@@ -723,6 +723,36 @@ def receipts(session: Session, item_id: Any) -> list[str]:
     )
 
 
+_RECEIPT_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def normalise_receipt(code: object) -> str | None:
+    """``abcd efgh-jklm`` as typed or scanned -> ``ABCD-EFGH-JKLM``; None when it cannot be one."""
+    if not isinstance(code, str) or len(code) > 40:
+        return None
+    plain = "".join(ch for ch in code.upper() if ch not in " -\t")
+    if len(plain) != 12 or not set(plain) <= _RECEIPT_ALPHABET:
+        return None
+    return f"{plain[0:4]}-{plain[4:8]}-{plain[8:12]}"
+
+
+def check_receipt(session: Session, code: object) -> dict[str, Any]:
+    """Whether a receipt was counted: ``{receipt, item_id, round, counted: true}`` once the round
+    that holds it has closed; NotFound for an unknown code or one whose round is still open.
+    Never the choice."""
+    receipt = normalise_receipt(code)
+    row = None
+    if receipt is not None:
+        row = session.execute(
+            select(Ballot.item_id, Ballot.vote_round, Item.status, Item.vote_round)
+            .join(Item, Item.id == Ballot.item_id)
+            .where(Ballot.receipt == receipt)
+        ).first()
+    if row is None or (row[2] == "voting" and row[3] == row[1]):
+        raise NotFound("no counted ballot has this receipt (yet)", code="receipt_not_found")
+    return {"receipt": receipt, "item_id": row[0], "round": row[1], "counted": True}
+
+
 def item_meeting_id(session: Session, item_id: Any) -> int:
     """The meeting an item belongs to (for authorisation at the edge)."""
     item = session.get(Item, item_id) if is_id(item_id) else None

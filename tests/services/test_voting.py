@@ -587,3 +587,21 @@ def test_a_resend_is_answered_before_any_other_refusal(session, meeting_factory)
     session.commit()
     late = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1), vote_round=1)
     assert late.receipt == first.receipt and not late.counted
+
+
+def test_a_receipt_is_found_only_once_its_round_has_closed(session, meeting_factory):
+    live = meeting_factory(reps=2)
+    item = open_item(session, live)
+    cast = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    with pytest.raises(DomainError) as hidden:
+        voting.check_receipt(session, cast.receipt)  # the round is still open
+    assert hidden.value.code == "receipt_not_found"
+    voting.close_voting(session, item.id, "mod")
+    voting.revote(session, item.id, "重新表决", "mod")  # round 2 open: round 1's receipts stand
+    session.commit()
+    found = voting.check_receipt(session, cast.receipt.replace("-", "").lower())
+    assert found == {"receipt": cast.receipt, "item_id": item.id, "round": 1, "counted": True}
+    for bad in ("", "ABCD", "ABCD-EFGH-JKL1", 42, "A" * 41):
+        with pytest.raises(DomainError):
+            voting.check_receipt(session, bad)
