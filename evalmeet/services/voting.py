@@ -314,6 +314,16 @@ def _reused_key() -> ReusedKey:
     return ReusedKey("this key was already used for another ballot; send a new random key")
 
 
+class SendAgain(Conflict):
+    """Nothing was stored for this request; the phone may send it again as it is."""
+
+    code = "temporarily_unavailable"
+
+
+def _send_again() -> SendAgain:
+    return SendAgain("nothing was saved; please send again")
+
+
 def cast_ballot(
     session: Session, rep: Representative, item_id: Any, choice: Any, key: Any, vote_round: Any = None
 ) -> CastOutcome:
@@ -420,7 +430,8 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
                 outcomes[p.index] = CastOutcome(p.receipt, True, p.slot[0], p.meeting_id)
     if lookups:
         counted_at = {p.slot: p.index for p in first.values() if isinstance(outcomes[p.index], CastOutcome)}
-        _answer_lookups(conn, lookups, outcomes, counted_at)
+        undone = {p.slot: p.key for p in first.values() if isinstance(outcomes[p.index], ReusedKey)}
+        _answer_lookups(conn, lookups, outcomes, counted_at, undone)
     assert all(o is not None for o in outcomes)
     return outcomes  # type: ignore[return-value]
 
@@ -479,12 +490,15 @@ def _answer_lookups(
     lookups: list[_Lookup],
     outcomes: list[CastOutcome | Exception | None],
     counted_at: dict[_Slot, int],
+    undone: dict[_Slot, str],
 ) -> None:
     """Answer the requests that depend on what their slot's participation row holds (see
     :class:`_Lookup`): one read of the key hashes, and one of receipts only for mismatches.
 
     Each is answered as if it had come alone, in batch order: a refused request whose slot was
-    filled by a LATER request of this batch (``counted_at``) was no resend when it came."""
+    filled by a LATER request of this batch (``counted_at``) was no resend when it came. A slot
+    whose vote this batch undid (``undone``: a reused key) holds nothing: the same key again is
+    refused alike, another key is asked to send again (it counts in the next batch)."""
     stored = {
         (row.item_id, row.vote_round, row.representative_id): row.key_hash
         for row in conn.execute(
@@ -504,6 +518,8 @@ def _answer_lookups(
             )
         elif lookup.refusal is not None:
             outcomes[lookup.index] = lookup.refusal
+        elif key_hash is None and lookup.slot in undone:
+            outcomes[lookup.index] = _reused_key() if undone[lookup.slot] == lookup.key else _send_again()
         elif key_hash is None:
             # A conflict whose row we cannot see would be a database bug: fail this one loudly.
             outcomes[lookup.index] = RuntimeError(

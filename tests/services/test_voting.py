@@ -605,3 +605,24 @@ def test_a_receipt_is_found_only_once_its_round_has_closed(session, meeting_fact
     for bad in ("", "ABCD", "ABCD-EFGH-JKL1", 42, "A" * 41):
         with pytest.raises(DomainError):
             voting.check_receipt(session, bad)
+
+
+def test_a_reused_key_sent_twice_in_one_batch_is_refused_both_times(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    thief = live.reps[1].id
+    outcomes = voting.cast_ballots(
+        session,
+        [
+            voting.CastRequest(thief, item.id, "satisfied", key(1)),
+            voting.CastRequest(thief, item.id, "satisfied", key(1)),
+            voting.CastRequest(thief, item.id, "dissatisfied", key(2)),  # their own, after
+            voting.CastRequest(live.reps[2].id, item.id, "satisfied", key(3)),
+        ],
+    )
+    session.commit()
+    codes = [getattr(o, "code", "counted") for o in outcomes]
+    assert codes == ["invalid_key", "invalid_key", "temporarily_unavailable", "counted"]
+    assert voting.cast_ballot(session, live.reps[1], item.id, "dissatisfied", key(2)).counted  # sent again
