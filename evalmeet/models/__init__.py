@@ -3,10 +3,10 @@
 from evalmeet.models.account import ROLES, Account, ApiToken, LoginSession
 from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
 from evalmeet.models.audit import AuditEntry
-from evalmeet.models.ballot import Ballot, ItemResult, Participation
+from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participation
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question
-from evalmeet.models.meeting import Meeting, Representative, ResponsiblePerson
+from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
 
 __all__ = [
     "ROLES",
@@ -14,12 +14,15 @@ __all__ = [
     "Action",
     "ActionAttachment",
     "ActionNote",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Ballot",
     "Base",
+    "Entitlement",
     "Item",
     "ItemResult",
+    "LinkDevice",
     "LoginSession",
     "Meeting",
     "Participation",

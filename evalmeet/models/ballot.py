@@ -29,6 +29,24 @@ class Participation(Base):
     key_hash: Mapped[str] = mapped_column(String(64))
 
 
+class Entitlement(Base):
+    """Who may vote in one round of an item, fixed when the round opens.
+
+    The round's roster and quorum are the ones at opening: a representative added to the roster
+    (or revoked) while the round is open changes nothing about it, so nobody — the moderator
+    included, who holds every join link — can grow the electorate of an open vote. Like
+    participation, it says nothing about a choice.
+    """
+
+    __tablename__ = "electorate"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    vote_round: Mapped[int] = mapped_column(primary_key=True)
+    representative_id: Mapped[int] = mapped_column(
+        ForeignKey("representatives.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Ballot(Base):
     """One secret ballot: an item round and a choice. Nothing that points to a person."""
 

@@ -73,6 +73,34 @@ class Representative(Base):
     meeting: Mapped[Meeting] = relationship(back_populates="representatives")
 
 
+class LinkDevice(Base):
+    """A device a representative's join link was used from on the live channel (phones send a
+    random id they keep). The moderator holds every link: a second device raises an alarm."""
+
+    __tablename__ = "link_devices"
+
+    representative_id: Mapped[int] = mapped_column(
+        ForeignKey("representatives.id", ondelete="CASCADE"), primary_key=True
+    )
+    # SHA-256 of the id the phone sent; NO_DEVICE for a connection that sent none.
+    device_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Alert(Base):
+    """Something the room must see: a link used from a second device, a link re-issued."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # second_device | link_reissued
+    representative_id: Mapped[int | None] = mapped_column(
+        ForeignKey("representatives.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class ResponsiblePerson(Base):
     """A person who answers for items; reused across meetings (matched by name + department)."""
 

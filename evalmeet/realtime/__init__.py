@@ -44,11 +44,12 @@ def init_realtime(app: Flask) -> None:
     """Bind Socket.IO (gevent) and register the ``/live`` namespace."""
     # Importing registers the handlers on the (still unbound) SocketIO object, which applies
     # them to every server it creates in init_app.
-    from evalmeet.realtime import live  # noqa: F401
+    from evalmeet.realtime import live, wire_json  # noqa: F401
 
     socketio.init_app(
         app,
         async_mode="gevent",
+        json=wire_json,
         message_queue=app.config.get("MESSAGE_QUEUE") or None,
         # Several deployments (or test runs) sharing one Redis need channels of their own, or
         # they would hear each other's broadcasts to same-named rooms.

@@ -45,6 +45,7 @@ from evalmeet.extensions import db, socketio
 from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
 from evalmeet.services import meetings, voting
+from evalmeet.services.alerts import alerts_for
 from evalmeet.services.live_state import build_state
 from evalmeet.services.presenters import question_dict
 from evalmeet.services.questions import questions_for
@@ -145,6 +146,7 @@ def shared_rep_state(state: dict[str, Any], ballots_in_round: int) -> dict[str, 
     """The phones' shared copy of a snapshot (see the module docstring for ``has_voted``)."""
     shared = dict(state)
     shared.pop("me", None)
+    shared.pop("alerts", None)  # for the console and the projector
     if state.get("voting"):
         shared["voting"] = dict(state["voting"], has_voted=False if ballots_in_round == 0 else None)
     return shared
@@ -296,6 +298,19 @@ def questions_changed(meeting_id: int, item_id: int | None = None) -> None:
     questions are part of ``state``). ``item_id`` defaults to the item on the floor."""
     _safely("questions", lambda: _send_questions(meeting_id, item_id))
     state_changed(meeting_id)
+
+
+def alert(meeting_id: int) -> None:
+    """A new alert (a link on a second device, a re-issued link): to the console and the
+    projector at once, as an ``alert`` event with the newest alerts, and in their next state."""
+
+    def send() -> None:
+        with _reading() as session:
+            payload = {"alerts": alerts_for(session, meeting_id)}
+        _emit("alert", payload, staff_room(meeting_id))
+
+    _safely("alert", send)
+    state_changed(meeting_id, phones=False)
 
 
 def token_revoked(meeting_id: int, rep_id: int) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy.exc import OperationalError
 from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Account, Meeting, Representative
-from evalmeet.realtime import broadcast, group_commit
+from evalmeet.realtime import broadcast, group_commit, wire_json
 from evalmeet.realtime.payloads import (
     InvalidPayload,
     RateLimited,
@@ -48,7 +48,7 @@ from evalmeet.realtime.payloads import (
 )
 from evalmeet.realtime.ratelimit import SocketLimits
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
-from evalmeet.services import accounts, conduct, console, meetings, voting
+from evalmeet.services import accounts, alerts, conduct, console, meetings, voting
 from evalmeet.services import questions as question_service
 from evalmeet.services.live_state import build_state
 from evalmeet.web import error_text
@@ -95,6 +95,7 @@ class _Welcome:
     progress: dict[str, Any] | None = None
     questions: dict[str, Any] | None = None
     checked_in: bool = False
+    alarm: bool = False  # this connection raised an alert (a second device)
 
 
 def _moderator_account(data: dict[str, Any]) -> Account:
@@ -147,6 +148,7 @@ def _welcome_representative(data: dict[str, Any]) -> _Welcome:
         )
     rep = conduct.representative_by_token(db.session, token)
     checked_in = conduct.check_in(db.session, rep, "socket")
+    alarm = alerts.note_device(db.session, rep, data.get("device")) if rep.meeting.status == "live" else None
     db.session.commit()
     state = build_state(db.session, rep.meeting, rep)
     client = LiveClient(
@@ -157,7 +159,7 @@ def _welcome_representative(data: dict[str, Any]) -> _Welcome:
         token=rep.join_token,
         rooms=[meeting_room(rep.meeting_id), reps_room(rep.meeting_id), rep_room(rep.id)],
     )
-    return _Welcome(client, state, _progress_of(state), checked_in=checked_in)
+    return _Welcome(client, state, _progress_of(state), checked_in=checked_in, alarm=alarm is not None)
 
 
 def _welcome(auth: Any) -> _Welcome:
@@ -196,7 +198,14 @@ def _refusal(auth: Any, err: DomainError) -> ConnectionRefusedError:
 
 @socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth: Any = None) -> None:
-    """Authenticate, join the rooms, send the snapshot; refuse with a message otherwise."""
+    """Authenticate, join the rooms, send the snapshot; refuse with a message otherwise.
+
+    A connected socket that sends an EVENT named ``connect`` (``42/live,["connect"]``) reaches
+    this handler too (Flask-SocketIO dispatches by name): it is ignored, quietly — refusing it
+    would raise outside a connection attempt and log a traceback per packet.
+    """
+    if request.sid in clients:  # type: ignore[attr-defined]
+        return
     try:
         welcome = _welcome(auth)
         db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
@@ -226,7 +235,9 @@ def on_connect(auth: Any = None) -> None:
         broadcast.to_socket(sid, "progress", welcome.progress)
     if welcome.questions is not None:
         broadcast.to_socket(sid, "questions", welcome.questions)
-    if welcome.checked_in:
+    if welcome.alarm:
+        broadcast.alert(client.meeting_id)
+    elif welcome.checked_in:
         broadcast.state_changed(client.meeting_id, phones=False)  # attendance only
 
 
@@ -333,6 +344,12 @@ def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     client.limits.questions.record()
     broadcast.question_asked(client.meeting_id, question.item_id)
     return ok(question_id=question.id)
+
+
+@live_event(wire_json.UNPARSEABLE, "rep", "projector", "moderator")
+def unparseable(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """A packet that was not JSON, or nested too deep to read (see ``wire_json``)."""
+    raise InvalidPayload("the event is not valid JSON", reason="unparseable")
 
 
 @live_event("sync", "rep", "projector", "moderator")

@@ -62,13 +62,34 @@ def event_object(payload: Any, *fields: str) -> dict[str, Any]:
         value = payload[name]
         if isinstance(value, str) and len(value) > MAX_TEXT_FIELD:
             raise InvalidPayload(f"{name} is too long", reason="too_long", field=name, max=MAX_TEXT_FIELD)
+    if not _utf8(payload):
+        raise InvalidPayload(
+            "the event holds text that is not valid Unicode (a lone surrogate)", reason="not_unicode"
+        )
     return payload
+
+
+def _utf8(value: Any, depth: int = 0) -> bool:
+    """Whether every string in ``value`` can be written as UTF-8 (no lone surrogates)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if depth > 20:
+        return False
+    if isinstance(value, dict):
+        return all(_utf8(k, depth + 1) and _utf8(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_utf8(v, depth + 1) for v in value)
+    return True
 
 
 def auth_object(auth: Any) -> dict[str, Any]:
     """The connection's ``auth`` data: a dict (possibly empty); anything else is refused."""
     if auth is None:
         return {}
-    if not isinstance(auth, dict):
+    if not isinstance(auth, dict) or not _utf8(auth):
         raise InvalidPayload("auth must be an object")
     return auth

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Meeting, Representative
+from evalmeet.services.alerts import alerts_for
 from evalmeet.services.meetings import get_item
 from evalmeet.services.presenters import attendance, item_dict, question_dict, result_dict
 from evalmeet.services.questions import questions_for
@@ -61,4 +62,6 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
     }
     if rep is not None:
         state["me"] = {"id": rep.id, "name": rep.name, "present": rep.present}
+    elif meeting.status == "live":  # the console and the projector: what the room must see
+        state["alerts"] = alerts_for(session, meeting.id)
     return state

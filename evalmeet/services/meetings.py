@@ -226,6 +226,10 @@ def reissue_join_token(session: Session, rep_id: int, actor: str) -> Representat
     rep.revoked = False
     session.flush()
     audit.append(session, actor, "representative.reissued", {"representative_id": rep.id}, rep.meeting_id)
+    if rep.meeting.status == "live":  # announced to the room: a fresh link is a fresh credential
+        from evalmeet.services.alerts import record_alert
+
+        record_alert(session, rep.meeting_id, "link_reissued", rep, actor)
     return rep
 
 

@@ -36,6 +36,7 @@ from evalmeet.domain.states import check_item_can_close, check_item_can_open, re
 from evalmeet.models import (
     ActionNote,
     Ballot,
+    Entitlement,
     Item,
     ItemResult,
     Meeting,
@@ -114,6 +115,7 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
     meeting.phase = "voting"
     meeting.questions_open = False
     session.flush()
+    _freeze_electorate(session, item.id, item.vote_round, meeting.id)
     audit.append(
         session,
         actor,
@@ -128,6 +130,36 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         meeting.id,
     )
     return item
+
+
+def _freeze_electorate(session: Session, item_id: int, vote_round: int, meeting_id: int) -> None:
+    """Who may vote in this round: the roster as it is now, in one statement (see Entitlement)."""
+    session.execute(
+        insert(Entitlement).from_select(
+            ["item_id", "vote_round", "representative_id"],
+            select(literal(item_id), literal(vote_round), Representative.id).where(
+                Representative.meeting_id == meeting_id, Representative.revoked.is_(False)
+            ),
+        )
+    )
+
+
+def electorate_counts(session: Session, item_id: int, vote_round: int) -> tuple[int, int]:
+    """``(roster, present)`` of one round: its electorate, and those of it who are present or
+    have voted in it (someone marked absent after voting still took part)."""
+    voted = select(Participation.representative_id).where(
+        Participation.item_id == item_id, Participation.vote_round == vote_round
+    )
+    row = session.execute(
+        select(
+            func.count(),
+            func.count().filter((Representative.present.is_(True)) | Representative.id.in_(voted)),
+        )
+        .select_from(Entitlement)
+        .join(Representative, Representative.id == Entitlement.representative_id)
+        .where(Entitlement.item_id == item_id, Entitlement.vote_round == vote_round)
+    ).one()
+    return int(row[0]), int(row[1])
 
 
 def revote(session: Session, item_id: int, reason: Any, actor: str) -> Item:
@@ -187,7 +219,7 @@ def _require_key(key: object) -> str:
 # per-statement work (entity compile, identity map, bulk-insert machinery) was most of a ballot's
 # CPU cost (docs/performance.md). ``expanding`` IN lists keep one cached compilation each.
 _reps_t, _items_t, _meetings_t = (cast(Table, m.__table__) for m in (Representative, Item, Meeting))
-_parts_t, _ballots_t = (cast(Table, m.__table__) for m in (Participation, Ballot))
+_parts_t, _ballots_t, _electorate_t = (cast(Table, m.__table__) for m in (Participation, Ballot, Entitlement))
 _SELECT_REPS = select(
     _reps_t.c.id, _reps_t.c.meeting_id, _reps_t.c.join_token, _reps_t.c.revoked, _reps_t.c.present
 ).where(_reps_t.c.id.in_(bindparam("ids", expanding=True)))
@@ -205,11 +237,20 @@ _SELECT_ITEMS = (
     .where(_items_t.c.id.in_(bindparam("ids", expanding=True)))
     .with_for_update(read=True, of=_items_t)
 )
+_SELECT_ENTITLED = select(
+    _electorate_t.c.item_id, _electorate_t.c.vote_round, _electorate_t.c.representative_id
+).where(
+    _electorate_t.c.item_id.in_(bindparam("items", expanding=True)),
+    _electorate_t.c.representative_id.in_(bindparam("reps", expanding=True)),
+)
 _SELECT_KEY_HASHES = select(
     _parts_t.c.item_id, _parts_t.c.vote_round, _parts_t.c.representative_id, _parts_t.c.key_hash
 ).where(
     _parts_t.c.item_id.in_(bindparam("items", expanding=True)),
     _parts_t.c.representative_id.in_(bindparam("reps", expanding=True)),
+)
+_SELECT_TAKEN_RECEIPTS = select(_ballots_t.c.receipt).where(
+    _ballots_t.c.receipt.in_(bindparam("receipts", expanding=True))
 )
 _PART_KEY = ["item_id", "vote_round", "representative_id"]
 _INSERT_PARTICIPATION = {
@@ -218,7 +259,19 @@ _INSERT_PARTICIPATION = {
     .returning(_parts_t.c.item_id, _parts_t.c.vote_round, _parts_t.c.representative_id)
     for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
 }
-_INSERT_BALLOT = insert(_ballots_t)
+# A receipt another representative's ballot already holds (they sent the same key) is skipped,
+# not an error: one phone's reused key must never fail the rest of the batch.
+_INSERT_BALLOT = {
+    name: dialect_insert(_ballots_t)
+    .on_conflict_do_nothing(index_elements=["receipt"])
+    .returning(_ballots_t.c.receipt)
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_DELETE_PARTICIPATION = delete(_parts_t).where(
+    _parts_t.c.item_id == bindparam("p_item"),
+    _parts_t.c.vote_round == bindparam("p_round"),
+    _parts_t.c.representative_id == bindparam("p_rep"),
+)
 
 # (item_id, vote_round, representative_id): one person's one vote in one round
 _Slot = tuple[int, int, int]
@@ -233,6 +286,47 @@ class _Pending:
     key: str
     choice: str
     meeting_id: int
+
+    @property
+    def receipt(self) -> str:
+        return receipt_for(self.slot[0], self.slot[1], self.key)
+
+
+@dataclass
+class _Lookup:
+    """A request answered from the participation row its slot holds (or should hold).
+
+    The same key there is a resend: its receipt, counted once. Another key is ``already_voted``
+    (or ``invalid_key`` when that key is another representative's). No row: ``refusal`` — why
+    the request could not be a new ballot (voting closed, not present, ...); a resend of a
+    counted key is answered with its receipt before any of those (contract.md).
+    """
+
+    index: int
+    slot: _Slot
+    key: str
+    meeting_id: int
+    refusal: DomainError | None = None
+
+
+class ReusedKey(ValidationFailed):
+    """The key is another representative's (their ballot already carries its receipt)."""
+
+    code = "invalid_key"
+
+
+def _reused_key() -> ReusedKey:
+    return ReusedKey("this key was already used for another ballot; send a new random key", reason="reused")
+
+
+class SendAgain(Conflict):
+    """Nothing was stored for this request; the phone may send it again as it is."""
+
+    code = "temporarily_unavailable"
+
+
+def _send_again() -> SendAgain:
+    return SendAgain("nothing was saved; please send again")
 
 
 def cast_ballot(
@@ -253,50 +347,52 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     """Record a batch of secret ballots in the session's transaction; one outcome per request.
 
     Each request gets what :func:`cast_ballot` would give it alone, in order: a
-    :class:`CastOutcome` or the refusal (a :class:`DomainError`), which writes nothing. The
-    batch costs a fixed number of statements whatever its size — the representatives, the items,
-    one multi-row participation insert (``ON CONFLICT DO NOTHING``: the unique constraint, not a
-    check, stops a second vote), one multi-row ballot insert in shuffled order, and, only when
-    some are resends or second votes, one read of their key hashes. A database error raises and
+    :class:`CastOutcome` or the refusal (a :class:`DomainError`), which writes nothing. No
+    request's refusal affects another's outcome. The batch costs a fixed number of statements
+    whatever its size — the representatives, the items, their electorates, one multi-row
+    participation insert (``ON CONFLICT DO NOTHING``: the unique constraint, not a check, stops
+    a second vote), one multi-row ballot insert in shuffled order, and, only when some are
+    resends, refusals or second votes, one read of their key hashes. A database error raises and
     leaves the batch to be rolled back whole.
     """
     session.flush()  # the caller's pending changes (a check-in) must be visible to Core reads
     conn = session.connection()
     outcomes: list[CastOutcome | Exception | None] = [None] * len(requests)
-    reps = {row.id: row for row in conn.execute(_SELECT_REPS, {"ids": list({r.rep_id for r in requests})})}
+    rep_ids = list({r.rep_id for r in requests})
+    reps = {row.id: row for row in conn.execute(_SELECT_REPS, {"ids": rep_ids})}
     item_ids = list({r.item_id for r in requests if is_id(r.item_id)})
     items = {row.id: row for row in conn.execute(_SELECT_ITEMS, {"ids": item_ids})} if item_ids else {}
+    voting_now = [i for i, row in items.items() if row.status == "voting"]
+    entitled: set[_Slot] = (
+        {tuple(row) for row in conn.execute(_SELECT_ENTITLED, {"items": voting_now, "reps": rep_ids})}
+        if voting_now
+        else set()
+    )
 
     # One participation row per slot: a phone's second request in the same batch is a resend.
     first: dict[_Slot, _Pending] = {}
-    lookups: list[tuple[int, _Slot, str, DomainError | None]] = []  # resend checks: see below
+    by_receipt: dict[str, _Pending] = {}
+    lookups: list[_Lookup] = []
     for index, request in enumerate(requests):
         try:
-            check = _check(index, request, reps.get(request.rep_id), items)
+            check = _check(index, request, reps.get(request.rep_id), items, entitled)
         except DomainError as refusal:
             outcomes[index] = refusal
             continue
-        if isinstance(check, _Pending) and check.slot not in first:
-            first[check.slot] = check
-        elif isinstance(check, _Pending):
-            lookups.append((index, check.slot, check.key, None))
-        else:  # voting is not open: only a resend of a ballot cast before the close is answered
-            slot, key = check
-            lookups.append(
-                (
-                    index,
-                    slot,
-                    key,
-                    Conflict(f"voting on item {slot[0]} is not open", code="voting_closed", item_id=slot[0]),
-                )
-            )
+        if isinstance(check, _Lookup):
+            lookups.append(check)
+        elif check.slot in first:
+            lookups.append(_Lookup(index, check.slot, check.key, check.meeting_id))
+        elif check.receipt in by_receipt:  # another representative in this batch sent this key
+            outcomes[index] = _reused_key()
+        else:
+            first[check.slot] = by_receipt[check.receipt] = check
     inserted: set[_Slot] = set()
     if first:
-        insert_participation = _INSERT_PARTICIPATION[conn.dialect.name]
         # In slot order: two workers' batches that share slots (a phone that resent through
         # another worker) then wait for each other's rows in the same order, never in a cycle.
         rows = conn.execute(
-            insert_participation,
+            _INSERT_PARTICIPATION[conn.dialect.name],
             [
                 {
                     "id": random_id(),
@@ -312,30 +408,47 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     ballots = []
     for slot, p in first.items():
         if slot not in inserted:  # the unique constraint said: this person already voted
-            lookups.append((p.index, slot, p.key, None))
+            lookups.append(_Lookup(p.index, slot, p.key, p.meeting_id))
             continue
-        receipt = receipt_for(slot[0], slot[1], p.key)
         ballots.append(
             {
                 "id": random_id(),
                 "item_id": slot[0],
                 "vote_round": slot[1],
                 "choice": p.choice,
-                "receipt": receipt,
+                "receipt": p.receipt,
             }
         )
-        outcomes[p.index] = CastOutcome(receipt, True, slot[0], p.meeting_id)
     if ballots:
         _shuffle(ballots)  # no order within the batch that matches the participation rows
-        conn.execute(_INSERT_BALLOT, ballots)
+        stored = {row.receipt for row in conn.execute(_INSERT_BALLOT[conn.dialect.name], ballots)}
+        taken = [p for p in first.values() if p.slot in inserted and p.receipt not in stored]
+        if taken:  # another representative's ballot holds that receipt: undo this vote, refuse it
+            conn.execute(
+                _DELETE_PARTICIPATION,
+                [{"p_item": p.slot[0], "p_round": p.slot[1], "p_rep": p.slot[2]} for p in taken],
+            )
+            for p in taken:
+                outcomes[p.index] = _reused_key()
+        for p in first.values():
+            if p.slot in inserted and p.receipt in stored:
+                outcomes[p.index] = CastOutcome(p.receipt, True, p.slot[0], p.meeting_id)
     if lookups:
-        _answer_resends(conn, lookups, items, outcomes)
+        counted_at = {p.slot: p.index for p in first.values() if isinstance(outcomes[p.index], CastOutcome)}
+        undone = {p.slot: p.key for p in first.values() if isinstance(outcomes[p.index], ReusedKey)}
+        _answer_lookups(conn, lookups, outcomes, counted_at, undone)
     assert all(o is not None for o in outcomes)
     return outcomes  # type: ignore[return-value]
 
 
-def _check(index: int, request: CastRequest, rep: Any, items: dict[int, Any]) -> _Pending | tuple[_Slot, str]:
-    """The refusals of one request, in the order a phone should hear them; raises the first."""
+def _check(
+    index: int, request: CastRequest, rep: Any, items: dict[int, Any], entitled: set[_Slot]
+) -> _Pending | _Lookup:
+    """The refusals of one request, in the order contract.md gives; raises the first.
+
+    Refusals that a resend of a counted ballot must not hear (voting closed, not present, an
+    invalid choice) come back as a :class:`_Lookup` carrying the refusal: the key decides.
+    """
     if request.token is not None and (rep is None or rep.revoked or rep.join_token != request.token):
         raise LinkNoLongerValid(
             "your join link is no longer valid", code="not_allowed", reason="link_invalid"
@@ -348,7 +461,6 @@ def _check(index: int, request: CastRequest, rep: Any, items: dict[int, Any]) ->
         )
     if rep.revoked:
         raise NotAllowed("your join link was revoked", code="not_allowed", reason="link_revoked")
-    key = _require_key(request.key)
     if not is_id(request.item_id):
         raise ValidationFailed("item_id must be an item id", code="invalid_item")
     item = items.get(request.item_id)
@@ -362,58 +474,85 @@ def _check(index: int, request: CastRequest, rep: Any, items: dict[int, Any]) ->
     if vote_round is not None and vote_round != item.vote_round:
         if not is_id(vote_round) or vote_round > item.vote_round:
             raise ValidationFailed("round must be the item's current voting round", code="invalid_round")
-        raise Conflict(
-            f"round {vote_round} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
+    slot = (item.id, item.vote_round if vote_round is None else vote_round, rep.id)
+    open_round = item.status == "voting" and slot[1] == item.vote_round
+    if open_round and slot not in entitled:
+        raise NotAllowed(
+            "you joined the roster after this round of voting opened; you can vote in the next one",
+            code="not_allowed",
+            reason="not_entitled",
         )
-    slot = (item.id, item.vote_round, rep.id)
-    if item.status != "voting":
+    key = _require_key(request.key)
+    if not open_round:
         if not item.vote_round:
             raise Conflict(f"voting on item {item.id} is not open", code="voting_closed", item_id=item.id)
-        return slot, key
+        closed = Conflict(
+            f"round {slot[1]} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
+        )
+        return _Lookup(index, slot, key, item.meeting_id, closed)
     if not rep.present:
-        raise NotAllowed("you have not checked in to this meeting", code="not_present")
+        absent = NotAllowed("you have not checked in to this meeting", code="not_present")
+        return _Lookup(index, slot, key, item.meeting_id, absent)
     if not isinstance(request.choice, str) or request.choice not in choices_for(item.scale):
-        raise ValidationFailed(
+        invalid = ValidationFailed(
             f"choice must be one of: {', '.join(choices_for(item.scale))}",
             code="invalid_choice",
             allowed=", ".join(choices_for(item.scale)),
         )
+        return _Lookup(index, slot, key, item.meeting_id, invalid)
     return _Pending(index, slot, key, request.choice, item.meeting_id)
 
 
-def _answer_resends(
+def _answer_lookups(
     conn: Any,
-    lookups: list[tuple[int, _Slot, str, DomainError | None]],
-    items: dict[int, Any],
+    lookups: list[_Lookup],
     outcomes: list[CastOutcome | Exception | None],
+    counted_at: dict[_Slot, int],
+    undone: dict[_Slot, str],
 ) -> None:
-    """Answer the requests whose slot already holds a participation row: the same key is the
-    same ballot (same receipt, not counted again), another key is ``already_voted``. ``missing``
-    is the answer when the slot is empty (a ballot sent after the close that was never cast)."""
+    """Answer the requests that depend on what their slot's participation row holds (see
+    :class:`_Lookup`): one read of the key hashes, and one of receipts only for mismatches.
+
+    Each is answered as if it had come alone, in batch order: a refused request whose slot was
+    filled by a LATER request of this batch (``counted_at``) was no resend when it came. A slot
+    whose vote this batch undid (``undone``: a reused key) holds nothing: the same key again is
+    refused alike, another key is asked to send again (it counts in the next batch)."""
     stored = {
         (row.item_id, row.vote_round, row.representative_id): row.key_hash
         for row in conn.execute(
             _SELECT_KEY_HASHES,
-            {
-                "items": list({s[0] for _i, s, _k, _m in lookups}),
-                "reps": list({s[2] for _i, s, _k, _m in lookups}),
-            },
+            {"items": list({x.slot[0] for x in lookups}), "reps": list({x.slot[2] for x in lookups})},
         )
     }
-    for index, slot, key, missing in lookups:
-        item_id, vote_round, _rep = slot
-        key_hash = stored.get(slot)
-        if key_hash is None:
+    mismatched: list[_Lookup] = []
+    for lookup in lookups:
+        item_id, vote_round, _rep = lookup.slot
+        key_hash = stored.get(lookup.slot)
+        if lookup.refusal is not None and counted_at.get(lookup.slot, -1) > lookup.index:
+            key_hash = None
+        if key_hash is not None and key_hash == key_hash_for(item_id, vote_round, lookup.key):
+            outcomes[lookup.index] = CastOutcome(
+                receipt_for(item_id, vote_round, lookup.key), False, item_id, lookup.meeting_id
+            )
+        elif lookup.refusal is not None:
+            outcomes[lookup.index] = lookup.refusal
+        elif key_hash is None and lookup.slot in undone:
+            outcomes[lookup.index] = _reused_key() if undone[lookup.slot] == lookup.key else _send_again()
+        elif key_hash is None:
             # A conflict whose row we cannot see would be a database bug: fail this one loudly.
-            outcomes[index] = missing or RuntimeError(
-                f"participation for {slot} conflicted but is not visible"
+            outcomes[lookup.index] = RuntimeError(
+                f"participation for {lookup.slot} conflicted but is not visible"
             )
-        elif key_hash != key_hash_for(item_id, vote_round, key):
-            outcomes[index] = Conflict("you have already voted on this item", code="already_voted")
         else:
-            outcomes[index] = CastOutcome(
-                receipt_for(item_id, vote_round, key), False, item_id, items[item_id].meeting_id
-            )
+            mismatched.append(lookup)
+    if mismatched:
+        receipts = {receipt_for(x.slot[0], x.slot[1], x.key) for x in mismatched}
+        taken = set(conn.scalars(_SELECT_TAKEN_RECEIPTS, {"receipts": list(receipts)}))
+        for lookup in mismatched:
+            if receipt_for(lookup.slot[0], lookup.slot[1], lookup.key) in taken:
+                outcomes[lookup.index] = _reused_key()
+            else:
+                outcomes[lookup.index] = Conflict("you have already voted on this item", code="already_voted")
 
 
 def has_voted(session: Session, item: Item, rep_id: int) -> bool:
@@ -450,7 +589,7 @@ def progress(session: Session, item_id: int) -> dict[str, int]:
     return {
         "item_id": item.id,
         "ballots": ballots_cast(session, item.id, item.vote_round),
-        "present": present_count(session, item.meeting_id),
+        "present": electorate_counts(session, item.id, item.vote_round)[1],
     }
 
 
@@ -472,8 +611,7 @@ def close_voting(session: Session, item_id: int, actor: str) -> ItemResult:
     )
     threshold = parse_fraction(meeting.pass_threshold, "pass_threshold")
     outcome = make_tally(meeting.scale, counts, threshold)
-    present = present_count(session, meeting.id)
-    roster = roster_size(session, meeting.id)
+    roster, present = electorate_counts(session, item.id, vote_round)
 
     # Rewrite the round's ballots in random order under new ids, inside this transaction, so
     # neither physical order nor transaction ids link a ballot to a participation row.
@@ -617,6 +755,36 @@ def receipts(session: Session, item_id: Any) -> list[str]:
             )
         )
     )
+
+
+_RECEIPT_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+
+
+def normalise_receipt(code: object) -> str | None:
+    """``abcd efgh-jklm`` as typed or scanned -> ``ABCD-EFGH-JKLM``; None when it cannot be one."""
+    if not isinstance(code, str) or len(code) > 40:
+        return None
+    plain = "".join(ch for ch in code.upper() if ch not in " -\t")
+    if len(plain) != 12 or not set(plain) <= _RECEIPT_ALPHABET:
+        return None
+    return f"{plain[0:4]}-{plain[4:8]}-{plain[8:12]}"
+
+
+def check_receipt(session: Session, code: object) -> dict[str, Any]:
+    """Whether a receipt was counted: ``{receipt, item_id, round, counted: true}`` once the round
+    that holds it has closed; NotFound for an unknown code or one whose round is still open.
+    Never the choice."""
+    receipt = normalise_receipt(code)
+    row = None
+    if receipt is not None:
+        row = session.execute(
+            select(Ballot.item_id, Ballot.vote_round, Item.status, Item.vote_round)
+            .join(Item, Item.id == Ballot.item_id)
+            .where(Ballot.receipt == receipt)
+        ).first()
+    if row is None or (row[2] == "voting" and row[3] == row[1]):
+        raise NotFound("no counted ballot has this receipt (yet)", code="receipt_not_found")
+    return {"receipt": receipt, "item_id": row[0], "round": row[1], "counted": True}
 
 
 def item_meeting_id(session: Session, item_id: Any) -> int:

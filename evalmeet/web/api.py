@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, current_app, g, jsonify, request
+from pydantic_core import from_json
 
 from evalmeet.db import scrub_sqlite_wal
 from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
@@ -69,10 +70,20 @@ def reader(view: F) -> F:
 
 
 def body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 with code ``invalid_json``."""
-    data = request.get_json(silent=True)
-    if data is None:
+    """The request's JSON object, or a 400 with code ``invalid_json``.
+
+    Parsed by pydantic-core, not the json module: it refuses what Python's parser lets through
+    and would only fail later, as a 500 — a lone surrogate (``"\\ud800"``, which no UTF-8 text
+    can hold) and nesting deep enough to exhaust the stack.
+    """
+    if not request.is_json:
         raise ValidationFailed("the body must be JSON (Content-Type: application/json)", code="invalid_json")
+    try:
+        data = from_json(request.get_data(cache=True))
+    except ValueError:
+        raise ValidationFailed(
+            "the body is not valid JSON (or holds text no UTF-8 string can carry)", code="invalid_json"
+        ) from None
     if not isinstance(data, dict):
         raise ValidationFailed("the body must be a JSON object", code="invalid_json")
     return data
@@ -352,8 +363,18 @@ def result_history(item_id: int) -> Any:
 
 @bp.get("/items/<int:item_id>/receipts")
 def get_receipts(item_id: int) -> Any:
-    """Sorted receipt codes after close, no choices: public so representatives can check theirs."""
+    """Sorted receipt codes after close, no choices. Without a login only for items of published
+    meetings (厂务公开); a representative checks one code with ``GET /receipts/{code}``."""
+    item = meetings.get_item(db.session, item_id)
+    if not item.meeting.published:
+        _authenticate(moderate=False)
     return jsonify({"item_id": item_id, "receipts": voting.receipts(db.session, item_id)})
+
+
+@bp.get("/receipts/<code>")
+def check_receipt(code: str) -> Any:
+    """Was the ballot with this receipt counted? No login; never the choice (contract.md)."""
+    return jsonify(voting.check_receipt(db.session, code))
 
 
 # --- questions --------------------------------------------------------------------------------

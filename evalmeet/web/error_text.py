@@ -56,6 +56,9 @@ def _messages() -> dict[str, str]:
             "Your join link was revoked. Please ask the meeting staff for a new one."
         ),
         "not_allowed.link_invalid": _("Your join link is no longer valid. Please scan your current slip."),
+        "not_allowed.not_entitled": _(
+            "You joined the roster after this round of voting opened; you can vote in the next one."
+        ),
         "not_allowed.wrong_screen": _("“%(event)s” is not available on this screen."),
         "unauthorized": _("Please log in (or send an API token: Authorization: Bearer <token>)."),
         "forbidden": _("This needs a moderator or administrator account."),
@@ -127,6 +130,13 @@ def _messages() -> dict[str, str]:
         "invalid_choice": _("That choice is not on the ballot. Please choose again."),
         "invalid_item": _("That is not an item of this meeting."),
         "invalid_key": _("The ballot key must be a random text of %(min)s to %(max)s characters."),
+        "invalid_key.reused": _(
+            "This ballot key was already used for another ballot; send it with a new random key."
+        ),
+        "receipt_not_found": _(
+            "No counted ballot has this receipt (yet): check the code, or wait until voting on that "
+            "item has closed."
+        ),
         "invalid_round": _("This is not the item's current voting round."),
         "questions_closed": _("Questions on this item are closed."),
         "too_many_questions": _("Please wait until your earlier questions are handled."),
@@ -135,6 +145,8 @@ def _messages() -> dict[str, str]:
         "invalid_payload": _("The event's data is not what this event takes."),
         "invalid_payload.missing_fields": _("The event's data lacks: %(fields)s"),
         "invalid_payload.too_long": _("“%(field)s” is too long (at most %(max)s characters)."),
+        "invalid_payload.not_unicode": _("The event holds text that is not valid Unicode."),
+        "invalid_payload.unparseable": _("The event is not valid JSON."),
         "rate_limited": _("Too many attempts. Please wait a moment."),
         "rate_limited.question_interval": _("One question every %(seconds)s seconds, please."),
         "not_connected": _("Not connected: reconnect to the live channel."),

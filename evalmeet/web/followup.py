@@ -288,6 +288,8 @@ def download_attachment(action_id: int, attachment_id: int) -> Any:
     attachment = evidence.get_attachment(db.session, action_id, attachment_id)
     path = evidence.stored_path(upload_dir(), attachment)
     response = send_file(path, mimetype=attachment.content_type, conditional=True, max_age=0)
+    # Stored types of text files already name their charset; werkzeug adds its own to text/*.
+    response.headers["Content-Type"] = attachment.content_type
     ext = evidence.extension_of(attachment.filename) or ".bin"
     response.headers["Content-Disposition"] = content_disposition(
         attachment.filename, f"evidence-{attachment.id}{ext}"

@@ -388,6 +388,7 @@ def reissue_representative(rep_id: int) -> Any:
     except DomainError as err:
         return _meeting_page(meeting_id, error=_refused(err))
     db.session.commit()
+    broadcast.alert(meeting_id)
     broadcast.state_changed(meeting_id)
     broadcast.token_revoked(meeting_id, rep_id)
     flash(_("A new join link was issued; print a new slip."), "success")

@@ -397,16 +397,39 @@ def paths() -> dict[str, Any]:
         },
         "/items/{item_id}/receipts": {
             "get": _op(
-                "Receipt codes after close (no choices)",
+                "Receipt codes after close (no choices); without a login only for published meetings",
                 _answer(
                     "200",
                     "Receipts",
                     _obj(["item_id", "receipts"], item_id=INT, receipts={"type": "array", "items": STR}),
                 ),
-                ("404", "409"),
+                ("401", "404", "409"),
                 params=i,
                 public=True,
             ),
+        },
+        "/receipts/{code}": {
+            "get": {
+                **_op(
+                    "Was the ballot with this receipt counted? (no login; never the choice)",
+                    _answer(
+                        "200",
+                        "ReceiptCheck",
+                        _obj(
+                            ["receipt", "item_id", "round", "counted"],
+                            receipt=STR,
+                            item_id=INT,
+                            round=INT,
+                            counted={"type": "boolean"},
+                        ),
+                    ),
+                    ("404",),
+                    public=True,
+                ),
+                "parameters": [
+                    {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+            },
         },
         "/items/{item_id}/questions": {
             "get": _op(

@@ -40,6 +40,10 @@ def live_strings() -> dict[str, str]:
         "quorum_met": _("Quorum met"),
         "quorum_not_met": _("Quorum not met"),
         "join_hint": _("Scan the QR code on your personal admission slip to join"),
+        "alert_second_device": _(
+            "Notice: the join link of {name} was just used from a second device ({time})"
+        ),
+        "alert_link_reissued": _("Notice: a new join link was issued to {name} ({time})"),
         "join_hint_sub": _("No slip? Please see the meeting secretary."),
         "item_no": _("Item {n}"),
         "responsible": _("Responsible person"),

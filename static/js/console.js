@@ -347,7 +347,20 @@
     });
   }
 
+  /* Alerts the room also sees: a join link used from a second device, a re-issued link. */
+  function renderAlerts() {
+    var box = document.getElementById("cs-alerts");
+    var list = st().alerts || [];
+    replaceChildren(box, list.map(function (a) {
+      return h("li", {class: "cs-alert"}, fill(L["alert_" + a.kind] || a.kind, {
+        name: (a.representative && a.representative.name) || "?", time: a.time || ""
+      }));
+    }));
+    box.hidden = list.length === 0;
+  }
+
   function renderAll() {
+    renderAlerts();
     renderHeader();
     renderItems();
     renderCurrent();
@@ -497,6 +510,7 @@
     if (!snapshot.voting || (data.progress && data.progress.item_id !== snapshot.voting.item_id)) {
       data.progress = null;
     }
+    renderAlerts();
     renderHeader();
     renderItems();
     renderCurrent();
@@ -545,5 +559,16 @@
   socket.on("progress", onProgress);
   socket.on("result", onResult);
   socket.on("questions", onQuestions);
+  socket.on("alert", function (payload) {
+    var before = (st().alerts || []).length ? st().alerts[0].id : 0;
+    st().alerts = payload.alerts || [];
+    var newest = st().alerts[0];
+    if (newest && newest.id !== before) {
+      toast(fill(L["alert_" + newest.kind] || newest.kind, {
+        name: (newest.representative && newest.representative.name) || "?", time: newest.time || ""
+      }));
+    }
+    renderAlerts();
+  });
   root.setAttribute("data-ready", "1");
 })();

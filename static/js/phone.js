@@ -395,6 +395,12 @@
     });
   }
 
+  function deviceId() {
+    var id = get("device");
+    if (!id) { id = newKey(); put("device", id); }
+    return id;
+  }
+
   function connect() {
     if (typeof window.io !== "function") {
       conn = "refused";
@@ -405,6 +411,9 @@
     var lb = new Uint32Array(2);
     window.crypto.getRandomValues(lb);
     socket = window.io("/live", {
+      // This phone's own random id, kept across visits: the server raises an alarm when the
+      // same join link shows up on another device (a reconnect from this one is no alarm).
+      auth: {device: deviceId()},
       // nginx spreads phones over the workers on this key (deploy/nginx/evalmeet-maps.conf);
       // it stays the same for the life of the page, so long-polling stays on one worker.
       query: {lb: lb[0].toString(36) + lb[1].toString(36)},

@@ -224,9 +224,24 @@
     stage.setAttribute("data-phase", state.item ? state.phase : "idle");
     replaceChildren(stage, stageView());
     document.getElementById("pj-join").hidden = state.meeting.status === "closed";
+    renderAlerts();
     // More questions than fit: keep the newest in view (the oldest scroll off the top).
     var list = stage.querySelector(".pj-qlist");
     if (list) { list.scrollTop = list.scrollHeight; }
+  }
+
+  /* Alerts (a join link used from a second device, a link re-issued): the newest three, so
+     the room sees them; the console keeps the full list. */
+  function renderAlerts() {
+    var box = document.getElementById("pj-alerts");
+    var list = (state.alerts || []).slice(0, 3);
+    replaceChildren(box, list.map(function (a) {
+      var text = fill(L["alert_" + a.kind] || a.kind, {
+        name: (a.representative && a.representative.name) || "?", time: a.time || ""
+      });
+      return h("li", {class: "pj-alert pj-alert-" + a.kind}, text);
+    }));
+    box.hidden = list.length === 0;
   }
 
   /* Progress changes often: update the number and the bar in place (the bar animates). */
@@ -298,5 +313,6 @@
   socket.on("progress", onProgress);
   socket.on("result", onResult);
   socket.on("questions", onQuestions);
+  socket.on("alert", function (payload) { state.alerts = payload.alerts || []; renderAlerts(); });
   root.setAttribute("data-ready", "1");
 })();

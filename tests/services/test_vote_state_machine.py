@@ -84,10 +84,13 @@ class VotingMachine(RuleBasedStateMachine):
         item_id, rep_id = request.item_id, request.rep_id
         rnd = self.round[item_id]
         earlier = self.acked.setdefault((item_id, rnd), {}).get(rep_id)
-        if item_id != self.open_item and earlier is None:
+        # contract.md's refusal order: a resend of a counted key is answered first, then
+        # voting_closed, not_present, invalid_choice, already_voted
+        resend = earlier is not None and earlier[1] == request.key
+        if resend:
+            expected = "resend"
+        elif item_id != self.open_item:
             expected = "voting_closed"
-        elif item_id != self.open_item:  # closed: a resend still gets its receipt
-            expected = "resend" if earlier[1] == request.key else "already_voted"
         elif rep_id == self.rep_ids[3]:
             expected = "not_present"
         elif request.choice not in CHOICES[:3]:
@@ -95,7 +98,7 @@ class VotingMachine(RuleBasedStateMachine):
         elif earlier is None:
             expected = "counted"
         else:
-            expected = "resend" if earlier[1] == request.key else "already_voted"
+            expected = "already_voted"
         if isinstance(outcome, DomainError):
             assert outcome.code == expected, (outcome.code, expected)
             return

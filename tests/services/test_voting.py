@@ -447,7 +447,8 @@ def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory
         session.commit()
         assert sum(o.counted for o in outcomes) == size
         counts[size] = len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
-    assert counts[2] == counts[60] == 5, counts
+    # representatives, items, electorate, participations, ballots, key hashes (for the resend)
+    assert counts[2] == counts[60] == 6, counts
 
 
 def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, meeting_factory):
@@ -468,7 +469,7 @@ def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, m
         orders = [rep_ids, rep_ids[::-1]]
 
         def work(s, i, orders=orders, attempt=attempt):
-            keys = [key(1000 * attempt + 100 * i + n) for n in range(len(rep_ids))]
+            keys = [key(10_000 * attempt + 5_000 * i + n) for n in range(len(rep_ids))]  # all distinct
             requests = [
                 voting.CastRequest(r, item.id, "satisfied", k) for r, k in zip(orders[i], keys, strict=True)
             ]
@@ -481,3 +482,147 @@ def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, m
         refused = [o for batch in outcomes for o in batch if isinstance(o, DomainError)]
         assert counted == len(rep_ids) and len(refused) == len(rep_ids)
         assert {e.code for e in refused} == {"already_voted"}
+
+
+# --- a key another representative used; the electorate of an open round ----------------------
+
+
+def test_a_key_another_representative_used_is_refused_alone(session, meeting_factory, caplog):
+    """One representative resending someone else's key must not fail the honest ballots of the
+    batch, nor write anybody's choice or receipt into a log line."""
+    live = meeting_factory(reps=6)
+    item = open_item(session, live)
+    honest = voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(1))
+    session.commit()
+    thief, others = live.reps[1], live.reps[2:]
+    requests = [voting.CastRequest(thief.id, item.id, "satisfied", key(1))]  # rep 0's key
+    requests += [
+        voting.CastRequest(r.id, item.id, "basically_satisfied", key(10 + n)) for n, r in enumerate(others)
+    ]
+    requests.append(voting.CastRequest(others[0].id, item.id, "satisfied", key(1)))  # used twice over
+    with caplog.at_level("DEBUG"):
+        outcomes = voting.cast_ballots(session, requests)
+        session.commit()
+    assert isinstance(outcomes[0], DomainError) and outcomes[0].code == "invalid_key"
+    assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes[1:-1]), outcomes
+    assert isinstance(outcomes[-1], DomainError) and outcomes[-1].code == "invalid_key"
+    # the thief did not vote, and can still vote with a key of their own
+    assert count(session, Participation, item_id=item.id) == 1 + len(others)
+    assert count(session, Ballot, item_id=item.id) == 1 + len(others)
+    assert voting.cast_ballot(session, thief, item.id, "satisfied", key(99)).counted
+    session.commit()
+    for record in caplog.records:
+        text = record.getMessage()
+        assert honest.receipt not in text and "dissatisfied" not in text, text
+
+
+def test_a_reused_key_inside_one_batch_counts_only_the_first(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    outcomes = voting.cast_ballots(
+        session, [voting.CastRequest(r.id, item.id, "satisfied", key(5)) for r in live.reps]
+    )
+    session.commit()
+    assert isinstance(outcomes[0], voting.CastOutcome) and outcomes[0].counted
+    assert [getattr(o, "code", None) for o in outcomes[1:]] == ["invalid_key", "invalid_key"]
+    assert count(session, Participation, item_id=item.id) == 1
+
+
+def test_after_voting_a_stolen_key_is_invalid_key_not_already_voted(session, meeting_factory):
+    live = meeting_factory(reps=2)
+    item = open_item(session, live)
+    for n, rep in enumerate(live.reps):
+        voting.cast_ballot(session, rep, item.id, "satisfied", key(n))
+        session.commit()
+    with pytest.raises(ValidationFailed) as stolen:
+        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(0))
+    assert stolen.value.code == "invalid_key"
+    session.rollback()
+    with pytest.raises(Conflict) as again:
+        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(7))
+    assert again.value.code == "already_voted"
+
+
+def test_the_electorate_is_the_roster_at_opening(session, meeting_factory):
+    from evalmeet.services import meetings
+
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    late = meetings.add_representative(session, live.id, {"name": "迟到者", "employee_no": "L1"}, "mod")
+    conduct.check_in(session, late, "link")
+    meetings.revoke_representative(session, live.reps[2].id, "mod")  # revoked mid-round
+    session.commit()
+    with pytest.raises(NotAllowed) as refused:
+        voting.cast_ballot(session, late, item.id, "satisfied", key(1))
+    assert refused.value.code == "not_allowed"
+    session.rollback()
+    assert voting.progress(session, item.id)["present"] == 2  # the late one is not in it
+    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(2))
+    session.commit()
+    result = voting.close_voting(session, item.id, "mod")
+    session.commit()
+    assert (result.roster, result.present, result.ballots) == (3, 2, 1)  # rep 2 revoked: not present
+    # the next round has them all (the late one included, the revoked one not)
+    second = live.items[0]
+    voting.revote(session, second.id, "再议", "mod")
+    session.commit()
+    assert voting.cast_ballot(session, late, second.id, "satisfied", key(3)).counted
+    session.commit()
+    assert voting.progress(session, second.id)["present"] == 3
+
+
+def test_a_resend_is_answered_before_any_other_refusal(session, meeting_factory):
+    """contract.md: a resend of a counted key gets its receipt right after not_allowed — also
+    with a choice that is no longer valid, once marked absent, and after the close."""
+    live = meeting_factory(reps=2)
+    item = open_item(session, live)
+    first = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    conduct.set_present(session, live.reps[0].id, False, "mod")
+    session.commit()
+    again = voting.cast_ballot(session, live.reps[0], item.id, "bogus", key(1))
+    assert again.receipt == first.receipt and not again.counted
+    session.rollback()
+    voting.close_voting(session, item.id, "mod")
+    session.commit()
+    late = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1), vote_round=1)
+    assert late.receipt == first.receipt and not late.counted
+
+
+def test_a_receipt_is_found_only_once_its_round_has_closed(session, meeting_factory):
+    live = meeting_factory(reps=2)
+    item = open_item(session, live)
+    cast = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    with pytest.raises(DomainError) as hidden:
+        voting.check_receipt(session, cast.receipt)  # the round is still open
+    assert hidden.value.code == "receipt_not_found"
+    voting.close_voting(session, item.id, "mod")
+    voting.revote(session, item.id, "重新表决", "mod")  # round 2 open: round 1's receipts stand
+    session.commit()
+    found = voting.check_receipt(session, cast.receipt.replace("-", "").lower())
+    assert found == {"receipt": cast.receipt, "item_id": item.id, "round": 1, "counted": True}
+    for bad in ("", "ABCD", "ABCD-EFGH-JKL1", 42, "A" * 41):
+        with pytest.raises(DomainError):
+            voting.check_receipt(session, bad)
+
+
+def test_a_reused_key_sent_twice_in_one_batch_is_refused_both_times(session, meeting_factory):
+    live = meeting_factory(reps=3)
+    item = open_item(session, live)
+    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    session.commit()
+    thief = live.reps[1].id
+    outcomes = voting.cast_ballots(
+        session,
+        [
+            voting.CastRequest(thief, item.id, "satisfied", key(1)),
+            voting.CastRequest(thief, item.id, "satisfied", key(1)),
+            voting.CastRequest(thief, item.id, "dissatisfied", key(2)),  # their own, after
+            voting.CastRequest(live.reps[2].id, item.id, "satisfied", key(3)),
+        ],
+    )
+    session.commit()
+    codes = [getattr(o, "code", "counted") for o in outcomes]
+    assert codes == ["invalid_key", "invalid_key", "temporarily_unavailable", "counted"]
+    assert voting.cast_ballot(session, live.reps[1], item.id, "dissatisfied", key(2)).counted  # sent again

@@ -169,8 +169,17 @@ def test_full_meeting_flow(app, api, client):
     assert result["passed"] is True
     assert api.get(f"items/{item['id']}/result").get_json() == result
     assert api.get(f"items/{item['id']}").get_json()["status"] == "passed"
-    public = client.get(f"/api/v1/items/{item['id']}/receipts").get_json()
-    assert public == {"item_id": item["id"], "receipts": sorted(receipts)}
+    # the list is for logged-in users until the meeting is published; a code anyone can check
+    anonymous = client.get(f"/api/v1/items/{item['id']}/receipts")
+    assert anonymous.status_code == 401 and anonymous.get_json()["error"]["code"] == "unauthorized"
+    assert api.get(f"items/{item['id']}/receipts").get_json() == {
+        "item_id": item["id"],
+        "receipts": sorted(receipts),
+    }
+    for receipt in receipts:
+        checked = client.get(f"/api/v1/receipts/{receipt.lower().replace('-', ' ')}").get_json()
+        assert checked == {"receipt": receipt, "item_id": item["id"], "round": 1, "counted": True}
+    assert client.get("/api/v1/receipts/AAAA-BBBB-CCCC").get_json()["error"]["code"] == "receipt_not_found"
     assert api.post(f"items/{item['id']}/voting/close").get_json()["error"]["code"] == "voting_closed"
 
     action = api.post(
@@ -196,6 +205,8 @@ def test_full_meeting_flow(app, api, client):
     published = api.post(f"meetings/{mid}/publish")
     assert published.status_code == 200 and published.get_json()["published"] is True
     assert "第25次民主评价会" in client.get("/public").get_data(as_text=True)
+    public = client.get(f"/api/v1/items/{item['id']}/receipts").get_json()
+    assert public == {"item_id": item["id"], "receipts": sorted(receipts)}
 
 
 def test_stats_follow_the_definitions(app, api, client):
@@ -289,6 +300,7 @@ def test_openapi_document_lists_the_contract(anon_api):
         "/actions/{action_id}",
         "/meetings/{meeting_id}/finish",
         "/items/{item_id}/receipts",
+        "/receipts/{code}",
         "/meetings/{meeting_id}/publish",
         "/stats",
     ]:

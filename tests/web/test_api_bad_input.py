@@ -149,6 +149,29 @@ def test_non_json_bodies(api, world):
         assert err["code"] in ("invalid_json", "validation_error", "unsupported_media_type")
 
 
+def test_lone_surrogates_and_deep_nesting_are_invalid_json(api, world):
+    """Python's json module accepts both and the request then failed later, as a 500
+    (UnicodeEncodeError writing the text; RecursionError walking it)."""
+    headers = {"Authorization": f"Bearer {api.token}"}
+    for path, data in [
+        ("/api/v1/meetings", '{"title": "\\ud800 会议"}'),
+        (f"/api/v1/items/{world['item']}/actions", '{"kind": "warning", "description": "x\\udfff"}'),
+        ("/api/v1/meetings", '{"title": ' + "[" * 50_000 + "]" * 50_000 + "}"),
+        ("/api/v1/meetings", "[" * 50_000 + "]" * 50_000),
+    ]:
+        response = api.client.post(path, data=data, content_type="application/json", headers=headers)
+        err = assert_error(response, 400, 422)
+        assert err["code"] == "invalid_json", (path, data[:30])
+    # a real pair of surrogates is one character, and fine
+    ok = api.client.post(
+        "/api/v1/meetings",
+        data='{"title": "\\ud83d\\ude00 会议"}',
+        content_type="application/json",
+        headers=headers,
+    )
+    assert ok.status_code == 201 and ok.get_json()["title"] == "😀 会议"
+
+
 def test_oversized_request_is_413_json(api):
     response = api.client.post(
         "/api/v1/meetings",

@@ -363,6 +363,16 @@ def test_viewers_can_download_evidence(app, login, world):
     )
 
 
+def test_a_text_evidence_file_names_its_charset_once(app, moderator, world):
+    upload(moderator, world["open"], "序号,说明\n1,整改完成\n".encode("gbk"), "台账.csv")
+    with app.app_context():
+        att_id = db.session.scalar(select(ActionAttachment.id))
+    with moderator.get(f"/actions/{world['open']}/attachments/{att_id}") as response:
+        assert response.status_code == 200
+    assert response.headers["Content-Type"].count("charset") == 1, response.headers["Content-Type"]
+    assert response.headers["Content-Type"].startswith("text/csv; charset=")
+
+
 @pytest.mark.parametrize(
     ("data", "name"),
     [
