@@ -161,8 +161,8 @@ def test_login_sessions_revision_keeps_the_accounts_both_ways(empty_url: str, en
         conn.execute(
             text(
                 "INSERT INTO accounts (username, password_hash, role, active, session_epoch, created_at) "
-                "VALUES ('before', 'x', 'moderator', true, 3, CURRENT_TIMESTAMP)"
-            )
+                "VALUES ('before', 'x', 'moderator', true, 3, :now)"
+            ).bindparams(now_param())
         )
 
     migrations.upgrade(empty_url)

@@ -117,6 +117,12 @@ def now() -> datetime:
     return _current.now().astimezone(UTC)
 
 
+def epoch_seconds() -> float:
+    """The machine's clock as seconds since the epoch: only to compare with what a library counts
+    in it (the ``limits`` windows' reset times), never for a date, a deadline or a timestamp."""
+    return time.time()
+
+
 def today() -> date:
     """Today's date in China: what due dates and "overdue" are counted against."""
     return now().astimezone(CHINA).date()

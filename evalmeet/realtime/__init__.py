@@ -49,7 +49,7 @@ def init_realtime(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode="gevent",
-        json=wire_json,
+        serializer=wire_json.LivePacket,
         message_queue=app.config.get("MESSAGE_QUEUE") or None,
         # Several deployments (or test runs) sharing one Redis need channels of their own, or
         # they would hear each other's broadcasts to same-named rooms.

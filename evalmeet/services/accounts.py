@@ -214,7 +214,9 @@ def create_token(session: Session, username: str) -> str:
     account = account_named(session, username)
     if not account.active:
         raise Conflict(
-            f"account {username!r} is disabled (evalmeet enable-user {username})", code="account_disabled"
+            f"account {username!r} is disabled (evalmeet enable-user {username})",
+            code="account_disabled",
+            username=username,
         )
     token = "em_" + secrets.token_urlsafe(32)
     session.add(ApiToken(account_id=account.id, token_hash=token_digest(token)))

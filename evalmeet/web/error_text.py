@@ -61,6 +61,7 @@ def _messages() -> dict[str, str]:
         ),
         "not_allowed.wrong_screen": _("“%(event)s” is not available on this screen."),
         "unauthorized": _("Please log in (or send an API token: Authorization: Bearer <token>)."),
+        "account_disabled": _("Account %(username)s is disabled (evalmeet enable-user %(username)s)."),
         "forbidden": _("This needs a moderator or administrator account."),
         "csrf_failed": _(
             "This form has expired or did not come from this site: reload the page and try again."
@@ -391,6 +392,7 @@ def status_title(status: int) -> str:
         422: _("Please check what you entered"),
         429: _("Too many requests; please wait a moment"),
         500: _("Something went wrong on our side"),
+        503: _("Busy right now; please try again"),
     }
     return titles.get(status, _("Error"))
 

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from typing import NoReturn
@@ -52,6 +51,8 @@ from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+from evalmeet.domain import clock
 
 EXTENSION = "evalmeet_guessing"
 
@@ -98,7 +99,7 @@ class FailureCount:
             stats = self._strategy.get_window_stats(self._item, *self._ids(ids))
         except StorageError:
             return 1
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return max(1, math.ceil(stats.reset_time - clock.epoch_seconds()))
 
 
 class LoginGuard:

@@ -101,6 +101,9 @@ PAGES: dict[str, Page] = {
     "/api/v1/items/<int:item_id>/receipts": Page(
         PUBLIC, lambda w: _ids("/api/v1/items", w.hist.items, "/receipts")
     ),
+    "/api/v1/receipts/<code>": Page(
+        PUBLIC, lambda w: [f"/api/v1/receipts/{w.receipts[0]}", f"/api/v1/receipts/{w.receipts[1].lower()}"]
+    ),
     # --- any account ---------------------------------------------------------------------------
     "/archive": Page(
         READER, lambda w: ["/archive", "/archive?method=single_source&result=failed", "/archive?q=铜板"]

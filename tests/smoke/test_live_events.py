@@ -39,8 +39,11 @@ def test_the_registered_events_are_the_servers() -> None:
     """What the source registers is what the Socket.IO server of a built app handles."""
     app_url_map()  # builds the app, which binds the namespace
     from evalmeet.extensions import socketio
+    from evalmeet.realtime.wire_json import UNPARSEABLE
 
-    assert set(socketio.server.handlers["/live"]) == registered_events() >= {"connect", "cast_vote"}
+    # UNPARSEABLE is what a packet that does not parse becomes (tests/realtime/test_bad_packets.py)
+    handled = set(socketio.server.handlers["/live"]) - {UNPARSEABLE}
+    assert handled == registered_events() >= {"connect", "cast_vote"}
 
 
 def test_every_live_event(smoke: Smoke) -> None:
@@ -69,7 +72,9 @@ def run_a_meeting(smoke: Smoke, log: EventLog) -> None:
         clients.append(LiveClient(url, {"api_token": smoke.server.token, "meeting_id": made.id}, log=log))
         projector = LiveClient(url, {"display": smoke.factory.display_token(made.id)}, log=log)
         clients.append(projector)
-        phone_a = LiveClient(url, {"token": made.reps[0]["join_token"]}, log=log)
+        phone_a = LiveClient(
+            url, {"token": made.reps[0]["join_token"], "device": "smoke-phone-a-0001"}, log=log
+        )
         clients.append(phone_a)
         with smoke.visitor("anonymous", "zh") as browser:  # the phone that scanned its slip
             browser.get(f"/j/{made.reps[1]['join_token']}", expect=302)
@@ -101,7 +106,14 @@ def run_a_meeting(smoke: Smoke, log: EventLog) -> None:
         assert projector.wait("result")["ballots"] == 3
         assert phone_a.wait("result")["item_id"] == first
         assert sorted(receipts) == smoke.factory.call("GET", f"items/{first}/receipts")["receipts"]
+        checked = smoke.factory.call("GET", f"receipts/{receipts[0]}")
+        assert checked == {"receipt": receipts[0], "item_id": first, "round": 1, "counted": True}
 
+        # phone A's link on a second device: a notice to the console and the projector
+        clients.append(
+            LiveClient(url, {"token": made.reps[0]["join_token"], "device": "smoke-other-0002"}, log=log)
+        )
+        assert projector.wait("alert")["alerts"][0]["kind"] == "second_device"
         smoke.factory.call("PATCH", f"representatives/{made.reps[2]['id']}", {"revoked": True})
         phone_c.wait("revoked")
         smoke.factory.call("POST", f"items/{second}/present")

@@ -82,6 +82,7 @@ class World:
     phone_rep: dict[str, Any] = field(
         default_factory=dict
     )  # the live meeting's representative "on the phone"
+    receipts: list[str] = field(default_factory=list)  # two of the finished meeting's receipts
 
     @property
     def failed_item(self) -> int:
@@ -395,4 +396,5 @@ def build_world(factory: Factory, demo_output: str, mod: Browser, phone: Browser
         past_actions=past_actions,
         person_ids=sorted(people),
         phone_rep=live.reps[0],
+        receipts=factory.call("GET", f"items/{hist.items[0]}/receipts")["receipts"][:2],
     )
