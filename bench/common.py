@@ -101,7 +101,9 @@ def seed_meeting(
     """
     from evalmeet import create_app
     from evalmeet.extensions import db
-    from evalmeet.services import conduct, meetings, voting
+    from evalmeet.services.meetings import conduct
+    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.voting import ballots as voting
 
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():

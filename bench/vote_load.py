@@ -433,6 +433,7 @@ def report(args: argparse.Namespace, ours: dict[str, Any], echo: dict[str, Any] 
     def single(target: str) -> str:
         """The issue sets the latency, projector and memory targets for one SQLite worker only."""
         return "" if args.cluster else target
+
     rows = [
         (
             "phones connected",

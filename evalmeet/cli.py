@@ -138,7 +138,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # An earlier run may have stopped while a vote's WAL scrub was still waiting for a reader.
     scrub_sqlite_wal(db.engine)
-    from evalmeet.services.exports import load_pdf_engine
+    from evalmeet.services.files.exports import load_pdf_engine
 
     load_pdf_engine()  # here, on the main loop: its import runs a subprocess (see its docstring)
     # SIGTERM (systemd, docker, CI) stops accepting connections and lets requests in flight end.
@@ -177,8 +177,10 @@ def _reach_lines(listen_host: str, port: int, public_url: str | None) -> list[st
     fix_url = url_for_address(lan[0], port) if lan else f"http://<this computer's address>:{port}"
     if listen_host in ALL_INTERFACES:
         if not lan:
-            return ["WARNING: this computer has no network address besides loopback: "
-                    "phones cannot reach it until it joins the hall's Wi-Fi"]
+            return [
+                "WARNING: this computer has no network address besides loopback: "
+                "phones cannot reach it until it joins the hall's Wi-Fi"
+            ]
         return [f"phones on the same Wi-Fi join at {url_for_address(a, port)}" for a in lan]
     if is_loopback(listen_host):
         return [
@@ -193,7 +195,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Load the demo meetings into an empty database."""
     from decimal import Decimal
 
-    from evalmeet.services import demo
+    from evalmeet.services.meetings import demo
 
     app = _app()
     threshold = Decimal(str(app.config["RISK_TENDER_THRESHOLD"]))
@@ -254,7 +256,7 @@ def cmd_db_revision(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Recompute the audit hash chain; non-zero naming the first entry that does not match."""
-    from evalmeet.services import audit
+    from evalmeet.services.accounts import audit
 
     with _session(_app()) as session:
         report = audit.verify(session)
@@ -269,7 +271,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def cmd_backup(args: argparse.Namespace) -> int:
     """Consistent copy of the (SQLite) database while the app runs."""
-    from evalmeet.services.backup import BackupError, backup
+    from evalmeet.services.files.backup import BackupError, backup
 
     url = _app().config["DATABASE_URL"]
     try:

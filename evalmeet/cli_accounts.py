@@ -19,7 +19,7 @@ AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account; the password comes from stdin or a prompt."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     password = _read_password(confirm=True)
     with _session(_app()) as session:
@@ -30,7 +30,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 def cmd_set_password(args: argparse.Namespace) -> int:
     """Set a new password for an account; ends its sessions and API tokens."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     password = _read_password(confirm=True)
     with _session(_app()) as session:
@@ -45,7 +45,7 @@ def cmd_set_password(args: argparse.Namespace) -> int:
 
 def cmd_create_token(args: argparse.Namespace) -> int:
     """Print a new API token for the user: the token, one line, nothing else."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
         token = accounts.create_token(session, args.username)
@@ -55,7 +55,7 @@ def cmd_create_token(args: argparse.Namespace) -> int:
 
 def cmd_revoke_tokens(args: argparse.Namespace) -> int:
     """End every API token of the user; print how many, alone on stdout."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
         count = accounts.revoke_all_tokens(session, args.username)
@@ -65,7 +65,7 @@ def cmd_revoke_tokens(args: argparse.Namespace) -> int:
 
 def cmd_disable_user(args: argparse.Namespace) -> int:
     """Switch an account off: it cannot log in, and its sessions and API tokens end."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
         ended = accounts.set_active(session, args.username, False)
@@ -78,7 +78,7 @@ def cmd_disable_user(args: argparse.Namespace) -> int:
 
 def cmd_enable_user(args: argparse.Namespace) -> int:
     """Switch an account on again (its old tokens stay ended: issue new ones)."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
         accounts.set_active(session, args.username, True)
@@ -88,13 +88,12 @@ def cmd_enable_user(args: argparse.Namespace) -> int:
 
 def cmd_ensure_admin(args: argparse.Namespace) -> int:
     """Create the ``admin`` account when there is no admin, printing its one-time password."""
-    from evalmeet.services import accounts
+    from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
         password = accounts.ensure_admin(session)
     if password is None:
-        _out("admin: an admin account already exists "
-             "(lost its password? `evalmeet set-password USERNAME`)")
+        _out("admin: an admin account already exists (lost its password? `evalmeet set-password USERNAME`)")
     else:
         _out(f"admin: created account 'admin' with password {password}")
         _out("admin: this password is shown only once; write it down or change it after logging in")
@@ -108,7 +107,8 @@ def add_commands(add: AddCommand) -> None:
     user.add_argument("--role", choices=("admin", "moderator", "viewer"), default="moderator")
 
     pwd = add(
-        "set-password", cmd_set_password,
+        "set-password",
+        cmd_set_password,
         "set an account's password (stdin, or prompted); ends its sessions and API tokens",
     )
     pwd.add_argument("username")

@@ -35,7 +35,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services import actions, conduct, meetings, publishing, questions, voting
+from evalmeet.services.archive import publishing
+from evalmeet.services.followup import actions
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -29,7 +29,7 @@ from evalmeet import create_app
 from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.models import Base
-from evalmeet.services import accounts
+from evalmeet.services.accounts import users as accounts
 
 POSTGRES_URL = os.environ.get(
     "EVALMEET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services import conduct, meetings
+from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings import meeting as meetings
 
 __all__ = ["meeting_factory", "build_meeting", "LiveMeeting"]
 

@@ -66,7 +66,7 @@ import sys
 from evalmeet import create_app
 from evalmeet.extensions import db
 from evalmeet.models import Base
-from evalmeet.services import accounts
+from evalmeet.services.accounts import users as accounts
 app = create_app()
 with app.app_context():
     Base.metadata.create_all(db.engine)

@@ -31,7 +31,8 @@ from sqlalchemy import select
 from evalmeet import create_app, migrations
 from evalmeet.extensions import db
 from evalmeet.models import Action, Meeting
-from evalmeet.services import accounts, stats
+from evalmeet.services.accounts import users as accounts
+from evalmeet.services.archive import stats
 from tests.server import clock_env
 
 EVALMEET = str(Path(sys.executable).parent / "evalmeet")
@@ -68,9 +69,7 @@ class Cli:
     @contextmanager
     def app(self) -> Iterator[Flask]:
         """The app, in-process, on the same database the commands used."""
-        app = create_app(
-            {"DATABASE_URL": self.url, "INSTANCE_PATH": str(self.instance), "TESTING": True}
-        )
+        app = create_app({"DATABASE_URL": self.url, "INSTANCE_PATH": str(self.instance), "TESTING": True})
         try:
             yield app
         finally:
@@ -235,12 +234,20 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(migrated: Cli) -
     meetings = migrated.rows("SELECT status, published FROM meetings ORDER BY id")
     assert meetings == [("closed", 1), ("draft", 0)]
     assert migrated.rows("SELECT meeting_id, count(*) FROM representatives GROUP BY meeting_id") == [
-        (1, 10), (2, 10)
+        (1, 10),
+        (2, 10),
     ]
     items = migrated.rows("SELECT meeting_id, status, risk_flags FROM items ORDER BY id")
     assert [(m, s) for m, s, _ in items] == [
-        (1, "passed"), (1, "failed"), (1, "failed"), (1, "passed"),
-        (2, "pending"), (2, "pending"), (2, "pending"), (2, "pending"), (2, "pending"),
+        (1, "passed"),
+        (1, "failed"),
+        (1, "failed"),
+        (1, "passed"),
+        (2, "pending"),
+        (2, "pending"),
+        (2, "pending"),
+        (2, "pending"),
+        (2, "pending"),
     ]
     assert any("single_source_above_threshold" in flags for _m, _s, flags in items[4:])
     assert migrated.rows("SELECT count(*) FROM ballots") == [(36,)]

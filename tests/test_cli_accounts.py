@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from evalmeet.extensions import db
-from evalmeet.services import accounts
+from evalmeet.services.accounts import users as accounts
 from tests import test_cli
 from tests.test_cli import Cli
 

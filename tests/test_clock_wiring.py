@@ -10,7 +10,9 @@ from sqlalchemy import select
 from evalmeet import create_app
 from evalmeet.domain import clock
 from evalmeet.models import AuditEntry
-from evalmeet.services import conduct, meetings, publishing
+from evalmeet.services.archive import publishing
+from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import make_test_app
 
 

@@ -116,9 +116,13 @@ def test_ballots_table_has_no_rowid_on_sqlite(tmp_path: Path, engine_for: Any) -
 
     with engine_for(url).connect() as conn:
         ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'ballots'")).scalar_one()
-        rowid_tables = conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'")
-        ).scalars().all()
+        rowid_tables = (
+            conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE '%WITHOUT ROWID%'")
+            )
+            .scalars()
+            .all()
+        )
     assert ddl.rstrip().endswith("WITHOUT ROWID")
     assert rowid_tables == ["ballots"]
 
@@ -139,9 +143,7 @@ def test_upgrade_twice_is_a_no_op(empty_url: str, engine_for: Any) -> None:
         assert conn.execute(text("SELECT username FROM accounts")).scalars().all() == ["kept"]
 
 
-def test_downgrade_to_base_drops_everything_and_upgrade_again_works(
-    empty_url: str, engine_for: Any
-) -> None:
+def test_downgrade_to_base_drops_everything_and_upgrade_again_works(empty_url: str, engine_for: Any) -> None:
     migrations.upgrade(empty_url)
 
     migrations.downgrade(empty_url, "base")

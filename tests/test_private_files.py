@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from evalmeet.extensions import db
-from evalmeet.services import evidence
+from evalmeet.services.followup import evidence
 from tests.conftest import make_test_app
 from tests.services.test_followup import PDF, closed_meeting_with_actions
 

@@ -134,7 +134,12 @@ def test_the_check_catches_a_missing_translation_and_a_lost_placeholder():
     ]
     found = problems(used, catalog)
     assert [line.split(": ", 1)[0] for line in found] == [
-        "a.py:2", "a.py:4", "a.py:6", "a.py:7", "a.py:8", "a.py:9"
+        "a.py:2",
+        "a.py:4",
+        "a.py:6",
+        "a.py:7",
+        "a.py:8",
+        "a.py:9",
     ]
     assert "no entry in this context" in found[0]
     assert "placeholders differ" in found[1] and "placeholders differ" in found[3]

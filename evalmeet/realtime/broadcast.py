@@ -44,11 +44,12 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
-from evalmeet.services import meetings, voting
-from evalmeet.services.alerts import alerts_for
-from evalmeet.services.live_state import build_state
-from evalmeet.services.presenters import question_dict
-from evalmeet.services.questions import questions_for
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings.alerts import alerts_for
+from evalmeet.services.meetings.live_state import build_state
+from evalmeet.services.meetings.presenters import question_dict
+from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.voting import ballots as voting
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +218,9 @@ def state_changed(meeting_id: int, *, phones: bool = True) -> None:
     _safely(
         "state",
         lambda: throttle(
-            ("state", meeting_id), interval, app,
+            ("state", meeting_id),
+            interval,
+            app,
             lambda: _safely("state", lambda: _send_state(meeting_id, phones=False)),
         ),
     )
@@ -225,7 +228,9 @@ def state_changed(meeting_id: int, *, phones: bool = True) -> None:
         _safely(
             "state",
             lambda: throttle(
-                ("state:phones", meeting_id), interval, app,
+                ("state:phones", meeting_id),
+                interval,
+                app,
                 lambda: _safely("state", lambda: _send_state(meeting_id, staff=False)),
             ),
         )

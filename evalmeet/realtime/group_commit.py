@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet import failpoints
 from evalmeet.extensions import db, socketio
-from evalmeet.services import voting
+from evalmeet.services.voting import ballots as voting
 
 R = TypeVar("R")
 T = TypeVar("T")

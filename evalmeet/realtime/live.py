@@ -48,9 +48,13 @@ from evalmeet.realtime.payloads import (
 )
 from evalmeet.realtime.ratelimit import SocketLimits
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
-from evalmeet.services import accounts, alerts, conduct, console, meetings, voting
-from evalmeet.services import questions as question_service
-from evalmeet.services.live_state import build_state
+from evalmeet.services.accounts import users as accounts
+from evalmeet.services.meetings import alerts, conduct
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import questions as question_service
+from evalmeet.services.meetings import screens as console
+from evalmeet.services.meetings.live_state import build_state
+from evalmeet.services.voting import ballots as voting
 from evalmeet.web import error_text
 
 logger = logging.getLogger(__name__)

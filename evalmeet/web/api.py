@@ -13,9 +13,12 @@ from evalmeet.db import scrub_sqlite_wal
 from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
-from evalmeet.services import actions, conduct, meetings, stats, voting
-from evalmeet.services import questions as question_service
-from evalmeet.services.presenters import (
+from evalmeet.services.archive import stats
+from evalmeet.services.followup import actions
+from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import questions as question_service
+from evalmeet.services.meetings.presenters import (
     action_dict,
     item_dict,
     meeting_dict,
@@ -23,6 +26,7 @@ from evalmeet.services.presenters import (
     representative_dict,
     result_dict,
 )
+from evalmeet.services.voting import ballots as voting
 from evalmeet.web.auth import actor_name, current_account
 from evalmeet.web.links import join_url
 
@@ -178,7 +182,7 @@ def finish_meeting(meeting_id: int) -> Any:
 @moderator
 def publish_meeting(meeting_id: int) -> Any:
     """Publish a closed meeting on the public disclosure page (厂务公开)."""
-    from evalmeet.services import publishing
+    from evalmeet.services.archive import publishing
 
     publishing.publish(db.session, meeting_id, actor_name())
     db.session.commit()

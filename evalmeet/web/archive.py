@@ -2,7 +2,7 @@
 
 Archive, people and dashboard pages are for any logged-in account (viewers included); the
 public pages need no login and only ever receive the public records of
-:mod:`evalmeet.services.disclosure`. Every view parses its query string, calls one service and
+:mod:`evalmeet.services.archive.disclosure`. Every view parses its query string, calls one service and
 renders; rehearsals never appear (the services leave them out).
 """
 
@@ -19,11 +19,15 @@ from markupsafe import Markup
 
 from evalmeet.domain import clock
 from evalmeet.extensions import db
-from evalmeet.services import archive, archive_meetings, dashboard, disclosure, people
-from evalmeet.services.archive import NO_DEPARTMENT, NO_METHOD, percent
+from evalmeet.services.archive import dashboard, disclosure, people
+from evalmeet.services.archive import meetings as archive_meetings
+from evalmeet.services.archive import search as archive
+from evalmeet.services.archive.search import NO_DEPARTMENT, NO_METHOD, percent
+from evalmeet.web import dashboard_charts
 from evalmeet.web.auth import login_required_page
 
 bp = Blueprint("archive", __name__)
+
 
 def _labels(kind: str) -> dict[str, str]:
     """The translated names of the values stored as codes (one kind at a time)."""
@@ -202,14 +206,14 @@ def person(person_id: int) -> Any:
 def dashboard_page() -> Any:
     """Headline figures (as ``/api/v1/stats``), pass rates and action counts, with charts."""
     figures = dashboard.build(db.session)
-    words = dashboard.ChartWords(
+    words = dashboard_charts.ChartWords(
         translate=gettext,
         method_label=lambda code: label("method", code),
         department_label=department_label,
         action_status_label=lambda code: label("action_status", code),
         archive_url=archive_url,
     )
-    charts = dashboard.render_charts(figures, words)
+    charts = dashboard_charts.render_charts(figures, words)
     # The chart strings are built with every text and attribute escaped (services/charts.py).
     # Every text and attribute in these SVG strings is escaped where charts.py builds them.
     names = ("months", "methods", "departments", "actions")

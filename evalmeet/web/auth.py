@@ -32,7 +32,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from evalmeet.extensions import db, login_manager
 from evalmeet.models import Account
-from evalmeet.services import accounts
+from evalmeet.services.accounts import users as accounts
 from evalmeet.web.guessing import client_address, guards
 
 bp = Blueprint("auth", __name__)

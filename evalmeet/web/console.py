@@ -1,6 +1,6 @@
 """The moderator's live console for one meeting (admins and moderators, on a laptop).
 
-The page is rendered from :func:`evalmeet.services.console.console_view`; ``static/js/console.js``
+The page is rendered from :func:`evalmeet.services.meetings.screens.console_view`; ``static/js/console.js``
 keeps it live from the ``/live`` channel (``state``, ``progress``, ``result``, ``questions``) and
 re-reads :func:`data` after each change for what the snapshot does not carry (the running
 order's statuses and the roster). Every control is a call to the JSON API with the session
@@ -17,7 +17,7 @@ from flask_babel import pgettext
 from werkzeug.routing import BuildError
 
 from evalmeet.extensions import db
-from evalmeet.services import console as console_service
+from evalmeet.services.meetings import screens as console_service
 from evalmeet.web.auth import moderator_page
 from evalmeet.web.projector import page_helpers
 

@@ -30,8 +30,9 @@ from flask_babel import gettext as _
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
-from evalmeet.services import exports, imports, meetings, minutes
-from evalmeet.services.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
+from evalmeet.services.files import exports, imports, minutes
+from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
+from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import current_lang, error_text
 from evalmeet.web.api import reader, tender_threshold
 from evalmeet.web.auth import actor_name, moderator_page

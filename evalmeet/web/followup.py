@@ -38,7 +38,9 @@ from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
-from evalmeet.services import actions, evidence, followup, meetings
+from evalmeet.services.followup import actions, evidence
+from evalmeet.services.followup import tracking as followup
+from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import error_response, error_text, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.links import optional_url
@@ -108,6 +110,7 @@ def upload_dir() -> Path:
 
 
 # --- refusals ---------------------------------------------------------------------------------
+
 
 def explain(err: DomainError) -> str:
     """A refusal as a sentence in the page's language (by its code; the action forms' labels)."""

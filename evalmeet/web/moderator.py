@@ -17,8 +17,10 @@ from flask_babel import gettext as _
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
-from evalmeet.services import conduct, meetings, overview, publishing
-from evalmeet.services.presenters import attendance
+from evalmeet.services.archive import publishing
+from evalmeet.services.meetings import conduct, overview
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings.presenters import attendance
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url, optional_url
@@ -230,9 +232,7 @@ def add_item(meeting_id: int) -> Any:
     try:
         meetings.add_item(db.session, meeting_id, data, actor_name(), _tender_threshold())
     except DomainError as err:
-        return _meeting_page(
-            meeting_id, error=_refused(err), item_values=dict(request.form), form="item"
-        )
+        return _meeting_page(meeting_id, error=_refused(err), item_values=dict(request.form), form="item")
     db.session.commit()
     broadcast.state_changed(meeting_id)
     flash(_("Item added."), "success")

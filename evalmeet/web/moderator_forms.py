@@ -20,7 +20,12 @@ from evalmeet.web import error_text
 
 MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
 ITEM_FIELDS = (
-    "title", "procurement_method", "supplier_count", "amount", "benchmark_price", "unit_price",
+    "title",
+    "procurement_method",
+    "supplier_count",
+    "amount",
+    "benchmark_price",
+    "unit_price",
     "description",
 )
 PERSON_FIELDS = {"person_name": "name", "person_position": "position", "person_department": "department"}
@@ -55,6 +60,7 @@ def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 # --- labels -----------------------------------------------------------------------------------
+
 
 def _labels(kind: str) -> dict[str, str]:
     """``value → translated name`` of one kind of code, in the order a select box lists them."""

@@ -18,7 +18,7 @@ from flask_babel import pgettext
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import SCALES
 from evalmeet.extensions import db
-from evalmeet.services import console as console_service
+from evalmeet.services.meetings import screens as console_service
 from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("projector", __name__)

@@ -10,8 +10,8 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Representative
 from evalmeet.realtime import broadcast
-from evalmeet.services import conduct
-from evalmeet.services.live_state import build_state
+from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings.live_state import build_state
 from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("representative", __name__)

@@ -52,8 +52,11 @@ def new_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[int, list[d
     meeting_id = meeting.json()["id"]
     roster = []
     for n, name in enumerate(["李秀英", "张伟", "刘洋", "陈静", "杨帆"][:reps]):
-        rep = srv.api("POST", f"meetings/{meeting_id}/representatives",
-                      {"name": name, "employee_no": f"G{n:04d}", "department": "炼钢厂"})
+        rep = srv.api(
+            "POST",
+            f"meetings/{meeting_id}/representatives",
+            {"name": name, "employee_no": f"G{n:04d}", "department": "炼钢厂"},
+        )
         assert rep.status_code == 201, rep.text
         roster.append(rep.json())
     item = srv.api("POST", f"meetings/{meeting_id}/items", ITEM)
@@ -72,8 +75,9 @@ def open_phone(page: Page, join_url: str) -> None:
 def socket_vote(srv: LiveServer, token: str, item_id: int, choice: str) -> str:
     """Another representative votes from a python-socketio client; returns the receipt."""
     client = socketio.Client(reconnection=False)
-    client.connect(srv.url, namespaces=["/live"], auth={"token": token}, transports=["websocket"],
-                   wait_timeout=10)
+    client.connect(
+        srv.url, namespaces=["/live"], auth={"token": token}, transports=["websocket"], wait_timeout=10
+    )
     ballot = {"item_id": item_id, "choice": choice, "key": secrets.token_urlsafe(24)}
     try:
         ack = client.call("cast_vote", ballot, namespace="/live", timeout=10)
@@ -174,9 +178,12 @@ def participations(srv: LiveServer, item_id: int) -> int:
     engine = create_engine(srv.db_url)
     try:
         with engine.connect() as conn:
-            return int(conn.scalar(
-                select(func.count()).select_from(Participation).where(Participation.item_id == item_id)
-            ) or 0)
+            return int(
+                conn.scalar(
+                    select(func.count()).select_from(Participation).where(Participation.item_id == item_id)
+                )
+                or 0
+            )
     finally:
         engine.dispose()
 

@@ -104,7 +104,8 @@ def make_meeting(
     roster = []
     for n in range(1, reps + 1):
         r = server.api(
-            "POST", f"meetings/{mid}/representatives",
+            "POST",
+            f"meetings/{mid}/representatives",
             {"name": f"代表{n:02d}", "employee_no": f"{title[:2]}{n:03d}", "department": "炼钢厂"},
         )
         assert r.status_code == 201, r.text
@@ -275,7 +276,12 @@ def test_a_meeting_runs_from_the_console_onto_the_projector(server, browser, pho
         "投票中", timeout=WAIT_MS
     )
     choices = [
-        "satisfied", "dissatisfied", "dissatisfied", "basically_satisfied", "dissatisfied", "dissatisfied"
+        "satisfied",
+        "dissatisfied",
+        "dissatisfied",
+        "basically_satisfied",
+        "dissatisfied",
+        "dissatisfied",
     ]
     for n, (phone, choice) in enumerate(zip(phones, choices, strict=False), start=1):
         took = timed(

@@ -40,7 +40,8 @@ def a_live_meeting(srv: LiveServer, reps: int) -> list[str]:
         ).json()
         tokens.append(rep["join_token"])
     srv.api(
-        "POST", f"meetings/{meeting['id']}/items",
+        "POST",
+        f"meetings/{meeting['id']}/items",
         {"title": "采购项目", "responsible_person": {"name": "采购员"}},
     )
     assert srv.api("POST", f"meetings/{meeting['id']}/start").status_code == 200
@@ -138,7 +139,11 @@ def test_logout_and_revoke_tokens_end_access_on_the_running_server(tmp_path: Pat
         assert srv.api("GET", "meetings").status_code == 200
         revoked = subprocess.run(
             [str(BIN / "evalmeet"), "revoke-tokens", MODERATOR],
-            env=srv.env, capture_output=True, text=True, timeout=120, check=False,
+            env=srv.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert (revoked.returncode, revoked.stdout) == (0, "1\n"), revoked.stderr
         assert srv.api("GET", "meetings").status_code == 401

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import socketio
 
-from evalmeet.services.voting import receipt_for
+from evalmeet.services.voting.ballots import receipt_for
 from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server

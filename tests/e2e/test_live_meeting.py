@@ -21,7 +21,7 @@ import websocket
 from sqlalchemy import create_engine, select
 
 from evalmeet.models import Meeting
-from evalmeet.services.voting import receipt_for
+from evalmeet.services.voting.ballots import receipt_for
 from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
@@ -111,18 +111,32 @@ def setup_meeting(srv: LiveServer, reps: int, items: int = 1) -> tuple[int, list
     meeting_id = meeting.json()["id"]
     roster = []
     for n in range(reps):
-        rep = srv.api("POST", f"meetings/{meeting_id}/representatives",
-                      {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"})
+        rep = srv.api(
+            "POST",
+            f"meetings/{meeting_id}/representatives",
+            {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"},
+        )
         assert rep.status_code == 201, rep.text
         roster.append(rep.json())
     item_ids = []
     for n in range(items):
-        item = srv.api("POST", f"meetings/{meeting_id}/items", {
-            "title": f"采购项目 {n + 1}：转炉耐火材料",
-            "responsible_person": {"name": f"采购员{n + 1}", "position": "采购员", "department": "供应处"},
-            "procurement_method": "single_source", "supplier_count": 1,
-            "amount": "480000.00", "benchmark_price": "100.00", "unit_price": "126.00",
-        })
+        item = srv.api(
+            "POST",
+            f"meetings/{meeting_id}/items",
+            {
+                "title": f"采购项目 {n + 1}：转炉耐火材料",
+                "responsible_person": {
+                    "name": f"采购员{n + 1}",
+                    "position": "采购员",
+                    "department": "供应处",
+                },
+                "procurement_method": "single_source",
+                "supplier_count": 1,
+                "amount": "480000.00",
+                "benchmark_price": "100.00",
+                "unit_price": "126.00",
+            },
+        )
         assert item.status_code == 201, item.text
         item_ids.append(item.json()["id"])
     assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
@@ -205,8 +219,9 @@ def test_refusals_and_origins_on_the_real_server(tmp_path):
         errors: list[Any] = []
         bad.on("connect_error", errors.append, namespace=NS)
         with pytest.raises(socketio.exceptions.ConnectionError):
-            bad.connect(srv.url, namespaces=[NS], auth={"token": "n" * 32}, transports=["websocket"],
-                        wait_timeout=10)
+            bad.connect(
+                srv.url, namespaces=[NS], auth={"token": "n" * 32}, transports=["websocket"], wait_timeout=10
+            )
         # the refusal is translated by its code, in the handshake's language (Chinese by default)
         assert errors == [{"message": "该入场链接无效。", "data": {"code": "invalid_token"}}]
         # Polling: a foreign Origin is answered 400.

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from evalmeet.services.voting import receipt_for
+from evalmeet.services.voting.ballots import receipt_for
 from tests.e2e.test_live_meeting import Screen, new_key, setup_meeting
 from tests.server import LiveServer, live_server
 from tests.sqlite_files import PinnedReader, WriteLock, files_of, pair_by_first_frame, wal_frames

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from evalmeet.extensions import db
 from evalmeet.models import AuditEntry, Meeting
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import meetings
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import make_account
 from tests.realtime.conftest import call, connect, received, wait_for
 
@@ -29,9 +29,7 @@ def screens(app, meeting_id):
 
 def alert_events(app):
     with app.app_context():
-        return list(
-            db.session.scalars(select(AuditEntry.event).where(AuditEntry.event.like("alert.%")))
-        )
+        return list(db.session.scalars(select(AuditEntry.event).where(AuditEntry.event.like("alert.%"))))
 
 
 def test_a_link_on_a_second_device_alerts_the_room_but_is_not_refused(app, session, plain_meeting):

@@ -8,7 +8,7 @@ from evalmeet.extensions import db, socketio
 from evalmeet.models import Meeting, Representative
 from evalmeet.realtime import live
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import meetings
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import make_account
 from tests.realtime.conftest import call, connect, received, received_by_name, refusal, refused_code, wait_for
 
@@ -171,8 +171,10 @@ def test_a_replaced_link_is_refused_on_its_next_event(app, session, plain_meetin
     db.session.commit()
 
     ack = phone.emit(
-        "cast_vote", {"item_id": live_meeting.items[0].id, "choice": "satisfied", "key": "k" * 32},
-        namespace=NAMESPACE, callback=True,
+        "cast_vote",
+        {"item_id": live_meeting.items[0].id, "choice": "satisfied", "key": "k" * 32},
+        namespace=NAMESPACE,
+        callback=True,
     )
 
     assert ack["ok"] is False and ack["error"]["code"] == "not_allowed"

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import voting
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import make_test_app
 from tests.factories import build_meeting
 from tests.realtime.conftest import connect

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation, Question
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import conduct, voting
+from evalmeet.services.meetings import conduct
+from evalmeet.services.voting import ballots as voting
 from tests.realtime.conftest import connect
 
 JSONISH = st.recursive(

@@ -51,8 +51,12 @@ def test_pace_allows_one_action_per_interval():
 def app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
     """A tight budget: 5 events, then (practically) none; questions 0.3 s apart; progress 0.3 s."""
     app = make_test_app(
-        db_url, tmp_path / "instance",
-        LIVE_EVENT_RATE=0.01, LIVE_EVENT_BURST=5, QUESTION_INTERVAL=0.3, PROGRESS_INTERVAL=0.3,
+        db_url,
+        tmp_path / "instance",
+        LIVE_EVENT_RATE=0.01,
+        LIVE_EVENT_BURST=5,
+        QUESTION_INTERVAL=0.3,
+        PROGRESS_INTERVAL=0.3,
     )
     yield app
     with app.app_context():
@@ -138,7 +142,11 @@ def test_origin_checker_never_allows_everyone():
     check = origin_checker(["*"])
     assert check("https://evil.example", {"HTTP_HOST": "vote.example", "wsgi.url_scheme": "https"}) is False
     proxied = origin_checker([], behind_proxy=True)
-    environ = {"HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http",
-               "HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_HOST": "vote.example"}
+    environ = {
+        "HTTP_HOST": "127.0.0.1:8000",
+        "wsgi.url_scheme": "http",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "HTTP_X_FORWARDED_HOST": "vote.example",
+    }
     assert proxied("https://vote.example", environ) is True
     assert origin_checker([])("https://vote.example", environ) is False  # forwarded only behind a proxy

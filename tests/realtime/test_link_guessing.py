@@ -15,7 +15,7 @@ from sqlalchemy import select
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import meetings
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import make_test_app
 from tests.realtime.conftest import connect, received, refusal
 

@@ -7,7 +7,7 @@ import re
 
 from evalmeet.extensions import db
 from evalmeet.models import Representative
-from evalmeet.services import meetings
+from evalmeet.services.meetings import meeting as meetings
 
 
 def json_block(html: str, element_id: str) -> dict:
@@ -43,8 +43,11 @@ def test_join_link_checks_in_and_leads_to_the_phone_page(app, session, plain_mee
     assert strings["connected"] == "已连接"
     assert strings["reconnecting"] == "连接已断开，正在重新连接…"
     assert strings["choices"] == {
-        "satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
-        "pass": "通过", "fail": "不通过",
+        "satisfied": "满意",
+        "basically_satisfied": "基本满意",
+        "dissatisfied": "不满意",
+        "pass": "通过",
+        "fail": "不通过",
     }
     assert strings["progress"] == "出席 {present} 人中已有 {ballots} 人投票"
     assert 'class="site-nav"' not in html  # the site navigation is hidden on the phone

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Meeting, Participation
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import conduct
+from evalmeet.services.meetings import conduct
 from tests.realtime.conftest import call, connect, received, received_by_name
 
 KEY_A = "a" * 16 + "0123456789abcdef"
@@ -17,8 +17,12 @@ KEY_B = "b" * 16 + "0123456789abcdef"
 
 def vote(sock, item_id, choice="satisfied", key=KEY_A, **extra):
     """Emit cast_vote and return the ack."""
-    return sock.emit("cast_vote", {"item_id": item_id, "choice": choice, "key": key, **extra},
-                     namespace=NAMESPACE, callback=True)
+    return sock.emit(
+        "cast_vote",
+        {"item_id": item_id, "choice": choice, "key": key, **extra},
+        namespace=NAMESPACE,
+        callback=True,
+    )
 
 
 def counted(item_id: int) -> tuple[int, int]:
@@ -146,9 +150,17 @@ def test_garbage_payloads(app, session, plain_meeting, api):
     meeting = opened(plain_meeting, api, reps=3)
     item_id = meeting.items[0].id
     phone = connect(app, {"token": meeting.reps[0].join_token})
-    for payload in (None, "satisfied", 42, ["satisfied"], {}, {"item_id": item_id},
-                    {"item_id": item_id, "choice": "satisfied"}, {"choice": "satisfied", "key": KEY_A},
-                    {"item_id": item_id, "choice": "x" * 10_000, "key": KEY_A}):
+    for payload in (
+        None,
+        "satisfied",
+        42,
+        ["satisfied"],
+        {},
+        {"item_id": item_id},
+        {"item_id": item_id, "choice": "satisfied"},
+        {"choice": "satisfied", "key": KEY_A},
+        {"item_id": item_id, "choice": "x" * 10_000, "key": KEY_A},
+    ):
         ack = phone.emit("cast_vote", payload, namespace=NAMESPACE, callback=True)
         assert ack["ok"] is False and ack["error"]["code"] == "invalid_payload", payload
     ack = phone.emit("cast_vote", namespace=NAMESPACE, callback=True)

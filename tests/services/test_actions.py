@@ -10,7 +10,7 @@ from sqlalchemy import select
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionNote, AuditEntry
-from evalmeet.services import actions
+from evalmeet.services.followup import actions
 
 TODAY = date(2026, 11, 25)
 

@@ -9,8 +9,10 @@ import pytest
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
-from evalmeet.services import archive, archive_meetings, disclosure, people
-from evalmeet.services.archive import ArchiveFilters, parse_filters
+from evalmeet.services.archive import disclosure, people
+from evalmeet.services.archive import meetings as archive_meetings
+from evalmeet.services.archive import search as archive
+from evalmeet.services.archive.search import ArchiveFilters, parse_filters
 from tests.archive_seed import XSS, seeded_database
 
 TODAY = date(2026, 11, 1)
@@ -252,7 +254,7 @@ def test_person_only_in_rehearsal_or_unknown_is_not_found(session, seed):
 
 def meetings_person(session, seed):
     """Someone who only ever answered in a rehearsal."""
-    from evalmeet.services import meetings
+    from evalmeet.services.meetings import meeting as meetings
 
     meeting = meetings.create_meeting(session, {"title": "彩排二", "rehearsal": True}, "test")
     item = meetings.add_item(

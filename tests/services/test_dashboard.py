@@ -9,8 +9,9 @@ from fractions import Fraction
 import pytest
 
 from evalmeet.extensions import db
-from evalmeet.services import charts, dashboard, stats
-from evalmeet.services.archive import percent
+from evalmeet.services.archive import dashboard, stats
+from evalmeet.services.archive.search import percent
+from evalmeet.web import charts, dashboard_charts
 from tests.archive_seed import EXPECTED_TOTALS, XSS, XSS_DEPARTMENT, seeded_database
 
 TODAY = date(2026, 11, 1)
@@ -94,7 +95,7 @@ def test_action_completion_counts(session):
 
 
 def words():
-    return dashboard.ChartWords(
+    return dashboard_charts.ChartWords(
         translate=lambda s: s,
         method_label=lambda code: f"method:{code}",
         department_label=lambda name: name,
@@ -104,7 +105,7 @@ def words():
 
 
 def test_charts_are_well_formed_escaped_and_linked(session):
-    rendered = dashboard.render_charts(dashboard.build(session, TODAY), words())
+    rendered = dashboard_charts.render_charts(dashboard.build(session, TODAY), words())
     for svg in (rendered.months, rendered.methods, rendered.departments, rendered.actions):
         root = ET.fromstring(svg)
         assert root.tag == f"{SVG}svg"

@@ -14,8 +14,13 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services import actions, audit, conduct, exports, meetings, minutes, questions, voting
-from evalmeet.services.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
+from evalmeet.services.accounts import audit
+from evalmeet.services.files import exports, minutes
+from evalmeet.services.files.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
+from evalmeet.services.followup import actions
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 COKE = {

@@ -24,7 +24,11 @@ from evalmeet.models import (
     ReportBackLink,
     ResponsiblePerson,
 )
-from evalmeet.services import actions, conduct, evidence, followup, meetings, questions, voting
+from evalmeet.services.followup import actions, evidence
+from evalmeet.services.followup import tracking as followup
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 pytestmark = both_databases

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.models import AuditEntry, Item, Representative
-from evalmeet.services import imports, meetings
-from evalmeet.services.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
+from evalmeet.services.files import imports
+from evalmeet.services.files.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import both_databases
 
 
@@ -331,6 +332,7 @@ def test_a_preview_expires_two_hours_after_staging_by_the_apps_clock(session, pe
         assert imports.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
     assert sorted(p.suffix for p in pending_dir.iterdir()) == [".claimed", ".json"]
 
+
 @both_databases
 def test_failure_at_confirm_rolls_back_every_row(session, pending_dir):
     meeting_id = draft(session)
@@ -372,7 +374,7 @@ def test_a_staged_import_is_claimed_once_and_only_by_its_owner(session, pending_
 
 
 def test_items_confirm_is_refused_once_the_meeting_has_started(session, pending_dir):
-    from evalmeet.services import conduct
+    from evalmeet.services.meetings import conduct
 
     meeting_id = draft(session)
     preview = imports.stage(

@@ -7,7 +7,11 @@ from sqlalchemy import func, select, update
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.models import AuditEntry, Item, ResponsiblePerson
-from evalmeet.services import accounts, audit, conduct, meetings, questions, voting
+from evalmeet.services.accounts import audit
+from evalmeet.services.accounts import users as accounts
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 pytestmark = both_databases

@@ -13,7 +13,7 @@ from sqlalchemy import event, select, text
 from evalmeet.db import scrub_sqlite_wal
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation
-from evalmeet.services import voting
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 CHOICES = ["satisfied", "basically_satisfied", "dissatisfied"]

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from evalmeet.domain.errors import DomainError
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, ItemResult, Participation, Representative
-from evalmeet.services import voting
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import make_test_app
 from tests.factories import build_meeting
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from evalmeet.db import make_engine, make_session_factory
 from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from evalmeet.models import AuditEntry, Ballot, Item, ItemResult, Participation, Representative
-from evalmeet.services import conduct, voting
+from evalmeet.services.meetings import conduct
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 pytestmark = both_databases
@@ -145,7 +146,7 @@ def test_other_meetings_item_is_not_allowed(session, meeting_factory):
 
 
 def test_revoked_representative_is_not_allowed(session, meeting_factory):
-    from evalmeet.services import meetings
+    from evalmeet.services.meetings import meeting as meetings
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)
@@ -360,7 +361,7 @@ def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeti
 
 
 def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_factory):
-    from evalmeet.services import meetings
+    from evalmeet.services.meetings import meeting as meetings
 
     live = meeting_factory(reps=8, present=7)
     other = meeting_factory(reps=1)
@@ -544,7 +545,7 @@ def test_after_voting_a_stolen_key_is_invalid_key_not_already_voted(session, mee
 
 
 def test_the_electorate_is_the_roster_at_opening(session, meeting_factory):
-    from evalmeet.services import meetings
+    from evalmeet.services.meetings import meeting as meetings
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)

@@ -20,7 +20,7 @@ from evalmeet import wal_scrub
 from evalmeet.db import scrub_sqlite_wal
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Ballot, Participation
-from evalmeet.services import voting
+from evalmeet.services.voting import ballots as voting
 from evalmeet.wal_scrub import scrubber_for
 from tests.conftest import make_test_app
 from tests.factories import build_meeting

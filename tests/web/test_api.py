@@ -8,7 +8,8 @@ from fractions import Fraction
 
 from evalmeet.domain import clock
 from evalmeet.extensions import db
-from evalmeet.services import conduct, voting
+from evalmeet.services.meetings import conduct
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
 pytestmark = both_databases

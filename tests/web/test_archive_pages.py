@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from evalmeet.extensions import db
-from evalmeet.services import stats
+from evalmeet.services.archive import stats
 from tests.archive_seed import EXPECTED_TOTALS, XSS, XSS_ESCAPED, seeded_database
 from tests.conftest import make_account
 
@@ -142,7 +142,7 @@ def test_filters_in_the_query_string_select_the_items(viewer):
 def test_pagination_links_keep_the_filters(seeded, viewer):
     page = html(viewer.get("/archive?department=供应处"))
     assert 'data-total="5"' in page and 'rel="next"' not in page  # 20 per page
-    from evalmeet.services import archive
+    from evalmeet.services.archive import search as archive
 
     app = seeded[0]
     with app.app_context():
@@ -333,5 +333,3 @@ def test_chinese_by_default_english_on_request(viewer):
     assert "<h1>Archive</h1>" in html(viewer.get("/archive?lang=en"))
     assert "<h1>Statistics</h1>" in html(viewer.get("/dashboard"))  # the cookie remembers
     assert "<h1>统计</h1>" in html(viewer.get("/dashboard?lang=zh"))
-
-

@@ -13,9 +13,10 @@ import pytest
 from evalmeet.extensions import socketio
 from evalmeet.realtime import broadcast
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import conduct, questions, voting
-from evalmeet.services.live_state import build_state
-from evalmeet.services.meetings import get_meeting
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings.live_state import build_state
+from evalmeet.services.meetings.meeting import get_meeting
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import ApiClient, make_account
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -220,8 +221,9 @@ def test_projector_shows_counts_rate_and_verdict_after_close(client, session, me
     item = live.items[0]
     voting.open_voting(session, item.id, "t")
     session.commit()
-    for n, (rep, choice) in enumerate(zip(live.reps, ["satisfied", "basically_satisfied", "dissatisfied"],
-                                           strict=True)):
+    for n, (rep, choice) in enumerate(
+        zip(live.reps, ["satisfied", "basically_satisfied", "dissatisfied"], strict=True)
+    ):
         voting.cast_ballot(session, rep, item.id, choice, f"key-{n}-abcdefghijklmnopq")
     voting.close_voting(session, item.id, "t")
     session.commit()

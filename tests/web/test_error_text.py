@@ -16,7 +16,7 @@ from werkzeug.exceptions import default_exceptions
 from evalmeet.domain.states import MEETING_STATUSES
 from evalmeet.extensions import socketio
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import conduct
+from evalmeet.services.meetings import conduct
 from evalmeet.web import error_text
 from tests.conftest import csrf_token
 
@@ -48,10 +48,9 @@ def raised_codes_and_reasons(root: Path = PACKAGE) -> tuple[dict[str, str], dict
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 for stmt in node.body:
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and [getattr(t, "id", None) for t in stmt.targets] == ["code"]
-                    ):
+                    if isinstance(stmt, ast.Assign) and [getattr(t, "id", None) for t in stmt.targets] == [
+                        "code"
+                    ]:
                         for code in _literal(stmt.value):
                             codes.setdefault(code, f"{where}:{stmt.lineno}")
             if not isinstance(node, ast.Call):
@@ -113,7 +112,12 @@ def test_the_scan_finds_codes_however_they_are_written(tmp_path: Path) -> None:
     )
     codes, reasons = raised_codes_and_reasons(pkg)
     assert set(codes) == {
-        "class_code", "kw_code", "positional_code", "meeting_draft", "meeting_live", "meeting_closed"
+        "class_code",
+        "kw_code",
+        "positional_code",
+        "meeting_draft",
+        "meeting_live",
+        "meeting_closed",
     }
     assert set(reasons) == {"a_reason"}
 

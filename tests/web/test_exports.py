@@ -14,7 +14,8 @@ from werkzeug.test import encode_multipart
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Representative
-from evalmeet.services import audit, meetings
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings import meeting as meetings
 from tests.services.test_exports import build_closed_meeting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -71,7 +72,7 @@ def test_minutes_pdf_has_the_chinese_record_and_the_audit_head(app, api):
 
 def test_minutes_pdf_holds_no_database_connection_while_rendering(app, api, monkeypatch):
     """The PDF layout takes seconds; SQLite has ONE connection: nobody else may wait for it."""
-    from evalmeet.services import exports
+    from evalmeet.services.files import exports
 
     meeting_id, _head = closed_meeting(app)
     real_render = exports.render_pdf
@@ -392,7 +393,7 @@ def test_items_import_confirm_after_the_meeting_started_saves_nothing(app, login
     preview = upload(client, meeting_id, "items", "i.csv", "项目名称,责任人\n甲项目,某人\n".encode())
     assert preview.status_code == 200
     with app.app_context():
-        from evalmeet.services import conduct
+        from evalmeet.services.meetings import conduct
 
         conduct.start_meeting(db.session, meeting_id, "mod")
         db.session.commit()

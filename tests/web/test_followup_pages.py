@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.models import Action, ActionAttachment, ActionNote, Item, Meeting, ReportBackLink
-from evalmeet.services import actions, evidence
+from evalmeet.services.followup import actions, evidence
 from tests.conftest import csrf_token
 from tests.services.test_followup import PDF, PNG, closed_meeting_with_actions
 
@@ -537,5 +537,3 @@ def test_real_meetings_cannot_be_wiped(app, moderator, world, session, meeting_f
 
 
 # --- translations -----------------------------------------------------------------------------
-
-

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
-from evalmeet.services import conduct
+from evalmeet.services.meetings import conduct
 from evalmeet.web.guessing import guards
 from evalmeet.web.guessing import init_app as init_guessing
 from tests.conftest import REDIS_URL, make_test_app, require_service
@@ -50,9 +50,7 @@ def display_token(meeting_id: int) -> str:
     return str(db.session.scalar(select(Meeting.display_token).where(Meeting.id == meeting_id)))
 
 
-def test_a_valid_link_gets_in_at_once_after_many_bad_ones_from_the_same_address(
-    app, client, meeting_factory
-):
+def test_a_valid_link_gets_in_at_once_after_many_bad_ones_from_the_same_address(app, client, meeting_factory):
     live = meeting_factory(reps=40, present=0)
     for rep in live.reps[:30]:  # 30 valid joins from one address (one NAT): never counted
         assert client.get(f"/j/{rep.join_token}").status_code == 302

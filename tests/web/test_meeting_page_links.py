@@ -6,7 +6,8 @@ import re
 
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
-from evalmeet.services import conduct, voting
+from evalmeet.services.meetings import conduct
+from evalmeet.services.voting import ballots as voting
 from tests.conftest import csrf_token
 
 
@@ -23,9 +24,14 @@ def test_closed_meeting_links_minutes_archive_publish_and_actions(app, login, se
     live = closed_meeting(session, meeting_factory)
     client = login("moderator")
     page = client.get(f"/meetings/{live.id}").get_data(as_text=True)
-    for href in [f"/api/v1/meetings/{live.id}/minutes.pdf", f"/api/v1/meetings/{live.id}/minutes.xlsx",
-                 f"/archive/meetings/{live.id}", f"/meetings/{live.id}/publish",
-                 f"/items/{live.items[0].id}/actions/new", f"/meetings/{live.id}/roster.xlsx"]:
+    for href in [
+        f"/api/v1/meetings/{live.id}/minutes.pdf",
+        f"/api/v1/meetings/{live.id}/minutes.xlsx",
+        f"/archive/meetings/{live.id}",
+        f"/meetings/{live.id}/publish",
+        f"/items/{live.items[0].id}/actions/new",
+        f"/meetings/{live.id}/roster.xlsx",
+    ]:
         assert href in page, href
     assert f"/meetings/{live.id}/report-back" not in page  # only for upcoming meetings
     response = client.post(f"/meetings/{live.id}/publish", data={"csrf_token": csrf_token(client)})

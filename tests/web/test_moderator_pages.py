@@ -16,7 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services import conduct, voting
+from evalmeet.services.meetings import conduct
+from evalmeet.services.voting import ballots as voting
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

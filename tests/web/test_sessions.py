@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Account, AuditEntry, LoginSession
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services import accounts
+from evalmeet.services.accounts import users as accounts
 from tests.conftest import make_account
 from tests.factories import build_meeting
 from tests.realtime.conftest import refusal

@@ -48,7 +48,6 @@ def upgrade() -> None:
         batch_op.drop_column("session_epoch")
 
 
-
 def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table("accounts", schema=None) as batch_op:

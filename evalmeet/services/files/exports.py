@@ -22,8 +22,7 @@ from evalmeet.domain.errors import ValidationFailed
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime
-from evalmeet.services.actions import is_overdue
-from evalmeet.services.minutes import (
+from evalmeet.services.files.minutes import (
     ACTION_KIND_LABELS,
     ACTION_STATUS_LABELS,
     METHOD_LABELS,
@@ -33,7 +32,8 @@ from evalmeet.services.minutes import (
     china_time,
     percent,
 )
-from evalmeet.services.spreadsheets import Column, Table, Translate, english, to_xlsx
+from evalmeet.services.files.spreadsheets import Column, Table, Translate, english, to_xlsx
+from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.validate import optional_date, text
 
 ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")

@@ -18,7 +18,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.states import DISCIPLINE_KINDS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
-from evalmeet.services.archive import (
+from evalmeet.services.archive.search import (
     REPEAT_FAILURES,
     ItemRow,
     archived,

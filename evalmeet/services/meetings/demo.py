@@ -25,7 +25,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
-from evalmeet.services import actions, conduct, meetings, publishing, questions, voting
+from evalmeet.services.archive import publishing
+from evalmeet.services.followup import actions
+from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 
 ACTOR = "demo"
 

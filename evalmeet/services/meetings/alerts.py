@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.clock import CHINA
 from evalmeet.models import Alert, LinkDevice, Representative
-from evalmeet.services import audit
+from evalmeet.services.accounts import audit
 
 # What a connection that sent no device id is recorded as (python-socketio clients, old phones).
 NO_DEVICE = "-"

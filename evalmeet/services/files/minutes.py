@@ -21,10 +21,10 @@ from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
-from evalmeet.services import audit
-from evalmeet.services.actions import is_overdue
-from evalmeet.services.meetings import get_meeting
-from evalmeet.services.questions import questions_for
+from evalmeet.services.accounts import audit
+from evalmeet.services.followup.actions import is_overdue
+from evalmeet.services.meetings.meeting import get_meeting
+from evalmeet.services.meetings.questions import questions_for
 
 # English labels are the message ids (marked for extraction); the edge translates them.
 METHOD_LABELS = {
@@ -259,4 +259,3 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
         audit_head=audit.head(session),
         generated_at=utcnow(),
     )
-

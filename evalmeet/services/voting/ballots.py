@@ -46,8 +46,8 @@ from evalmeet.models import (
     utcnow,
 )
 from evalmeet.models.base import UTCDateTime, random_id
-from evalmeet.services import audit
-from evalmeet.services.meetings import get_item, get_meeting, present_count, roster_size
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings.meeting import get_item, get_meeting, present_count, roster_size
 from evalmeet.services.validate import is_id, text
 
 _shuffle = random.SystemRandom().shuffle

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.models import ROLES, Account, ApiToken, LoginSession, utcnow
-from evalmeet.services import audit
+from evalmeet.services.accounts import audit
 from evalmeet.services.validate import one_of, text
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters

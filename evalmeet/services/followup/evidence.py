@@ -38,8 +38,8 @@ from sqlalchemy.orm import Session
 from evalmeet import private_files
 from evalmeet.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionAttachment, ActionNote, Item, utcnow
-from evalmeet.services import audit
-from evalmeet.services.actions import get_action
+from evalmeet.services.accounts import audit
+from evalmeet.services.followup.actions import get_action
 from evalmeet.services.validate import is_id
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024

@@ -18,8 +18,8 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
-from evalmeet.services import audit
-from evalmeet.services.meetings import get_item
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings.meeting import get_item
 from evalmeet.services.validate import is_id, mapping, one_of, optional_date, text
 
 # Statuses in which an action still has work to do (and can therefore be overdue).

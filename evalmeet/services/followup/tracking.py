@@ -36,8 +36,10 @@ from evalmeet.models import (
     Representative,
     ResponsiblePerson,
 )
-from evalmeet.services import audit, evidence, meetings
-from evalmeet.services.actions import UNFINISHED, UNRESOLVED, days_overdue, get_action
+from evalmeet.services.accounts import audit
+from evalmeet.services.followup import evidence
+from evalmeet.services.followup.actions import UNFINISHED, UNRESOLVED, days_overdue, get_action
+from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.validate import is_id, text
 
 PAGE_SIZE = 100

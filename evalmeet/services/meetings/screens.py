@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.models import Meeting
-from evalmeet.services.live_state import build_state
-from evalmeet.services.meetings import get_meeting
-from evalmeet.services.presenters import item_dict, question_dict, result_dict
-from evalmeet.services.questions import questions_for
-from evalmeet.services.voting import latest_result, progress
+from evalmeet.services.meetings.live_state import build_state
+from evalmeet.services.meetings.meeting import get_meeting
+from evalmeet.services.meetings.presenters import item_dict, question_dict, result_dict
+from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.voting.ballots import latest_result, progress
 
 # Display tokens are made by ``new_token``; anything far outside that length is not one.
 _TOKEN_MIN, _TOKEN_MAX = 16, 64

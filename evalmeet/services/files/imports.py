@@ -32,8 +32,9 @@ from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Item, Representative, ResponsiblePerson
-from evalmeet.services import audit, meetings
-from evalmeet.services.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
+from evalmeet.services.accounts import audit
+from evalmeet.services.files.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
+from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.validate import text
 
 KINDS = ("roster", "items")

@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Meeting, utcnow
-from evalmeet.services import audit
-from evalmeet.services.meetings import get_meeting
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings.meeting import get_meeting
 
 
 def publish(session: Session, meeting_id: int, actor: str) -> Meeting:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for, parse_fraction, quorum_met, quorum_needed
 from evalmeet.models import Action, Item, ItemResult, Meeting, Question, Representative
-from evalmeet.services.actions import is_overdue
-from evalmeet.services.meetings import present_count, roster_size
+from evalmeet.services.followup.actions import is_overdue
+from evalmeet.services.meetings.meeting import present_count, roster_size
 
 
 def iso(value: datetime | date | None) -> str | None:

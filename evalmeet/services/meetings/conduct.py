@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
 from evalmeet.domain.states import next_meeting_status, require_meeting_status
 from evalmeet.models import Meeting, Representative, utcnow
-from evalmeet.services import audit
-from evalmeet.services.meetings import get_item, get_meeting, get_representative
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings.meeting import get_item, get_meeting, get_representative
 
 
 def start_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:

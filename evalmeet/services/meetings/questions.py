@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.domain.states import check_question_move
 from evalmeet.models import Question, Representative
-from evalmeet.services import audit
-from evalmeet.services.meetings import get_item
+from evalmeet.services.accounts import audit
+from evalmeet.services.meetings.meeting import get_item
 from evalmeet.services.validate import is_id, text
 
 MAX_QUESTION = 500

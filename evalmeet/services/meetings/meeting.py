@@ -14,7 +14,7 @@ from evalmeet.domain.risk import risk_flags
 from evalmeet.domain.rules import SCALES, format_fraction, parse_fraction
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
 from evalmeet.models import Item, Meeting, Representative, ResponsiblePerson
-from evalmeet.services import audit
+from evalmeet.services.accounts import audit
 from evalmeet.services.validate import (
     boolean,
     is_id,
@@ -227,7 +227,7 @@ def reissue_join_token(session: Session, rep_id: int, actor: str) -> Representat
     session.flush()
     audit.append(session, actor, "representative.reissued", {"representative_id": rep.id}, rep.meeting_id)
     if rep.meeting.status == "live":  # announced to the room: a fresh link is a fresh credential
-        from evalmeet.services.alerts import record_alert
+        from evalmeet.services.meetings.alerts import record_alert
 
         record_alert(session, rep.meeting_id, "link_reissued", rep, actor)
     return rep

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Meeting, Representative
-from evalmeet.services.alerts import alerts_for
-from evalmeet.services.meetings import get_item
-from evalmeet.services.presenters import attendance, item_dict, question_dict, result_dict
-from evalmeet.services.questions import questions_for
-from evalmeet.services.voting import has_voted, latest_result
+from evalmeet.services.meetings.alerts import alerts_for
+from evalmeet.services.meetings.meeting import get_item
+from evalmeet.services.meetings.presenters import attendance, item_dict, question_dict, result_dict
+from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.voting.ballots import has_voted, latest_result
 
 
 def build_state(session: Session, meeting: Meeting, rep: Representative | None = None) -> dict[str, Any]:

@@ -22,8 +22,8 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Item, Meeting
-from evalmeet.services.archive import archived, item_rows, meeting_date, meeting_date_column, percent
-from evalmeet.services.archive_meetings import meeting_summaries
+from evalmeet.services.archive.meetings import meeting_summaries
+from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
 from evalmeet.services.validate import is_id
 
 

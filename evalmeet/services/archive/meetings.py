@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services.archive import (
+from evalmeet.services.archive.search import (
     DECIDED,
     PAGE_SIZE,
     ArchiveFilters,

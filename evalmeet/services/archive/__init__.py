@@ -1,0 +1,1 @@
+"""The archive: search, per-meeting summaries, the dashboard, people, publishing, statistics."""

@@ -1,0 +1,1 @@
+"""Files in and out: imports, exports, minutes, spreadsheets and backups."""

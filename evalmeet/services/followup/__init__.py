@@ -1,0 +1,1 @@
+"""After the meeting: actions, their evidence and the follow-up register."""

@@ -1,0 +1,1 @@
+"""Meetings, their roster and items, and running them live (agenda, questions, screens, alerts)."""

@@ -1,0 +1,1 @@
+"""The secret ballot: opening and closing a round, casting, tallies and receipts."""
