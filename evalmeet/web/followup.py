@@ -14,13 +14,11 @@ then checks the CSRF token itself.
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -43,6 +41,7 @@ from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import error_response, error_text, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
+from evalmeet.web.edge import upload_dir
 from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
@@ -102,11 +101,6 @@ def _helpers() -> dict[str, Any]:
         "allowed_extensions": ", ".join(evidence.ALLOWED_EXTENSIONS),
         "max_upload_mb": evidence.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     }
-
-
-def upload_dir() -> Path:
-    """Where evidence files live: ``<instance>/uploads``."""
-    return Path(current_app.instance_path) / "uploads"
 
 
 # --- refusals ---------------------------------------------------------------------------------

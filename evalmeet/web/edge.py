@@ -1,0 +1,61 @@
+"""The one place a request's work is committed and its after-commit steps run.
+
+Views and socket handlers call a service, which returns :class:`~evalmeet.services.events.Done`;
+``commit(done)`` commits the session and then acts on each event (broadcasts, the secrecy scrub,
+file removal), in order, and gives back the value. Nothing is sent before the commit: a screen
+never shows what could still roll back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from flask import current_app
+
+from evalmeet.db import scrub_sqlite_wal
+from evalmeet.extensions import db
+from evalmeet.realtime import broadcast
+from evalmeet.services import events as ev
+from evalmeet.services.followup.evidence import remove_stored_files
+
+T = TypeVar("T")
+
+
+def upload_dir() -> Path:
+    """Where evidence files live: ``<instance>/uploads``."""
+    return Path(current_app.instance_path) / "uploads"
+
+
+def commit(done: ev.Done[T]) -> T:
+    """Commit, then run the after-commit steps of ``done``'s events; return its value."""
+    db.session.commit()
+    after_commit(done.events)
+    return done.value
+
+
+def after_commit(events: tuple[ev.Event, ...]) -> None:
+    """Act on committed events: what each one means for the screens and the files."""
+    for event in events:
+        match event:
+            case ev.MeetingChanged(meeting_id, phones):
+                broadcast.state_changed(meeting_id, phones=phones)
+            case ev.VotingOpened(meeting_id, item_id):
+                broadcast.state_changed(meeting_id)
+                broadcast.progress(item_id, meeting_id)
+            case ev.BallotCounted(meeting_id, item_id):
+                broadcast.progress(item_id, meeting_id)
+            case ev.VotingClosed(meeting_id, result):
+                scrub_sqlite_wal(db.engine)  # the log's commit order must not outlive the vote
+                broadcast.result(meeting_id, result)
+                broadcast.state_changed(meeting_id)
+            case ev.QuestionAsked(meeting_id, item_id):
+                broadcast.question_asked(meeting_id, item_id)
+            case ev.QuestionsChanged(meeting_id, item_id):
+                broadcast.questions_changed(meeting_id, item_id)
+            case ev.LinkRevoked(meeting_id, rep_id):
+                broadcast.token_revoked(meeting_id, rep_id)
+            case ev.AlertRaised(meeting_id):
+                broadcast.alert(meeting_id)
+            case ev.FilesRemoved(names):
+                remove_stored_files(upload_dir(), names)
