@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repo
     sys.path.insert(0, str(REPO))
@@ -108,7 +111,7 @@ def seed_meeting(
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():
         session = db.session
-        meeting = meetings.create_meeting(session, {"title": title}, "bench")
+        meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "bench").value
         roster = [
             meetings.add_representative(
                 session, meeting.id, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}, "bench"

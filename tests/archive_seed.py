@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, questions
@@ -106,9 +108,12 @@ def build_meeting(
     """Create, run, finish (and maybe publish) one meeting; then record its actions."""
     meeting = meetings.create_meeting(
         session,
-        {"title": title, "scheduled_at": when, "rehearsal": rehearsal, "location": "三楼会议室"},
+        parse(
+            MeetingCreate,
+            {"title": title, "scheduled_at": when, "rehearsal": rehearsal, "location": "三楼会议室"},
+        ),
         "test",
-    )
+    ).value
     names = rep_names or [f"{REP_PREFIX}{key}{i}" for i in range(1, roster + 1)]
     reps = [
         meetings.add_representative(

@@ -8,6 +8,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
 
@@ -39,7 +41,7 @@ def build_meeting(
     """A meeting with ``reps`` representatives and ``items`` items; ``present`` check in."""
     fields = {"title": "第一次采购评价会"}
     fields.update(meeting_fields)
-    meeting = meetings.create_meeting(session, fields, "test")
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), "test").value
     roster = [
         meetings.add_representative(
             session,

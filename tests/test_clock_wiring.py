@@ -10,6 +10,8 @@ from sqlalchemy import select
 from evalmeet import create_app
 from evalmeet.domain import clock
 from evalmeet.models import AuditEntry
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
@@ -44,7 +46,7 @@ def test_a_bad_evalmeet_now_is_refused_by_name(tmp_path, value):
 def test_timestamps_come_from_the_apps_clock(session):
     instant = datetime(2027, 12, 31, 15, 45, tzinfo=UTC)
     with clock.pinned(instant, frozen=True):
-        meeting = meetings.create_meeting(session, {"title": "跨年会"}, "mod")
+        meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": "跨年会"}), "mod").value
         rep = meetings.add_representative(session, meeting.id, {"name": "甲", "employee_no": "E1"}, "mod")
         conduct.start_meeting(session, meeting.id, "mod")
         conduct.check_in(session, rep, "link")

@@ -44,10 +44,10 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
+from evalmeet.schemas.questions import QuestionListOut, QuestionOut
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings.alerts import alerts_for
 from evalmeet.services.meetings.live_state import build_state
-from evalmeet.services.meetings.presenters import question_dict
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.voting import ballots as voting
 
@@ -156,7 +156,7 @@ def shared_rep_state(state: dict[str, Any], ballots_in_round: int) -> dict[str, 
 def questions_payload(session: Session, item_id: int | None) -> dict[str, Any]:
     """``{item_id, questions}``: every question of the item, for moderators."""
     rows = questions_for(session, item_id, public_only=False) if item_id is not None else []
-    return {"item_id": item_id, "questions": [question_dict(q, for_moderator=True) for q in rows]}
+    return QuestionListOut(item_id=item_id, questions=[QuestionOut.of(q) for q in rows]).json_dict()
 
 
 def _current_item(session: Session, meeting_id: int) -> int | None:

@@ -26,7 +26,7 @@ class Out(BaseModel):
 
     def json_dict(self) -> dict[str, Any]:
         """The JSON-ready dict of this answer."""
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)
 
 
 M = TypeVar("M", bound=BaseModel)

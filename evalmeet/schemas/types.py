@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+from annotated_types import GroupedMetadata
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
@@ -23,6 +24,16 @@ from evalmeet.domain.rules import format_fraction, parse_fraction
 
 MAX_ID = 2**31 - 1
 MAX_DECIMAL = Decimal("99999999999999.99")
+
+
+class Rules(GroupedMetadata):
+    """A field's check and its JSON Schema, used as ``Annotated[str, Text(200)]``."""
+
+    def __init__(self, check: Callable[[Any], Any], schema: dict[str, Any]) -> None:
+        self._items = (BeforeValidator(check), WithJsonSchema(schema))
+
+    def __iter__(self) -> Any:
+        return iter(self._items)
 
 
 def refuse(reason: str, message: str, **params: Any) -> PydanticCustomError:
@@ -73,7 +84,7 @@ def _text_check(max_len: int, required: bool, multiline: bool, min_len: int) -> 
     return check
 
 
-def text(max_len: int = 200, *, required: bool = True, multiline: bool = False, min_len: int = 0) -> Any:
+def Text(max_len: int = 200, *, required: bool = True, multiline: bool = False, min_len: int = 0) -> Rules:  # noqa: N802
     """A trimmed string of at most ``max_len`` characters; a required one must not be blank.
 
     Missing or null is the empty string (refused when required).
@@ -81,9 +92,7 @@ def text(max_len: int = 200, *, required: bool = True, multiline: bool = False, 
     schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
     if not required:
         schema = {"anyOf": [schema, {"type": "null"}]}
-    return Annotated[
-        str, BeforeValidator(_text_check(max_len, required, multiline, min_len)), WithJsonSchema(schema)
-    ]
+    return Rules(_text_check(max_len, required, multiline, min_len), schema)
 
 
 # --- numbers ---------------------------------------------------------------------------------------
@@ -104,22 +113,12 @@ def _whole_check(low: int, high: int, optional: bool) -> Callable[[Any], int | N
     return check
 
 
-def whole(low: int = 0, high: int = 1_000_000) -> Any:
-    """A whole number in ``low … high`` (a form's digits are read too)."""
-    return Annotated[
-        int,
-        BeforeValidator(_whole_check(low, high, False)),
-        WithJsonSchema({"type": "integer", "minimum": low, "maximum": high}),
-    ]
-
-
-def optional_whole(low: int = 0, high: int = 1_000_000) -> Any:
-    """A whole number in ``low … high``, or None (missing, null or an empty form field)."""
-    return Annotated[
-        int | None,
-        BeforeValidator(_whole_check(low, high, True)),
-        WithJsonSchema({"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, {"type": "null"}]}),
-    ]
+def Whole(low: int = 0, high: int = 1_000_000, *, optional: bool = False) -> Rules:  # noqa: N802
+    """A whole number in ``low … high`` (a form's digits are read too); ``optional``: or None."""
+    schema: dict[str, Any] = {"type": "integer", "minimum": low, "maximum": high}
+    if optional:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return Rules(_whole_check(low, high, optional), schema)
 
 
 Id = Annotated[
@@ -225,16 +224,21 @@ OptionalDateTime = Annotated[
 # --- choices ---------------------------------------------------------------------------------------
 
 
-def one_of(allowed: Iterable[str]) -> Any:
-    """One of the allowed strings."""
+def OneOf(allowed: Iterable[str], *, optional: bool = False) -> Rules:  # noqa: N802
+    """One of the allowed strings (``optional``: or None)."""
     options = tuple(allowed)
 
-    def check(value: Any) -> str:
+    def check(value: Any) -> str | None:
+        if optional and value is None:
+            return None
         if not isinstance(value, str) or value not in options:
             raise refuse("not_one_of", f"must be one of: {', '.join(options)}", allowed=", ".join(options))
         return value
 
-    return Annotated[str, BeforeValidator(check), WithJsonSchema({"type": "string", "enum": list(options)})]
+    schema: dict[str, Any] = {"type": "string", "enum": list(options)}
+    if optional:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    return Rules(check, schema)
 
 
 def _yes_no_check(value: Any) -> bool:
@@ -262,3 +266,22 @@ MoneyText = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["1234.50"]}, {"type": "null"}]}),
 ]
 """An amount in an answer: a string with two decimals, so no float touches it."""
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+When = Annotated[
+    datetime | None,
+    PlainSerializer(_iso, return_type=str | None),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}),
+]
+"""An instant in an answer: ISO 8601 text, or null."""
+
+Day = Annotated[
+    date | None,
+    PlainSerializer(_iso, return_type=str | None),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}),
+]
+"""A calendar day in an answer: ``YYYY-MM-DD``, or null."""

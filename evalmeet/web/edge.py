@@ -8,12 +8,14 @@ never shows what could still roll back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, flash, redirect
 
 from evalmeet.db import scrub_sqlite_wal
+from evalmeet.domain.errors import DomainError
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
 from evalmeet.services import events as ev
@@ -32,6 +34,26 @@ def commit(done: ev.Done[T]) -> T:
     db.session.commit()
     after_commit(done.events)
     return done.value
+
+
+def form_post(
+    work: Callable[[], ev.Done[T]],
+    *,
+    again: Callable[[DomainError], Any],
+    then: Callable[[T], str],
+    message: str | None = None,
+) -> Any:
+    """A form's POST: do the work; on a refusal roll back and show the form ``again`` with it;
+    else commit (and the after-commit steps), flash ``message`` and redirect to ``then(value)``."""
+    try:
+        outcome = work()
+    except DomainError as err:
+        db.session.rollback()
+        return again(err)
+    value = commit(outcome)
+    if message:
+        flash(message, "success")
+    return redirect(then(value))
 
 
 def after_commit(events: tuple[ev.Event, ...]) -> None:

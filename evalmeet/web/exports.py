@@ -30,11 +30,13 @@ from flask_babel import gettext as _
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
+from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files import exports, imports, minutes
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import current_lang, error_text
 from evalmeet.web.api import reader, tender_threshold
+from evalmeet.web.api.base import documented
 from evalmeet.web.auth import actor_name, moderator_page
 
 bp = Blueprint("exports", __name__)
@@ -43,6 +45,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 KIND = "<any(roster, items):kind>"
 FORMAT = "<any(xlsx, csv):fmt>"
+TABLE_FILES = (XLSX, "text/csv")
 
 
 def _file_name(stem: str, ext: str) -> str:
@@ -97,6 +100,7 @@ def _minutes_helpers() -> dict[str, Any]:
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.pdf")
+@documented(file="application/pdf")
 @reader
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
@@ -113,6 +117,7 @@ def minutes_pdf(meeting_id: int) -> Any:
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.xlsx")
+@documented(file=XLSX)
 @reader
 def minutes_xlsx(meeting_id: int) -> Any:
     """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
@@ -125,6 +130,7 @@ def minutes_xlsx(meeting_id: int) -> Any:
 
 
 @bp.get(f"/api/v1/exports/items.{FORMAT}")
+@documented(query=ExportQuery, file=TABLE_FILES)
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
@@ -133,6 +139,7 @@ def items_export(fmt: str) -> Any:
 
 
 @bp.get(f"/api/v1/exports/actions.{FORMAT}")
+@documented(query=ExportQuery, file=TABLE_FILES)
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""

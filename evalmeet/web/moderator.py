@@ -17,10 +17,12 @@ from flask_babel import gettext as _
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate, MeetingUpdate
 from evalmeet.services.archive import publishing
 from evalmeet.services.meetings import conduct, overview
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.meetings.presenters import attendance
+from evalmeet.web import edge
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url, optional_url
@@ -94,13 +96,12 @@ def new_meeting() -> Any:
         defaults = {"scale": "three_level", "pass_threshold": "2/3", "quorum": "2/3"}
         return _meeting_form(None, defaults)
     data = forms.meeting_data(request.form)
-    try:
-        meeting = meetings.create_meeting(db.session, data, actor_name())
-    except DomainError as err:
-        return _meeting_form(None, data, _refused(err))
-    db.session.commit()
-    flash(_("Meeting created. Now add its items and roster."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting.id))
+    return edge.form_post(
+        lambda: meetings.create_meeting(db.session, parse(MeetingCreate, data), actor_name()),
+        again=lambda err: _meeting_form(None, data, _refused(err)),
+        then=lambda meeting: url_for("moderator.meeting", meeting_id=meeting.id),
+        message=_("Meeting created. Now add its items and roster."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"], endpoint="edit_meeting")
@@ -120,15 +121,12 @@ def edit_meeting(meeting_id: int) -> Any:
         }
         return _meeting_form(meeting, values)
     data = forms.meeting_data(request.form)
-    try:
-        meetings.update_meeting(db.session, meeting_id, data, actor_name())
-    except DomainError as err:
-        error = _refused(err)
-        return _meeting_form(meetings.get_meeting(db.session, meeting_id), data, error)
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Meeting saved."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: meetings.update_meeting(db.session, meeting_id, parse(MeetingUpdate, data), actor_name()),
+        again=lambda err: _meeting_form(meetings.get_meeting(db.session, meeting_id), data, _refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("Meeting saved."),
+    )
 
 
 # --- one meeting ------------------------------------------------------------------------------
@@ -147,7 +145,7 @@ def _meeting_page(
     page = render_template(
         "moderator/meeting.html",
         meeting=meeting,
-        attendance=attendance(db.session, meeting),
+        attendance=meetings.attendance_of(db.session, meeting).json_dict(),
         representatives=meeting.representatives,
         error=error,
         failed_form=form,
@@ -212,13 +210,12 @@ def publish_meeting(meeting_id: int) -> Any:
 @moderator_page
 def delete_meeting(meeting_id: int) -> Any:
     """Delete a draft (or a rehearsal)."""
-    try:
-        meetings.delete_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    flash(_("Meeting deleted."), "success")
-    return redirect(url_for("moderator.meetings"))
+    return edge.form_post(
+        lambda: meetings.delete_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _none: url_for("moderator.meetings"),
+        message=_("Meeting deleted."),
+    )
 
 
 # --- items ------------------------------------------------------------------------------------

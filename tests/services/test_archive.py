@@ -9,6 +9,8 @@ import pytest
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
@@ -256,7 +258,9 @@ def meetings_person(session, seed):
     """Someone who only ever answered in a rehearsal."""
     from evalmeet.services.meetings import meeting as meetings
 
-    meeting = meetings.create_meeting(session, {"title": "彩排二", "rehearsal": True}, "test")
+    meeting = meetings.create_meeting(
+        session, parse(MeetingCreate, {"title": "彩排二", "rehearsal": True}), "test"
+    ).value
     item = meetings.add_item(
         session, meeting.id, {"title": "x", "responsible_person": {"name": "只彩排"}}, "t"
     )

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.accounts import audit
 from evalmeet.services.files import exports, minutes
 from evalmeet.services.files.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
@@ -64,9 +66,12 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
     """Four on the roster, three present; questions, a re-vote, actions; then finished."""
     meeting = meetings.create_meeting(
         session,
-        {"title": title, "location": "二号会议室", "scheduled_at": "2026-11-20T09:00", **fields},
+        parse(
+            MeetingCreate,
+            {"title": title, "location": "二号会议室", "scheduled_at": "2026-11-20T09:00", **fields},
+        ),
         "mod",
-    )
+    ).value
     reps = [
         meetings.add_representative(
             session, meeting.id, {"name": name, "employee_no": f"E{n:04d}", "department": "炼铁厂"}, "mod"

@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.models import AuditEntry, Item, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.files import imports
 from evalmeet.services.files.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
@@ -30,7 +32,7 @@ def xlsx(*rows):
 
 
 def draft(session, title="导入测试会"):
-    meeting = meetings.create_meeting(session, {"title": title}, "mod")
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "mod").value
     session.commit()
     return meeting.id
 

@@ -7,6 +7,8 @@ from sqlalchemy import func, select, update
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.models import AuditEntry, Item, ResponsiblePerson
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingUpdate
 from evalmeet.services.accounts import audit
 from evalmeet.services.accounts import users as accounts
 from evalmeet.services.meetings import conduct, questions
@@ -96,10 +98,10 @@ def test_check_in_only_when_live_and_counts_once(session, meeting_factory):
 def test_meeting_rules_frozen_once_live(session, meeting_factory):
     live = meeting_factory(reps=2)
     with pytest.raises(Conflict) as err:
-        meetings.update_meeting(session, live.id, {"quorum": "1/2"}, "m")
+        meetings.update_meeting(session, live.id, parse(MeetingUpdate, {"quorum": "1/2"}), "m")
     assert "change the voting rules" in err.value.message
     session.rollback()
-    meetings.update_meeting(session, live.id, {"location": "礼堂"}, "m")
+    meetings.update_meeting(session, live.id, parse(MeetingUpdate, {"location": "礼堂"}), "m")
     assert live.meeting.location == "礼堂"
 
 

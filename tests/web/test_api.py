@@ -288,6 +288,7 @@ def test_publish_needs_a_closed_meeting(api):
 def test_openapi_document_lists_the_contract(anon_api):
     doc = anon_api.get("openapi.json").get_json()
     assert doc["openapi"].startswith("3.")
+    assert doc["servers"] == [{"url": "/api/v1"}]
     for path in [
         "/meetings",
         "/meetings/{meeting_id}",

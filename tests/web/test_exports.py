@@ -14,6 +14,8 @@ from werkzeug.test import encode_multipart
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.accounts import audit
 from evalmeet.services.meetings import meeting as meetings
 from tests.services.test_exports import build_closed_meeting
@@ -249,7 +251,7 @@ def roster_of(app, meeting_id):
 
 def draft(app, title="第27次民主评价会"):
     with app.app_context():
-        meeting = meetings.create_meeting(db.session, {"title": title}, "mod")
+        meeting = meetings.create_meeting(db.session, parse(MeetingCreate, {"title": title}), "mod").value
         db.session.commit()
         return meeting.id
 

@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, questions
@@ -244,11 +246,12 @@ def _item_payload(spec: dict[str, Any]) -> dict[str, Any]:
 def _prepare(
     session: Session, title: str, when: date, items: list[dict[str, Any]], threshold: Decimal
 ) -> tuple[Meeting, list[Representative], list[int]]:
-    meeting = meetings.create_meeting(
-        session,
-        {"title": title, "scheduled_at": f"{when.isoformat()}T09:00", "location": "公司职工之家三楼会议室"},
-        ACTOR,
-    )
+    fields = {
+        "title": title,
+        "scheduled_at": f"{when.isoformat()}T09:00",
+        "location": "公司职工之家三楼会议室",
+    }
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), ACTOR).value
     reps = [meetings.add_representative(session, meeting.id, dict(rep), ACTOR) for rep in REPRESENTATIVES]
     item_ids = [
         meetings.add_item(session, meeting.id, _item_payload(spec), ACTOR, threshold).id for spec in items

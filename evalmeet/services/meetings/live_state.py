@@ -8,25 +8,27 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Meeting, Representative
+from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.questions import QuestionOut
+from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.alerts import alerts_for
-from evalmeet.services.meetings.meeting import get_item
-from evalmeet.services.meetings.presenters import attendance, item_dict, question_dict, result_dict
+from evalmeet.services.meetings.meeting import attendance_of, get_item
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.voting.ballots import has_voted, latest_result
 
 
 def build_state(session: Session, meeting: Meeting, rep: Representative | None = None) -> dict[str, Any]:
     """Full snapshot; ``has_voted`` is filled in for a representative's own phone only."""
-    att = attendance(session, meeting)
+    att = attendance_of(session, meeting).json_dict()
     item_payload: dict[str, Any] | None = None
     voting: dict[str, Any] | None = None
     result: dict[str, Any] | None = None
     phase = meeting.phase if meeting.status == "live" else "idle"
     if meeting.status == "live" and meeting.current_item_id is not None:
         item = get_item(session, meeting.current_item_id)
-        item_payload = item_dict(item)
+        item_payload = ItemOut.of(item).json_dict()
         item_payload["questions"] = [
-            question_dict(q) for q in questions_for(session, item.id, public_only=True)
+            QuestionOut.of(q).json_dict() for q in questions_for(session, item.id, public_only=True)
         ]
         item_payload["questions_open"] = meeting.questions_open
         if item.status == "voting":
@@ -39,7 +41,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
             }
         elif item.status in ("passed", "failed"):
             frozen = latest_result(session, item.id)
-            result = result_dict(frozen) if frozen is not None else None
+            result = ResultOut.of(frozen).json_dict() if frozen is not None else None
     state: dict[str, Any] = {
         "meeting": {
             "id": meeting.id,

@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.domain.risk import risk_flags
-from evalmeet.domain.rules import SCALES, format_fraction, parse_fraction
+from evalmeet.domain.rules import parse_fraction, quorum_met, quorum_needed
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
 from evalmeet.models import Item, Meeting, Representative, ResponsiblePerson
+from evalmeet.schemas.meetings import AttendanceOut, MeetingCreate, MeetingDetailOut, MeetingUpdate
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, MeetingChanged, done
 from evalmeet.services.validate import (
-    boolean,
     is_id,
     mapping,
     one_of,
-    optional_datetime,
     optional_int,
     optional_money,
     text,
@@ -52,40 +52,19 @@ def list_meetings(session: Session, *, include_rehearsals: bool = True) -> list[
     return list(session.scalars(stmt))
 
 
-def _meeting_fields(data: dict[str, Any], partial: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if not partial or "title" in data:
-        out["title"] = text(data.get("title"), "title", max_len=200)
-    if "scheduled_at" in data:
-        out["scheduled_at"] = optional_datetime(data.get("scheduled_at"), "scheduled_at")
-    if "location" in data:
-        out["location"] = text(data.get("location"), "location", max_len=200, required=False)
-    if "scale" in data or not partial:
-        out["scale"] = one_of(data.get("scale"), "scale", SCALES, default="three_level")
-    for field in ("pass_threshold", "quorum"):
-        if field in data and data[field] is not None:
-            out[field] = format_fraction(parse_fraction(data[field], field))
-        elif not partial:
-            out[field] = "2/3"
-    if "rehearsal" in data:
-        out["rehearsal"] = boolean(data.get("rehearsal"), "rehearsal")
-    return out
-
-
-def create_meeting(session: Session, data: Any, actor: str) -> Meeting:
+def create_meeting(session: Session, data: MeetingCreate, actor: str) -> Done[Meeting]:
     """Create a draft meeting."""
-    fields = _meeting_fields(mapping(data, "body"), partial=False)
-    meeting = Meeting(**fields)
+    meeting = Meeting(**data.model_dump())
     session.add(meeting)
     session.flush()
     audit.append(session, actor, "meeting.created", {"title": meeting.title}, meeting.id)
-    return meeting
+    return done(meeting)
 
 
-def update_meeting(session: Session, meeting_id: int, data: Any, actor: str) -> Meeting:
+def update_meeting(session: Session, meeting_id: int, data: MeetingUpdate, actor: str) -> Done[Meeting]:
     """Edit a meeting; the rules of the vote (scale, threshold, quorum) only while draft."""
     meeting = get_meeting(session, meeting_id)
-    fields = _meeting_fields(mapping(data, "body"), partial=True)
+    fields = data.changes()
     rules = {"scale", "pass_threshold", "quorum", "rehearsal"}
     changed_rules = {k for k in rules & fields.keys() if getattr(meeting, k) != fields[k]}
     if changed_rules:
@@ -100,10 +79,10 @@ def update_meeting(session: Session, meeting_id: int, data: Any, actor: str) -> 
         setattr(meeting, key, value)
     session.flush()
     audit.append(session, actor, "meeting.updated", {"fields": sorted(fields)}, meeting.id)
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
-def delete_meeting(session: Session, meeting_id: int, actor: str) -> None:
+def delete_meeting(session: Session, meeting_id: int, actor: str) -> Done[None]:
     """Delete a draft (nothing was voted) or a rehearsal."""
     meeting = get_meeting(session, meeting_id)
     if meeting.status != "draft" and not meeting.rehearsal:
@@ -117,6 +96,7 @@ def delete_meeting(session: Session, meeting_id: int, actor: str) -> None:
     session.delete(meeting)
     session.flush()
     audit.append(session, actor, "meeting.deleted", {"meeting_id": meeting_id}, meeting_id)
+    return done(None)
 
 
 # --- roster -----------------------------------------------------------------------------------
@@ -455,3 +435,22 @@ def meeting_with_items(session: Session, meeting_id: int) -> Meeting:
     meeting = session.scalar(stmt)
     assert meeting is not None
     return meeting
+
+
+def attendance_of(session: Session, meeting: Meeting) -> AttendanceOut:
+    """Who is in the hall against the roster, and whether that makes a quorum."""
+    present = present_count(session, meeting.id)
+    roster = roster_size(session, meeting.id)
+    quorum = parse_fraction(meeting.quorum, "quorum")
+    return AttendanceOut(
+        present=present,
+        roster=roster,
+        needed=quorum_needed(roster, quorum),
+        quorum_met=quorum_met(present, roster, quorum),
+    )
+
+
+def meeting_detail(session: Session, meeting_id: int) -> MeetingDetailOut:
+    """The meeting with its items and attendance, as the API answers it."""
+    meeting = meeting_with_items(session, meeting_id)
+    return MeetingDetailOut.with_items(meeting, attendance_of(session, meeting))

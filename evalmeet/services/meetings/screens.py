@@ -14,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.models import Meeting
+from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.questions import QuestionOut
+from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.meetings.meeting import get_meeting
-from evalmeet.services.meetings.presenters import item_dict, question_dict, result_dict
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.voting.ballots import latest_result, progress
 
@@ -70,13 +72,13 @@ def console_view(session: Session, meeting_id: int) -> dict[str, Any]:
     state = build_state(session, meeting)
     items = []
     for item in meeting.items:
-        row = item_dict(item)
+        row = ItemOut.of(item).json_dict()
         frozen = latest_result(session, item.id) if item.status in ("passed", "failed") else None
-        row["result"] = result_dict(frozen) if frozen is not None else None
+        row["result"] = ResultOut.of(frozen).json_dict() if frozen is not None else None
         items.append(row)
     current = meeting.current_item_id if meeting.status == "live" else None
     questions = (
-        [question_dict(q, for_moderator=True) for q in questions_for(session, current, public_only=False)]
+        [QuestionOut.of(q).json_dict() for q in questions_for(session, current, public_only=False)]
         if current is not None
         else []
     )

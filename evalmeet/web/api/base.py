@@ -11,6 +11,7 @@ describe, not validate: bodies are parsed by :func:`body_of` so every refusal ke
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from decimal import Decimal
 from functools import wraps
@@ -65,7 +66,7 @@ def documented(
     *,
     json: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
-    file: str | None = None,
+    file: str | tuple[str, ...] | None = None,
     public: bool = False,
     tags: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
@@ -86,31 +87,49 @@ def documented(
     )
 
     def mark(view: F) -> F:
-        wrapped = decorate(view)
+        # Spectree registers its wrapper as the operation; the route calls the view itself, so
+        # nothing of spectree runs per request (it would re-read every answer, files included).
+        described = decorate(view)
+
+        @wraps(view)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return view(*args, **kwargs)
+
+        run.__wrapped__ = described  # how spectree finds the operation
         if file:
-            wrapped.api_file = (ok, file)
-        return cast(F, wrapped)
+            run.api_file = (ok, (file,) if isinstance(file, str) else file)  # type: ignore[attr-defined]
+        return cast(F, run)
 
     return mark
 
 
+PREFIX = "/api/v1"
+
+
 def document() -> dict[str, Any]:
-    """The OpenAPI document, generated from the views' models (call inside an app context)."""
-    doc = spec.spec
+    """The OpenAPI document, generated from the views' models (call inside an app context).
+
+    Every documented route lives under ``/api/v1``: that is the document's server, and its
+    paths are relative to it (as clients of the first, hand-written document read them).
+    """
+    doc = copy.deepcopy(spec.spec)
     for route in current_app.url_map.iter_rules():
         view = current_app.view_functions.get(route.endpoint)
         marked = getattr(view, "api_file", None)
         if marked is None:
             continue
-        status, media_type = marked
+        status, media_types = marked
         path = spec.backend.parse_path(route, None)[0]
         for method in route.methods or ():
             operation = doc["paths"].get(path, {}).get(method.lower())
             if operation is not None:
+                binary = {"schema": {"type": "string", "format": "binary"}}
                 operation["responses"][status] = {
                     "description": "the file",
-                    "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+                    "content": {media_type: binary for media_type in media_types},
                 }
+    doc["paths"] = {path.removeprefix(PREFIX): ops for path, ops in doc["paths"].items()}
+    doc["servers"] = [{"url": PREFIX}]
     return doc
 
 
@@ -196,8 +215,8 @@ def answer(out: Out | list[Out] | BaseModel, status: int = 200) -> tuple[Any, in
     from flask import jsonify
 
     if isinstance(out, list):
-        return jsonify([o.model_dump(mode="json") for o in out]), status
-    return jsonify(out.model_dump(mode="json")), status
+        return jsonify([o.model_dump(mode="json", by_alias=True) for o in out]), status
+    return jsonify(out.model_dump(mode="json", by_alias=True)), status
 
 
 def tender_threshold() -> Decimal:
@@ -207,14 +226,10 @@ def tender_threshold() -> Decimal:
 
 def meeting_response(meeting_id: int, status: int = 200) -> tuple[Any, int]:
     """The meeting with its items and attendance, as the API answers it."""
-    from flask import jsonify
-
     from evalmeet.extensions import db
     from evalmeet.services.meetings import meeting as meetings
-    from evalmeet.services.meetings.presenters import meeting_dict
 
-    meeting = meetings.meeting_with_items(db.session, meeting_id)
-    return jsonify(meeting_dict(meeting, with_items=True, session=db.session)), status
+    return answer(meetings.meeting_detail(db.session, meeting_id), status)
 
 
 def commit_and_show(meeting_id: int) -> tuple[Any, int]:

@@ -6,10 +6,12 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
+from evalmeet.schemas.meetings import MeetingDetailOut
 from evalmeet.services.meetings import conduct
 from evalmeet.web.api.base import (
     bp,
     commit_and_show,
+    documented,
     meeting_response,
     moderator,
 )
@@ -17,6 +19,7 @@ from evalmeet.web.auth import actor_name
 
 
 @bp.post("/items/<int:item_id>/present")
+@documented("200", MeetingDetailOut)
 @moderator
 def present_item(item_id: int) -> Any:
     """Put an item on every screen and open questions on it."""
@@ -27,6 +30,7 @@ def present_item(item_id: int) -> Any:
 
 
 @bp.post("/meetings/<int:meeting_id>/next")
+@documented("200", MeetingDetailOut)
 @moderator
 def present_next_item(meeting_id: int) -> Any:
     """Move on: present the next item not yet voted on (409 ``no_pending_item`` when none)."""
@@ -35,6 +39,7 @@ def present_next_item(meeting_id: int) -> Any:
 
 
 @bp.post("/meetings/<int:meeting_id>/clear")
+@documented("200", MeetingDetailOut)
 @moderator
 def clear_stage(meeting_id: int) -> Any:
     """Take the item off every screen (back to idle between items)."""
@@ -43,6 +48,7 @@ def clear_stage(meeting_id: int) -> Any:
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/open")
+@documented("200", MeetingDetailOut)
 @moderator
 def open_questions(meeting_id: int) -> Any:
     """Open the floor for questions on the item presented."""
@@ -51,6 +57,7 @@ def open_questions(meeting_id: int) -> Any:
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/close")
+@documented("200", MeetingDetailOut)
 @moderator
 def close_questions(meeting_id: int) -> Any:
     """Close the floor for questions (phones can no longer send any)."""

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
-
 from evalmeet.domain.errors import ValidationFailed
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
+from evalmeet.schemas.meetings import RepresentativeOut, RosterOut
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.meetings.presenters import (
-    representative_dict,
-)
 from evalmeet.web.api.base import (
+    answer,
     body,
     bp,
+    documented,
     moderator,
 )
 from evalmeet.web.auth import actor_name
@@ -24,26 +22,28 @@ from evalmeet.web.links import join_url
 
 
 @bp.post("/meetings/<int:meeting_id>/representatives")
+@documented("201", RepresentativeOut)
 @moderator
 def add_representative(meeting_id: int) -> Any:
     """Add a representative; answers with the personal join link."""
     rep = meetings.add_representative(db.session, meeting_id, body(), actor_name())
     db.session.commit()
     broadcast.state_changed(meeting_id)
-    return jsonify(representative_dict(rep, join_url(rep.join_token))), 201
+    return answer(RepresentativeOut.of(rep, join_url(rep.join_token)), 201)
 
 
 @bp.get("/meetings/<int:meeting_id>/representatives")
+@documented("200", RosterOut)
 @moderator
 def list_representatives(meeting_id: int) -> Any:
     """The roster with join links (moderators only: the links are credentials)."""
     meeting = meetings.get_meeting(db.session, meeting_id)
-    return jsonify(
-        {"representatives": [representative_dict(r, join_url(r.join_token)) for r in meeting.representatives]}
-    )
+    roster = [RepresentativeOut.of(r, join_url(r.join_token)) for r in meeting.representatives]
+    return answer(RosterOut(representatives=roster))
 
 
 @bp.patch("/representatives/<int:rep_id>")
+@documented("200", RepresentativeOut)
 @moderator
 def update_representative(rep_id: int) -> Any:
     """Edit a roster entry; ``present`` marks attendance by hand; ``revoked`` stops the link."""
@@ -62,4 +62,4 @@ def update_representative(rep_id: int) -> Any:
     broadcast.state_changed(rep.meeting_id)
     if data.get("revoked") is True:
         broadcast.token_revoked(rep.meeting_id, rep.id)
-    return jsonify(representative_dict(rep, join_url(rep.join_token)))
+    return answer(RepresentativeOut.of(rep, join_url(rep.join_token)))

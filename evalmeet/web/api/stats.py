@@ -7,23 +7,20 @@ from typing import Any
 from flask import jsonify
 
 from evalmeet.extensions import db
+from evalmeet.schemas.stats import StatsOut
 from evalmeet.services.archive import stats
-from evalmeet.web.api.base import (
-    bp,
-    reader,
-)
+from evalmeet.web.api.base import answer, bp, document, documented, reader
 
 
 @bp.get("/stats")
+@documented("200", StatsOut)
 @reader
 def get_stats() -> Any:
     """Totals over closed meetings."""
-    return jsonify(stats.totals(db.session))
+    return answer(StatsOut.model_validate(stats.totals(db.session)))
 
 
 @bp.get("/openapi.json")
-def openapi() -> Any:
+def openapi() -> Any:  # (not itself in the document)
     """The OpenAPI 3 document of this API."""
-    from evalmeet.web.openapi import document
-
     return jsonify(document())
