@@ -63,6 +63,14 @@ class PersonOut(Out):
     department: str | None
 
 
+class RiskFlagOut(Out):
+    """Why an item deserves a closer look (single supplier, above the benchmark, ...)."""
+
+    code: str
+    message: str
+    message_en: str | None = None
+
+
 class ItemOut(Out):
     """An item as the API and the phones see it."""
 
@@ -80,7 +88,7 @@ class ItemOut(Out):
     description: str | None
     status: str
     vote_round: int
-    risk_flags: list[str] = Field(default_factory=list)
+    risk_flags: list[RiskFlagOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:
