@@ -93,6 +93,7 @@ PAGES: dict[str, Page] = {
         lambda w: [
             "/static/css/app.css",
             "/static/css/projector.css",
+            "/static/js/live.js",
             "/static/js/console.js",
             "/static/vendor/socket.io.min.js",
         ],
