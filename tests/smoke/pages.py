@@ -91,6 +91,7 @@ PAGES: dict[str, Page] = {
     "/static/<path:filename>": Page(
         PUBLIC,
         lambda w: [
+            "/static/css/base.css",
             "/static/css/app.css",
             "/static/css/projector.css",
             "/static/js/live.js",
