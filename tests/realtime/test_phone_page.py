@@ -32,7 +32,12 @@ def test_join_link_checks_in_and_leads_to_the_phone_page(app, session, plain_mee
     html = page.get_data(as_text=True)
     assert "第一次采购评价会" in html and "代表1" in html
     assert "/static/vendor/socket.io.min.js" in html and "/static/js/phone.js" in html
+    # the live screens' shared helpers, before the phone's own script
+    assert html.index("/static/vendor/socket.io.min.js") < html.index("/static/js/live.js")
+    assert html.index("/static/js/live.js") < html.index("/static/js/phone.js")
     assert "/static/css/phone.css" in html
+    # over factory Wi-Fi: the base sheet and the phone's own, not the office pages' app.css
+    assert "/static/css/base.css" in html and "/static/css/app.css" not in html
     assert "<script>" not in html  # CSP: no inline executable scripts
     boot = json_block(html, "phone-boot")
     assert boot["lang"] == "zh"

@@ -34,10 +34,11 @@ def json_block(page: str, block_id: str) -> Any:
 
 
 def stage_of(page: str) -> str:
-    """The projector's server-rendered stage (without the JSON blocks, which carry every label)."""
+    """The projector's server-rendered stage as it shows: without the JSON blocks (which carry
+    every label), and without the empty rows its lists keep in <template>s for the script."""
     match = re.search(r'<section class="pj-stage".*?</section>', page, re.S)
     assert match
-    return match.group(0)
+    return re.sub(r"<template>.*?</template>", "", match.group(0), flags=re.S)
 
 
 def get_fresh(app: Any, client: Any, url: str) -> Any:
@@ -268,6 +269,20 @@ def test_projector_page_is_safe_to_frame_nowhere_and_has_no_inline_script(client
     for tag in re.findall(r"<script[^>]*>", html_of(r)):
         assert 'src="' in tag or 'type="application/json"' in tag, tag
     assert " style=" not in html_of(r)
+
+
+def test_screens_load_socketio_then_the_shared_helpers_then_their_own_script(client, login, meeting_factory):
+    live = meeting_factory()
+    pages = {
+        "projector.js": html_of(client.get(f"/screen/{live.meeting.display_token}")),
+        "console.js": html_of(login("moderator").get(f"/meetings/{live.id}/console")),
+    }
+    for script, page in pages.items():
+        assert re.findall(r'<script src="([^"]+)"', page) == [
+            "/static/vendor/socket.io.min.js",
+            "/static/js/live.js",
+            f"/static/js/{script}",
+        ]
 
 
 # --- escaping ------------------------------------------------------------------------------------
