@@ -42,7 +42,6 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import error_response, error_text, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.edge import upload_dir
-from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
 
@@ -97,7 +96,6 @@ def _helpers() -> dict[str, Any]:
         "action_kinds": ACTION_KINDS,
         "action_statuses": ACTION_STATUSES,
         "can_moderate": _can_moderate(),
-        "optional_url": optional_url,
         "allowed_extensions": ", ".join(evidence.ALLOWED_EXTENSIONS),
         "max_upload_mb": evidence.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     }
@@ -155,9 +153,7 @@ def _action_page(
         error=error,
         failed_form=form,
         values={**defaults, **(values or {})},
-        meeting_url=optional_url("moderator.meeting", meeting_id=detail.meeting.id)
-        if _can_moderate()
-        else None,
+        meeting_url=url_for("moderator.meeting", meeting_id=detail.meeting.id) if _can_moderate() else None,
         self_url=url_for("followup.action", action_id=action.id),
     )
     return page, status
@@ -350,7 +346,7 @@ def _report_back_page(meeting_id: int, error: str | None = None, status: int = 2
         selected=set(values.get("selected", ())),
         title=values.get("title", ""),
         open_for_items=meeting.status in ("draft", "live"),
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -372,10 +368,7 @@ def report_back(meeting_id: int) -> Any:
     db.session.commit()
     broadcast.state_changed(meeting_id)
     flash(_("Report-back item “%(title)s” added to the meeting.", title=item.title), "success")
-    target = optional_url("moderator.meeting", meeting_id=meeting_id)
-    if target:
-        return redirect(f"{target}#item-{item.id}")
-    return redirect(url_for("followup.report_back", meeting_id=meeting_id))
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
 
 
 # --- rehearsal wipe ---------------------------------------------------------------------------
@@ -390,7 +383,7 @@ def _wipe_page(meeting_id: int, error: str | None = None, status: int = 200) -> 
         meeting=meeting,
         wipeable=meeting.rehearsal or meeting.status == "draft",
         error=error,
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -412,4 +405,4 @@ def wipe(meeting_id: int) -> Any:
     db.session.commit()
     evidence.remove_stored_files(upload_dir(), stored)
     flash(_("The rehearsal was wiped: its items, roster, votes, actions and evidence are gone."), "success")
-    return redirect(optional_url("moderator.meetings") or url_for("followup.actions"))
+    return redirect(url_for("moderator.meetings"))

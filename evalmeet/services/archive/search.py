@@ -160,11 +160,6 @@ def meeting_date_column() -> ColumnElement[datetime]:
     )
 
 
-def local_day(value: datetime | None) -> date | None:
-    """The calendar day of a timestamp in China time."""
-    return clock.china_date(value)
-
-
 def day_start(day: date) -> datetime:
     """Midnight China time at the start of ``day`` (as a UTC instant)."""
     return clock.china_midnight_utc(day)

@@ -146,15 +146,6 @@ def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
     return meeting
 
 
-def next_pending_item(session: Session, meeting_id: int) -> int | None:
-    """The first item in running order that has not been voted on."""
-    meeting = get_meeting(session, meeting_id)
-    for item in meeting.items:
-        if item.status == "pending":
-            return item.id
-    return None
-
-
 def present_next_item(session: Session, meeting_id: int, actor: str) -> Meeting:
     """Move on: present the next item not yet voted on, after the one on the floor in running
     order (wrapping round to skipped ones); refused when none is left."""

@@ -244,13 +244,13 @@ def present_count(session: Session, meeting_id: int) -> int:
 # --- items ------------------------------------------------------------------------------------
 
 
-def get_item(session: Session, item_id: Any, *, for_update: bool = False, share: bool = False) -> Item:
+def get_item(session: Session, item_id: Any, *, for_update: bool = False) -> Item:
     """The item or NotFound; optionally locked (PostgreSQL) against a concurrent close."""
     if not is_id(item_id):
         raise NotFound("item not found", code="item_not_found", item_id=str(item_id)[:40])
     stmt = select(Item).where(Item.id == item_id)
-    if for_update or share:
-        stmt = stmt.with_for_update(read=share and not for_update)
+    if for_update:
+        stmt = stmt.with_for_update()
     item = session.scalar(stmt)
     if item is None:
         raise NotFound(f"item {item_id} not found", code="item_not_found", item_id=item_id)
