@@ -28,18 +28,18 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
 from evalmeet.services.followup import actions, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import error_response, error_text, wants_json
+from evalmeet.web import error_response, error_text, labels, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.edge import upload_dir
 
@@ -54,27 +54,12 @@ UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
 
 def kind_label(kind: str | None) -> str:
     """整改 / Rectification …"""
-    labels = {
-        "rectification": pgettext("action kind", "Rectification"),
-        "retender": pgettext("action kind", "Re-tender"),
-        "warning": pgettext("action kind", "Warning"),
-        "party_discipline": pgettext("action kind", "Party discipline"),
-        "administrative_discipline": pgettext("action kind", "Administrative discipline"),
-        "reassignment": pgettext("action kind", "Reassignment"),
-        "other": pgettext("action kind", "Other"),
-    }
-    return labels.get(kind or "", kind or "")
+    return labels.name(ACTION_KIND_LABELS, kind)
 
 
 def status_label(status: str | None) -> str:
     """待办 / Open …"""
-    labels = {
-        "open": pgettext("action status", "Open"),
-        "in_progress": pgettext("action status", "In progress"),
-        "done": pgettext("action status", "Done"),
-        "verified": pgettext("action status", "Verified"),
-    }
-    return labels.get(status or "", status or "")
+    return labels.name(ACTION_STATUS_LABELS, status)
 
 
 # ``2026-12-01 09:00`` in China time.

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
 from evalmeet.schemas.base import parse
@@ -40,6 +41,7 @@ def _helpers() -> dict[str, Any]:
         "local_time": forms.local_time,
         "datetime_local_value": forms.datetime_local_value,
         "money_value": forms.money_value,
+        "DECIDED_ITEM_STATUSES": DECIDED_ITEM_STATUSES,
     }
 
 
