@@ -126,6 +126,7 @@ def _helpers() -> dict[str, Any]:
         "NO_DEPARTMENT": NO_DEPARTMENT,
         "RESULT_FILTERS": archive.RESULTS,
         "ACTION_FILTERS": archive.ACTION_FILTERS,
+        "SANCTION_KINDS": people.SANCTION_KINDS,
     }
 
 
