@@ -14,7 +14,6 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from werkzeug.routing import BuildError
 
 from evalmeet.extensions import db
 from evalmeet.services.meetings import screens as console_service
@@ -88,14 +87,6 @@ def console_strings() -> dict[str, str]:
     }
 
 
-def _optional_url(endpoint: str, meeting_id: int) -> str | None:
-    """A moderator page's URL when that page exists (they are built separately)."""
-    try:
-        return url_for(endpoint, meeting_id=meeting_id)
-    except BuildError:
-        return None
-
-
 @bp.get("/meetings/<int:meeting_id>/console")
 @moderator_page
 def console(meeting_id: int) -> Any:
@@ -109,8 +100,8 @@ def console(meeting_id: int) -> Any:
         progress=view["progress"],
         C=console_strings(),
         projector_url=url_for("projector.screen", token=view["meeting"]["display_token"]),
-        slips_url=_optional_url("moderator.slips", meeting_id),
-        meeting_url=_optional_url("moderator.meeting", meeting_id),
+        slips_url=url_for("moderator.slips", meeting_id=meeting_id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting_id),
         data_url=url_for("console.data", meeting_id=meeting_id),
         **helpers,
     )

@@ -28,13 +28,21 @@ from flask import (
 from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.labels import (
+    ACTION_KIND_LABELS,
+    ACTION_PROGRESS_LABELS,
+    CHOICE_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    SCALE_LABELS,
+    Labels,
+)
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files import exports, imports, minutes
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import current_lang, error_text
+from evalmeet.web import current_lang, error_text, labels
 from evalmeet.web.api import reader, tender_threshold
 from evalmeet.web.api.base import documented
 from evalmeet.web.auth import actor_name, moderator_page
@@ -80,8 +88,8 @@ def _off_the_loop(work: Callable[..., bytes], *args: Any) -> bytes:
 # --- minutes ----------------------------------------------------------------------------------
 
 
-def _label(labels: dict[str, str]) -> Callable[[str | None], str]:
-    return lambda value: "" if not value else (_(labels[value]) if value in labels else value)
+def _label(vocabulary: Labels) -> Callable[[str | None], str]:
+    return lambda value: labels.name(vocabulary, value)
 
 
 def _minutes_helpers() -> dict[str, Any]:
@@ -89,11 +97,11 @@ def _minutes_helpers() -> dict[str, Any]:
     return {
         "china_time": minutes.china_time,
         "yuan": lambda value: "" if value is None else f"¥{value:,.2f}",
-        "method_label": _label(minutes.METHOD_LABELS),
-        "kind_label": _label(minutes.ACTION_KIND_LABELS),
-        "status_label": _label(minutes.ACTION_STATUS_LABELS),
-        "choice_label": _label(minutes.CHOICE_LABELS),
-        "scale_label": _label(minutes.SCALE_LABELS),
+        "method_label": _label(PROCUREMENT_METHOD_LABELS),
+        "kind_label": _label(ACTION_KIND_LABELS),
+        "status_label": _label(ACTION_PROGRESS_LABELS),
+        "choice_label": _label(CHOICE_LABELS),
+        "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }

@@ -28,21 +28,20 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
 from evalmeet.realtime import broadcast
 from evalmeet.services.followup import actions, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import error_response, error_text, wants_json
+from evalmeet.web import error_response, error_text, labels, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 from evalmeet.web.edge import upload_dir
-from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
 
@@ -55,27 +54,12 @@ UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
 
 def kind_label(kind: str | None) -> str:
     """整改 / Rectification …"""
-    labels = {
-        "rectification": pgettext("action kind", "Rectification"),
-        "retender": pgettext("action kind", "Re-tender"),
-        "warning": pgettext("action kind", "Warning"),
-        "party_discipline": pgettext("action kind", "Party discipline"),
-        "administrative_discipline": pgettext("action kind", "Administrative discipline"),
-        "reassignment": pgettext("action kind", "Reassignment"),
-        "other": pgettext("action kind", "Other"),
-    }
-    return labels.get(kind or "", kind or "")
+    return labels.name(ACTION_KIND_LABELS, kind)
 
 
 def status_label(status: str | None) -> str:
     """待办 / Open …"""
-    labels = {
-        "open": pgettext("action status", "Open"),
-        "in_progress": pgettext("action status", "In progress"),
-        "done": pgettext("action status", "Done"),
-        "verified": pgettext("action status", "Verified"),
-    }
-    return labels.get(status or "", status or "")
+    return labels.name(ACTION_STATUS_LABELS, status)
 
 
 # ``2026-12-01 09:00`` in China time.
@@ -97,7 +81,6 @@ def _helpers() -> dict[str, Any]:
         "action_kinds": ACTION_KINDS,
         "action_statuses": ACTION_STATUSES,
         "can_moderate": _can_moderate(),
-        "optional_url": optional_url,
         "allowed_extensions": ", ".join(evidence.ALLOWED_EXTENSIONS),
         "max_upload_mb": evidence.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     }
@@ -155,9 +138,7 @@ def _action_page(
         error=error,
         failed_form=form,
         values={**defaults, **(values or {})},
-        meeting_url=optional_url("moderator.meeting", meeting_id=detail.meeting.id)
-        if _can_moderate()
-        else None,
+        meeting_url=url_for("moderator.meeting", meeting_id=detail.meeting.id) if _can_moderate() else None,
         self_url=url_for("followup.action", action_id=action.id),
     )
     return page, status
@@ -350,7 +331,7 @@ def _report_back_page(meeting_id: int, error: str | None = None, status: int = 2
         selected=set(values.get("selected", ())),
         title=values.get("title", ""),
         open_for_items=meeting.status in ("draft", "live"),
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -372,10 +353,7 @@ def report_back(meeting_id: int) -> Any:
     db.session.commit()
     broadcast.state_changed(meeting_id)
     flash(_("Report-back item “%(title)s” added to the meeting.", title=item.title), "success")
-    target = optional_url("moderator.meeting", meeting_id=meeting_id)
-    if target:
-        return redirect(f"{target}#item-{item.id}")
-    return redirect(url_for("followup.report_back", meeting_id=meeting_id))
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
 
 
 # --- rehearsal wipe ---------------------------------------------------------------------------
@@ -390,7 +368,7 @@ def _wipe_page(meeting_id: int, error: str | None = None, status: int = 200) -> 
         meeting=meeting,
         wipeable=meeting.rehearsal or meeting.status == "draft",
         error=error,
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -412,4 +390,4 @@ def wipe(meeting_id: int) -> Any:
     db.session.commit()
     evidence.remove_stored_files(upload_dir(), stored)
     flash(_("The rehearsal was wiped: its items, roster, votes, actions and evidence are gone."), "success")
-    return redirect(optional_url("moderator.meetings") or url_for("followup.actions"))
+    return redirect(url_for("moderator.meetings"))

@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.realtime import broadcast
 from evalmeet.schemas.base import parse
@@ -25,7 +26,7 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
-from evalmeet.web.links import join_url, optional_url
+from evalmeet.web.links import join_url
 from evalmeet.web.reach import join_base
 
 bp = Blueprint("moderator", __name__)
@@ -40,6 +41,7 @@ def _helpers() -> dict[str, Any]:
         "local_time": forms.local_time,
         "datetime_local_value": forms.datetime_local_value,
         "money_value": forms.money_value,
+        "DECIDED_ITEM_STATUSES": DECIDED_ITEM_STATUSES,
     }
 
 
@@ -151,8 +153,8 @@ def _meeting_page(
         failed_form=form,
         item_values=item_values or {},
         rep_values=rep_values or {},
-        console_url=optional_url("console.console", meeting_id=meeting.id),
-        projector_url=optional_url("projector.screen", token=meeting.display_token),
+        console_url=url_for("console.console", meeting_id=meeting.id),
+        projector_url=url_for("projector.screen", token=meeting.display_token),
         self_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, error.status if error else 200

@@ -307,6 +307,9 @@ def test_report_back_end_to_end(session, meeting_factory):
     assert item.kind == "report_back" and item.title == "整改落实情况回头看（2 项）"
     assert item.responsible_person.name == followup.REPORT_BACK_PERSON  # two different owners
     assert "第24次民主评价会" in item.description and "rectification 措施" in item.description
+    # the record names kinds and statuses in Chinese, the words of the action pages
+    assert "【整改】" in item.description and "状态：待办" in item.description
+    assert "【党纪处分】" in item.description and "状态：已完成" in item.description
     links = session.scalars(select(ReportBackLink.action_id).where(ReportBackLink.item_id == item.id)).all()
     assert sorted(links) == sorted(chosen)
     assert [a.id for a in followup.linked_actions(session, item.id)] == sorted(chosen)

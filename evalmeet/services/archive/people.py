@@ -16,18 +16,18 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
-from evalmeet.domain.states import DISCIPLINE_KINDS
+from evalmeet.domain.states import DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
+from evalmeet.models.base import contains_text
 from evalmeet.services.archive.search import (
     REPEAT_FAILURES,
     ItemRow,
     archived,
-    is_overdue,
     item_rows,
-    like_pattern,
     meeting_date,
     meeting_date_column,
 )
+from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.validate import is_id
 
 # Sanctions on a person (warning included); DISCIPLINE_KINDS are the ones the statistics count.
@@ -107,7 +107,7 @@ def _summaries(items: list[Item], actions: list[Action], today: date) -> dict[in
             summary.last_date = when
     for action in actions:
         summary = out[person_of_item[action.item_id]]
-        if action.status in ("open", "in_progress"):
+        if action.status in UNFINISHED_ACTION_STATUSES:
             summary.actions_open += 1
         if is_overdue(action, today):
             summary.actions_overdue += 1
@@ -138,7 +138,7 @@ def people_index(
     stmt = _archived_items(session)
     if name:
         stmt = stmt.join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id).where(
-            ResponsiblePerson.name.ilike(like_pattern(name), escape="\\")
+            contains_text(ResponsiblePerson.name, name)
         )
     items = list(session.scalars(stmt))
     summaries = _summaries(items, _actions_for(session, [i.id for i in items]), today)

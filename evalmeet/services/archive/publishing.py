@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
@@ -29,12 +28,3 @@ def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
         session.flush()
         audit.append(session, actor, "meeting.published", {}, meeting.id)
     return meeting
-
-
-def published_meetings(session: Session) -> list[Meeting]:
-    """Published meetings, newest first."""
-    return list(
-        session.scalars(
-            select(Meeting).where(Meeting.published.is_(True)).order_by(Meeting.finished_at.desc())
-        )
-    )

@@ -15,19 +15,18 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
-from evalmeet.domain.states import PROCUREMENT_METHODS
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES, PROCUREMENT_METHODS, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
-from evalmeet.models.base import UTCDateTime
+from evalmeet.models.base import UTCDateTime, contains_text
+from evalmeet.services.followup.actions import is_overdue, overdue_condition
 
 # Meetings happen in China: dates in filters and on pages are China days (domain/clock).
 PAGE_SIZE = 20
-DECIDED = ("passed", "failed")
-UNRESOLVED = ("open", "in_progress")
-RESULTS = DECIDED
+RESULTS = DECIDED_ITEM_STATUSES
 ACTION_FILTERS = ("unresolved", "overdue", "open", "in_progress", "done", "verified")
 # Query-string values for "no department recorded" and "no procurement method recorded".
 NO_DEPARTMENT = "-"
@@ -160,11 +159,6 @@ def meeting_date_column() -> ColumnElement[datetime]:
     )
 
 
-def local_day(value: datetime | None) -> date | None:
-    """The calendar day of a timestamp in China time."""
-    return clock.china_date(value)
-
-
 def day_start(day: date) -> datetime:
     """Midnight China time at the start of ``day`` (as a UTC instant)."""
     return clock.china_midnight_utc(day)
@@ -194,24 +188,13 @@ def percent(value: Fraction | None) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
-def like_pattern(needle: str) -> str:
-    """``%needle%`` with LIKE wildcards escaped (use with ``escape="\\\\"``)."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def action_condition(which: str, today: date) -> ColumnElement[bool]:
     """Conditions on ``Action`` for an action filter (see ``ACTION_FILTERS``)."""
     if which == "unresolved":
-        return Action.status.in_(UNRESOLVED)
+        return Action.status.in_(UNFINISHED_ACTION_STATUSES)
     if which == "overdue":
-        return and_(Action.status.in_(UNRESOLVED), Action.due_date < today)
+        return overdue_condition(today)
     return Action.status == which
-
-
-def is_overdue(action: Action, today: date) -> bool:
-    """Past its due date and not done (the contract's definition)."""
-    return action.due_date is not None and action.due_date < today and action.status in UNRESOLVED
 
 
 # --- item rows --------------------------------------------------------------------------------
@@ -315,7 +298,7 @@ class ArchivePage:
 
 
 def _item_conditions(filters: ArchiveFilters, today: date) -> list[ColumnElement[bool]]:
-    conds = [*archived(), *date_conditions(filters), Item.status.in_(DECIDED)]
+    conds = [*archived(), *date_conditions(filters), Item.status.in_(DECIDED_ITEM_STATUSES)]
     if filters.department:
         if filters.department == NO_DEPARTMENT:
             conds.append(ResponsiblePerson.department.in_(("", NO_DEPARTMENT)))
@@ -329,23 +312,23 @@ def _item_conditions(filters: ArchiveFilters, today: date) -> list[ColumnElement
     if filters.result:
         conds.append(Item.status == filters.result)
     if filters.person:
-        conds.append(ResponsiblePerson.name.ilike(like_pattern(filters.person), escape="\\"))
+        conds.append(contains_text(ResponsiblePerson.name, filters.person))
     if filters.text:
-        pattern = like_pattern(filters.text)
+        needle = filters.text
         asked = exists(
             select(Question.id)
             .where(
                 Question.item_id == Item.id,
                 Question.status.in_(PUBLIC_QUESTION_STATUSES),
-                or_(Question.text.ilike(pattern, escape="\\"), Question.answer.ilike(pattern, escape="\\")),
+                or_(contains_text(Question.text, needle), contains_text(Question.answer, needle)),
             )
             .correlate(Item)
         )
         conds.append(
             or_(
-                Meeting.title.ilike(pattern, escape="\\"),
-                Item.title.ilike(pattern, escape="\\"),
-                Item.description.ilike(pattern, escape="\\"),
+                contains_text(Meeting.title, needle),
+                contains_text(Item.title, needle),
+                contains_text(Item.description, needle),
                 asked,
             )
         )

@@ -19,14 +19,19 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import ValidationFailed
+from evalmeet.domain.labels import (
+    ACTION_KIND_LABELS,
+    ACTION_PROGRESS_LABELS,
+    ITEM_RESULT_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    SCALE_LABELS,
+    Labels,
+)
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
-from evalmeet.models.base import UTCDateTime
+from evalmeet.models.base import UTCDateTime, contains_text
 from evalmeet.services.files.minutes import (
-    ACTION_KIND_LABELS,
-    ACTION_STATUS_LABELS,
-    METHOD_LABELS,
-    SCALE_LABELS,
     Minutes,
     china_date,
     china_time,
@@ -56,15 +61,17 @@ def _yes_no(value: bool, translate: Translate) -> str:
 
 def result_label(passed: bool | None, translate: Translate) -> str:
     """通过 / 未通过 / 未表决."""
-    if passed is None:
-        return translate("Not voted")
-    return translate("Passed") if passed else translate("Failed")
+    status = "pending" if passed is None else "passed" if passed else "failed"
+    return label_text(ITEM_RESULT_LABELS, status, translate)
 
 
-def _label(labels: Mapping[str, str], value: str | None, translate: Translate) -> str:
+def label_text(labels: Labels, value: str | None, translate: Translate) -> str:
+    """A code's name through ``translate`` (plain gettext, so the file vocabularies have no
+    context); empty for no value, the raw value when it is unknown."""
     if not value:
         return ""
-    return translate(labels[value]) if value in labels else value
+    label = labels.get(value)
+    return value if label is None else translate(label.msgid)
 
 
 def flag_text(flag: Mapping[str, str], lang: str) -> str:
@@ -82,7 +89,7 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
         [translate("Location"), m.location],
         [translate("Started at"), china_time(m.started_at)],
         [translate("Finished at"), china_time(m.finished_at)],
-        [translate("Rating scale"), _label(SCALE_LABELS, m.scale, translate)],
+        [translate("Rating scale"), label_text(SCALE_LABELS, m.scale, translate)],
         [translate("Pass threshold"), m.pass_threshold],
         [translate("Quorum"), m.quorum],
         [translate("Roster size"), minutes.roster],
@@ -140,7 +147,7 @@ def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
                 e.person_name,
                 e.person_position,
                 e.person_department,
-                _label(METHOD_LABELS, item.procurement_method, translate),
+                label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
                 item.supplier_count,
                 item.amount,
                 item.benchmark_price,
@@ -230,11 +237,11 @@ def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
             e.number,
             e.item.title,
             e.person_name,
-            _label(ACTION_KIND_LABELS, a.kind, translate),
+            label_text(ACTION_KIND_LABELS, a.kind, translate),
             a.description,
             a.owner,
             a.due_date,
-            _label(ACTION_STATUS_LABELS, a.status, translate),
+            label_text(ACTION_PROGRESS_LABELS, a.status, translate),
             _yes_no(a.overdue, translate),
         ]
         for e in minutes.items
@@ -332,14 +339,13 @@ def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
     if flt.date_to:
         stmt = stmt.where(when < clock.china_midnight_utc(flt.date_to + timedelta(days=1)))
     if flt.q:
-        like = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
             or_(
-                Meeting.title.ilike(like, escape="\\"),
-                Item.title.ilike(like, escape="\\"),
-                Item.description.ilike(like, escape="\\"),
-                ResponsiblePerson.name.ilike(like, escape="\\"),
-                ResponsiblePerson.department.ilike(like, escape="\\"),
+                contains_text(Meeting.title, flt.q),
+                contains_text(Item.title, flt.q),
+                contains_text(Item.description, flt.q),
+                contains_text(ResponsiblePerson.name, flt.q),
+                contains_text(ResponsiblePerson.department, flt.q),
             )
         )
     return stmt
@@ -365,7 +371,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
         .where(
             Meeting.status == "closed",
             Meeting.rehearsal.is_(False),
-            Item.status.in_(("passed", "failed")),
+            Item.status.in_(DECIDED_ITEM_STATUSES),
         )
         .order_by(_meeting_date_column(), Meeting.id, Item.position, Item.id)
     )
@@ -400,7 +406,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
                 person.name,
                 person.position,
                 person.department,
-                _label(METHOD_LABELS, item.procurement_method, translate),
+                label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
                 item.amount,
                 *[counts.get(c) if res and c in counts else None for c in ALL_CHOICES],
                 res.ballots if res else None,
@@ -447,11 +453,11 @@ def actions_table(
             item.title,
             person.name,
             person.department,
-            _label(ACTION_KIND_LABELS, action.kind, translate),
+            label_text(ACTION_KIND_LABELS, action.kind, translate),
             action.description,
             action.owner,
             action.due_date,
-            _label(ACTION_STATUS_LABELS, action.status, translate),
+            label_text(ACTION_PROGRESS_LABELS, action.status, translate),
             _yes_no(is_overdue(action, today), translate),
         ]
         for action, item, meeting, person in session.execute(_apply_filter(stmt, flt))

@@ -11,21 +11,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound
-from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, check_action_move
+from evalmeet.domain.states import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    UNFINISHED_ACTION_STATUSES,
+    check_action_move,
+)
 from evalmeet.models import Action, ActionNote, Item, utcnow
 from evalmeet.services.accounts import audit
 from evalmeet.services.meetings.meeting import get_item
 from evalmeet.services.validate import is_id, mapping, one_of, optional_date, text
 
-# Statuses in which an action still has work to do (and can therefore be overdue).
-UNFINISHED = ("open", "in_progress")
-# Statuses a report-back can still ask about: everything not yet verified.
-UNRESOLVED = ("open", "in_progress", "done")
 # How edited fields are named in the history (the record is kept in Chinese).
 _FIELD_NAMES = {"owner": "负责人", "due_date": "完成期限", "description": "措施内容"}
 
@@ -126,16 +127,24 @@ def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Ac
 
 
 def is_overdue(action: Action, today: date | None = None) -> bool:
-    """Past its due date and not yet done (due today is not overdue; done/verified never are)."""
+    """Past its due date and still open or in progress (contract.md; due today is not overdue,
+    done/verified never are). ``today``: the clock's China day unless given."""
     return days_overdue(action, today) > 0
 
 
 def days_overdue(action: Action, today: date | None = None) -> int:
     """How many days an unfinished action is past its due date (0 when it is not overdue)."""
     today = today or clock.today()
-    if action.due_date is None or action.status not in UNFINISHED:
+    if action.due_date is None or action.status not in UNFINISHED_ACTION_STATUSES:
         return 0
     return max(0, (today - action.due_date).days)
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """:func:`is_overdue` as a condition on ``Action``, for queries."""
+    return and_(
+        Action.status.in_(UNFINISHED_ACTION_STATUSES), Action.due_date.is_not(None), Action.due_date < today
+    )
 
 
 def allowed_moves(status: str) -> list[str]:

@@ -24,7 +24,14 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
-from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, require_meeting_status
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS, Labels
+from evalmeet.domain.states import (
+    ACTION_KINDS,
+    ACTION_STATUSES,
+    UNVERIFIED_ACTION_STATUSES,
+    require_meeting_status,
+)
+from evalmeet.i18n import chinese
 from evalmeet.models import (
     Action,
     ActionAttachment,
@@ -36,9 +43,10 @@ from evalmeet.models import (
     Representative,
     ResponsiblePerson,
 )
+from evalmeet.models.base import contains_text
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup import evidence
-from evalmeet.services.followup.actions import UNFINISHED, UNRESOLVED, days_overdue, get_action
+from evalmeet.services.followup.actions import days_overdue, get_action, overdue_condition
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.validate import is_id, text
 
@@ -115,14 +123,6 @@ def _in_scope() -> Any:
     return and_(Meeting.status.in_(("live", "closed")), Meeting.rehearsal.is_(False))
 
 
-def _overdue(today: date) -> Any:
-    return and_(Action.status.in_(UNFINISHED), Action.due_date.is_not(None), Action.due_date < today)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def _joined(stmt: Any) -> Any:
     return (
         stmt.join(Item, Item.id == Action.item_id)
@@ -141,9 +141,9 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
     if filters.kind:
         conditions.append(Action.kind == filters.kind)
     if filters.overdue_only:
-        conditions.append(_overdue(today))
+        conditions.append(overdue_condition(today))
     if filters.owner:
-        conditions.append(Action.owner.ilike(f"%{_escape_like(filters.owner)}%", escape="\\"))
+        conditions.append(contains_text(Action.owner, filters.owner))
 
     matching = session.scalar(_joined(select(func.count()).select_from(Action)).where(*conditions)) or 0
     pages = max(1, -(-matching // PAGE_SIZE))
@@ -153,7 +153,7 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
         _joined(select(Action, Item, Meeting, ResponsiblePerson).select_from(Action))
         .where(*conditions)
         .order_by(
-            case((_overdue(today), 0), else_=1),
+            case((overdue_condition(today), 0), else_=1),
             status_rank,
             Action.due_date.is_(None),
             Action.due_date,
@@ -166,7 +166,9 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
         ActionRow(action, item, meeting, person, days_overdue(action, today))
         for action, item, meeting, person in session.execute(stmt).all()
     ]
-    overdue = session.scalar(_joined(select(func.count()).select_from(Action)).where(_overdue(today))) or 0
+    overdue = (
+        session.scalar(_joined(select(func.count()).select_from(Action)).where(overdue_condition(today))) or 0
+    )
     by_status: dict[str, int] = dict(
         session.execute(
             _joined(select(Action.status, func.count()).select_from(Action)).group_by(Action.status)
@@ -274,7 +276,7 @@ def _candidates(meeting_id: int) -> Any:
             Meeting.status == "closed",
             Meeting.rehearsal.is_(False),
             Meeting.id != meeting_id,
-            Action.status.in_(UNRESOLVED),
+            Action.status.in_(UNVERIFIED_ACTION_STATUSES),
             Action.id.not_in(already),
         )
     )
@@ -313,24 +315,18 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
     return ids
 
 
-_KIND_NAMES = {
-    "rectification": "整改",
-    "retender": "重新招标",
-    "warning": "警告",
-    "party_discipline": "党纪处分",
-    "administrative_discipline": "政纪处分",
-    "reassignment": "调离岗位",
-    "other": "其他",
-}
-_STATUS_NAMES = {"open": "待办", "in_progress": "进行中", "done": "已完成", "verified": "已验收"}
+def _in_chinese(labels: Labels, code: str) -> str:
+    """A code's name in the record's language (Chinese), the code itself when unknown."""
+    label = labels.get(code)
+    return code if label is None else chinese(label)
 
 
 def _summary_line(n: int, row: ActionRow) -> str:
     action = row.action
     description = action.description if len(action.description) <= 200 else action.description[:200] + "…"
     due = action.due_date.isoformat() if action.due_date else "未定"
-    kind = _KIND_NAMES.get(action.kind, action.kind)
-    status = _STATUS_NAMES.get(action.status, action.status)
+    kind = _in_chinese(ACTION_KIND_LABELS, action.kind)
+    status = _in_chinese(ACTION_STATUS_LABELS, action.status)
     return (
         f"{n}. 【{kind}】{row.meeting.title} · {row.item.title}（责任人：{row.person.name}）：{description}"
         f" — 负责：{action.owner or '未定'}，期限：{due}，状态：{status}"

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import CHINA
+from evalmeet.domain import clock
 from evalmeet.models import Alert, LinkDevice, Representative
 from evalmeet.services.accounts import audit
 
@@ -90,7 +90,7 @@ def alerts_for(session: Session, meeting_id: int) -> list[dict[str, Any]]:
             "kind": alert.kind,
             "representative": {"id": alert.representative_id, "name": name},
             "at": alert.created_at.isoformat(),
-            "time": alert.created_at.astimezone(CHINA).strftime("%H:%M"),
+            "time": clock.to_china(alert.created_at).strftime("%H:%M"),
         }
         for alert, name in rows
     ]

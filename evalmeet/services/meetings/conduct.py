@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
-from evalmeet.domain.states import next_meeting_status, require_meeting_status
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES, next_meeting_status, require_meeting_status
 from evalmeet.models import Meeting, Representative, utcnow
 from evalmeet.services.accounts import audit
 from evalmeet.services.meetings.meeting import get_item, get_meeting, get_representative
@@ -101,7 +101,7 @@ def present_item(session: Session, item_id: int, actor: str) -> Meeting:
     if item.status == "voting":
         meeting.phase = "voting"
         meeting.questions_open = False
-    elif item.status in ("passed", "failed"):
+    elif item.status in DECIDED_ITEM_STATUSES:
         meeting.phase = "result"
         meeting.questions_open = False  # a decided item takes no more questions
     else:
@@ -144,15 +144,6 @@ def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
     meeting.questions_open = False
     session.flush()
     return meeting
-
-
-def next_pending_item(session: Session, meeting_id: int) -> int | None:
-    """The first item in running order that has not been voted on."""
-    meeting = get_meeting(session, meeting_id)
-    for item in meeting.items:
-        if item.status == "pending":
-            return item.id
-    return None
 
 
 def present_next_item(session: Session, meeting_id: int, actor: str) -> Meeting:

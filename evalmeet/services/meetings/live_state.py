@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.questions import QuestionOut
@@ -39,7 +40,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
                 "choices": list(choices_for(meeting.scale)),
                 "has_voted": has_voted(session, item, rep.id) if rep is not None else False,
             }
-        elif item.status in ("passed", "failed"):
+        elif item.status in DECIDED_ITEM_STATUSES:
             frozen = latest_result(session, item.id)
             result = ResultOut.of(frozen).json_dict() if frozen is not None else None
     state: dict[str, Any] = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,17 +31,26 @@ MAX_ROSTER = 20_000
 MAX_ITEMS = 500
 
 
-def get_meeting(session: Session, meeting_id: Any, *, for_update: bool = False) -> Meeting:
-    """The meeting or NotFound."""
-    if not is_id(meeting_id):
-        raise NotFound("meeting not found", code="meeting_not_found", meeting_id=str(meeting_id)[:40])
-    stmt = select(Meeting).where(Meeting.id == meeting_id)
+_Row = TypeVar("_Row", Meeting, Item)
+
+
+def _row_or_not_found(session: Session, model: type[_Row], what: str, row_id: Any, for_update: bool) -> _Row:
+    """The row with ``row_id`` or NotFound (``<what>_not_found``); locked when ``for_update``."""
+    code, key = f"{what}_not_found", f"{what}_id"
+    if not is_id(row_id):
+        raise NotFound(f"{what} not found", code=code, **{key: str(row_id)[:40]})
+    stmt = select(model).where(model.id == row_id)
     if for_update:
         stmt = stmt.with_for_update()
-    meeting = session.scalar(stmt)
-    if meeting is None:
-        raise NotFound(f"meeting {meeting_id} not found", code="meeting_not_found", meeting_id=meeting_id)
-    return meeting
+    row = session.scalar(stmt)
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found", code=code, **{key: row_id})
+    return row
+
+
+def get_meeting(session: Session, meeting_id: Any, *, for_update: bool = False) -> Meeting:
+    """The meeting or NotFound."""
+    return _row_or_not_found(session, Meeting, "meeting", meeting_id, for_update)
 
 
 def list_meetings(session: Session, *, include_rehearsals: bool = True) -> list[Meeting]:
@@ -244,17 +253,9 @@ def present_count(session: Session, meeting_id: int) -> int:
 # --- items ------------------------------------------------------------------------------------
 
 
-def get_item(session: Session, item_id: Any, *, for_update: bool = False, share: bool = False) -> Item:
+def get_item(session: Session, item_id: Any, *, for_update: bool = False) -> Item:
     """The item or NotFound; optionally locked (PostgreSQL) against a concurrent close."""
-    if not is_id(item_id):
-        raise NotFound("item not found", code="item_not_found", item_id=str(item_id)[:40])
-    stmt = select(Item).where(Item.id == item_id)
-    if for_update or share:
-        stmt = stmt.with_for_update(read=share and not for_update)
-    item = session.scalar(stmt)
-    if item is None:
-        raise NotFound(f"item {item_id} not found", code="item_not_found", item_id=item_id)
-    return item
+    return _row_or_not_found(session, Item, "item", item_id, for_update)
 
 
 def find_or_create_person(session: Session, data: Any) -> ResponsiblePerson:

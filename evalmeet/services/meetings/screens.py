@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.questions import QuestionOut
@@ -73,7 +74,7 @@ def console_view(session: Session, meeting_id: int) -> dict[str, Any]:
     items = []
     for item in meeting.items:
         row = ItemOut.of(item).json_dict()
-        frozen = latest_result(session, item.id) if item.status in ("passed", "failed") else None
+        frozen = latest_result(session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
         row["result"] = ResultOut.of(frozen).json_dict() if frozen is not None else None
         items.append(row)
     current = meeting.current_item_id if meeting.status == "live" else None
