@@ -320,7 +320,9 @@ def test_every_documented_route_exists(app, anon_api):
                 for p in op.get("parameters", [])
                 if p["in"] == "path"
             }
-            concrete = "/api/v1" + re.sub(r"\{([a-z_]+)\}", lambda m: values.get(m.group(1), "1"), path)
+            concrete = "/api/v1" + re.sub(
+                r"\{([a-z_]+)\}", lambda m, given=values: given.get(m.group(1), "1"), path
+            )
             endpoint, _args = adapter.match(concrete, method=method.upper())
             assert endpoint.split(".")[0] in ("api", "exports"), (path, method, endpoint)
 
