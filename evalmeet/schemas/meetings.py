@@ -63,6 +63,14 @@ class PersonOut(Out):
     department: str | None
 
 
+class RiskFlagOut(Out):
+    """Something representatives should ask about: a code, and its sentence in Chinese and English."""
+
+    code: str
+    message: str
+    message_en: str
+
+
 class ItemOut(Out):
     """An item as the API and the phones see it."""
 
@@ -80,7 +88,7 @@ class ItemOut(Out):
     description: str | None
     status: str
     vote_round: int
-    risk_flags: list[str] = Field(default_factory=list)
+    risk_flags: list[RiskFlagOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, item: Item) -> ItemOut:

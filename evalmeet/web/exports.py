@@ -29,12 +29,11 @@ from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files import exports, imports, minutes
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import current_lang, error_text
+from evalmeet.web import current_lang, edge, error_text
 from evalmeet.web.api import reader, tender_threshold
 from evalmeet.web.api.base import documented
 from evalmeet.web.auth import actor_name, moderator_page
@@ -230,14 +229,13 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
     except DomainError as err:
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     try:
-        count = imports.confirm(db.session, pending, actor_name(), tender_threshold())
-        db.session.commit()
+        outcome = imports.confirm(db.session, pending, actor_name(), tender_threshold())
     except DomainError as err:
         db.session.rollback()
         imports.finish_pending(pending)
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
+    count = edge.commit(outcome)
     imports.finish_pending(pending)
-    broadcast.state_changed(meeting_id)
     if kind == "roster":
         flash(_("%(n)s representatives were added to the roster.", n=count), "success")
     else:

@@ -1,11 +1,12 @@
 """Importing a meeting's roster or items from .xlsx or .csv: preview with per-row errors, then all or nothing.
 
 1. :func:`stage` reads the upload (``spreadsheets.read_table``: type sniffed, size and
-   encoding checked), maps Chinese or English headers to fields, and validates every cell with
-   the same rules the services apply. Nothing is saved; the parsed rows wait in a file under the
+   encoding checked), maps Chinese or English headers to fields, and validates every row with
+   the model the API and the forms use (``RepresentativeCreate``, ``ItemCreate``), reporting
+   every bad cell. Nothing is saved; the parsed rows wait in a file under the
    instance folder, named by a random token (the cookie session is far too small).
 2. :func:`claim_pending` takes that file (atomically, so a double click cannot import twice)
-   and :func:`confirm` adds every row through ``meetings.add_representative`` / ``add_item``
+   and :func:`confirm` adds every row through ``roster.add_representative`` / ``items.add_item``
    in the caller's transaction. The first refusal raises :class:`ImportRowFailed` naming the
    row; the edge rolls the whole transaction back, so an import is never half done.
 """
@@ -28,14 +29,20 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
+from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Item, Representative, ResponsiblePerson
+from evalmeet.schemas.base import Body, refusals
+from evalmeet.schemas.base import parse as parse_model
+from evalmeet.schemas.items import ITEM_FIGURES, ItemCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, MeetingChanged, done
 from evalmeet.services.files.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.validate import text
+from evalmeet.services.meetings import roster
 
 KINDS = ("roster", "items")
 PENDING_TTL = timedelta(hours=2)
@@ -232,63 +239,68 @@ def _clean_money(value: str) -> str:
     return value.replace("¥", "").replace("￥", "").replace("元", "").replace(" ", "").strip()
 
 
+# The order a row's problems are listed in: the person's cells first, then the item's.
+_ISSUE_ORDER = (
+    "name",
+    "employee_no",
+    "department",
+    "person_name",
+    "person_position",
+    "person_department",
+    "title",
+    "procurement_method",
+    "supplier_count",
+    "amount",
+    "benchmark_price",
+    "unit_price",
+    "description",
+)
+
+
 def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: int) -> PreviewRow:
-    """Check each cell on its own with the services' rules, so every bad cell is reported."""
+    """Check the row with the model the API and the forms use, so every bad cell is reported."""
     out = PreviewRow(row, cells, {})
-    by_key = {f.key: f for f in FIELDS[kind]}
-
-    def check(key: str, value: Any, validate: Any) -> None:
-        """Run one service validation on one cell; a refusal becomes that cell's issue."""
-        try:
-            validate(value)
-        except ValidationFailed as err:
-            # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
-            # its parameters go with it, so the edge can say it in the page's language.
-            params = {k: v for k, v in err.details.items() if k not in ("field", "reason")}
-            reason = err.details.get("reason")
-            out.issues.append(
-                RowIssue(
-                    row,
-                    headers.get(key, by_key[key].header),
-                    by_key[key].english,
-                    reason if isinstance(reason, str) else err.code,
-                    err.message,
-                    params,
-                )
-            )
-
+    by_field = {f.english: f for f in FIELDS[kind]}
+    model: type[Body]
     if kind == "roster":
-        for key in ("name", "employee_no", "department"):
-            if key in cells:
-                value = cells[key].strip()
-                out.data[key] = value
-                check(key, value, lambda v, k=key: meetings._rep_fields({k: v}, partial=True))
-        return out
-    person: dict[str, str] = {}
-    limits = {"person_name": True, "person_position": False, "person_department": False}
-    for key, required in limits.items():
-        if key in cells:
-            value = cells[key].strip()
-            person[key.removeprefix("person_")] = value
-            english = by_key[key].english
-            check(key, value, lambda v, n=english, r=required: text(v, n, max_len=100, required=r))
-    out.data["responsible_person"] = person
-    for key in (
-        "title",
-        "procurement_method",
-        "supplier_count",
-        "amount",
-        "benchmark_price",
-        "unit_price",
-        "description",
-    ):
+        out.data = {key: cells[key].strip() for key in ("name", "employee_no", "department") if key in cells}
+        model = RepresentativeCreate
+    else:
+        out.data = _item_row(cells, headers, row, out.issues)
+        model = ItemCreate
+    for problem in refusals(model, out.data):
+        # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
+        # its parameters go with it, so the edge can say it in the page's language.
+        details = problem.details
+        f = by_field[str(details["field"])]
+        params = {k: v for k, v in details.items() if k not in ("field", "reason")}
+        issue = RowIssue(
+            row, headers.get(f.key, f.header), f.english, str(details["reason"]), problem.message, params
+        )
+        out.issues.append(issue)
+    rank = {key: n for n, key in enumerate(_ISSUE_ORDER)}
+    out.issues.sort(key=lambda issue: rank[by_field[issue.field].key])
+    return out
+
+
+def _item_row(
+    cells: dict[str, str], headers: dict[str, str], row: int, issues: list[RowIssue]
+) -> dict[str, Any]:
+    """An item row as ``ItemCreate`` reads it: methods as people write them, amounts without ¥."""
+    person = {
+        key.removeprefix("person_"): cells[key].strip()
+        for key in ("person_name", "person_position", "person_department")
+        if key in cells
+    }
+    data: dict[str, Any] = {"responsible_person": person}
+    for key in ITEM_FIGURES:
         if key not in cells:
             continue
         raw = cells[key].strip()
         if key == "procurement_method" and raw:
             code = METHOD_NAMES.get(raw) or METHOD_NAMES.get(raw.casefold())
             if code is None:
-                out.issues.append(
+                issues.append(
                     RowIssue(
                         row,
                         headers[key],
@@ -302,9 +314,8 @@ def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: in
             raw = code
         elif key in ("amount", "benchmark_price", "unit_price"):
             raw = _clean_money(raw)
-        out.data[key] = raw
-        check(key, raw, lambda v, k=key: meetings._item_fields({k: v}, partial=True))
-    return out
+        data[key] = raw
+    return data
 
 
 def _duplicates(session: Session, preview: Preview) -> None:
@@ -380,9 +391,9 @@ def _duplicates(session: Session, preview: Preview) -> None:
 def _capacity(session: Session, preview: Preview) -> None:
     if preview.kind == "roster":
         model: Any = Representative
-        limit, code = meetings.MAX_ROSTER, "roster_full"
+        limit, code = roster.MAX_ROSTER, "roster_full"
     else:
-        model, limit, code = Item, meetings.MAX_ITEMS, "too_many_items"
+        model, limit, code = Item, agenda.MAX_ITEMS, "too_many_items"
     have = (
         session.scalar(select(func.count()).select_from(model).where(model.meeting_id == preview.meeting_id))
         or 0
@@ -529,16 +540,18 @@ def confirm(
     session: Session,
     pending: Pending,
     actor: str,
-    tender_threshold: Decimal = meetings.DEFAULT_TENDER_THRESHOLD,
-) -> int:
+    tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
+) -> Done[int]:
     """Add every row in the caller's transaction; the first refusal raises ImportRowFailed."""
     _check_meeting(session, pending.meeting_id, pending.kind)
     for number, data in pending.rows:
         try:
             if pending.kind == "roster":
-                meetings.add_representative(session, pending.meeting_id, data, actor)
+                rep = parse_model(RepresentativeCreate, data)
+                roster.add_representative(session, pending.meeting_id, rep, actor)
             else:
-                meetings.add_item(session, pending.meeting_id, data, actor, tender_threshold)
+                item = parse_model(ItemCreate, data)
+                agenda.add_item(session, pending.meeting_id, item, actor, tender_threshold)
         except DomainError as err:
             raise ImportRowFailed(number, err) from err
     audit.append(
@@ -548,7 +561,7 @@ def confirm(
         {"rows": len(pending.rows), "filename": pending.filename},
         pending.meeting_id,
     )
-    return len(pending.rows)
+    return done(len(pending.rows), MeetingChanged(pending.meeting_id))
 
 
 # --- templates and the roster in import format ------------------------------------------------
