@@ -19,7 +19,7 @@ from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.events import MeetingChanged
-from evalmeet.services.files import imports
+from evalmeet.services.files import imports, staging
 from evalmeet.services.files.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
@@ -54,11 +54,11 @@ def roster_rows(session, meeting_id):
 def stage_and_confirm(session, folder, meeting_id, kind, name, data):
     preview = imports.stage(session, folder, meeting_id, kind, name, data, "mod")
     assert preview.ok, [(i.row, i.column, i.message) for i in preview.issues]
-    pending = imports.claim_pending(folder, preview.token, meeting_id, kind, "mod")
+    pending = staging.claim_pending(folder, preview.token, meeting_id, kind, "mod")
     outcome = imports.confirm(session, pending, "mod")
     assert outcome.events == (MeetingChanged(meeting_id),)  # one snapshot for the whole import
     session.commit()
-    imports.finish_pending(pending)
+    staging.finish_pending(pending)
     return outcome.value
 
 
@@ -326,7 +326,7 @@ def test_a_file_with_errors_is_never_staged(session, pending_dir):
     assert not preview.ok and preview.token is None
     assert not pending_dir.exists() or list(pending_dir.iterdir()) == []
     with pytest.raises(Conflict) as err:
-        imports.claim_pending(pending_dir, "x" * 32, meeting_id, "roster", "mod")
+        staging.claim_pending(pending_dir, "x" * 32, meeting_id, "roster", "mod")
     assert err.value.code == "import_expired"
 
 
@@ -336,15 +336,15 @@ def test_a_preview_expires_two_hours_after_staging_by_the_apps_clock(session, pe
     with clock.pinned(staged_at, frozen=True):
         old = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
     # Another upload just inside the two hours keeps it; the file system's times play no part.
-    with clock.pinned(staged_at + imports.PENDING_TTL, frozen=True):
+    with clock.pinned(staged_at + staging.PENDING_TTL, frozen=True):
         imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
     assert (pending_dir / f"{old.token}.json").exists()
-    with clock.pinned(staged_at + imports.PENDING_TTL + timedelta(seconds=1), frozen=True):
+    with clock.pinned(staged_at + staging.PENDING_TTL + timedelta(seconds=1), frozen=True):
         fresh = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
         with pytest.raises(Conflict) as err:
-            imports.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
+            staging.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
         assert err.value.code == "import_expired"
-        assert imports.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
+        assert staging.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
     assert sorted(p.suffix for p in pending_dir.iterdir()) == [".claimed", ".json"]
 
 
@@ -357,7 +357,7 @@ def test_failure_at_confirm_rolls_back_every_row(session, pending_dir):
         session, meeting_id, parse(RepresentativeCreate, {"name": "手工", "employee_no": "A3"}), "other"
     )
     session.commit()
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     with pytest.raises(imports.ImportRowFailed) as err:
         imports.confirm(session, pending, "mod")
     session.rollback()
@@ -377,15 +377,15 @@ def test_a_staged_import_is_claimed_once_and_only_by_its_owner(session, pending_
         (meeting_id, "roster", "someone"),
     ):
         with pytest.raises(Conflict):
-            imports.claim_pending(pending_dir, preview.token, *args)
+            staging.claim_pending(pending_dir, preview.token, *args)
     for bad in ("../../etc/passwd", None, 42, "a" * 31):
         with pytest.raises(Conflict):
-            imports.claim_pending(pending_dir, bad, meeting_id, "roster", "mod")
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+            staging.claim_pending(pending_dir, bad, meeting_id, "roster", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     with pytest.raises(Conflict):
-        imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
-    imports.release_pending(pending)
-    again = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+        staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+    staging.release_pending(pending)
+    again = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     assert [n for n, _data in again.rows] == [2, 3]
     assert session.scalar(select(func.count()).select_from(Representative)) == 0
 
@@ -399,7 +399,7 @@ def test_items_confirm_is_refused_once_the_meeting_has_started(session, pending_
     )
     conduct.start_meeting(session, meeting_id, "mod")
     session.commit()
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "items", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "items", "mod")
     with pytest.raises(Conflict) as err:
         imports.confirm(session, pending, "mod")
     assert err.value.code == "meeting_live"
