@@ -36,10 +36,13 @@ from sqlalchemy.orm import Session
 from evalmeet.extensions import db
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 
@@ -98,7 +101,7 @@ def build_meeting(
     title: str,
     when: str,
     specs: list[ItemSpec],
-    roster: int = 3,
+    roster_size: int = 3,
     present: int = 3,
     rep_names: list[str] | None = None,
     rehearsal: bool = False,
@@ -114,14 +117,16 @@ def build_meeting(
         ),
         "test",
     ).value
-    names = rep_names or [f"{REP_PREFIX}{key}{i}" for i in range(1, roster + 1)]
+    names = rep_names or [f"{REP_PREFIX}{key}{i}" for i in range(1, roster_size + 1)]
     reps = [
-        meetings.add_representative(
+        roster.add_representative(
             session,
             meeting.id,
-            {"name": name, "employee_no": f"{key}-{i:03d}", "department": "炼钢厂"},
+            parse(
+                RepresentativeCreate, {"name": name, "employee_no": f"{key}-{i:03d}", "department": "炼钢厂"}
+            ),
             "test",
-        )
+        ).value
         for i, name in enumerate(names, start=1)
     ]
     items = []
@@ -135,7 +140,7 @@ def build_meeting(
             data["procurement_method"] = spec.method
         if spec.amount:
             data["amount"] = spec.amount
-        item = meetings.add_item(session, meeting.id, data, "test")
+        item = agenda.add_item(session, meeting.id, parse(ItemCreate, data), "test").value
         seed.item[spec.key] = item.id
         seed.person[spec.key] = item.responsible_person_id
         items.append(item)
@@ -184,7 +189,7 @@ def build_seed(session: Session) -> Seed:
         "M1",
         title="一月评价会",
         when="2026-01-31T23:30",
-        roster=4,
+        roster_size=4,
         present=3,
         publish=True,
         specs=[

@@ -9,8 +9,11 @@ from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
-from evalmeet.services.meetings import conduct
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.services.meetings import conduct, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 
 __all__ = ["meeting_factory", "build_meeting", "LiveMeeting"]
@@ -42,39 +45,44 @@ def build_meeting(
     fields = {"title": "第一次采购评价会"}
     fields.update(meeting_fields)
     meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), "test").value
-    roster = [
-        meetings.add_representative(
+    people = [
+        roster.add_representative(
             session,
             meeting.id,
-            {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"},
+            parse(
+                RepresentativeCreate, {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
+            ),
             "test",
-        )
+        ).value
         for i in range(1, reps + 1)
     ]
     item_rows = [
-        meetings.add_item(
+        agenda.add_item(
             session,
             meeting.id,
-            {
-                "title": f"采购项目 {i}",
-                "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
-                "procurement_method": "single_source",
-                "supplier_count": 1,
-                "amount": "350000.00",
-                "benchmark_price": "100.00",
-                "unit_price": "120.00",
-            },
+            parse(
+                ItemCreate,
+                {
+                    "title": f"采购项目 {i}",
+                    "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
+                    "procurement_method": "single_source",
+                    "supplier_count": 1,
+                    "amount": "350000.00",
+                    "benchmark_price": "100.00",
+                    "unit_price": "120.00",
+                },
+            ),
             "test",
-        )
+        ).value
         for i in range(1, items + 1)
     ]
     if start:
         conduct.start_meeting(session, meeting.id, "test")
         count = reps if present is None else present
-        for rep in roster[:count]:
+        for rep in people[:count]:
             conduct.check_in(session, rep, "link")
     session.commit()
-    return LiveMeeting(meeting, roster, item_rows)
+    return LiveMeeting(meeting, people, item_rows)
 
 
 @pytest.fixture

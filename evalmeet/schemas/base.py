@@ -56,7 +56,10 @@ _PARAMS = {"max_length": "max", "min_length": "min", "ge": "low", "le": "high", 
 
 def refusal(exc: ValidationError, prefix: str = "") -> ValidationFailed:
     """The first problem pydantic found, as our ``validation_error`` with field and reason."""
-    error = exc.errors(include_url=False, include_input=False)[0]
+    return _failure(exc.errors(include_url=False, include_input=False)[0], prefix)
+
+
+def _failure(error: Any, prefix: str) -> ValidationFailed:
     field = prefix + ".".join(str(part) for part in error["loc"]) or "body"
     reason = _REASONS.get(error["type"], error["type"])
     params = {_PARAMS.get(k, k): v for k, v in (error.get("ctx") or {}).items() if k != "error"}
@@ -72,3 +75,13 @@ def parse(model: type[M], data: object, *, prefix: str = "") -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise refusal(exc, prefix) from None
+
+
+def refusals(model: type[BaseModel], data: dict[str, Any]) -> list[ValidationFailed]:
+    """Every problem of ``data`` as ``model`` (the first of each field), in field order; [] when
+    it is good. For reporting all of a row's problems at once (an uploaded file's preview)."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        return [_failure(error, "") for error in exc.errors(include_url=False, include_input=False)]
+    return []

@@ -64,11 +64,11 @@ class PersonOut(Out):
 
 
 class RiskFlagOut(Out):
-    """Why an item deserves a closer look (single supplier, above the benchmark, ...)."""
+    """Something representatives should ask about: a code, and its sentence in Chinese and English."""
 
     code: str
     message: str
-    message_en: str | None = None
+    message_en: str
 
 
 class ItemOut(Out):

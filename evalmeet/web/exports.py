@@ -37,12 +37,11 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
 from evalmeet.schemas.files import ExportQuery
-from evalmeet.services.files import exports, imports, minutes
+from evalmeet.services.files import exports, import_format, imports, minutes, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import current_lang, error_text, labels
+from evalmeet.web import current_lang, edge, error_text, labels
 from evalmeet.web.api import reader, tender_threshold
 from evalmeet.web.api.base import documented
 from evalmeet.web.auth import actor_name, moderator_page
@@ -186,8 +185,8 @@ def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: i
         "exports/import_upload.html",
         meeting=meeting,
         kind=kind,
-        fields=imports.FIELDS[kind],
-        methods=imports.METHOD_DISPLAY,
+        fields=import_format.FIELDS[kind],
+        methods=import_format.METHOD_DISPLAY,
         max_mb=MAX_BYTES // (1024 * 1024),
         error=error,
         self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
@@ -234,18 +233,17 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
     meetings.get_meeting(db.session, meeting_id)
     folder = _pending_folder()
     try:
-        pending = imports.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
+        pending = staging.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
     except DomainError as err:
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     try:
-        count = imports.confirm(db.session, pending, actor_name(), tender_threshold())
-        db.session.commit()
+        outcome = imports.confirm(db.session, pending, actor_name(), tender_threshold())
     except DomainError as err:
         db.session.rollback()
-        imports.finish_pending(pending)
+        staging.finish_pending(pending)
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
-    imports.finish_pending(pending)
-    broadcast.state_changed(meeting_id)
+    count = edge.commit(outcome)
+    staging.finish_pending(pending)
     if kind == "roster":
         flash(_("%(n)s representatives were added to the roster.", n=count), "success")
     else:
@@ -259,7 +257,7 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
 def import_template(meeting_id: int, kind: str, fmt: str) -> Any:
     """An empty file with the import's header row (Chinese; English with ?lang=en)."""
     meetings.get_meeting(db.session, meeting_id)
-    table = imports.template_table(kind, english=current_lang() == "en")
+    table = import_format.template_table(kind, english=current_lang() == "en")
     stem = _("Roster template") if kind == "roster" else _("Items template")
     return _table_download(table, fmt, stem)
 

@@ -1,8 +1,8 @@
 """The moderator pages' forms: form fields to service input, labels, and errors people can read.
 
-Services validate everything; this module only reshapes HTML form fields into the dicts the
-services take, and turns a service's refusal into a sentence in the page's language, attached
-to the form field it is about.
+The schema models validate everything; this module only reshapes HTML form fields into the
+dicts those models parse (the same shape as the API's JSON bodies), and turns a refusal into a
+sentence in the page's language, attached to the form field it is about.
 """
 
 from __future__ import annotations
@@ -54,14 +54,14 @@ def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The item fields, with the responsible person nested as the service expects."""
+    """The item fields for ``ItemCreate``/``ItemUpdate``, with the responsible person nested."""
     data: dict[str, Any] = {name: form[name] for name in ITEM_FIELDS if name in form}
     data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
     return data
 
 
 def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """A roster entry's fields."""
+    """A roster entry's fields for ``RepresentativeCreate``/``RepresentativeUpdate``."""
     return {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
 
 

@@ -7,7 +7,7 @@ import re
 
 from evalmeet.extensions import db
 from evalmeet.models import Representative
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 
 
 def json_block(html: str, element_id: str) -> dict:
@@ -97,7 +97,7 @@ def test_revoked_link_and_stale_phone_session(app, session, plain_meeting):
     rep = meeting.reps[0]
     browser = app.test_client()
     browser.get(f"/j/{rep.join_token}")
-    meetings.revoke_representative(db.session, rep.id, "test")
+    roster.revoke_representative(db.session, rep.id, "test")
     db.session.commit()
     stale = browser.get("/phone")
     assert stale.status_code == 404 and stale.mimetype == "text/html"

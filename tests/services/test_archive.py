@@ -10,6 +10,7 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
@@ -256,14 +257,15 @@ def test_person_only_in_rehearsal_or_unknown_is_not_found(session, seed):
 
 def meetings_person(session, seed):
     """Someone who only ever answered in a rehearsal."""
+    from evalmeet.services.meetings import items as agenda
     from evalmeet.services.meetings import meeting as meetings
 
     meeting = meetings.create_meeting(
         session, parse(MeetingCreate, {"title": "彩排二", "rehearsal": True}), "test"
     ).value
-    item = meetings.add_item(
-        session, meeting.id, {"title": "x", "responsible_person": {"name": "只彩排"}}, "t"
-    )
+    item = agenda.add_item(
+        session, meeting.id, parse(ItemCreate, {"title": "x", "responsible_person": {"name": "只彩排"}}), "t"
+    ).value
     session.flush()  # not committed: the fixture rolls it back
     return item.responsible_person_id
 

@@ -15,12 +15,15 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.accounts import audit
 from evalmeet.services.files import exports, minutes
 from evalmeet.services.files.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
@@ -73,13 +76,16 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
         "mod",
     ).value
     reps = [
-        meetings.add_representative(
-            session, meeting.id, {"name": name, "employee_no": f"E{n:04d}", "department": "炼铁厂"}, "mod"
-        )
+        roster.add_representative(
+            session,
+            meeting.id,
+            parse(RepresentativeCreate, {"name": name, "employee_no": f"E{n:04d}", "department": "炼铁厂"}),
+            "mod",
+        ).value
         for n, name in enumerate(["张三", "李四", "王五", "赵六"], start=1)
     ]
-    coke = meetings.add_item(session, meeting.id, COKE, "mod")
-    bricks = meetings.add_item(session, meeting.id, BRICKS, "mod")
+    coke = agenda.add_item(session, meeting.id, parse(ItemCreate, COKE), "mod").value
+    bricks = agenda.add_item(session, meeting.id, parse(ItemCreate, BRICKS), "mod").value
     conduct.start_meeting(session, meeting.id, "mod")
     for rep in reps[:3]:
         conduct.check_in(session, rep, "link")

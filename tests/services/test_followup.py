@@ -24,10 +24,12 @@ from evalmeet.models import (
     ReportBackLink,
     ResponsiblePerson,
 )
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.services.followup import actions, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, questions
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
 
@@ -473,14 +475,19 @@ def test_wipe_removes_every_row_and_file_of_a_rehearsal(session, meeting_factory
 
 def test_wipe_removes_people_who_only_appeared_in_the_rehearsal(session, meeting_factory, uploads):
     rehearsal = meeting_factory(reps=1, items=0, title="演练", rehearsal=True)
-    meetings.add_item(
-        session, rehearsal.id, {"title": "假项目", "responsible_person": {"name": "测试员"}}, "mod"
-    )
-    real = meeting_factory(reps=1, items=1, title="真会")  # 采购员1
-    meetings.add_item(
+    agenda.add_item(
         session,
         rehearsal.id,
-        {"title": "共用", "responsible_person": {"name": "采购员1", "department": "供应处"}},
+        parse(ItemCreate, {"title": "假项目", "responsible_person": {"name": "测试员"}}),
+        "mod",
+    )
+    real = meeting_factory(reps=1, items=1, title="真会")  # 采购员1
+    agenda.add_item(
+        session,
+        rehearsal.id,
+        parse(
+            ItemCreate, {"title": "共用", "responsible_person": {"name": "采购员1", "department": "供应处"}}
+        ),
         "mod",
     )
     session.commit()

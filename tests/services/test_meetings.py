@@ -8,10 +8,13 @@ from sqlalchemy import func, select, update
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.models import AuditEntry, Item, ResponsiblePerson
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate, ItemUpdate, ReorderBody
 from evalmeet.schemas.meetings import MeetingUpdate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.accounts import audit
 from evalmeet.services.accounts import users as accounts
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
@@ -23,21 +26,24 @@ def test_items_are_appended_edited_reordered_and_removed(session, meeting_factor
     live = meeting_factory(reps=2, items=3, start=False)
     ids = [i.id for i in live.items]
     assert [i.position for i in live.items] == [1, 2, 3]
-    meetings.reorder_items(session, live.id, [ids[2], ids[0], ids[1]], "mod")
+    agenda.reorder_items(session, live.id, parse(ReorderBody, {"order": [ids[2], ids[0], ids[1]]}), "mod")
     session.commit()
     ordered = [i.id for i in meetings.meeting_with_items(session, live.id).items]
     assert ordered == [ids[2], ids[0], ids[1]]
-    meetings.move_item(session, ids[1], -1, "mod")
+    agenda.move_item(session, ids[1], -1, "mod")
     session.commit()
     session.expire_all()
     assert [i.id for i in meetings.meeting_with_items(session, live.id).items] == [ids[2], ids[1], ids[0]]
     with pytest.raises(ValidationFailed):
-        meetings.reorder_items(session, live.id, ids[:2], "mod")
-    item = meetings.update_item(
-        session, ids[0], {"procurement_method": "tender", "supplier_count": 5, "unit_price": "90"}, "mod"
-    )
+        agenda.reorder_items(session, live.id, parse(ReorderBody, {"order": ids[:2]}), "mod")
+    item = agenda.update_item(
+        session,
+        ids[0],
+        parse(ItemUpdate, {"procurement_method": "tender", "supplier_count": 5, "unit_price": "90"}),
+        "mod",
+    ).value
     assert [f["code"] for f in item.risk_flags] == []
-    meetings.remove_item(session, ids[0], "mod")
+    agenda.remove_item(session, ids[0], "mod")
     session.commit()
     assert session.get(Item, ids[0]) is None
 
@@ -47,22 +53,31 @@ def test_voted_items_cannot_be_edited_or_removed(session, meeting_factory):
     voting.open_voting(session, live.items[0].id, "mod")
     session.commit()
     with pytest.raises(Conflict):
-        meetings.update_item(session, live.items[0].id, {"title": "x"}, "mod")
+        agenda.update_item(session, live.items[0].id, parse(ItemUpdate, {"title": "x"}), "mod")
     with pytest.raises(Conflict):
-        meetings.remove_item(session, live.items[0].id, "mod")
+        agenda.remove_item(session, live.items[0].id, "mod")
 
 
 def test_responsible_person_registry_matches_name_and_department(session, meeting_factory):
     live = meeting_factory(reps=1, items=0, start=False)
-    a = meetings.add_item(
-        session, live.id, {"title": "a", "responsible_person": {"name": "张伟", "department": "供应处"}}, "m"
-    )
-    b = meetings.add_item(
-        session, live.id, {"title": "b", "responsible_person": {"name": "张伟", "department": "供应处"}}, "m"
-    )
-    c = meetings.add_item(
-        session, live.id, {"title": "c", "responsible_person": {"name": "张伟", "department": "设备处"}}, "m"
-    )
+    a = agenda.add_item(
+        session,
+        live.id,
+        parse(ItemCreate, {"title": "a", "responsible_person": {"name": "张伟", "department": "供应处"}}),
+        "m",
+    ).value
+    b = agenda.add_item(
+        session,
+        live.id,
+        parse(ItemCreate, {"title": "b", "responsible_person": {"name": "张伟", "department": "供应处"}}),
+        "m",
+    ).value
+    c = agenda.add_item(
+        session,
+        live.id,
+        parse(ItemCreate, {"title": "c", "responsible_person": {"name": "张伟", "department": "设备处"}}),
+        "m",
+    ).value
     assert a.responsible_person_id == b.responsible_person_id != c.responsible_person_id
     assert session.scalar(select(func.count()).select_from(ResponsiblePerson)) == 2
 
@@ -70,15 +85,17 @@ def test_responsible_person_registry_matches_name_and_department(session, meetin
 def test_roster_rules(session, meeting_factory):
     live = meeting_factory(reps=2, start=False)
     with pytest.raises(Conflict) as err:
-        meetings.add_representative(session, live.id, {"name": "x", "employee_no": "E0001"}, "m")
+        roster.add_representative(
+            session, live.id, parse(RepresentativeCreate, {"name": "x", "employee_no": "E0001"}), "m"
+        )
     assert err.value.code == "duplicate_employee_no"
     session.rollback()
     assert meetings.roster_size(session, live.id) == 2
-    meetings.remove_representative(session, live.reps[1].id, "m")
+    roster.remove_representative(session, live.reps[1].id, "m")
     session.commit()
     assert meetings.roster_size(session, live.id) == 1
     old = live.reps[0].join_token
-    rep = meetings.reissue_join_token(session, live.reps[0].id, "m")
+    rep = roster.reissue_join_token(session, live.reps[0].id, "m").value
     assert rep.join_token != old and len(rep.join_token) >= 22
     with pytest.raises(NotFound):
         conduct.representative_by_token(session, old)

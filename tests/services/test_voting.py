@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from evalmeet.db import make_engine, make_session_factory
 from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from evalmeet.models import AuditEntry, Ballot, Item, ItemResult, Participation, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
@@ -146,11 +148,11 @@ def test_other_meetings_item_is_not_allowed(session, meeting_factory):
 
 
 def test_revoked_representative_is_not_allowed(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    meetings.revoke_representative(session, live.reps[0].id, "mod")
+    roster.revoke_representative(session, live.reps[0].id, "mod")
     session.commit()
     with pytest.raises(NotAllowed):
         voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
@@ -361,12 +363,12 @@ def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeti
 
 
 def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=8, present=7)
     other = meeting_factory(reps=1)
     item = open_item(session, live)
-    meetings.revoke_representative(session, live.reps[5].id, "mod")
+    roster.revoke_representative(session, live.reps[5].id, "mod")
     session.commit()
     reps = [r.id for r in live.reps]
     tokens = {r.id: r.join_token for r in live.reps}
@@ -545,13 +547,15 @@ def test_after_voting_a_stolen_key_is_invalid_key_not_already_voted(session, mee
 
 
 def test_the_electorate_is_the_roster_at_opening(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    late = meetings.add_representative(session, live.id, {"name": "迟到者", "employee_no": "L1"}, "mod")
+    late = roster.add_representative(
+        session, live.id, parse(RepresentativeCreate, {"name": "迟到者", "employee_no": "L1"}), "mod"
+    ).value
     conduct.check_in(session, late, "link")
-    meetings.revoke_representative(session, live.reps[2].id, "mod")  # revoked mid-round
+    roster.revoke_representative(session, live.reps[2].id, "mod")  # revoked mid-round
     session.commit()
     with pytest.raises(NotAllowed) as refused:
         voting.cast_ballot(session, late, item.id, "satisfied", key(1))

@@ -44,9 +44,11 @@ from evalmeet.models import (
     ResponsiblePerson,
 )
 from evalmeet.models.base import contains_text
+from evalmeet.schemas.items import ItemCreate, PersonIn
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup import evidence
 from evalmeet.services.followup.actions import days_overdue, get_action, overdue_condition
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.validate import is_id, text
 
@@ -359,17 +361,13 @@ def create_report_back(
     title_text = text(title, "title", max_len=200, required=False) or f"整改落实情况回头看（{len(rows)} 项）"
     lines = [_summary_line(n, row) for n, row in enumerate(rows, start=1)]
     description = "请对以下整改措施的落实情况进行评价：\n" + "\n".join(lines)
-    item = meetings.add_item(
-        session,
-        meeting.id,
-        {
-            "title": title_text,
-            "kind": "report_back",
-            "responsible_person": {"name": person[:100]},
-            "description": description[:10_000],
-        },
-        actor,
+    report_back = ItemCreate(
+        title=title_text,
+        kind="report_back",
+        responsible_person=PersonIn(name=person[:100]),
+        description=description[:10_000],
     )
+    item = agenda.add_item(session, meeting.id, report_back, actor).value
     for row in rows:
         session.add(ReportBackLink(item_id=item.id, action_id=row.action.id))
     session.flush()

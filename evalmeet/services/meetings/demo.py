@@ -26,10 +26,13 @@ from sqlalchemy.orm import Session
 from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 
@@ -252,9 +255,15 @@ def _prepare(
         "location": "公司职工之家三楼会议室",
     }
     meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), ACTOR).value
-    reps = [meetings.add_representative(session, meeting.id, dict(rep), ACTOR) for rep in REPRESENTATIVES]
+    reps = [
+        roster.add_representative(session, meeting.id, parse(RepresentativeCreate, dict(rep)), ACTOR).value
+        for rep in REPRESENTATIVES
+    ]
     item_ids = [
-        meetings.add_item(session, meeting.id, _item_payload(spec), ACTOR, threshold).id for spec in items
+        agenda.add_item(
+            session, meeting.id, parse(ItemCreate, _item_payload(spec)), ACTOR, threshold
+        ).value.id
+        for spec in items
     ]
     return meeting, reps, item_ids
 
@@ -302,7 +311,7 @@ def _run_past_meeting(
 
 def load_demo(
     session: Session,
-    tender_threshold: Decimal = meetings.DEFAULT_TENDER_THRESHOLD,
+    tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
     today: date | None = None,
 ) -> DemoSummary | None:
     """Fill an empty database with the demo meetings; None (and nothing done) when not empty."""
