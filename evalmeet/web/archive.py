@@ -28,7 +28,14 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
-from evalmeet.schemas.archive import NO_DEPARTMENT, NO_METHOD, ArchiveFilters, PeopleFilters
+from evalmeet.schemas.archive import (
+    ACTION_FILTERS,
+    NO_DEPARTMENT,
+    NO_METHOD,
+    RESULTS,
+    ArchiveFilters,
+    PeopleFilters,
+)
 from evalmeet.schemas.query import parse_query
 from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
@@ -126,8 +133,8 @@ def _helpers() -> dict[str, Any]:
         "ratio": ratio,
         "archive_url": archive_url,
         "NO_DEPARTMENT": NO_DEPARTMENT,
-        "RESULT_FILTERS": archive.RESULTS,
-        "ACTION_FILTERS": archive.ACTION_FILTERS,
+        "RESULT_FILTERS": RESULTS,
+        "ACTION_FILTERS": ACTION_FILTERS,
         "SANCTION_KINDS": people.SANCTION_KINDS,
     }
 
