@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 from evalmeet.extensions import db
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
@@ -166,9 +167,9 @@ def build_meeting(
     for spec, item in zip(specs, items, strict=True):
         for action_spec in spec.actions:
             moves = action_spec.pop("moves", [])
-            action = actions.add_action(session, item.id, action_spec, "test")
+            action = actions.add_action(session, item.id, parse(ActionCreate, action_spec), "test").value
             for status in moves:
-                actions.update_action(session, action.id, {"status": status}, "test")
+                actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), "test")
     if publish:
         publishing.publish(session, meeting.id, "test")
     seed.meeting[key] = meeting.id

@@ -29,6 +29,8 @@ from evalmeet import create_app
 from evalmeet.domain import clock
 from evalmeet.extensions import db
 from evalmeet.models import Base
+from evalmeet.schemas.accounts import AccountCreate
+from evalmeet.schemas.base import parse
 from evalmeet.services.accounts import users as accounts
 
 POSTGRES_URL = os.environ.get(
@@ -254,8 +256,9 @@ class ApiClient:
 def make_account(app: Flask, username: str, role: str, password: str = "correct horse") -> str:
     """Create an account and return a fresh API token for it."""
     with app.app_context():
-        accounts.create_user(db.session, username, password, role)
-        token = accounts.create_token(db.session, username)
+        fields = parse(AccountCreate, {"username": username, "role": role, "password": password})
+        accounts.create_user(db.session, fields)
+        token = accounts.create_token(db.session, username).value
         db.session.commit()
     return token
 

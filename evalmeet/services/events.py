@@ -88,6 +88,13 @@ class FilesRemoved:
     names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class FilesWritten:
+    """Files were stored for rows not yet committed: remove them if the commit fails."""
+
+    names: tuple[str, ...]
+
+
 Event = (
     MeetingChanged
     | VotingOpened
@@ -98,6 +105,7 @@ Event = (
     | LinkRevoked
     | AlertRaised
     | FilesRemoved
+    | FilesWritten
 )
 
 

@@ -28,10 +28,19 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
+from evalmeet.schemas.archive import (
+    ACTION_FILTERS,
+    NO_DEPARTMENT,
+    NO_METHOD,
+    RESULTS,
+    ArchiveFilters,
+    PeopleFilters,
+)
+from evalmeet.schemas.query import parse_query
 from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
-from evalmeet.services.archive.search import NO_DEPARTMENT, NO_METHOD, percent
+from evalmeet.services.archive.search import percent
 from evalmeet.web import dashboard_charts, labels
 from evalmeet.web.auth import login_required_page
 
@@ -124,8 +133,8 @@ def _helpers() -> dict[str, Any]:
         "ratio": ratio,
         "archive_url": archive_url,
         "NO_DEPARTMENT": NO_DEPARTMENT,
-        "RESULT_FILTERS": archive.RESULTS,
-        "ACTION_FILTERS": archive.ACTION_FILTERS,
+        "RESULT_FILTERS": RESULTS,
+        "ACTION_FILTERS": ACTION_FILTERS,
         "SANCTION_KINDS": people.SANCTION_KINDS,
     }
 
@@ -142,7 +151,7 @@ def _problems(names: list[str]) -> list[str]:
 @login_required_page
 def index() -> Any:
     """Evaluated items of closed meetings, filtered by the query string, a page at a time."""
-    filters, problems = archive.parse_filters(request.args)
+    filters, problems = ArchiveFilters.from_query(request.args)
     page = archive.search(db.session, filters)
     return render_template("archive/index.html", page=page, problems=_problems(problems))
 
@@ -151,7 +160,7 @@ def index() -> Any:
 @login_required_page
 def meetings() -> Any:
     """Closed meetings (optionally within a date range) with attendance and outcomes."""
-    filters, problems = archive.parse_filters(request.args)
+    filters, problems = ArchiveFilters.from_query(request.args)
     page = archive_meetings.meetings_in_range(db.session, filters)
     return render_template("archive/meetings.html", page=page, problems=_problems(problems))
 
@@ -168,10 +177,11 @@ def meeting(meeting_id: int) -> Any:
 @login_required_page
 def people_index() -> Any:
     """Everyone who answered for archived items, repeat failures first."""
-    name = (request.args.get("q") or "").strip()[:100] or None
-    disciplined = request.args.get("disciplined") in ("1", "true", "on")
-    rows = people.people_index(db.session, name=name, disciplined_only=disciplined)
-    return render_template("archive/people.html", rows=rows, name=name or "", disciplined=disciplined)
+    filters, _ignored = parse_query(PeopleFilters, request.args)
+    rows = people.people_index(db.session, filters)
+    return render_template(
+        "archive/people.html", rows=rows, name=filters.name or "", disciplined=filters.disciplined_only
+    )
 
 
 @bp.get("/archive/people/<int:person_id>")

@@ -30,8 +30,18 @@ def upload_dir() -> Path:
 
 
 def commit(done: ev.Done[T]) -> T:
-    """Commit, then run the after-commit steps of ``done``'s events; return its value."""
-    db.session.commit()
+    """Commit, then run the after-commit steps of ``done``'s events; return its value.
+
+    When the commit fails, it is rolled back and the files written for it are removed.
+    """
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        for event in done.events:
+            if isinstance(event, ev.FilesWritten):
+                remove_stored_files(upload_dir(), event.names)
+        raise
     after_commit(done.events)
     return done.value
 
@@ -81,3 +91,5 @@ def after_commit(events: tuple[ev.Event, ...]) -> None:
                 broadcast.alert(meeting_id)
             case ev.FilesRemoved(names):
                 remove_stored_files(upload_dir(), names)
+            case ev.FilesWritten():
+                pass  # committed: the files stay

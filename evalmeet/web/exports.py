@@ -37,6 +37,7 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
+from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files import exports, import_format, imports, minutes, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
@@ -141,7 +142,7 @@ def minutes_xlsx(meeting_id: int) -> Any:
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
-    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), _)
+    table = exports.archive_items_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
     return _table_download(table, fmt, _("Evaluated items"))
 
 
@@ -150,7 +151,7 @@ def items_export(fmt: str) -> Any:
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    table = exports.actions_table(db.session, exports.parse_filter(request.args), _)
+    table = exports.actions_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
     return _table_download(table, fmt, _("Follow-up actions"))
 
 

@@ -206,13 +206,12 @@ def finish_meeting(meeting_id: int) -> Any:
 @moderator_page
 def publish_meeting(meeting_id: int) -> Any:
     """Put a closed meeting on the public disclosure page (厂务公开)."""
-    try:
-        publishing.publish(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    flash(_("Published on the public disclosure page."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: publishing.publish(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("Published on the public disclosure page."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/delete", endpoint="delete_meeting")

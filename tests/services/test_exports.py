@@ -12,9 +12,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict
+from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.files import ExportQuery
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
@@ -113,10 +115,18 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
     actions.add_action(
         session,
         bricks.id,
-        {"kind": "retender", "description": "重新公开招标", "owner": "供应处", "due_date": "2020-01-31"},
+        parse(
+            ActionCreate,
+            {"kind": "retender", "description": "重新公开招标", "owner": "供应处", "due_date": "2020-01-31"},
+        ),
         "mod",
     )
-    actions.add_action(session, bricks.id, {"kind": "party_discipline", "description": "给予党内警告"}, "mod")
+    actions.add_action(
+        session,
+        bricks.id,
+        parse(ActionCreate, {"kind": "party_discipline", "description": "给予党内警告"}),
+        "mod",
+    )
     conduct.finish_meeting(session, meeting.id, "mod")
     session.commit()
     return Closed(meeting, reps, coke, bricks)
@@ -301,7 +311,7 @@ def test_archive_export_lists_decided_items_of_closed_real_meetings_only(session
     build_closed_meeting(session)
     rehearsal = build_closed_meeting(session, title="演练会", rehearsal=True)
     live = meeting_factory(reps=2, items=1, title="进行中的会")
-    table = exports.archive_items_table(session, exports.ExportFilter())
+    table = exports.archive_items_table(session, ExportQuery())
     header = [c.header for c in table.columns]
     rows = [dict(zip(header, r, strict=True)) for r in table.rows]
     assert [(r["Meeting"], r["Item title"]) for r in rows] == [
@@ -326,7 +336,7 @@ def test_archive_export_filters_by_text_and_china_dates(session):
     build_closed_meeting(session, title="第26次民主评价会", scheduled_at="2026-12-01T00:30")
 
     def titles(**args):
-        table = exports.archive_items_table(session, exports.parse_filter(args))
+        table = exports.archive_items_table(session, parse(ExportQuery, args))
         return sorted({(r[0], r[2]) for r in table.rows})
 
     assert titles(q="耐火砖") == [("第25次民主评价会", "耐火砖采购"), ("第26次民主评价会", "耐火砖采购")]
@@ -336,14 +346,19 @@ def test_archive_export_filters_by_text_and_china_dates(session):
     assert {m for m, _ in titles(to="2026-11-30")} == {"第25次民主评价会"}
     assert titles(q="100%_") == []
     with pytest.raises(Exception) as err:
-        exports.parse_filter({"from": "2026-13-01"})
+        parse(ExportQuery, {"from": "2026-13-01"})
     assert getattr(err.value, "status", None) == 422
+    with pytest.raises(ValidationFailed) as backwards:
+        parse(ExportQuery, {"from": "2026-12-02", "to": "2026-12-01"})
+    assert backwards.value.details == {"field": "from", "reason": "after_end"}
+    one_day = parse(ExportQuery, {"from": "2026-12-01", "to": "2026-12-01"})
+    assert (one_day.date_from, one_day.date_to) == (date(2026, 12, 1), date(2026, 12, 1))
 
 
 def test_actions_export_marks_overdue_and_skips_rehearsals(session):
     closed = build_closed_meeting(session)
     build_closed_meeting(session, title="演练会", rehearsal=True)
-    table = exports.actions_table(session, exports.ExportFilter(), today=date(2026, 12, 1))
+    table = exports.actions_table(session, ExportQuery(), today=date(2026, 12, 1))
     header = [c.header for c in table.columns]
     rows = [dict(zip(header, r, strict=True)) for r in table.rows]
     assert [(r["Meeting"], r["Kind"], r["Overdue"]) for r in rows] == [
@@ -353,8 +368,11 @@ def test_actions_export_marks_overdue_and_skips_rehearsals(session):
     assert rows[0]["Due date"] == date(2020, 1, 31) and rows[0]["Responsible person"] == "李明"
     assert rows[0]["Status"] == "Not started"
     actions.update_action(
-        session, actions.actions_for_item(session, closed.bricks.id)[0].id, {"status": "done"}, "m"
+        session,
+        actions.actions_for_item(session, closed.bricks.id)[0].id,
+        parse(ActionUpdate, {"status": "done"}),
+        "m",
     )
     session.commit()
-    table = exports.actions_table(session, exports.ExportFilter(), today=date(2026, 12, 1))
+    table = exports.actions_table(session, ExportQuery(), today=date(2026, 12, 1))
     assert table.rows[0][header.index("Overdue")] == "No" and table.rows[0][header.index("Status")] == "Done"

@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from evalmeet.models import AuditEntry, Item, ResponsiblePerson
+from evalmeet.schemas.accounts import AccountCreate
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.items import ItemCreate, ItemUpdate, ReorderBody
 from evalmeet.schemas.meetings import MeetingUpdate
@@ -151,23 +152,28 @@ def test_questions_flow(session, meeting_factory):
 
 
 def test_accounts_and_tokens(session):
-    account = accounts.create_user(session, "alice", "long enough pw", "moderator")
+    def new_account(username, password, role):
+        return parse(AccountCreate, {"username": username, "password": password, "role": role})
+
+    account = accounts.create_user(session, new_account("alice", "long enough pw", "moderator")).value
     assert account.password_hash.startswith("$argon2id$")
     assert accounts.authenticate(session, "alice", "long enough pw") is account
     assert accounts.authenticate(session, "alice", "wrong password") is None
     assert accounts.authenticate(session, "nobody", "long enough pw") is None
     with pytest.raises(Conflict):
-        accounts.create_user(session, "alice", "another pw 123", "viewer")
-    with pytest.raises(ValidationFailed):
-        accounts.create_user(session, "bob", "short", "viewer")
-    with pytest.raises(ValidationFailed):
-        accounts.create_user(session, "bob", "long enough pw", "superuser")
-    token = accounts.create_token(session, "alice")
+        accounts.create_user(session, new_account("alice", "another pw 123", "viewer"))
+    with pytest.raises(ValidationFailed) as short:
+        accounts.create_user(session, new_account("bob", "short", "viewer"))
+    assert short.value.details == {"field": "password", "reason": "too_short", "min": 8}
+    with pytest.raises(ValidationFailed) as role:
+        accounts.create_user(session, new_account("bob", "long enough pw", "superuser"))
+    assert (role.value.details["field"], role.value.details["reason"]) == ("role", "not_one_of")
+    token = accounts.create_token(session, "alice").value
     assert accounts.account_for_token(session, token) is account
     assert accounts.account_for_token(session, token + "x") is None
     assert token not in {t.token_hash for t in account.tokens}
-    assert accounts.ensure_admin(session) is not None
-    assert accounts.ensure_admin(session) is None
+    assert accounts.ensure_admin(session).value is not None
+    assert accounts.ensure_admin(session).value is None
 
 
 def test_audit_chain_verifies_and_detects_tampering(session, meeting_factory):

@@ -14,9 +14,10 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.archive import ArchiveFilters
+from evalmeet.schemas.types import is_id
 from evalmeet.services.archive.search import (
     PAGE_SIZE,
-    ArchiveFilters,
     ItemRow,
     archived,
     date_conditions,
@@ -24,7 +25,6 @@ from evalmeet.services.archive.search import (
     meeting_date,
     meeting_date_column,
 )
-from evalmeet.services.validate import is_id
 
 
 @dataclass

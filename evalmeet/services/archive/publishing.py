@@ -7,11 +7,16 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Meeting, utcnow
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, done
 from evalmeet.services.meetings.meeting import get_meeting
 
 
-def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
-    """Publish a closed, non-rehearsal meeting; publishing twice is harmless."""
+def publish(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
+    """Publish a closed, non-rehearsal meeting; publishing twice is harmless.
+
+    No event: nothing live shows whether a meeting is published (the public pages are read
+    when asked for).
+    """
     meeting = get_meeting(session, meeting_id)
     if meeting.status != "closed":
         raise Conflict(
@@ -27,4 +32,4 @@ def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
         meeting.published_at = utcnow()
         session.flush()
         audit.append(session, actor, "meeting.published", {}, meeting.id)
-    return meeting
+    return done(meeting)

@@ -9,7 +9,6 @@ files (and keeping them safe from formula injection) is ``services.spreadsheets`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.errors import ValidationFailed
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
@@ -31,6 +29,7 @@ from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime, contains_text
+from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files.minutes import (
     Minutes,
     china_date,
@@ -39,7 +38,6 @@ from evalmeet.services.files.minutes import (
 )
 from evalmeet.services.files.spreadsheets import Column, Table, Translate, english, to_xlsx
 from evalmeet.services.followup.actions import is_overdue
-from evalmeet.services.validate import optional_date, text
 
 ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")
 # Header of the column counting each choice's ballots.
@@ -302,25 +300,6 @@ def render_pdf(html: str, stylesheet: Path) -> bytes:
 # --- the archive and the actions --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExportFilter:
-    """The archive's filters: free text, and meeting dates from/to (inclusive, China dates)."""
-
-    q: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def parse_filter(args: Mapping[str, Any]) -> ExportFilter:
-    """``?q=&from=&to=`` from a query string; a bad date is a 422."""
-    q = text(args.get("q"), "q", max_len=200, required=False)
-    date_from = optional_date(args.get("from"), "from")
-    date_to = optional_date(args.get("to"), "to")
-    if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from must not be after to", field="from", reason="after_end")
-    return ExportFilter(q, date_from, date_to)
-
-
 def _meeting_date_column() -> Any:
     """The date a meeting is filed under (as in the archive): scheduled, started, finished, created."""
     return func.coalesce(
@@ -332,7 +311,7 @@ def _meeting_date(meeting: Meeting) -> date | None:
     return china_date(meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at)
 
 
-def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
+def _apply_filter(stmt: Any, flt: ExportQuery) -> Any:
     when = _meeting_date_column()
     if flt.date_from:
         stmt = stmt.where(when >= clock.china_midnight_utc(flt.date_from))
@@ -362,7 +341,7 @@ def _latest_results(session: Session, item_ids: list[int]) -> dict[int, ItemResu
     return latest
 
 
-def archive_items_table(session: Session, flt: ExportFilter, translate: Translate = english) -> Table:
+def archive_items_table(session: Session, flt: ExportQuery, translate: Translate = english) -> Table:
     """Every decided item of closed, non-rehearsal meetings, with its current result."""
     stmt = (
         select(Item, Meeting, ResponsiblePerson)
@@ -421,7 +400,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
 
 
 def actions_table(
-    session: Session, flt: ExportFilter, translate: Translate = english, today: date | None = None
+    session: Session, flt: ExportQuery, translate: Translate = english, today: date | None = None
 ) -> Table:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
     today = today or clock.today()

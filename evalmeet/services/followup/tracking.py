@@ -9,12 +9,11 @@
   with the result into each linked action's history (one ``INSERT … SELECT``).
 - Wiping a rehearsal deletes the meeting with everything hanging off it
   (``meetings.delete_meeting``, database cascades), responsible persons who were only in it,
-  and, once the edge has committed, the evidence files on disk.
+  and, once the edge has committed, the evidence files on disk (``FilesRemoved``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -25,12 +24,7 @@ from sqlalchemy.orm import Session
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS, Labels
-from evalmeet.domain.states import (
-    ACTION_KINDS,
-    ACTION_STATUSES,
-    UNVERIFIED_ACTION_STATUSES,
-    require_meeting_status,
-)
+from evalmeet.domain.states import ACTION_STATUSES, UNVERIFIED_ACTION_STATUSES, require_meeting_status
 from evalmeet.i18n import chinese
 from evalmeet.models import (
     Action,
@@ -44,13 +38,14 @@ from evalmeet.models import (
     ResponsiblePerson,
 )
 from evalmeet.models.base import contains_text
+from evalmeet.schemas.followup import ActionFilters, ReportBackCreate
 from evalmeet.schemas.items import ItemCreate, PersonIn
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, FilesRemoved, MeetingChanged, done
 from evalmeet.services.followup import evidence
 from evalmeet.services.followup.actions import days_overdue, get_action, overdue_condition
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.validate import is_id, text
 
 PAGE_SIZE = 100
 MAX_REPORT_BACK = 100  # actions in one report-back item: a meeting votes on what it can discuss
@@ -58,40 +53,6 @@ REPORT_BACK_PERSON = "整改责任单位"
 
 
 # --- the dashboard ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DashboardFilters:
-    """What the dashboard is narrowed to (all optional)."""
-
-    status: str | None = None
-    kind: str | None = None
-    overdue_only: bool = False
-    owner: str | None = None
-    page: int = 1
-
-    def as_args(self) -> dict[str, str]:
-        """The filters as query-string arguments (for links to other pages of the list)."""
-        args = {"status": self.status or "", "kind": self.kind or "", "owner": self.owner or ""}
-        if self.overdue_only:
-            args["overdue"] = "1"
-        return {k: v for k, v in args.items() if v}
-
-
-def parse_filters(args: Mapping[str, str]) -> DashboardFilters:
-    """Read the dashboard's query string; unknown values are ignored, never an error page."""
-    status = args.get("status") or None
-    kind = args.get("kind") or None
-    owner = (args.get("owner") or "").strip()[:100] or None
-    page_text = args.get("page") or "1"
-    page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 else 1
-    return DashboardFilters(
-        status=status if status in ACTION_STATUSES else None,
-        kind=kind if kind in ACTION_KINDS else None,
-        overdue_only=args.get("overdue") in ("1", "on", "true", "yes"),
-        owner=owner,
-        page=max(1, page),
-    )
 
 
 @dataclass(frozen=True)
@@ -117,7 +78,7 @@ class Dashboard:
     page: int
     pages: int
     today: date
-    filters: DashboardFilters = field(default_factory=DashboardFilters)
+    filters: ActionFilters = field(default_factory=ActionFilters)
 
 
 def _in_scope() -> Any:
@@ -134,7 +95,7 @@ def _joined(stmt: Any) -> Any:
     )
 
 
-def dashboard(session: Session, filters: DashboardFilters, today: date | None = None) -> Dashboard:
+def dashboard(session: Session, filters: ActionFilters, today: date | None = None) -> Dashboard:
     """The actions dashboard: overdue first (most overdue first), then by status and due date."""
     today = today or clock.today()
     conditions = []
@@ -295,14 +256,9 @@ def report_back_candidates(session: Session, meeting_id: int, today: date | None
     ]
 
 
-def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
-    ids: list[int] = []
-    for raw in action_ids:
-        value = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 11 else raw
-        if not is_id(value):
-            raise ValidationFailed("action ids must be ids", field="action_id", reason="not_ids")
-        if value not in ids:
-            ids.append(value)
+def _selected_ids(data: ReportBackCreate) -> list[int]:
+    """The ticked actions: at least one, at most :data:`MAX_REPORT_BACK`."""
+    ids = data.action_ids
     if not ids:
         raise ValidationFailed(
             "tick at least one action to report back on", code="nothing_selected", field="action_id"
@@ -335,9 +291,7 @@ def _summary_line(n: int, row: ActionRow) -> str:
     )
 
 
-def create_report_back(
-    session: Session, meeting_id: int, action_ids: Sequence[Any], actor: str, title: Any = None
-) -> Item:
+def create_report_back(session: Session, meeting_id: int, data: ReportBackCreate, actor: str) -> Done[Item]:
     """Add ONE report-back item to a draft or live meeting, linked to the chosen actions.
 
     The responsible person is the actions' owner when they all share one, else "整改责任单位"
@@ -345,7 +299,7 @@ def create_report_back(
     """
     meeting = meetings.get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="add a report-back item")
-    ids = _selected_ids(action_ids)
+    ids = _selected_ids(data)
     found = {row[0].id: row for row in session.execute(_candidates(meeting.id).where(Action.id.in_(ids)))}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -358,7 +312,7 @@ def create_report_back(
     rows = [ActionRow(found[i][0], found[i][1], found[i][2], found[i][3], 0) for i in ids]
     owners = {row.action.owner for row in rows}
     person = owners.pop() if len(owners) == 1 and "" not in owners else REPORT_BACK_PERSON
-    title_text = text(title, "title", max_len=200, required=False) or f"整改落实情况回头看（{len(rows)} 项）"
+    title_text = data.title or f"整改落实情况回头看（{len(rows)} 项）"
     lines = [_summary_line(n, row) for n, row in enumerate(rows, start=1)]
     description = "请对以下整改措施的落实情况进行评价：\n" + "\n".join(lines)
     report_back = ItemCreate(
@@ -378,7 +332,7 @@ def create_report_back(
         {"item_id": item.id, "action_ids": ids},
         meeting.id,
     )
-    return item
+    return done(item, MeetingChanged(meeting.id))
 
 
 def linked_actions(session: Session, item_id: int) -> list[Action]:
@@ -425,11 +379,10 @@ def wipe_summary(session: Session, meeting_id: int) -> WipeSummary:
     )
 
 
-def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
-    """Delete a rehearsal (or a draft) with everything in it; returns the files to remove.
+def wipe_meeting(session: Session, meeting_id: int, actor: str) -> Done[None]:
+    """Delete a rehearsal (or a draft) with everything in it; its evidence files go after commit.
 
-    A real meeting that went live is refused (409): its record must stay. The caller removes
-    the returned evidence files after committing (:func:`evidence.remove_stored_files`).
+    A real meeting that went live is refused (409): its record must stay.
     """
     meeting = meetings.get_meeting(session, meeting_id)
     if meeting.status != "draft" and not meeting.rehearsal:
@@ -470,4 +423,4 @@ def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
         },
         meeting_id,
     )
-    return stored
+    return done(None, FilesRemoved(tuple(stored)))

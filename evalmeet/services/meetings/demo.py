@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
@@ -290,19 +291,15 @@ def _run_past_meeting(
             cast += 1
         voting.close_voting(session, item_id, ACTOR)
         for plan in spec["actions"]:
-            action = actions.add_action(
-                session,
-                item_id,
-                {
-                    "kind": plan["kind"],
-                    "description": plan["description"],
-                    "owner": plan["owner"],
-                    "due_date": (today + timedelta(days=plan["due_days"])).isoformat(),
-                },
-                ACTOR,
-            )
+            fields = {
+                "kind": plan["kind"],
+                "description": plan["description"],
+                "owner": plan["owner"],
+                "due_date": (today + timedelta(days=plan["due_days"])).isoformat(),
+            }
+            action = actions.add_action(session, item_id, parse(ActionCreate, fields), ACTOR).value
             for status in plan["moves"]:
-                actions.update_action(session, action.id, {"status": status}, ACTOR)
+                actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), ACTOR)
     conduct.clear_stage(session, meeting.id, ACTOR)
     conduct.finish_meeting(session, meeting.id, ACTOR)
     publishing.publish(session, meeting.id, ACTOR)

@@ -90,6 +90,5 @@ def publish_meeting(meeting_id: int) -> Any:
     """Publish a closed meeting on the public disclosure page (厂务公开)."""
     from evalmeet.services.archive import publishing
 
-    publishing.publish(db.session, meeting_id, actor_name())
-    db.session.commit()
+    edge.commit(publishing.publish(db.session, meeting_id, actor_name()))
     return meeting_response(meeting_id)
