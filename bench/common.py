@@ -106,10 +106,12 @@ def seed_meeting(
     """
     from evalmeet import create_app
     from evalmeet.extensions import db
+    from evalmeet.schemas.live import CastVoteBody
     from evalmeet.services.meetings import conduct, roster
     from evalmeet.services.meetings import items as agenda
     from evalmeet.services.meetings import meeting as meetings
     from evalmeet.services.voting import ballots as voting
+    from evalmeet.services.voting import round as rounds
 
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():
@@ -144,10 +146,16 @@ def seed_meeting(
         if cast:
             for rep in people[:cast]:
                 conduct.check_in(session, rep, "bench")
-            voting.open_voting(session, made[0].id, "bench")
+            rounds.open_voting(session, made[0].id, "bench")
             choices = ("satisfied", "basically_satisfied", "dissatisfied")
             requests = [
-                voting.CastRequest(rep.id, made[0].id, choices[n % 3], uuid.uuid4().hex)
+                voting.CastRequest(
+                    rep.id,
+                    parse(
+                        CastVoteBody,
+                        {"item_id": made[0].id, "choice": choices[n % 3], "key": uuid.uuid4().hex},
+                    ),
+                )
                 for n, rep in enumerate(people[:cast])
             ]
             outcomes = voting.cast_ballots(session, requests)

@@ -40,12 +40,15 @@ from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, questions, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
+from tests.factories import asked, ballot, moderation
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -88,10 +91,10 @@ class Seed:
 
 
 def _vote(session: Session, item: Item, reps: list[Representative], votes: list[str], tag: str) -> None:
-    voting.open_voting(session, item.id, "test")
+    rounds.open_voting(session, item.id, "test")
     for n, (rep, choice) in enumerate(zip(reps, votes, strict=False)):
-        voting.cast_ballot(session, rep, item.id, choice, f"seed-key-{tag}-{item.id}-{n:04d}")
-    voting.close_voting(session, item.id, "test")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"seed-key-{tag}-{item.id}-{n:04d}"))
+    rounds.close_voting(session, item.id, "test")
 
 
 def build_meeting(
@@ -152,16 +155,18 @@ def build_meeting(
         if spec.questions:
             conduct.present_item(session, item.id, "test")
             for n, (text, status, answer) in enumerate(spec.questions):
-                question = questions.ask_question(session, reps[n % present], item.id, text)
+                question = questions.ask_question(session, reps[n % present], asked(item.id, text)).value
                 if status != "pending":
-                    questions.moderate_question(session, question.id, status, "test", answer=answer or None)
+                    questions.moderate_question(
+                        session, question.id, moderation(status, answer=answer or None), "test"
+                    )
         _vote(session, item, reps[:present], spec.votes, "r1")
         if spec.revote:
             reason, votes = spec.revote
-            voting.revote(session, item.id, reason, "test")
+            rounds.revote(session, item.id, RevoteBody(reason=reason), "test")
             for n, (rep, choice) in enumerate(zip(reps[:present], votes, strict=False)):
-                voting.cast_ballot(session, rep, item.id, choice, f"seed-key-r2-{item.id}-{n:04d}")
-            voting.close_voting(session, item.id, "test")
+                voting.cast_ballot(session, rep, ballot(item.id, choice, f"seed-key-r2-{item.id}-{n:04d}"))
+            rounds.close_voting(session, item.id, "test")
     if finish:
         conduct.finish_meeting(session, meeting.id, "test")
     for spec, item in zip(specs, items, strict=True):

@@ -10,13 +10,15 @@ from sqlalchemy.orm import Session
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
 from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.questions import QuestionModerate
 from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 
-__all__ = ["meeting_factory", "build_meeting", "LiveMeeting"]
+__all__ = ["meeting_factory", "build_meeting", "LiveMeeting", "ballot", "asked", "moderation"]
 
 
 class LiveMeeting:
@@ -93,3 +95,24 @@ def meeting_factory(session: Session) -> Any:
         return build_meeting(session, **kw)
 
     return make
+
+
+def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002
+    """A phone's ``cast_vote`` payload, read as the live channel reads it (``round`` if given)."""
+    payload = {"item_id": item_id, "choice": choice, "key": key}
+    if round is not None:
+        payload["round"] = round
+    return parse(CastVoteBody, payload)
+
+
+def asked(item_id: Any, text: Any) -> AskQuestionBody:
+    """A phone's ``ask_question`` payload, read as the live channel reads it."""
+    return parse(AskQuestionBody, {"item_id": item_id, "text": text})
+
+
+def moderation(status: Any = None, answer: Any = None) -> QuestionModerate:
+    """A moderator's ``PATCH /questions/{id}`` body: a status and/or an answer."""
+    body = {"status": status} if status is not None else {}
+    if answer is not None:
+        body["answer"] = answer
+    return parse(QuestionModerate, body)

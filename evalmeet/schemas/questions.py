@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from evalmeet.domain.states import QUESTION_STATUSES
 from evalmeet.models import Question
-from evalmeet.schemas.base import Out
-from evalmeet.schemas.types import When
+from evalmeet.schemas.base import Body, Out
+from evalmeet.schemas.types import OneOf, Text, When
 
 
 class QuestionOut(Out):
@@ -28,3 +31,13 @@ class QuestionListOut(Out):
 
     item_id: int | None = None
     questions: list[QuestionOut]
+
+
+class QuestionModerate(Body):
+    """``PATCH /questions/{id}``: a new status, and/or the secretary's answer summary.
+
+    Either may be left out (or null) to leave it as it is.
+    """
+
+    status: Annotated[str | None, OneOf(QUESTION_STATUSES, optional=True)] = None
+    answer: Annotated[str | None, Text(5000, required=False, multiline=True, nullable=True)] = None

@@ -84,15 +84,33 @@ def _text_check(max_len: int, required: bool, multiline: bool, min_len: int) -> 
     return check
 
 
-def Text(max_len: int = 200, *, required: bool = True, multiline: bool = False, min_len: int = 0) -> Rules:  # noqa: N802
+def Text(  # noqa: N802
+    max_len: int = 200,
+    *,
+    required: bool = True,
+    multiline: bool = False,
+    min_len: int = 0,
+    nullable: bool = False,
+) -> Rules:
     """A trimmed string of at most ``max_len`` characters; a required one must not be blank.
 
-    Missing or null is the empty string (refused when required).
+    Missing or null is the empty string (refused when required); ``nullable``: null stays None
+    (a PATCH that sends null leaves the field as it is).
     """
     schema: dict[str, Any] = {"type": "string", "maxLength": max_len}
-    if not required:
+    if not required or nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
-    return Rules(_text_check(max_len, required, multiline, min_len), schema)
+    check: Callable[[Any], str | None] = _text_check(max_len, required, multiline, min_len)
+    return Rules(_unless_null(check) if nullable else check, schema)
+
+
+def _unless_null(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``check``, except that None passes as None."""
+
+    def run(value: Any) -> Any:
+        return None if value is None else check(value)
+
+    return run
 
 
 # --- numbers ---------------------------------------------------------------------------------------

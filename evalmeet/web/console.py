@@ -4,7 +4,9 @@ The page is rendered from :func:`evalmeet.services.meetings.screens.console_view
 keeps it live from the ``/live`` channel (``state``, ``progress``, ``result``, ``questions``) and
 re-reads :func:`data` after each change for what the snapshot does not carry (the running
 order's statuses and the roster). Every control is a call to the JSON API with the session
-cookie and the CSRF token; the API broadcasts after commit, so all screens follow at once.
+cookie and the CSRF token (closing a vote included: the API's close is the console's, and its
+commit scrubs the write-ahead log); the API broadcasts after commit, so all screens follow at
+once.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ def console_strings() -> dict[str, str]:
 @moderator_page
 def console(meeting_id: int) -> Any:
     """The live console of one meeting."""
-    view = console_service.console_view(db.session, meeting_id)
+    view = console_service.console_view(db.session, meeting_id).json_dict()
     helpers = page_helpers()
     return render_template(
         "console/console.html",
@@ -111,4 +113,4 @@ def console(meeting_id: int) -> Any:
 @moderator_page
 def data(meeting_id: int) -> Any:
     """The console's data as JSON: snapshot, running order, roster, questions on the floor."""
-    return jsonify(console_service.console_view(db.session, meeting_id))
+    return jsonify(console_service.console_view(db.session, meeting_id).json_dict())

@@ -13,14 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 import segno
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.items import ItemCreate, ItemUpdate
 from evalmeet.schemas.meetings import MeetingCreate, MeetingUpdate
@@ -178,28 +177,24 @@ def meeting_page(meeting_id: int) -> Any:
 @moderator_page
 def start_meeting(meeting_id: int) -> Any:
     """Draft → live: representatives can now check in with their links."""
-    try:
-        conduct.start_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("The meeting has started."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: conduct.start_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("The meeting has started."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/finish", endpoint="finish_meeting")
 @moderator_page
 def finish_meeting(meeting_id: int) -> Any:
     """Live → closed."""
-    try:
-        conduct.finish_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("The meeting has finished."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: conduct.finish_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("The meeting has finished."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/publish", endpoint="publish_meeting")

@@ -139,7 +139,7 @@ def screen(token: str) -> Any:
         if slowed is None:
             raise
         abort_slowed(slowed)
-    view = console_service.projector_view(db.session, meeting)
+    view = console_service.projector_view(db.session, meeting).json_dict()
     return render_template(
         "projector/screen.html",
         display_token=meeting.display_token,

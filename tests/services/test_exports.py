@@ -20,6 +20,7 @@ from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.accounts import audit
 from evalmeet.services.files import exports, minutes
 from evalmeet.services.files.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
@@ -28,7 +29,9 @@ from evalmeet.services.meetings import conduct, questions, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import asked, ballot, moderation
 
 COKE = {
     "title": "冶金焦炭采购",
@@ -61,9 +64,9 @@ class Closed:
 
 def _vote(session: Session, item: Item, reps: list[Representative], choices: list[str], tag: str) -> None:
     for n, (rep, choice) in enumerate(zip(reps, choices, strict=True)):
-        voting.cast_ballot(session, rep, item.id, choice, f"key-{tag}-{item.id}-{n:04d}-abcdef")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"key-{tag}-{item.id}-{n:04d}-abcdef"))
         session.commit()
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
 
 
@@ -94,22 +97,24 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
     session.commit()
 
     conduct.present_item(session, coke.id, "mod")
-    shown = questions.ask_question(session, reps[0], coke.id, "为什么只有一家供应商？")
-    hidden = questions.ask_question(session, reps[1], coke.id, "这条不该出现在纪要里")
+    shown = questions.ask_question(session, reps[0], asked(coke.id, "为什么只有一家供应商？")).value
+    hidden = questions.ask_question(session, reps[1], asked(coke.id, "这条不该出现在纪要里")).value
     session.commit()
-    questions.moderate_question(session, shown.id, "approved", "mod", answer="该品种仅一家具备资质")
-    questions.moderate_question(session, hidden.id, "hidden", "mod")
+    questions.moderate_question(
+        session, shown.id, moderation("approved", answer="该品种仅一家具备资质"), "mod"
+    )
+    questions.moderate_question(session, hidden.id, moderation("hidden"), "mod")
     session.commit()
 
-    voting.open_voting(session, coke.id, "mod")
+    rounds.open_voting(session, coke.id, "mod")
     session.commit()
     _vote(session, coke, reps[:3], ["satisfied", "dissatisfied", "dissatisfied"], "r1")
-    voting.revote(session, coke.id, "计票有误，重新表决", "mod")
+    rounds.revote(session, coke.id, RevoteBody(reason="计票有误，重新表决"), "mod")
     session.commit()
     _vote(session, coke, reps[:3], ["satisfied", "satisfied", "basically_satisfied"], "r2")
 
     conduct.present_item(session, bricks.id, "mod")
-    voting.open_voting(session, bricks.id, "mod")
+    rounds.open_voting(session, bricks.id, "mod")
     session.commit()
     _vote(session, bricks, reps[:3], ["dissatisfied", "dissatisfied", "basically_satisfied"], "b1")
     actions.add_action(
@@ -256,7 +261,7 @@ def test_workbook_never_holds_anything_linking_people_to_choices(session):
     closed = build_closed_meeting(session)
     record = minutes.build_minutes(session, closed.meeting.id)
     book = load_workbook(io.BytesIO(exports.minutes_xlsx(record)))
-    receipts = set(voting.receipts(session, closed.coke.id)) | set(voting.receipts(session, closed.bricks.id))
+    receipts = set(rounds.receipts(session, closed.coke.id)) | set(rounds.receipts(session, closed.bricks.id))
     text = " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row)
     assert receipts and not any(r in text for r in receipts)
     assert "这条不该出现在纪要里" not in text

@@ -42,7 +42,9 @@ from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, questions
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import asked, ballot
 
 pytestmark = both_databases
 
@@ -55,12 +57,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 
 def vote_all(session, live, item_id, choices):
     """Open, cast one ballot per choice (reps in order) and close; returns the result."""
-    voting.open_voting(session, item_id, "mod")
+    rounds.open_voting(session, item_id, "mod")
     session.commit()
     for n, (rep, choice) in enumerate(zip(live.reps, choices, strict=False)):
-        voting.cast_ballot(session, rep, item_id, choice, f"key-{item_id}-{n}-0123456789abcdef")
+        voting.cast_ballot(session, rep, ballot(item_id, choice, f"key-{item_id}-{n}-0123456789abcdef"))
         session.commit()
-    result = voting.close_voting(session, item_id, "mod")
+    result = rounds.close_voting(session, item_id, "mod").value
     session.commit()
     return result
 
@@ -419,10 +421,10 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
     def statements_to_close(action_ids):
         new = meeting_factory(reps=2, items=0, title=f"回头看 {len(action_ids)}", scale="pass_fail")
         item = followup.create_report_back(session, new.id, chosen_body(action_ids), "mod").value
-        voting.open_voting(session, item.id, "mod")
+        rounds.open_voting(session, item.id, "mod")
         session.commit()
         for n, rep in enumerate(new.reps):
-            voting.cast_ballot(session, rep, item.id, "pass", f"count-{item.id}-{n}-0123456789abcdef")
+            voting.cast_ballot(session, rep, ballot(item.id, "pass", f"count-{item.id}-{n}-0123456789abcdef"))
         session.commit()
         seen: list[str] = []
 
@@ -431,7 +433,7 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            voting.close_voting(session, item.id, "mod")
+            rounds.close_voting(session, item.id, "mod")
             session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
@@ -464,7 +466,7 @@ def full_rehearsal(session, meeting_factory, uploads, real_action_id):
     rehearsal = meeting_factory(reps=3, items=2, title="演练", rehearsal=True)
     rep = rehearsal.reps[0]
     conduct.present_item(session, rehearsal.items[0].id, "mod")
-    questions.ask_question(session, rep, rehearsal.items[0].id, "为什么只有一家供应商？")
+    questions.ask_question(session, rep, asked(rehearsal.items[0].id, "为什么只有一家供应商？"))
     session.commit()
     vote_all(session, rehearsal, rehearsal.items[0].id, ["dissatisfied"] * 3)
     action = actions.add_action(

@@ -17,8 +17,9 @@ from evalmeet.services.accounts import users as accounts
 from evalmeet.services.meetings import conduct, questions, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import asked, moderation
 
 pytestmark = both_databases
 
@@ -51,7 +52,7 @@ def test_items_are_appended_edited_reordered_and_removed(session, meeting_factor
 
 def test_voted_items_cannot_be_edited_or_removed(session, meeting_factory):
     live = meeting_factory(reps=3)
-    voting.open_voting(session, live.items[0].id, "mod")
+    rounds.open_voting(session, live.items[0].id, "mod")
     session.commit()
     with pytest.raises(Conflict):
         agenda.update_item(session, live.items[0].id, parse(ItemUpdate, {"title": "x"}), "mod")
@@ -105,10 +106,10 @@ def test_roster_rules(session, meeting_factory):
 def test_check_in_only_when_live_and_counts_once(session, meeting_factory):
     live = meeting_factory(reps=2, start=False)
     rep = live.reps[0]
-    assert conduct.check_in(session, rep, "link") is False and not rep.present
+    assert conduct.check_in(session, rep, "link").value is False and not rep.present
     conduct.start_meeting(session, live.id, "m")
-    assert conduct.check_in(session, rep, "link") is True
-    assert conduct.check_in(session, rep, "socket") is False
+    assert conduct.check_in(session, rep, "link").value is True
+    assert conduct.check_in(session, rep, "socket").value is False
     assert rep.checked_in_by == "link"
     assert meetings.present_count(session, live.id) == 1
 
@@ -127,27 +128,27 @@ def test_questions_flow(session, meeting_factory):
     live = meeting_factory(reps=3, items=2)
     item = live.items[0]
     with pytest.raises(Conflict) as err:
-        questions.ask_question(session, live.reps[0], item.id, "为什么只有一家供应商？")
+        questions.ask_question(session, live.reps[0], asked(item.id, "为什么只有一家供应商？"))
     assert err.value.code == "questions_closed"
     conduct.present_item(session, item.id, "m")
-    q = questions.ask_question(session, live.reps[0], item.id, "为什么只有一家供应商？")
+    q = questions.ask_question(session, live.reps[0], asked(item.id, "为什么只有一家供应商？")).value
     session.commit()
     assert q.status == "pending"
     assert questions.questions_for(session, item.id, public_only=True) == []
-    questions.moderate_question(session, q.id, "approved", "m")
-    questions.moderate_question(session, q.id, None, "m", answer="该备件为原厂专供")
+    questions.moderate_question(session, q.id, moderation("approved"), "m")
+    questions.moderate_question(session, q.id, moderation(None, answer="该备件为原厂专供"), "m")
     session.commit()
     assert q.status == "answered" and q.answer == "该备件为原厂专供"
     assert [x.id for x in questions.questions_for(session, item.id, public_only=True)] == [q.id]
     with pytest.raises(Conflict):
-        questions.ask_question(session, live.reps[0], live.items[1].id, "别的项目？")
+        questions.ask_question(session, live.reps[0], asked(live.items[1].id, "别的项目？"))
     with pytest.raises(ValidationFailed):
-        questions.ask_question(session, live.reps[0], item.id, "  ")
+        questions.ask_question(session, live.reps[0], asked(item.id, "  "))
     with pytest.raises(ValidationFailed):
-        questions.ask_question(session, live.reps[0], item.id, "长" * 501)
+        questions.ask_question(session, live.reps[0], asked(item.id, "长" * 501))
     conduct.set_present(session, live.reps[1].id, False, "m")
     with pytest.raises(NotAllowed) as err:
-        questions.ask_question(session, live.reps[1], item.id, "我不在场")
+        questions.ask_question(session, live.reps[1], asked(item.id, "我不在场"))
     assert err.value.code == "not_present"
 
 
@@ -202,3 +203,19 @@ def test_audit_chain_catches_a_forged_head(session, meeting_factory):
     report = audit.verify(session)
     assert not report.ok and report.first_bad_id == last.id
     assert audit.head(session) != honest_head
+
+
+def test_the_snapshot_leaves_out_me_and_alerts_where_they_do_not_apply(session, meeting_factory):
+    from evalmeet.services.meetings.live_state import build_state
+
+    draft = meeting_factory(reps=3, start=False)
+    live = meeting_factory(reps=3)
+    staff = build_state(session, live.meeting).json_dict()
+    phone = build_state(session, live.meeting, live.reps[0]).json_dict()
+    assert "alerts" in staff and "me" not in staff
+    assert phone["me"] == {"id": live.reps[0].id, "name": live.reps[0].name, "present": True}
+    assert "alerts" not in phone
+    assert not {"me", "alerts"} & set(build_state(session, draft.meeting).json_dict())
+    assert set(staff) == {"meeting", "item", "phase", "voting", "attendance", "result", "alerts"}
+    shared = build_state(session, live.meeting).for_phones(0).json_dict()
+    assert set(shared) == {"meeting", "item", "phase", "voting", "attendance", "result"}

@@ -11,6 +11,7 @@ from evalmeet.extensions import db
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
+from tests.factories import ballot
 
 pytestmark = both_databases
 
@@ -56,7 +57,7 @@ def vote(app, rep_id, item_id, choice, key):
         from evalmeet.models import Representative
 
         rep = db.session.get(Representative, rep_id)
-        out = voting.cast_ballot(db.session, rep, item_id, choice, key)
+        out = voting.cast_ballot(db.session, rep, ballot(item_id, choice, key)).value
         db.session.commit()
         return out.receipt
 

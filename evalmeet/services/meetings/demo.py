@@ -28,7 +28,9 @@ from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
 from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.questions import QuestionModerate
 from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
@@ -36,6 +38,7 @@ from evalmeet.services.meetings import conduct, questions, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 
 ACTOR = "demo"
 
@@ -281,15 +284,17 @@ def _run_past_meeting(
     for spec, item_id in zip(PAST_ITEMS, item_ids, strict=True):
         conduct.present_item(session, item_id, ACTOR)
         for number, (asked, answer) in enumerate(spec["questions"]):
-            question = questions.ask_question(session, present[number * 3], item_id, asked)
-            questions.moderate_question(session, question.id, "approved", ACTOR)
-            questions.moderate_question(session, question.id, None, ACTOR, answer=answer)
-        voting.open_voting(session, item_id, ACTOR)
+            ask = parse(AskQuestionBody, {"item_id": item_id, "text": asked})
+            question = questions.ask_question(session, present[number * 3], ask).value
+            questions.moderate_question(session, question.id, QuestionModerate(status="approved"), ACTOR)
+            questions.moderate_question(session, question.id, QuestionModerate(answer=answer), ACTOR)
+        rounds.open_voting(session, item_id, ACTOR)
         ballots = [c for c, n in zip(CHOICES, spec["votes"], strict=True) for _ in range(n)]
         for rep, choice in zip(present, ballots, strict=True):
-            voting.cast_ballot(session, rep, item_id, choice, secrets.token_urlsafe(24))
+            vote = {"item_id": item_id, "choice": choice, "key": secrets.token_urlsafe(24)}
+            voting.cast_ballot(session, rep, parse(CastVoteBody, vote))
             cast += 1
-        voting.close_voting(session, item_id, ACTOR)
+        rounds.close_voting(session, item_id, ACTOR)
         for plan in spec["actions"]:
             fields = {
                 "kind": plan["kind"],

@@ -5,16 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
 from evalmeet.schemas.meetings import MeetingDetailOut
 from evalmeet.services.meetings import conduct
-from evalmeet.web.api.base import (
-    bp,
-    commit_and_show,
-    documented,
-    meeting_response,
-    moderator,
-)
+from evalmeet.web import edge
+from evalmeet.web.api.base import bp, documented, meeting_response, moderator
 from evalmeet.web.auth import actor_name
 
 
@@ -23,9 +17,7 @@ from evalmeet.web.auth import actor_name
 @moderator
 def present_item(item_id: int) -> Any:
     """Put an item on every screen and open questions on it."""
-    meeting = conduct.present_item(db.session, item_id, actor_name())
-    db.session.commit()
-    broadcast.state_changed(meeting.id)
+    meeting = edge.commit(conduct.present_item(db.session, item_id, actor_name()))
     return meeting_response(meeting.id)
 
 
@@ -34,8 +26,8 @@ def present_item(item_id: int) -> Any:
 @moderator
 def present_next_item(meeting_id: int) -> Any:
     """Move on: present the next item not yet voted on (409 ``no_pending_item`` when none)."""
-    conduct.present_next_item(db.session, meeting_id, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.present_next_item(db.session, meeting_id, actor_name()))
+    return meeting_response(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/clear")
@@ -43,8 +35,8 @@ def present_next_item(meeting_id: int) -> Any:
 @moderator
 def clear_stage(meeting_id: int) -> Any:
     """Take the item off every screen (back to idle between items)."""
-    conduct.clear_stage(db.session, meeting_id, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.clear_stage(db.session, meeting_id, actor_name()))
+    return meeting_response(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/open")
@@ -52,8 +44,8 @@ def clear_stage(meeting_id: int) -> Any:
 @moderator
 def open_questions(meeting_id: int) -> Any:
     """Open the floor for questions on the item presented."""
-    conduct.set_questions_open(db.session, meeting_id, True, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.set_questions_open(db.session, meeting_id, True, actor_name()))
+    return meeting_response(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/questions/close")
@@ -61,5 +53,5 @@ def open_questions(meeting_id: int) -> Any:
 @moderator
 def close_questions(meeting_id: int) -> Any:
     """Close the floor for questions (phones can no longer send any)."""
-    conduct.set_questions_open(db.session, meeting_id, False, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.set_questions_open(db.session, meeting_id, False, actor_name()))
+    return meeting_response(meeting_id)

@@ -13,7 +13,6 @@ from evalmeet.web.api.base import (
     answer,
     body_of,
     bp,
-    commit_and_show,
     documented,
     meeting_response,
     moderator,
@@ -70,8 +69,8 @@ def delete_meeting(meeting_id: int) -> Any:
 @moderator
 def start_meeting(meeting_id: int) -> Any:
     """Draft → live."""
-    conduct.start_meeting(db.session, meeting_id, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.start_meeting(db.session, meeting_id, actor_name()))
+    return meeting_response(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/finish")
@@ -79,8 +78,8 @@ def start_meeting(meeting_id: int) -> Any:
 @moderator
 def finish_meeting(meeting_id: int) -> Any:
     """Live → closed."""
-    conduct.finish_meeting(db.session, meeting_id, actor_name())
-    return commit_and_show(meeting_id)
+    edge.commit(conduct.finish_meeting(db.session, meeting_id, actor_name()))
+    return meeting_response(meeting_id)
 
 
 @bp.post("/meetings/<int:meeting_id>/publish")
