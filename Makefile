@@ -110,8 +110,15 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --strict --progress-spinner off
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
+# One worker per core (pytest-xdist; PYTEST_WORKERS=0 runs in this process); --dist loadgroup keeps
+# the tests that share a module or package fixture on one worker (tests/conftest.py groups them).
+# Python may cache bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE):
+# without it every run compiles and assertion-rewrites all test and plugin modules again, in
+# every worker (__pycache__ is git-ignored).
+PYTEST_WORKERS ?= auto
+PYTEST = env PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: setup lint typecheck security
-	@status=0; $(BIN)/pytest $(PYTEST_ARGS) tests || status=$$?; \
+	@status=0; $(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
@@ -119,7 +126,7 @@ test: setup lint typecheck security
 # on New Year's Eve 2027, and 00:30 China time on 1 March 2028 while UTC is still on the leap day.
 # The browser and real-server tests are left out (libfaketime upsets a gevent server's loop).
 # Not part of `make test` or CI.
-FAKETIME_PYTEST = $(BIN)/pytest -m 'not browser and not server' -q -p no:cacheprovider $(PYTEST_ARGS) tests
+FAKETIME_PYTEST = $(PYTEST) -m 'not browser and not server' -q -p no:cacheprovider $(PYTEST_ARGS) tests
 test-clock: setup
 	@command -v faketime >/dev/null || { echo "make test-clock: needs Debian's faketime (apt-get install faketime)" >&2; exit 1; }
 	TZ=UTC faketime '2027-12-31 15:45:00' $(FAKETIME_PYTEST)

@@ -50,6 +50,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(cfg)
     _install_clock(cfg.get("NOW"))
 
+    from evalmeet.services.accounts import users
+
+    # Every app sets it, so an app built after a test app hashes at full strength again.
+    users.use_fast_hashes(cfg.get("FAST_PASSWORD_HASHES") is True)
+
     from evalmeet.extensions import db
 
     db.init_app(app)

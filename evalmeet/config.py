@@ -11,8 +11,17 @@ from evalmeet import private_files
 
 ENV_PREFIX = "EVALMEET_"
 # EVALMEET_* variables that are not config keys (read elsewhere, or set by `evalmeet serve`).
+# FAST_PASSWORD_HASHES comes from the config class alone: no environment can weaken the hashes.
 NOT_FROM_ENV = frozenset(
-    {"ENV", "INSTANCE_PATH", "REQUIRE_SERVICES", "TEST_POSTGRES_URL", "SERVE_HOST", "SERVE_PORT"}
+    {
+        "ENV",
+        "INSTANCE_PATH",
+        "REQUIRE_SERVICES",
+        "TEST_POSTGRES_URL",
+        "SERVE_HOST",
+        "SERVE_PORT",
+        "FAST_PASSWORD_HASHES",
+    }
 )
 
 
@@ -84,6 +93,9 @@ class Config:
     # Testing and demos only: an ISO 8601 instant the app's clock starts at (then runs on), so a
     # test and the real server it starts agree on "today". Unset: the machine's clock.
     NOW: str | None = None
+    # Argon2 at its lowest cost (services/accounts/users.py): TestingConfig only, never from the
+    # environment (NOT_FROM_ENV); every other config hashes at full strength.
+    FAST_PASSWORD_HASHES = False
     # A login session unused this long ends by itself (web/auth.py).
     LOGIN_SESSION_IDLE_DAYS = 30
     # Guessing limits (web/guessing.py), in the `limits` notation: failed log-ins per address and
@@ -107,6 +119,8 @@ class TestingConfig(Config):
 
     TESTING = True
     PROGRESS_INTERVAL = 0.0
+    # An account fixture would otherwise spend a fifth of a second in Argon2 per hash and login.
+    FAST_PASSWORD_HASHES = True
 
 
 class ProductionConfig(Config):

@@ -25,6 +25,12 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         """Bind to ``app``: create its engine and session registry."""
+        self.bind(app)
+        app.teardown_appcontext(self._remove)
+
+    def bind(self, app: Flask) -> None:
+        """A new engine and session registry for ``app.config["DATABASE_URL"]`` (init_app; the
+        test suite's shared app, moved to each test's database)."""
         if self._engine is not None:
             self._engine.dispose()
         self._engine = make_engine(
@@ -41,7 +47,6 @@ class Database:
         )
         # The default scope is thread-local; gevent's monkey-patching makes it greenlet-local.
         self._session = scoped_session(make_session_factory(self._engine))
-        app.teardown_appcontext(self._remove)
 
     def _remove(self, _exc: BaseException | None = None) -> None:
         if self._session is not None:

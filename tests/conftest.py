@@ -1,5 +1,10 @@
-"""Fixtures: a fresh app per test on SQLite (or PostgreSQL where a module asks), clients,
-sessions, an API client with a Bearer token, and factories.
+"""Fixtures: the app on SQLite (or PostgreSQL where a module asks), clients, sessions, an API
+client with a Bearer token, and factories.
+
+One app serves the whole test process (``SharedApp``), and each test gets it on a database of
+its own with the schema already made (``tests/databases.py``): a copy of a template SQLite file,
+or this process's PostgreSQL schema emptied. Tests that need other settings build their own
+with ``make_test_app``. Passwords are hashed with the testing config's cheap Argon2 parameters.
 
 The app's clock is pinned for every test: each one starts at ``PINNED_AT`` (China time, mid-morning,
 years away from the real date) and the clock runs on from there; a test that needs another
@@ -14,30 +19,36 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import MetaData, create_engine, text
 from sqlalchemy.orm import Session
 
-from evalmeet import create_app
+from evalmeet import create_app, private_files
 from evalmeet.domain import clock
-from evalmeet.extensions import db
-from evalmeet.models import Base
+from evalmeet.extensions import db, socketio
+from evalmeet.realtime import init_realtime
 from evalmeet.schemas.accounts import AccountCreate
 from evalmeet.schemas.base import parse
 from evalmeet.services.accounts import users as accounts
-
-POSTGRES_URL = os.environ.get(
-    "EVALMEET_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from evalmeet.web import guessing
+from tests.databases import (  # noqa: F401 - re-exported: tests import these from here
+    POSTGRES_URL,
+    REDIS_URL,
+    REQUIRE_SERVICES,
+    SharedPostgres,
+    SqliteTemplate,
+    drop_postgres_schema,
+    fresh_metadata,
+    postgres_available,
+    postgres_schema_url,
+    require_service,
+    sqlite_template,
 )
-REDIS_URL = os.environ.get("EVALMEET_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REQUIRE_SERVICES = os.environ.get("EVALMEET_REQUIRE_SERVICES") == "1"
 
 both_databases = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 
@@ -50,10 +61,12 @@ PINNED_AT = datetime(2031, 5, 14, 10, 30, tzinfo=clock.CHINA)
 def _pinned_for_the_session() -> Iterator[None]:
     """The pinned clock for session- and module-scoped fixtures (servers, databases made by the CLI).
 
-    EVALMEET_NOW from a developer's shell is dropped: create_app would install it over the pin.
+    EVALMEET_NOW from a developer's shell is dropped: create_app would install it over the pin;
+    so is EVALMEET_ENV: the tests' apps use the testing config unless a test says otherwise.
     """
     with pytest.MonkeyPatch.context() as mp, clock.pinned(PINNED_AT):
         mp.delenv("EVALMEET_NOW", raising=False)
+        mp.delenv("EVALMEET_ENV", raising=False)
         yield
 
 
@@ -72,10 +85,36 @@ def pinned_clock() -> Iterator[clock.Clock]:
 _MARKERS: dict[str, set[str]] = {}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Remember each test's markers for the process check."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Remember each test's markers for the process check; with pytest-xdist, keep the tests
+    that share a costly fixture on one worker and hand out the longest work first."""
     for item in items:
         _MARKERS[item.nodeid] = {mark.name for mark in item.iter_markers()}
+    if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "loadgroup":
+        for item in items:
+            group = shared_fixture_group(item)
+            if group:
+                item.add_marker(pytest.mark.xdist_group(name=group))
+        # Modules that start servers or browsers first (whole, so module fixtures are made once):
+        # the short tests then fill the workers up to the end.
+        heavy = {i.nodeid.split("::", 1)[0] for i in items if _MARKERS[i.nodeid] & {"server", "browser"}}
+        items.sort(key=lambda item: 0 if item.nodeid.split("::", 1)[0] in heavy else 1)
+
+
+def shared_fixture_group(item: pytest.Item) -> str | None:
+    """Where the widest-scoped fixture a test uses lives (a package, else its module), if any
+    is wider than a test and narrower than the session: the tests that share it go to one
+    worker, which builds it once (the smoke suite's server, a module's browser or seed)."""
+    info = getattr(item, "_fixtureinfo", None)
+    module = item.nodeid.split("::", 1)[0]
+    group = None
+    for fixturedefs in info.name2fixturedefs.values() if info else ():
+        for fixturedef in fixturedefs:
+            if fixturedef.scope == "package":
+                return fixturedef.baseid or module
+            if fixturedef.scope in ("module", "class"):
+                group = module
+    return group
 
 
 def marker_needed(args: Any) -> str | None:
@@ -106,99 +145,113 @@ class MarkerCheckedPopen(subprocess.Popen):  # type: ignore[type-arg]
 subprocess.Popen = MarkerCheckedPopen  # type: ignore[misc]
 
 
-def require_service(name: str, reason: str) -> None:
-    """Skip (locally) or fail (CI) when a service the test needs is missing."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{name} is required (EVALMEET_REQUIRE_SERVICES=1) but {reason}")
-    pytest.skip(f"{name} unavailable: {reason}")
+@pytest.fixture(scope="session")
+def _postgres() -> Iterator[Callable[[], SharedPostgres]]:
+    """This process's PostgreSQL schema, made on first use (``_postgres()``) and dropped at the end."""
+    made: list[SharedPostgres] = []
+
+    def get() -> SharedPostgres:
+        if not made:
+            made.append(SharedPostgres())
+        return made[0]
+
+    yield get
+    for shared in made:
+        shared.close()
 
 
-_pg_checked: dict[str, str | None] = {}
-
-
-def postgres_available() -> str | None:
-    """None when PostgreSQL answers, else why not (checked once per process)."""
-    if "pg" not in _pg_checked:
-        try:
-            engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            engine.dispose()
-            _pg_checked["pg"] = None
-        except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-            _pg_checked["pg"] = str(exc).splitlines()[0]
-    return _pg_checked["pg"]
-
-
-def postgres_schema_url() -> str:
-    """A URL whose connections use a fresh, empty schema of their own."""
-    problem = postgres_available()
-    if problem:
-        require_service("PostgreSQL", problem)
-    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine.dispose()
-    sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
-
-
-def drop_postgres_schema(url: str) -> None:
-    """Remove the schema a test made."""
-    schema = url.rsplit("%3D", 1)[1]
-    engine = create_engine(POSTGRES_URL)
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    engine.dispose()
+@pytest.fixture(scope="session")
+def _sqlite_template() -> SqliteTemplate:
+    """The empty schema in a SQLite file, built once per process."""
+    return sqlite_template()
 
 
 @pytest.fixture
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """SQLite file by default; ``postgres`` when parametrized so."""
-    kind = getattr(request, "param", "sqlite")
-    if kind == "postgres":
-        url = postgres_schema_url()
-        yield url
-        drop_postgres_schema(url)
-    else:
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+def db_url(
+    request: pytest.FixtureRequest,
+    tmp_path: Any,
+    _sqlite_template: SqliteTemplate,
+    _postgres: Callable[[], SharedPostgres],
+) -> str:
+    """A database with the schema and no rows: a SQLite file of the test's own by default;
+    ``postgres`` when parametrized so (this process's schema, emptied for the test)."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        return _postgres().clean()
+    return _sqlite_template.copy(tmp_path / "test.db")
+
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "PROGRESS_INTERVAL": 0.0,
+    "SERVER_NAME": "localhost",
+}
 
 
 def make_test_app(db_url: str, instance: Any, **overrides: Any) -> Flask:
-    """A fresh app on ``db_url`` with its tables created."""
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": db_url,
-        "INSTANCE_PATH": str(instance),
-        "SECRET_KEY": "test-secret-key",
-        "PROGRESS_INTERVAL": 0.0,
-        "SERVER_NAME": "localhost",
-    }
+    """A fresh app (the testing config) on ``db_url`` with its tables created.
+
+    For tests that need an app of their own (other settings, several workers); the others share
+    one through the ``app`` fixture. Socket.IO's options start afresh, as in a new process: they
+    would otherwise keep the last app's (its message queue, say).
+    """
+    config = {**TEST_CONFIG, "DATABASE_URL": db_url, "INSTANCE_PATH": str(instance)}
     config.update(overrides)
-    app = create_app(config)
+    socketio.server_options = {}
+    with pytest.MonkeyPatch.context() as mp:
+        if "EVALMEET_ENV" not in os.environ:  # a test may ask for another (production, say)
+            mp.setenv("EVALMEET_ENV", "testing")
+        app = create_app(config)
     with app.app_context():
         fresh_metadata().create_all(db.engine)
     return app
 
 
-def fresh_metadata() -> MetaData:
-    """A private copy of the models' tables for each create_all.
+class SharedApp:
+    """One app for the test process, pointed at each test's own database and instance folder.
 
-    create_all on PostgreSQL adds the meetings ↔ items cycle's foreign key with ALTER and marks the
-    shared constraint object as handled, so later SQLite schemas built from the same MetaData
-    would silently lack it; a copy per call keeps every schema complete.
+    Building an app costs more than most tests (its URL map, and every template compiled
+    again); what a test can change is made fresh for each one instead: the database engine and
+    its sessions, the config, the guessing limits, and the Socket.IO server (rooms, clients).
     """
-    copy = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
-        table.to_metadata(copy)
-    return copy
+
+    def __init__(self, folder: Any) -> None:
+        self.app = make_test_app(f"sqlite:///{folder / 'unused.db'}", folder / "instance")
+        self.config = dict(self.app.config)
+        # What Socket.IO wrapped: each test gets a new server around the same Flask app.
+        self.inner_wsgi = self.app.wsgi_app.wsgi_app  # type: ignore[attr-defined]
+        self.socketio_options = dict(socketio.server_options)
+
+    def prepare(self, url: str, instance: Any) -> Flask:
+        """The app, on ``url`` and ``instance``, with nothing left from the test before."""
+        app = self.app
+        app.config.clear()
+        app.config.update(self.config, DATABASE_URL=url, INSTANCE_PATH=str(instance))
+        app.instance_path = str(private_files.private_dir(instance))
+        db.bind(app)
+        guessing.init_app(app)
+        app.wsgi_app = self.inner_wsgi  # type: ignore[method-assign]
+        socketio.server_options = dict(self.socketio_options)
+        init_realtime(app)
+        accounts.use_fast_hashes(True)
+        return app
+
+
+@pytest.fixture(scope="session")
+def _shared_app(tmp_path_factory: pytest.TempPathFactory) -> SharedApp:
+    return SharedApp(tmp_path_factory.mktemp("shared-app"))
 
 
 @pytest.fixture
-def app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
-    """The app under test."""
-    app = make_test_app(db_url, tmp_path / "instance")
+def app(
+    request: pytest.FixtureRequest, db_url: str, tmp_path: Any, _shared_app: SharedApp
+) -> Iterator[Flask]:
+    """The app under test: the process's shared app on this test's own database and folder;
+    a new one for a test marked ``fresh_app`` (it adds a route, say)."""
+    if request.node.get_closest_marker("fresh_app"):
+        app = make_test_app(db_url, tmp_path / "instance")
+    else:
+        app = _shared_app.prepare(db_url, tmp_path / "instance")
     yield app
     with app.app_context():
         db.session.remove()
@@ -288,7 +341,6 @@ def login(app: Flask, client: FlaskClient) -> Any:
     def do(role: str = "moderator", username: str | None = None) -> FlaskClient:
         username = username or f"{role}-user"
         make_account(app, username, role, "correct horse")
-        client.get("/login")
         token = csrf_token(client)
         response = client.post(
             "/login", data={"username": username, "password": "correct horse", "csrf_token": token}
@@ -299,13 +351,35 @@ def login(app: Flask, client: FlaskClient) -> Any:
     return do
 
 
+_csrf_tokens: dict[tuple[Any, str], str] = {}
+
+
+def _session_csrf_secret(client: FlaskClient) -> str | None:
+    """The raw CSRF secret in the client's session cookie (what a form token is signed from)."""
+    with client.session_transaction() as sess:
+        secret = sess.get("csrf_token")
+    return secret if isinstance(secret, str) else None
+
+
 def csrf_token(client: FlaskClient) -> str:
-    """The CSRF token of the client's session (from any page that renders a form)."""
+    """The CSRF token of the client's session, as the login page's form carries it.
+
+    The page is fetched once per session secret: a form token only depends on that secret and
+    the app's key (no time limit), so the one read from the page stays valid until the session
+    gets a new secret (after a login, say), when the page is fetched again.
+    """
     import re
 
+    key = client.application.secret_key
+    secret = _session_csrf_secret(client)
+    if secret is not None and (key, secret) in _csrf_tokens:
+        return _csrf_tokens[key, secret]
     page = client.get("/login").get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match, "no csrf token on the login page"
+    secret = _session_csrf_secret(client)
+    assert secret is not None, "the login page left no CSRF secret in the session"
+    _csrf_tokens[key, secret] = match.group(1)
     return match.group(1)
 
 

@@ -26,13 +26,16 @@ server's "today" is the test's. Outside the suite (bench/) the server keeps the 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import importlib.util
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -109,13 +112,14 @@ class LiveServer:
         self.url = f"http://{self.host}:{self.port}"
         self.instance = self.workdir / "instance"
         self.log_path = self.workdir / "server.log"
+        self.default_db_url = f"sqlite:///{self.workdir / 'evalmeet.db'}"
         self.use_cli = cli_available()
         base = {k: v for k, v in os.environ.items() if not k.startswith("EVALMEET_")}
         base.update(
             {
                 "EVALMEET_ENV": "development",
                 "EVALMEET_INSTANCE_PATH": str(self.instance),
-                "EVALMEET_DATABASE_URL": f"sqlite:///{self.workdir / 'evalmeet.db'}",
+                "EVALMEET_DATABASE_URL": self.default_db_url,
                 "EVALMEET_SECRET_KEY": "e2e-secret-key-" + self.workdir.name,
                 "EVALMEET_PUBLIC_URL": self.url,
                 "PYTHONUNBUFFERED": "1",
@@ -151,7 +155,21 @@ class LiveServer:
         return done.stdout.decode()
 
     def bootstrap(self) -> None:
-        """Create the schema, the moderator account and its API token."""
+        """Create the schema, the moderator account and its API token.
+
+        On the default SQLite file this is a copy of the database the same three commands made
+        once for the test process (:func:`bootstrapped_sqlite`): each costs a Python process
+        that imports the whole app, and every server starts from the same state anyway."""
+        if self.use_cli and self.db_url == self.default_db_url and "EVALMEET_NOW" not in self.env:
+            source, self.token = bootstrapped_sqlite()
+            target = Path(self.db_url.removeprefix("sqlite:///"))
+            shutil.copyfile(source, target)
+            os.chmod(target, 0o600)
+            return
+        self.bootstrap_with_cli()
+
+    def bootstrap_with_cli(self) -> None:
+        """:meth:`bootstrap` by running ``evalmeet db upgrade``, ``create-user`` and ``create-token``."""
         if self.use_cli:
             cli = str(BIN / "evalmeet")
             self._run([cli, "db", "upgrade"])
@@ -259,6 +277,24 @@ class LiveServer:
             path = "/api/v1/" + path
         headers = {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
         return self.session.request(method, self.url + path, json=json, headers=headers, timeout=30, **kw)
+
+
+_bootstrapped: list[tuple[Path, str]] = []
+
+
+def bootstrapped_sqlite() -> tuple[Path, str]:
+    """A SQLite database made by :meth:`LiveServer.bootstrap_with_cli` once per process (under the
+    pinned clock when the suite runs), and the moderator's API token in it."""
+    if not _bootstrapped:
+        folder = Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        seed = LiveServer(folder / "seed")
+        seed.bootstrap_with_cli()
+        path = Path(seed.db_url.removeprefix("sqlite:///"))
+        # Each command's last connection folded the WAL into the file: the file is all of it.
+        assert not path.with_name(path.name + "-wal").exists(), "the bootstrap left a WAL behind"
+        _bootstrapped.append((path, seed.token))
+    return _bootstrapped[0]
 
 
 @contextlib.contextmanager

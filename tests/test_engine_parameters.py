@@ -48,6 +48,7 @@ def test_a_failed_ballot_insert_shows_no_parameters(app, session, meeting_factor
 
 
 @both_databases
+@pytest.mark.fresh_app  # it adds a route
 def test_an_unexpected_error_on_a_page_logs_no_parameters(app, session, meeting_factory, caplog):
     item_id = meeting_factory(reps=3).items[0].id
     session.close()

@@ -18,13 +18,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 from sqlalchemy import func, select
 
+from evalmeet.db import make_engine, make_session_factory
 from evalmeet.domain.errors import DomainError
-from evalmeet.extensions import db
 from evalmeet.models import Ballot, ItemResult, Participation, Representative
 from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
-from tests.conftest import make_test_app
+from tests.databases import sqlite_template
 from tests.factories import ballot, build_meeting
 
 CHOICES = ["satisfied", "basically_satisfied", "dissatisfied", "bogus"]
@@ -36,11 +36,9 @@ class VotingMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.tmp = tempfile.TemporaryDirectory()
-        path = Path(self.tmp.name)
-        self.app = make_test_app(f"sqlite:///{path / 'sm.db'}", path / "instance")
-        self.ctx = self.app.app_context()
-        self.ctx.push()
-        self.session = db.session
+        # The services need a session, not an app: each example gets a copy of the empty schema.
+        self.engine = make_engine(sqlite_template().copy(Path(self.tmp.name) / "sm.db"))
+        self.session = make_session_factory(self.engine)()
         live = build_meeting(self.session, reps=4, items=2, present=3)
         self.item_ids = [i.id for i in live.items]
         self.rep_ids = [r.id for r in live.reps]
@@ -52,9 +50,8 @@ class VotingMachine(RuleBasedStateMachine):
         self.frozen: dict[tuple[int, int], tuple] = {}
 
     def teardown(self) -> None:
-        self.session.remove()
-        db.engine.dispose()
-        self.ctx.pop()
+        self.session.close()
+        self.engine.dispose()
         self.tmp.cleanup()
 
     @precondition(lambda self: self.open_item is None)

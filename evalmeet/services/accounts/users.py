@@ -24,9 +24,17 @@ from evalmeet.schemas.accounts import AccountCreate, NewPassword
 from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, done
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# A real hash to verify against when the user does not exist, so timing does not tell.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+# argon2id with the library's current recommended parameters (RFC 9106, low memory): every
+# installation hashes with these.
+FULL_STRENGTH = PasswordHasher()
+# The test suite only (``TestingConfig.FAST_PASSWORD_HASHES``): the same argon2id at its lowest
+# cost, so an account fixture takes microseconds instead of a fifth of a second. A hash made with
+# it is rehashed at full strength the first time a full-strength app verifies it.
+FAST_FOR_TESTS = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+_hasher = FULL_STRENGTH
+# A real hash to verify against when the user does not exist, so timing does not tell; made on
+# first use (not at import: every `evalmeet` command would pay for it), one per hasher.
+_dummy_hashes: dict[int, str] = {}
 # A session's last_seen_at is written at most this often: not one write per request.
 SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -37,6 +45,25 @@ class Ended:
 
     sessions: int
     tokens: int
+
+
+def use_fast_hashes(fast: bool) -> None:
+    """Hash with :data:`FAST_FOR_TESTS` (``fast``) or :data:`FULL_STRENGTH`; ``create_app`` calls
+    this for every app, so only an app built from the testing config hashes cheaply."""
+    global _hasher
+    _hasher = FAST_FOR_TESTS if fast else FULL_STRENGTH
+
+
+def hash_parameters() -> tuple[int, int, int]:
+    """``(time_cost, memory_cost in KiB, parallelism)`` of the hashes made now."""
+    return (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
+
+
+def _dummy_hash() -> str:
+    hasher = _hasher
+    if id(hasher) not in _dummy_hashes:
+        _dummy_hashes[id(hasher)] = hasher.hash(secrets.token_hex(8))
+    return _dummy_hashes[id(hasher)]
 
 
 def hash_password(password: str) -> str:
@@ -59,7 +86,7 @@ def create_user(session: Session, data: AccountCreate) -> Done[Account]:
 def authenticate(session: Session, username: str, password: str) -> Account | None:
     """The active account whose password matches, else None (constant work either way)."""
     account = session.scalar(select(Account).where(Account.username == username))
-    stored = account.password_hash if account and account.active else _DUMMY_HASH
+    stored = account.password_hash if account and account.active else _dummy_hash()
     try:
         _hasher.verify(stored, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
