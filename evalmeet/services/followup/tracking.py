@@ -5,7 +5,7 @@
   in progress (due today is not overdue), exactly as ``/api/v1/stats`` counts it.
 - Report-back (回头看): a draft or live meeting takes the unresolved (not yet verified) actions of
   earlier closed, non-rehearsal meetings as ONE item of kind ``report_back``, linked to them by
-  :class:`ReportBackLink`. When that item's vote closes, ``voting.close_voting`` writes a note
+  :class:`ReportBackLink`. When that item's vote closes, ``round.close_voting`` writes a note
   with the result into each linked action's history (one ``INSERT … SELECT``).
 - Wiping a rehearsal deletes the meeting with everything hanging off it
   (``meetings.delete_meeting``, database cascades), responsible persons who were only in it,

@@ -230,13 +230,3 @@ def meeting_response(meeting_id: int, status: int = 200) -> tuple[Any, int]:
     from evalmeet.services.meetings import meeting as meetings
 
     return answer(meetings.meeting_detail(db.session, meeting_id), status)
-
-
-def commit_and_show(meeting_id: int) -> tuple[Any, int]:
-    """Commit, send every screen of the meeting a fresh snapshot, answer with the meeting."""
-    from evalmeet.extensions import db
-    from evalmeet.realtime import broadcast
-
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return meeting_response(meeting_id)
