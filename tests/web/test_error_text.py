@@ -64,6 +64,9 @@ def raised_codes_and_reasons(root: Path = PACKAGE) -> tuple[dict[str, str], dict
                         reasons.setdefault(reason, f"{where}:{node.lineno}")
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name == "refuse" and node.args:  # schemas/types.py: a field check's reason comes first
+                for reason in _literal(node.args[0]):
+                    reasons.setdefault(reason, f"{where}:{node.lineno}")
             index = POSITIONAL_CODE.get(name or "")
             if index is not None and len(node.args) > index:
                 for code in _literal(node.args[index]):

@@ -27,6 +27,7 @@ def list_questions(item_id: int) -> Any:
 @moderator
 def moderate_question(question_id: int) -> Any:
     """``{status?: approved|hidden|answered|pending, answer?}``."""
+    question_service.get_question(db.session, question_id)  # an unknown id is a 404, whatever the body
     change = body_of(QuestionModerate)
     question = edge.commit(question_service.moderate_question(db.session, question_id, change, actor_name()))
     return answer(QuestionOut.of(question))
