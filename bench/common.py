@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repo
     sys.path.insert(0, str(REPO))
@@ -101,44 +106,63 @@ def seed_meeting(
     """
     from evalmeet import create_app
     from evalmeet.extensions import db
-    from evalmeet.services.meetings import conduct
+    from evalmeet.schemas.live import CastVoteBody
+    from evalmeet.services.meetings import conduct, roster
+    from evalmeet.services.meetings import items as agenda
     from evalmeet.services.meetings import meeting as meetings
     from evalmeet.services.voting import ballots as voting
+    from evalmeet.services.voting import round as rounds
 
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     with app.app_context():
         session = db.session
-        meeting = meetings.create_meeting(session, {"title": title}, "bench")
-        roster = [
-            meetings.add_representative(
-                session, meeting.id, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}, "bench"
-            )
+        meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "bench").value
+        people = [
+            roster.add_representative(
+                session,
+                meeting.id,
+                parse(RepresentativeCreate, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}),
+                "bench",
+            ).value
             for n in range(reps)
         ]
         made = [
-            meetings.add_item(
+            agenda.add_item(
                 session,
                 meeting.id,
-                {"title": f"采购项目 {n + 1}", "responsible_person": {"name": "王采购"}, "amount": "350000"},
+                parse(
+                    ItemCreate,
+                    {
+                        "title": f"采购项目 {n + 1}",
+                        "responsible_person": {"name": "王采购"},
+                        "amount": "350000",
+                    },
+                ),
                 "bench",
-            )
+            ).value
             for n in range(items)
         ]
         conduct.start_meeting(session, meeting.id, "bench")
         if cast:
-            for rep in roster[:cast]:
+            for rep in people[:cast]:
                 conduct.check_in(session, rep, "bench")
-            voting.open_voting(session, made[0].id, "bench")
+            rounds.open_voting(session, made[0].id, "bench")
             choices = ("satisfied", "basically_satisfied", "dissatisfied")
             requests = [
-                voting.CastRequest(rep.id, made[0].id, choices[n % 3], uuid.uuid4().hex)
-                for n, rep in enumerate(roster[:cast])
+                voting.CastRequest(
+                    rep.id,
+                    parse(
+                        CastVoteBody,
+                        {"item_id": made[0].id, "choice": choices[n % 3], "key": uuid.uuid4().hex},
+                    ),
+                )
+                for n, rep in enumerate(people[:cast])
             ]
             outcomes = voting.cast_ballots(session, requests)
             assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes)
         session.commit()
         seeded = Seeded(
-            meeting.id, meeting.display_token, [r.join_token for r in roster], [i.id for i in made], cast
+            meeting.id, meeting.display_token, [r.join_token for r in people], [i.id for i in made], cast
         )
         db.session.remove()
         db.engine.dispose()

@@ -41,10 +41,20 @@ class CliError(Exception):
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def _app() -> Flask:
+# A command (demo, ensure-admin, backup, ...) may run beside a serving process on the same SQLite
+# file; unlike the server it has no loop to keep responsive, so it waits as long as a long write
+# (the demo's) can take, instead of the server's 2 s. `EVALMEET_SQLITE_LOCK_WAIT_MS` still wins.
+CLI_LOCK_WAIT_MS = 60_000
+
+
+def _app(*, serving: bool = False) -> Flask:
+    import os
+
     from evalmeet import create_app
 
-    return create_app()
+    if serving or "EVALMEET_SQLITE_LOCK_WAIT_MS" in os.environ:
+        return create_app()
+    return create_app({"SQLITE_LOCK_WAIT_MS": CLI_LOCK_WAIT_MS})
 
 
 @contextmanager
@@ -127,7 +137,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # addresses next to the vote path are metadata nobody needs. Errors are still logged.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     log = logging.getLogger("evalmeet.serve")
-    app = _app()
+    app = _app(serving=True)
     # Join links are built for the address phones can reach (web/reach.py): it depends on this.
     app.config["SERVE_HOST"], app.config["SERVE_PORT"] = args.host, args.port
     revision = _upgrade_database(app)

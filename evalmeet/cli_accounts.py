@@ -19,23 +19,29 @@ AddCommand = Callable[[str, Callable[[argparse.Namespace], int], str], argparse.
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create an account; the password comes from stdin or a prompt."""
+    from evalmeet.schemas.accounts import AccountCreate
+    from evalmeet.schemas.base import parse
     from evalmeet.services.accounts import users as accounts
 
     password = _read_password(confirm=True)
+    fields = parse(AccountCreate, {"username": args.username, "role": args.role, "password": password})
     with _session(_app()) as session:
-        account = accounts.create_user(session, args.username, password, args.role)
+        account = accounts.create_user(session, fields).value
         _out(f"created {account.role} account {account.username!r}")
     return 0
 
 
 def cmd_set_password(args: argparse.Namespace) -> int:
     """Set a new password for an account; ends its sessions and API tokens."""
+    from evalmeet.schemas.accounts import NewPassword
+    from evalmeet.schemas.base import parse
     from evalmeet.services.accounts import users as accounts
 
     password = _read_password(confirm=True)
     with _session(_app()) as session:
         account = accounts.account_named(session, args.username)
-        ended = accounts.set_password(session, account, password)
+        new = parse(NewPassword, {"password": password})
+        ended = accounts.set_password(session, account, new).value
         _out(
             f"password of {account.username!r} changed; ended {ended.sessions} session(s) "
             f"and {ended.tokens} API token(s)"
@@ -48,7 +54,7 @@ def cmd_create_token(args: argparse.Namespace) -> int:
     from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
-        token = accounts.create_token(session, args.username)
+        token = accounts.create_token(session, args.username).value
     _out(token)
     return 0
 
@@ -58,7 +64,7 @@ def cmd_revoke_tokens(args: argparse.Namespace) -> int:
     from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
-        count = accounts.revoke_all_tokens(session, args.username)
+        count = accounts.revoke_all_tokens(session, args.username).value
     _out(str(count))
     return 0
 
@@ -68,7 +74,7 @@ def cmd_disable_user(args: argparse.Namespace) -> int:
     from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
-        ended = accounts.set_active(session, args.username, False)
+        ended = accounts.set_active(session, args.username, False).value
     _out(
         f"disabled account {args.username!r}; ended {ended.sessions} session(s) "
         f"and {ended.tokens} API token(s)"
@@ -91,7 +97,7 @@ def cmd_ensure_admin(args: argparse.Namespace) -> int:
     from evalmeet.services.accounts import users as accounts
 
     with _session(_app()) as session:
-        password = accounts.ensure_admin(session)
+        password = accounts.ensure_admin(session).value
     if password is None:
         _out("admin: an admin account already exists (lost its password? `evalmeet set-password USERNAME`)")
     else:

@@ -35,11 +35,20 @@ from sqlalchemy.orm import Session
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
+from tests.factories import asked, ballot, moderation
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -82,10 +91,10 @@ class Seed:
 
 
 def _vote(session: Session, item: Item, reps: list[Representative], votes: list[str], tag: str) -> None:
-    voting.open_voting(session, item.id, "test")
+    rounds.open_voting(session, item.id, "test")
     for n, (rep, choice) in enumerate(zip(reps, votes, strict=False)):
-        voting.cast_ballot(session, rep, item.id, choice, f"seed-key-{tag}-{item.id}-{n:04d}")
-    voting.close_voting(session, item.id, "test")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"seed-key-{tag}-{item.id}-{n:04d}"))
+    rounds.close_voting(session, item.id, "test")
 
 
 def build_meeting(
@@ -96,7 +105,7 @@ def build_meeting(
     title: str,
     when: str,
     specs: list[ItemSpec],
-    roster: int = 3,
+    roster_size: int = 3,
     present: int = 3,
     rep_names: list[str] | None = None,
     rehearsal: bool = False,
@@ -106,17 +115,22 @@ def build_meeting(
     """Create, run, finish (and maybe publish) one meeting; then record its actions."""
     meeting = meetings.create_meeting(
         session,
-        {"title": title, "scheduled_at": when, "rehearsal": rehearsal, "location": "三楼会议室"},
+        parse(
+            MeetingCreate,
+            {"title": title, "scheduled_at": when, "rehearsal": rehearsal, "location": "三楼会议室"},
+        ),
         "test",
-    )
-    names = rep_names or [f"{REP_PREFIX}{key}{i}" for i in range(1, roster + 1)]
+    ).value
+    names = rep_names or [f"{REP_PREFIX}{key}{i}" for i in range(1, roster_size + 1)]
     reps = [
-        meetings.add_representative(
+        roster.add_representative(
             session,
             meeting.id,
-            {"name": name, "employee_no": f"{key}-{i:03d}", "department": "炼钢厂"},
+            parse(
+                RepresentativeCreate, {"name": name, "employee_no": f"{key}-{i:03d}", "department": "炼钢厂"}
+            ),
             "test",
-        )
+        ).value
         for i, name in enumerate(names, start=1)
     ]
     items = []
@@ -130,7 +144,7 @@ def build_meeting(
             data["procurement_method"] = spec.method
         if spec.amount:
             data["amount"] = spec.amount
-        item = meetings.add_item(session, meeting.id, data, "test")
+        item = agenda.add_item(session, meeting.id, parse(ItemCreate, data), "test").value
         seed.item[spec.key] = item.id
         seed.person[spec.key] = item.responsible_person_id
         items.append(item)
@@ -141,24 +155,26 @@ def build_meeting(
         if spec.questions:
             conduct.present_item(session, item.id, "test")
             for n, (text, status, answer) in enumerate(spec.questions):
-                question = questions.ask_question(session, reps[n % present], item.id, text)
+                question = questions.ask_question(session, reps[n % present], asked(item.id, text)).value
                 if status != "pending":
-                    questions.moderate_question(session, question.id, status, "test", answer=answer or None)
+                    questions.moderate_question(
+                        session, question.id, moderation(status, answer=answer or None), "test"
+                    )
         _vote(session, item, reps[:present], spec.votes, "r1")
         if spec.revote:
             reason, votes = spec.revote
-            voting.revote(session, item.id, reason, "test")
+            rounds.revote(session, item.id, RevoteBody(reason=reason), "test")
             for n, (rep, choice) in enumerate(zip(reps[:present], votes, strict=False)):
-                voting.cast_ballot(session, rep, item.id, choice, f"seed-key-r2-{item.id}-{n:04d}")
-            voting.close_voting(session, item.id, "test")
+                voting.cast_ballot(session, rep, ballot(item.id, choice, f"seed-key-r2-{item.id}-{n:04d}"))
+            rounds.close_voting(session, item.id, "test")
     if finish:
         conduct.finish_meeting(session, meeting.id, "test")
     for spec, item in zip(specs, items, strict=True):
         for action_spec in spec.actions:
             moves = action_spec.pop("moves", [])
-            action = actions.add_action(session, item.id, action_spec, "test")
+            action = actions.add_action(session, item.id, parse(ActionCreate, action_spec), "test").value
             for status in moves:
-                actions.update_action(session, action.id, {"status": status}, "test")
+                actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), "test")
     if publish:
         publishing.publish(session, meeting.id, "test")
     seed.meeting[key] = meeting.id
@@ -179,7 +195,7 @@ def build_seed(session: Session) -> Seed:
         "M1",
         title="一月评价会",
         when="2026-01-31T23:30",
-        roster=4,
+        roster_size=4,
         present=3,
         publish=True,
         specs=[

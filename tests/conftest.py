@@ -33,6 +33,8 @@ from evalmeet import create_app, private_files
 from evalmeet.domain import clock
 from evalmeet.extensions import db, socketio
 from evalmeet.realtime import init_realtime
+from evalmeet.schemas.accounts import AccountCreate
+from evalmeet.schemas.base import parse
 from evalmeet.services.accounts import users as accounts
 from evalmeet.web import guessing
 from tests.databases import (  # noqa: F401 - re-exported: tests import these from here
@@ -318,8 +320,9 @@ class ApiClient:
 def make_account(app: Flask, username: str, role: str, password: str = "correct horse") -> str:
     """Create an account and return a fresh API token for it."""
     with app.app_context():
-        accounts.create_user(db.session, username, password, role)
-        token = accounts.create_token(db.session, username)
+        fields = parse(AccountCreate, {"username": username, "role": role, "password": password})
+        accounts.create_user(db.session, fields)
+        token = accounts.create_token(db.session, username).value
         db.session.commit()
     return token
 

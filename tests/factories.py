@@ -8,10 +8,17 @@ import pytest
 from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
-from evalmeet.services.meetings import conduct
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.questions import QuestionModerate
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.services.meetings import conduct, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 
-__all__ = ["meeting_factory", "build_meeting", "LiveMeeting"]
+__all__ = ["meeting_factory", "build_meeting", "LiveMeeting", "ballot", "asked", "moderation"]
 
 
 class LiveMeeting:
@@ -39,40 +46,45 @@ def build_meeting(
     """A meeting with ``reps`` representatives and ``items`` items; ``present`` check in."""
     fields = {"title": "第一次采购评价会"}
     fields.update(meeting_fields)
-    meeting = meetings.create_meeting(session, fields, "test")
-    roster = [
-        meetings.add_representative(
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), "test").value
+    people = [
+        roster.add_representative(
             session,
             meeting.id,
-            {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"},
+            parse(
+                RepresentativeCreate, {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
+            ),
             "test",
-        )
+        ).value
         for i in range(1, reps + 1)
     ]
     item_rows = [
-        meetings.add_item(
+        agenda.add_item(
             session,
             meeting.id,
-            {
-                "title": f"采购项目 {i}",
-                "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
-                "procurement_method": "single_source",
-                "supplier_count": 1,
-                "amount": "350000.00",
-                "benchmark_price": "100.00",
-                "unit_price": "120.00",
-            },
+            parse(
+                ItemCreate,
+                {
+                    "title": f"采购项目 {i}",
+                    "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
+                    "procurement_method": "single_source",
+                    "supplier_count": 1,
+                    "amount": "350000.00",
+                    "benchmark_price": "100.00",
+                    "unit_price": "120.00",
+                },
+            ),
             "test",
-        )
+        ).value
         for i in range(1, items + 1)
     ]
     if start:
         conduct.start_meeting(session, meeting.id, "test")
         count = reps if present is None else present
-        for rep in roster[:count]:
+        for rep in people[:count]:
             conduct.check_in(session, rep, "link")
     session.commit()
-    return LiveMeeting(meeting, roster, item_rows)
+    return LiveMeeting(meeting, people, item_rows)
 
 
 @pytest.fixture
@@ -83,3 +95,24 @@ def meeting_factory(session: Session) -> Any:
         return build_meeting(session, **kw)
 
     return make
+
+
+def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002
+    """A phone's ``cast_vote`` payload, read as the live channel reads it (``round`` if given)."""
+    payload = {"item_id": item_id, "choice": choice, "key": key}
+    if round is not None:
+        payload["round"] = round
+    return parse(CastVoteBody, payload)
+
+
+def asked(item_id: Any, text: Any) -> AskQuestionBody:
+    """A phone's ``ask_question`` payload, read as the live channel reads it."""
+    return parse(AskQuestionBody, {"item_id": item_id, "text": text})
+
+
+def moderation(status: Any = None, answer: Any = None) -> QuestionModerate:
+    """A moderator's ``PATCH /questions/{id}`` body: a status and/or an answer."""
+    body = {"status": status} if status is not None else {}
+    if answer is not None:
+        body["answer"] = answer
+    return parse(QuestionModerate, body)

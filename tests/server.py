@@ -69,12 +69,14 @@ import sys
 from evalmeet import create_app
 from evalmeet.extensions import db
 from evalmeet.models import Base
+from evalmeet.schemas.accounts import AccountCreate
 from evalmeet.services.accounts import users as accounts
 app = create_app()
 with app.app_context():
     Base.metadata.create_all(db.engine)
-    accounts.create_user(db.session, sys.argv[1], sys.stdin.readline().rstrip("\\n"), "moderator")
-    token = accounts.create_token(db.session, sys.argv[1])
+    password = sys.stdin.readline().rstrip("\\n")
+    accounts.create_user(db.session, AccountCreate(username=sys.argv[1], role="moderator", password=password))
+    token = accounts.create_token(db.session, sys.argv[1]).value
     db.session.commit()
 print(token)
 """

@@ -403,3 +403,24 @@ def test_serve_on_a_taken_port_fails_with_a_message(migrated: Cli) -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "serving on" not in result.stderr
+
+
+def test_a_command_waits_out_a_write_lock_longer_than_the_servers_wait(migrated: Cli) -> None:
+    """`make run` runs demo and ensure-admin beside the starting server: a command that finds the
+    SQLite file locked for longer than the server's 2 s cooperative wait still gets through."""
+    import sqlite3
+    import threading
+    import time
+
+    holder = sqlite3.connect(migrated.db_path, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    released = threading.Timer(3.0, holder.commit)
+    released.start()
+    started = time.monotonic()
+    try:
+        done = migrated("create-user", "locked-out", "--role", "viewer", stdin="a long password\n")
+    finally:
+        released.join()
+        holder.close()
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started >= 3.0  # it really waited for the lock

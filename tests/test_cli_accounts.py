@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from evalmeet.extensions import db
+from evalmeet.schemas.accounts import AccountCreate
 from evalmeet.services.accounts import users as accounts
 from tests import test_cli
 from tests.test_cli import Cli
@@ -26,8 +27,10 @@ def make_user(cli_: Cli, username: str, tokens: int = 0) -> list[str]:
     """An account (and API tokens) made in-process: only the commands under test run as
     subprocesses (each one costs seconds)."""
     with cli_.app() as app, app.app_context():
-        accounts.create_user(db.session, username, PASSWORD, "moderator")
-        made = [accounts.create_token(db.session, username) for _ in range(tokens)]
+        accounts.create_user(
+            db.session, AccountCreate(username=username, role="moderator", password=PASSWORD)
+        )
+        made = [accounts.create_token(db.session, username).value for _ in range(tokens)]
         db.session.commit()
     return made
 

@@ -10,8 +10,11 @@ from sqlalchemy import select
 from evalmeet import create_app
 from evalmeet.domain import clock
 from evalmeet.models import AuditEntry
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.archive import publishing
-from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import make_test_app
 
@@ -44,8 +47,10 @@ def test_a_bad_evalmeet_now_is_refused_by_name(tmp_path, value):
 def test_timestamps_come_from_the_apps_clock(session):
     instant = datetime(2027, 12, 31, 15, 45, tzinfo=UTC)
     with clock.pinned(instant, frozen=True):
-        meeting = meetings.create_meeting(session, {"title": "跨年会"}, "mod")
-        rep = meetings.add_representative(session, meeting.id, {"name": "甲", "employee_no": "E1"}, "mod")
+        meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": "跨年会"}), "mod").value
+        rep = roster.add_representative(
+            session, meeting.id, parse(RepresentativeCreate, {"name": "甲", "employee_no": "E1"}), "mod"
+        ).value
         conduct.start_meeting(session, meeting.id, "mod")
         conduct.check_in(session, rep, "link")
         conduct.finish_meeting(session, meeting.id, "mod")

@@ -16,6 +16,8 @@ from flask import Flask
 from evalmeet import create_app
 from evalmeet.extensions import db
 from evalmeet.models import Account
+from evalmeet.schemas.accounts import AccountCreate
+from evalmeet.schemas.base import parse
 from evalmeet.services.accounts import users
 from tests.databases import create_schema
 
@@ -61,7 +63,8 @@ def test_only_the_testing_config_hashes_cheaply(tmp_path, monkeypatch):
 def test_a_cheap_hash_is_made_strong_at_the_first_full_strength_login(tmp_path, monkeypatch):
     cheap = app_for("testing", tmp_path, monkeypatch)
     with cheap.app_context():
-        users.create_user(db.session, "amy", "correct horse battery", "moderator")
+        fields = {"username": "amy", "role": "moderator", "password": "correct horse battery"}
+        users.create_user(db.session, parse(AccountCreate, fields))
         db.session.commit()
         db.engine.dispose()
     monkeypatch.setenv("EVALMEET_ENV", "production")

@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from evalmeet.extensions import db
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import EvidenceUpload
 from evalmeet.services.followup import evidence
 from tests.conftest import make_test_app
 from tests.services.test_followup import PDF, closed_meeting_with_actions
@@ -86,7 +88,8 @@ def test_evidence_uploads_are_owner_only(app, session, meeting_factory, umask_02
     action_id = next(iter(made.values())).id
     folder = Path(app.instance_path) / "uploads"
     assert not folder.exists()
-    attachment = evidence.save_attachment(session, action_id, io.BytesIO(PDF), "整改报告.pdf", folder, "mod")
+    upload = parse(EvidenceUpload, {"filename": "整改报告.pdf"})
+    attachment = evidence.save_attachment(session, action_id, upload, io.BytesIO(PDF), folder, "mod").value
     session.commit()
     assert mode(folder) == 0o700
     assert mode(folder / attachment.stored_name) == 0o600

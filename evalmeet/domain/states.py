@@ -9,6 +9,15 @@ ITEM_STATUSES = ("pending", "voting", "passed", "failed")
 PHASES = ("idle", "questions", "voting", "result")
 QUESTION_STATUSES = ("pending", "approved", "hidden", "answered")
 ACTION_STATUSES = ("open", "in_progress", "done", "verified")
+# An item voted on and decided, either way (its result is frozen).
+DECIDED_ITEM_STATUSES = ("passed", "failed")
+# An action with work still to do: the only statuses in which it can be overdue (contract.md:
+# overdue = due date passed and status open or in_progress); the archive's "unresolved" filter,
+# the "open actions" counts and the reminders mean this.
+UNFINISHED_ACTION_STATUSES = ("open", "in_progress")
+# An action nobody has verified yet (done but unchecked included): what a report-back can still
+# put to a later meeting.
+UNVERIFIED_ACTION_STATUSES = ("open", "in_progress", "done")
 ACTION_KINDS = (
     "rectification",
     "retender",
@@ -76,7 +85,7 @@ def check_item_can_open(item_id: int, status: str, revote: bool = False) -> None
     """Voting opens on a pending item (or on a decided one for a recorded re-vote)."""
     if status == "voting":
         raise Conflict(f"voting on item {item_id} is already open", code="voting_open", item_id=item_id)
-    if status in ("passed", "failed") and not revote:
+    if status in DECIDED_ITEM_STATUSES and not revote:
         raise Conflict(
             f"voting on item {item_id} is already closed; use a re-vote with a reason",
             code="voting_closed",
@@ -88,7 +97,7 @@ def check_item_can_open(item_id: int, status: str, revote: bool = False) -> None
 def check_item_can_close(item_id: int, status: str) -> None:
     """Only an open vote can be closed."""
     if status != "voting":
-        if status in ("passed", "failed"):
+        if status in DECIDED_ITEM_STATUSES:
             raise Conflict(
                 f"voting on item {item_id} is already closed", code="voting_closed", item_id=item_id
             )

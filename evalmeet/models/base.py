@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import ColumnElement, DateTime, MetaData, TypeDecorator
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute
 
 from evalmeet.domain import clock
 
@@ -60,3 +61,10 @@ def random_id() -> str:
 def new_token() -> str:
     """A URL-safe token with 192 bits of entropy (join links, display links)."""
     return secrets.token_urlsafe(24)
+
+
+def contains_text(column: QueryableAttribute[Any], needle: str) -> ColumnElement[bool]:
+    """``column`` contains ``needle``, ignoring case, with ``needle`` taken literally: its LIKE
+    wildcards (``%``, ``_``) and the escape character are escaped (the one place that does it)."""
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")

@@ -44,12 +44,12 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
+from evalmeet.schemas.live import AlertsOut
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings.alerts import alerts_for
 from evalmeet.services.meetings.live_state import build_state
-from evalmeet.services.meetings.presenters import question_dict
-from evalmeet.services.meetings.questions import questions_for
-from evalmeet.services.voting import ballots as voting
+from evalmeet.services.meetings.questions import moderators_list
+from evalmeet.services.voting import round as rounds
 
 logger = logging.getLogger(__name__)
 
@@ -140,25 +140,6 @@ def _app() -> Flask:
     return current_app._get_current_object()  # type: ignore[attr-defined]
 
 
-# --- payloads ---------------------------------------------------------------------------------
-
-
-def shared_rep_state(state: dict[str, Any], ballots_in_round: int) -> dict[str, Any]:
-    """The phones' shared copy of a snapshot (see the module docstring for ``has_voted``)."""
-    shared = dict(state)
-    shared.pop("me", None)
-    shared.pop("alerts", None)  # for the console and the projector
-    if state.get("voting"):
-        shared["voting"] = dict(state["voting"], has_voted=False if ballots_in_round == 0 else None)
-    return shared
-
-
-def questions_payload(session: Session, item_id: int | None) -> dict[str, Any]:
-    """``{item_id, questions}``: every question of the item, for moderators."""
-    rows = questions_for(session, item_id, public_only=False) if item_id is not None else []
-    return {"item_id": item_id, "questions": [question_dict(q, for_moderator=True) for q in rows]}
-
-
 def _current_item(session: Session, meeting_id: int) -> int | None:
     meeting = meetings.get_meeting(session, meeting_id)
     return meeting.current_item_id if meeting.status == "live" else None
@@ -194,14 +175,14 @@ def _send_state(meeting_id: int, *, staff: bool = True, phones: bool = True) -> 
         except NotFound:
             return  # deleted meanwhile: nobody to tell
         state = build_state(session, meeting)
-        voting_now = state.get("voting")
+        voting_now = state.voting
         ballots = 0
-        if voting_now:
-            ballots = voting.ballots_cast(session, voting_now["item_id"], voting_now["round"])
+        if voting_now is not None and phones:
+            ballots = rounds.ballots_cast(session, voting_now.item_id, voting_now.round)
     if staff:
-        _emit("state", state, staff_room(meeting_id))
+        _emit("state", state.json_dict(), staff_room(meeting_id))
     if phones:
-        _emit("state", shared_rep_state(state, ballots), reps_room(meeting_id))
+        _emit("state", state.for_phones(ballots).json_dict(), reps_room(meeting_id))
 
 
 def state_changed(meeting_id: int, *, phones: bool = True) -> None:
@@ -244,7 +225,7 @@ def _send_progress(item_id: int, room: str) -> None:
             return
         if item.status != "voting":
             return  # closed meanwhile: the result carries the final numbers
-        payload = voting.progress(session, item_id)
+        payload = rounds.progress(session, item_id).json_dict()
     _emit("progress", payload, room)
 
 
@@ -289,7 +270,7 @@ def _send_questions(meeting_id: int, item_id: int | None) -> None:
     with _reading() as session:
         if item_id is None:
             item_id = _current_item(session, meeting_id)
-        payload = questions_payload(session, item_id)
+        payload = moderators_list(session, item_id).json_dict()
     _emit("questions", payload, mods_room(meeting_id))
 
 
@@ -311,7 +292,7 @@ def alert(meeting_id: int) -> None:
 
     def send() -> None:
         with _reading() as session:
-            payload = {"alerts": alerts_for(session, meeting_id)}
+            payload = AlertsOut(alerts=alerts_for(session, meeting_id)).json_dict()
         _emit("alert", payload, staff_room(meeting_id))
 
     _safely("alert", send)

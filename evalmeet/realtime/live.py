@@ -12,8 +12,10 @@ An invalid ``token`` or ``display`` sent in ``auth`` counts as a guess for its a
 invalid join link (web/guessing.py): past the threshold it is refused late, ``too_many_attempts``;
 a valid one is never held up.
 
-Handlers parse and authorise, call one service, commit, broadcast, and answer with an ack; a
-ballot acked ``ok`` is committed before the ack leaves. They never raise: domain errors become
+Handlers parse the payload into its model (``evalmeet.schemas.live``) and authorise, call one
+service, commit through ``evalmeet.web.edge`` (which then runs the events' broadcasts), and
+answer with an ack; a ballot acked ``ok`` is committed (by the group commit) before the ack
+leaves, and its event goes through the same after-commit steps. They never raise: domain errors become
 ``{"ok": false, "error": {...}}``, anything else is logged and answered ``internal_error``. The
 database session is removed after every event, because when an app context is already pushed
 (tests) Flask-SocketIO's per-event request context does not end it. ``remove()`` also rolls
@@ -37,25 +39,30 @@ from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Account, Meeting, Representative
 from evalmeet.realtime import broadcast, group_commit, wire_json
-from evalmeet.realtime.payloads import (
-    InvalidPayload,
-    RateLimited,
-    auth_object,
-    error_ack,
-    event_object,
-    ok,
-    refusal,
-)
+from evalmeet.realtime.payloads import InvalidPayload, RateLimited, error_ack, parse_event, refusal
 from evalmeet.realtime.ratelimit import SocketLimits
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
+from evalmeet.schemas.live import (
+    AskQuestionBody,
+    CastVoteBody,
+    LiveAuth,
+    LiveStateOut,
+    ProgressOut,
+    QuestionAck,
+    SyncAck,
+    SyncBody,
+    VoteAck,
+)
+from evalmeet.schemas.questions import QuestionListOut
+from evalmeet.services import events as ev
 from evalmeet.services.accounts import users as accounts
-from evalmeet.services.meetings import alerts, conduct
+from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import questions as question_service
 from evalmeet.services.meetings import screens as console
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.voting import ballots as voting
-from evalmeet.web import error_text
+from evalmeet.web import edge, error_text
 
 logger = logging.getLogger(__name__)
 
@@ -95,16 +102,14 @@ def _limits() -> SocketLimits:
 @dataclass
 class _Welcome:
     client: LiveClient
-    state: dict[str, Any]
-    progress: dict[str, Any] | None = None
-    questions: dict[str, Any] | None = None
-    checked_in: bool = False
-    alarm: bool = False  # this connection raised an alert (a second device)
+    state: LiveStateOut
+    progress: ProgressOut | None = None
+    questions: QuestionListOut | None = None
 
 
-def _moderator_account(data: dict[str, Any]) -> Account:
-    if "api_token" in data:
-        token = data["api_token"]
+def _moderator_account(auth: LiveAuth) -> Account:
+    if "api_token" in auth.given():
+        token = auth.api_token
         account = accounts.account_for_token(db.session, token) if isinstance(token, str) else None
     else:
         from evalmeet.web.auth import current_account
@@ -117,21 +122,21 @@ def _moderator_account(data: dict[str, Any]) -> Account:
     return account
 
 
-def _progress_of(state: dict[str, Any]) -> dict[str, Any] | None:
-    return voting.progress(db.session, state["voting"]["item_id"]) if state.get("voting") else None
+def _progress_of(state: LiveStateOut) -> ProgressOut | None:
+    return console.voting_progress(db.session, state)
 
 
-def _welcome_projector(data: dict[str, Any]) -> _Welcome:
-    meeting = console.meeting_for_display(db.session, data["display"])
+def _welcome_projector(auth: LiveAuth) -> ev.Done[_Welcome]:
+    meeting = console.meeting_for_display(db.session, auth.display)
     state = build_state(db.session, meeting)
     rooms = [meeting_room(meeting.id), staff_room(meeting.id)]
     client = LiveClient("projector", meeting.id, _limits(), rooms=rooms)
-    return _Welcome(client, state, _progress_of(state))
+    return ev.done(_Welcome(client, state, _progress_of(state)))
 
 
-def _welcome_moderator(data: dict[str, Any]) -> _Welcome:
-    account = _moderator_account(data)
-    meeting: Meeting = meetings.get_meeting(db.session, data.get("meeting_id"))
+def _welcome_moderator(auth: LiveAuth) -> ev.Done[_Welcome]:
+    account = _moderator_account(auth)
+    meeting: Meeting = meetings.get_meeting(db.session, auth.meeting_id)
     state = build_state(db.session, meeting)
     current = meeting.current_item_id if meeting.status == "live" else None
     client = LiveClient(
@@ -141,19 +146,19 @@ def _welcome_moderator(data: dict[str, Any]) -> _Welcome:
         account_id=account.id,
         rooms=[meeting_room(meeting.id), staff_room(meeting.id), mods_room(meeting.id)],
     )
-    return _Welcome(client, state, _progress_of(state), broadcast.questions_payload(db.session, current))
+    questions = question_service.moderators_list(db.session, current)
+    return ev.done(_Welcome(client, state, _progress_of(state), questions))
 
 
-def _welcome_representative(data: dict[str, Any]) -> _Welcome:
-    token = data["token"] if "token" in data else session.get(REP_SESSION_KEY)
-    if token is None and "token" not in data:
+def _welcome_representative(auth: LiveAuth) -> ev.Done[_Welcome]:
+    sent_token = "token" in auth.given()
+    token = auth.token if sent_token else session.get(REP_SESSION_KEY)
+    if token is None and not sent_token:
         raise NotAllowed(
             "open your personal join link first (scan the QR code on your slip)", code="no_credentials"
         )
     rep = conduct.representative_by_token(db.session, token)
-    checked_in = conduct.check_in(db.session, rep, "socket")
-    alarm = alerts.note_device(db.session, rep, data.get("device")) if rep.meeting.status == "live" else None
-    db.session.commit()
+    arrived = conduct.phone_connected(db.session, rep, auth.device)
     state = build_state(db.session, rep.meeting, rep)
     client = LiveClient(
         "rep",
@@ -163,14 +168,14 @@ def _welcome_representative(data: dict[str, Any]) -> _Welcome:
         token=rep.join_token,
         rooms=[meeting_room(rep.meeting_id), reps_room(rep.meeting_id), rep_room(rep.id)],
     )
-    return _Welcome(client, state, _progress_of(state), checked_in=checked_in, alarm=alarm is not None)
+    return ev.Done(_Welcome(client, state, _progress_of(state)), arrived.events)
 
 
-def _welcome(auth: Any) -> _Welcome:
-    data = auth_object(auth)
-    if "display" in data:
+def _welcome(auth: Any) -> ev.Done[_Welcome]:
+    data = LiveAuth.model_validate(auth)
+    if data.kind == "projector":
         return _welcome_projector(data)
-    if "meeting_id" in data or "api_token" in data:
+    if data.kind == "moderator":
         return _welcome_moderator(data)
     return _welcome_representative(data)
 
@@ -211,8 +216,9 @@ def on_connect(auth: Any = None) -> None:
     if request.sid in clients:  # type: ignore[attr-defined]
         return
     try:
-        welcome = _welcome(auth)
-        db.session.commit()  # end the read transaction before broadcasting (SQLite: one connection)
+        # Commit (a check-in, the device seen) and then the after-commit steps: the staff
+        # screens hear of the attendance or of a second device's alert.
+        welcome = edge.commit(_welcome(auth))
     except DomainError as err:  # the finally's remove() rolls back
         raise _refusal(auth, err) from None
     except OperationalError:  # SQLite locked by another process, PostgreSQL restarting
@@ -234,15 +240,11 @@ def on_connect(auth: Any = None) -> None:
     for room in client.rooms:
         join_room(room)
     clients[sid] = client
-    broadcast.to_socket(sid, "state", welcome.state)
+    broadcast.to_socket(sid, "state", welcome.state.json_dict())
     if welcome.progress is not None:
-        broadcast.to_socket(sid, "progress", welcome.progress)
+        broadcast.to_socket(sid, "progress", welcome.progress.json_dict())
     if welcome.questions is not None:
-        broadcast.to_socket(sid, "questions", welcome.questions)
-    if welcome.alarm:
-        broadcast.alert(client.meeting_id)
-    elif welcome.checked_in:
-        broadcast.state_changed(client.meeting_id, phones=False)  # attendance only
+        broadcast.to_socket(sid, "questions", welcome.questions.json_dict())
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
@@ -317,37 +319,33 @@ def cast_vote(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     """``{item_id, choice, key, round?}`` → ``{"ok": true, "receipt"}``; the same key again is the
     same ballot (same receipt, counted once). ``round`` (optional, the phone sends it) keeps a
     retried ballot out of a later re-vote."""
-    data = event_object(payload, "item_id", "choice", "key")
+    vote = parse_event(CastVoteBody, payload)
     assert client.rep_id is not None
-    request = voting.CastRequest(
-        client.rep_id, data["item_id"], data["choice"], data["key"], data.get("round"), client.token
-    )
     # Committed (durable) before the ack, together with the ballots that arrived meanwhile.
     try:
-        outcome = group_commit.ballots.run(request)
+        outcome = group_commit.ballots.run(voting.CastRequest(client.rep_id, vote, client.token))
     except voting.LinkNoLongerValid:  # revoked or replaced since this socket connected
         broadcast.drop_socket(sid, "this join link is no longer valid")
         raise
-    if outcome.counted:
-        broadcast.progress(outcome.item_id, outcome.meeting_id)
-    return ok(receipt=outcome.receipt, item_id=outcome.item_id)
+    edge.after_commit(outcome.events)
+    return VoteAck.sent(outcome.receipt, outcome.item_id)
 
 
 @live_event("ask_question", "rep")
 def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     """``{item_id, text}`` → ``{"ok": true, "question_id"}`` (moderated before anyone sees it)."""
-    data = event_object(payload, "item_id", "text")
+    AskQuestionBody.envelope(payload)  # a bad payload is refused before the link is checked
     rep = _representative(sid, client)
     if not client.limits.questions.ready():
         seconds = f"{client.limits.questions.interval:g}"
         raise RateLimited(
             f"one question every {seconds} seconds, please", reason="question_interval", seconds=seconds
         )
-    question = question_service.ask_question(db.session, rep, data["item_id"], data["text"])
-    db.session.commit()
+    question = edge.commit(
+        question_service.ask_question(db.session, rep, parse_event(AskQuestionBody, payload))
+    )
     client.limits.questions.record()
-    broadcast.question_asked(client.meeting_id, question.item_id)
-    return ok(question_id=question.id)
+    return QuestionAck(question_id=question.id).json_dict()
 
 
 @live_event(wire_json.UNPARSEABLE, "rep", "projector", "moderator")
@@ -360,26 +358,19 @@ def unparseable(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
 def sync(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     """Ask for this socket's own full snapshot again (in the ack). A phone asks when the meeting
     goes live while it is connected: like connecting, that checks the representative in."""
-    if payload is not None and not isinstance(payload, dict):
-        raise InvalidPayload("the event needs a JSON object or nothing")
-    checked_in = False
+    parse_event(SyncBody, {} if payload is None else payload)
+    checked_in: ev.Done[Any] = ev.done(None)
     questions = None
     if client.kind == "rep":
         rep = _representative(sid, client)
         checked_in = conduct.check_in(db.session, rep, "socket")
-        db.session.commit()
         state = build_state(db.session, rep.meeting, rep)
     else:
         meeting = meetings.get_meeting(db.session, client.meeting_id)
         state = build_state(db.session, meeting)
         if client.kind == "moderator":
             current = meeting.current_item_id if meeting.status == "live" else None
-            questions = broadcast.questions_payload(db.session, current)
+            questions = question_service.moderators_list(db.session, current)
     progress = _progress_of(state)
-    db.session.commit()
-    if checked_in:
-        broadcast.state_changed(client.meeting_id, phones=False)  # attendance only
-    answer = ok(state=state, progress=progress)
-    if questions is not None:
-        answer["questions"] = questions
-    return answer
+    edge.commit(checked_in)  # a check-in: the staff screens' attendance
+    return SyncAck(state=state, progress=progress, questions=questions).json_dict()

@@ -14,7 +14,7 @@ Engine.IO tells JSON from plain text (the ``probe`` of a transport upgrade) by w
 WebSocket (tests/e2e/test_transports_live.py).
 
 Strings with lone surrogates still parse (JSON allows ``"\\ud800"``); the namespace refuses them
-per event (``payloads.event_object``), since no UTF-8 text — no database row — can hold them.
+per event (``schemas.live.LiveBody.envelope``), since no UTF-8 text — no database row — can hold them.
 """
 
 from __future__ import annotations

@@ -14,69 +14,59 @@ from fractions import Fraction
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
-from flask_babel import gettext, pgettext
+from flask_babel import gettext
 from markupsafe import Markup
 
 from evalmeet.domain import clock
+from evalmeet.domain.labels import (
+    ACTION_KIND_LABELS,
+    ACTION_STATUS_LABELS,
+    CHOICE_LABELS,
+    ITEM_KIND_LABELS,
+    ITEM_RESULT_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    Labels,
+)
 from evalmeet.extensions import db
+from evalmeet.schemas.archive import (
+    ACTION_FILTERS,
+    NO_DEPARTMENT,
+    NO_METHOD,
+    RESULTS,
+    ArchiveFilters,
+    PeopleFilters,
+)
+from evalmeet.schemas.query import parse_query
 from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
-from evalmeet.services.archive.search import NO_DEPARTMENT, NO_METHOD, percent
-from evalmeet.web import dashboard_charts
+from evalmeet.services.archive.search import percent
+from evalmeet.web import dashboard_charts, labels
 from evalmeet.web.auth import login_required_page
 
 bp = Blueprint("archive", __name__)
 
 
+# The kinds of code an archive page names (see evalmeet/domain/labels.py).
+_VOCABULARIES: dict[str, Labels] = {
+    "method": PROCUREMENT_METHOD_LABELS,
+    "result": ITEM_RESULT_LABELS,
+    "action_kind": ACTION_KIND_LABELS,
+    "action_status": ACTION_STATUS_LABELS,
+    "choice": CHOICE_LABELS,
+    "item_kind": ITEM_KIND_LABELS,
+}
+
+
 def _labels(kind: str) -> dict[str, str]:
-    """The translated names of the values stored as codes (one kind at a time)."""
+    """The translated names of one kind of code, with the archive's own filter values."""
+    names = labels.names(_VOCABULARIES.get(kind, {}))
     if kind == "method":
-        return {
-            "single_source": gettext("Single source"),
-            "tender": gettext("Tender"),
-            "inquiry": gettext("Inquiry"),
-            "negotiation": gettext("Competitive negotiation"),
-            "other": gettext("Other"),
-            NO_METHOD: gettext("Not recorded"),
-        }
-    if kind == "result":
-        return {
-            "passed": gettext("Passed"),
-            "failed": gettext("Failed"),
-            "pending": gettext("Not voted"),
-            "voting": gettext("Voting"),
-        }
-    if kind == "action_kind":
-        return {
-            "rectification": pgettext("action kind", "Rectification"),
-            "retender": pgettext("action kind", "Re-tender"),
-            "warning": pgettext("action kind", "Warning"),
-            "party_discipline": pgettext("action kind", "Party discipline"),
-            "administrative_discipline": pgettext("action kind", "Administrative discipline"),
-            "reassignment": pgettext("action kind", "Reassignment"),
-            "other": gettext("Other action"),
-        }
-    if kind == "action_status":
-        return {
-            "open": pgettext("action status", "Open"),
-            "in_progress": pgettext("action status", "In progress"),
-            "done": pgettext("action status", "Done"),
-            "verified": pgettext("action status", "Verified"),
-            "unresolved": gettext("Open or in progress"),
-            "overdue": gettext("Overdue"),
-        }
-    if kind == "choice":
-        return {
-            "satisfied": gettext("Satisfied"),
-            "basically_satisfied": gettext("Basically satisfied"),
-            "dissatisfied": gettext("Dissatisfied"),
-            "pass": gettext("Pass"),
-            "fail": gettext("Fail"),
-        }
-    if kind == "item_kind":
-        return {"procurement": gettext("Procurement"), "report_back": gettext("Report-back")}
-    return {}
+        names[NO_METHOD] = gettext("Not recorded")
+    elif kind == "action_status":
+        names["unresolved"] = gettext("Open or in progress")
+        names["overdue"] = gettext("Overdue")
+    return names
 
 
 def _filter_names() -> dict[str, str]:
@@ -143,6 +133,9 @@ def _helpers() -> dict[str, Any]:
         "ratio": ratio,
         "archive_url": archive_url,
         "NO_DEPARTMENT": NO_DEPARTMENT,
+        "RESULT_FILTERS": RESULTS,
+        "ACTION_FILTERS": ACTION_FILTERS,
+        "SANCTION_KINDS": people.SANCTION_KINDS,
     }
 
 
@@ -158,7 +151,7 @@ def _problems(names: list[str]) -> list[str]:
 @login_required_page
 def index() -> Any:
     """Evaluated items of closed meetings, filtered by the query string, a page at a time."""
-    filters, problems = archive.parse_filters(request.args)
+    filters, problems = ArchiveFilters.from_query(request.args)
     page = archive.search(db.session, filters)
     return render_template("archive/index.html", page=page, problems=_problems(problems))
 
@@ -167,7 +160,7 @@ def index() -> Any:
 @login_required_page
 def meetings() -> Any:
     """Closed meetings (optionally within a date range) with attendance and outcomes."""
-    filters, problems = archive.parse_filters(request.args)
+    filters, problems = ArchiveFilters.from_query(request.args)
     page = archive_meetings.meetings_in_range(db.session, filters)
     return render_template("archive/meetings.html", page=page, problems=_problems(problems))
 
@@ -184,10 +177,11 @@ def meeting(meeting_id: int) -> Any:
 @login_required_page
 def people_index() -> Any:
     """Everyone who answered for archived items, repeat failures first."""
-    name = (request.args.get("q") or "").strip()[:100] or None
-    disciplined = request.args.get("disciplined") in ("1", "true", "on")
-    rows = people.people_index(db.session, name=name, disciplined_only=disciplined)
-    return render_template("archive/people.html", rows=rows, name=name or "", disciplined=disciplined)
+    filters, _ignored = parse_query(PeopleFilters, request.args)
+    rows = people.people_index(db.session, filters)
+    return render_template(
+        "archive/people.html", rows=rows, name=filters.name or "", disciplined=filters.disciplined_only
+    )
 
 
 @bp.get("/archive/people/<int:person_id>")

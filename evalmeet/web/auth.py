@@ -32,7 +32,10 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 
 from evalmeet.extensions import db, login_manager
 from evalmeet.models import Account
+from evalmeet.schemas.accounts import LoginForm
+from evalmeet.schemas.base import parse
 from evalmeet.services.accounts import users as accounts
+from evalmeet.web import edge
 from evalmeet.web.guessing import client_address, guards
 
 bp = Blueprint("auth", __name__)
@@ -196,8 +199,8 @@ def _layout_helpers() -> dict[str, Any]:
 def login() -> Any:
     """The login form; ``next`` (a path on this site) is where to go afterwards."""
     if request.method == "POST":
-        username = (request.form.get("username") or "")[:64]
-        password = (request.form.get("password") or "")[:256]
+        form = parse(LoginForm, request.form.to_dict())
+        username = form.username
         address = client_address()
         logins = guards().logins
         if logins.blocked(address, username):
@@ -206,7 +209,7 @@ def login() -> Any:
                 username=username,
                 error=_("Too many failed attempts. Please wait a few minutes and try again."),
             ), 429
-        account = accounts.authenticate(db.session, username, password)
+        account = accounts.authenticate(db.session, username, form.password)
         if account is None:
             db.session.rollback()
             logins.failed(address, username)
@@ -214,11 +217,9 @@ def login() -> Any:
                 "auth/login.html", username=username, error=_("Wrong username or password.")
             ), 401
         previous = current_user._get_current_object()
-        if isinstance(previous, SessionUser):  # this browser was logged in already: that ends
-            accounts.end_session(db.session, previous.secret)
-        accounts.end_idle_sessions(db.session, account, max_idle())
-        secret = accounts.start_session(db.session, account)
-        db.session.commit()
+        # this browser was logged in already: that session ends
+        before = previous.secret if isinstance(previous, SessionUser) else None
+        secret = edge.commit(accounts.log_in(db.session, account, before, max_idle()))
         logins.succeeded(address, username)
         # A fresh cookie at login (no fixation): nothing from before survives, and the new
         # session's secret was never seen by anyone before this answer.
@@ -234,8 +235,7 @@ def logout() -> Any:
     the account's other sessions (another browser, another computer) stay."""
     user = current_user._get_current_object()
     if isinstance(user, SessionUser):
-        accounts.end_session(db.session, user.secret)
-        db.session.commit()
+        edge.commit(accounts.log_out(db.session, user.secret))
     logout_user()
     session.clear()
     flash(_("You have logged out."), "success")

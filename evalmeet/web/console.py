@@ -4,7 +4,9 @@ The page is rendered from :func:`evalmeet.services.meetings.screens.console_view
 keeps it live from the ``/live`` channel (``state``, ``progress``, ``result``, ``questions``) and
 re-reads :func:`data` after each change for what the snapshot does not carry (the running
 order's statuses and the roster). Every control is a call to the JSON API with the session
-cookie and the CSRF token; the API broadcasts after commit, so all screens follow at once.
+cookie and the CSRF token (closing a vote included: the API's close is the console's, and its
+commit scrubs the write-ahead log); the API broadcasts after commit, so all screens follow at
+once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from typing import Any
 from flask import Blueprint, jsonify, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
-from werkzeug.routing import BuildError
 
 from evalmeet.extensions import db
 from evalmeet.services.meetings import screens as console_service
@@ -88,19 +89,11 @@ def console_strings() -> dict[str, str]:
     }
 
 
-def _optional_url(endpoint: str, meeting_id: int) -> str | None:
-    """A moderator page's URL when that page exists (they are built separately)."""
-    try:
-        return url_for(endpoint, meeting_id=meeting_id)
-    except BuildError:
-        return None
-
-
 @bp.get("/meetings/<int:meeting_id>/console")
 @moderator_page
 def console(meeting_id: int) -> Any:
     """The live console of one meeting."""
-    view = console_service.console_view(db.session, meeting_id)
+    view = console_service.console_view(db.session, meeting_id).json_dict()
     helpers = page_helpers()
     return render_template(
         "console/console.html",
@@ -109,8 +102,8 @@ def console(meeting_id: int) -> Any:
         progress=view["progress"],
         C=console_strings(),
         projector_url=url_for("projector.screen", token=view["meeting"]["display_token"]),
-        slips_url=_optional_url("moderator.slips", meeting_id),
-        meeting_url=_optional_url("moderator.meeting", meeting_id),
+        slips_url=url_for("moderator.slips", meeting_id=meeting_id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting_id),
         data_url=url_for("console.data", meeting_id=meeting_id),
         **helpers,
     )
@@ -120,4 +113,4 @@ def console(meeting_id: int) -> Any:
 @moderator_page
 def data(meeting_id: int) -> Any:
     """The console's data as JSON: snapshot, running order, roster, questions on the floor."""
-    return jsonify(console_service.console_view(db.session, meeting_id))
+    return jsonify(console_service.console_view(db.session, meeting_id).json_dict())

@@ -28,13 +28,23 @@ from flask import (
 from flask_babel import gettext as _
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.labels import (
+    ACTION_KIND_LABELS,
+    ACTION_PROGRESS_LABELS,
+    CHOICE_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    SCALE_LABELS,
+    Labels,
+)
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
-from evalmeet.services.files import exports, imports, minutes
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.files import exports, import_format, imports, minutes, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import current_lang, error_text
+from evalmeet.web import current_lang, edge, error_text, labels
 from evalmeet.web.api import reader, tender_threshold
+from evalmeet.web.api.base import documented
 from evalmeet.web.auth import actor_name, moderator_page
 
 bp = Blueprint("exports", __name__)
@@ -43,6 +53,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
 KIND = "<any(roster, items):kind>"
 FORMAT = "<any(xlsx, csv):fmt>"
+TABLE_FILES = (XLSX, "text/csv")
 
 
 def _file_name(stem: str, ext: str) -> str:
@@ -77,8 +88,8 @@ def _off_the_loop(work: Callable[..., bytes], *args: Any) -> bytes:
 # --- minutes ----------------------------------------------------------------------------------
 
 
-def _label(labels: dict[str, str]) -> Callable[[str | None], str]:
-    return lambda value: "" if not value else (_(labels[value]) if value in labels else value)
+def _label(vocabulary: Labels) -> Callable[[str | None], str]:
+    return lambda value: labels.name(vocabulary, value)
 
 
 def _minutes_helpers() -> dict[str, Any]:
@@ -86,17 +97,18 @@ def _minutes_helpers() -> dict[str, Any]:
     return {
         "china_time": minutes.china_time,
         "yuan": lambda value: "" if value is None else f"¥{value:,.2f}",
-        "method_label": _label(minutes.METHOD_LABELS),
-        "kind_label": _label(minutes.ACTION_KIND_LABELS),
-        "status_label": _label(minutes.ACTION_STATUS_LABELS),
-        "choice_label": _label(minutes.CHOICE_LABELS),
-        "scale_label": _label(minutes.SCALE_LABELS),
+        "method_label": _label(PROCUREMENT_METHOD_LABELS),
+        "kind_label": _label(ACTION_KIND_LABELS),
+        "status_label": _label(ACTION_PROGRESS_LABELS),
+        "choice_label": _label(CHOICE_LABELS),
+        "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.pdf")
+@documented(file="application/pdf")
 @reader
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
@@ -113,6 +125,7 @@ def minutes_pdf(meeting_id: int) -> Any:
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.xlsx")
+@documented(file=XLSX)
 @reader
 def minutes_xlsx(meeting_id: int) -> Any:
     """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
@@ -125,18 +138,20 @@ def minutes_xlsx(meeting_id: int) -> Any:
 
 
 @bp.get(f"/api/v1/exports/items.{FORMAT}")
+@documented(query=ExportQuery, file=TABLE_FILES)
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
-    table = exports.archive_items_table(db.session, exports.parse_filter(request.args), _)
+    table = exports.archive_items_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
     return _table_download(table, fmt, _("Evaluated items"))
 
 
 @bp.get(f"/api/v1/exports/actions.{FORMAT}")
+@documented(query=ExportQuery, file=TABLE_FILES)
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    table = exports.actions_table(db.session, exports.parse_filter(request.args), _)
+    table = exports.actions_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
     return _table_download(table, fmt, _("Follow-up actions"))
 
 
@@ -171,8 +186,8 @@ def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: i
         "exports/import_upload.html",
         meeting=meeting,
         kind=kind,
-        fields=imports.FIELDS[kind],
-        methods=imports.METHOD_DISPLAY,
+        fields=import_format.FIELDS[kind],
+        methods=import_format.METHOD_DISPLAY,
         max_mb=MAX_BYTES // (1024 * 1024),
         error=error,
         self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
@@ -219,18 +234,17 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
     meetings.get_meeting(db.session, meeting_id)
     folder = _pending_folder()
     try:
-        pending = imports.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
+        pending = staging.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
     except DomainError as err:
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
     try:
-        count = imports.confirm(db.session, pending, actor_name(), tender_threshold())
-        db.session.commit()
+        outcome = imports.confirm(db.session, pending, actor_name(), tender_threshold())
     except DomainError as err:
         db.session.rollback()
-        imports.finish_pending(pending)
+        staging.finish_pending(pending)
         return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
-    imports.finish_pending(pending)
-    broadcast.state_changed(meeting_id)
+    count = edge.commit(outcome)
+    staging.finish_pending(pending)
     if kind == "roster":
         flash(_("%(n)s representatives were added to the roster.", n=count), "success")
     else:
@@ -244,7 +258,7 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
 def import_template(meeting_id: int, kind: str, fmt: str) -> Any:
     """An empty file with the import's header row (Chinese; English with ?lang=en)."""
     meetings.get_meeting(db.session, meeting_id)
-    table = imports.template_table(kind, english=current_lang() == "en")
+    table = import_format.template_table(kind, english=current_lang() == "en")
     stem = _("Roster template") if kind == "roster" else _("Items template")
     return _table_download(table, fmt, stem)
 

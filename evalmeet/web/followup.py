@@ -1,9 +1,11 @@
 """Follow-up pages: actions with notes and evidence, the overdue dashboard, report-back, wipe.
 
 Anyone logged in (viewers too) reads the dashboard, the action pages and the evidence; every
-change is for moderators and admins. Each POST parses the form, calls one service, commits and
-redirects; a refusal is rolled back and the page is shown again with the message and the
-refusal's 4xx status (409 for a status move the workflow does not allow), never a 500.
+change is for moderators and admins. Each POST parses the form into its schema model, calls one
+service, commits through ``web/edge`` (which removes evidence files after a committed deletion,
+or after a failed upload's rollback) and redirects; a refusal is rolled back and the page is
+shown again with the message and the refusal's 4xx status (409 for a status move the workflow
+does not allow), never a 500.
 
 Evidence uploads may be up to 10 MB (``evidence.MAX_ATTACHMENT_BYTES``): bigger than the app's
 5 MB ``MAX_CONTENT_LENGTH``, so the upload route is exempt from the global CSRF hook (which
@@ -14,13 +16,11 @@ then checks the CSRF token itself.
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -30,20 +30,28 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import pgettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.extensions import csrf, db
-from evalmeet.realtime import broadcast
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import (
+    ActionCreate,
+    ActionFilters,
+    ActionUpdate,
+    AttachmentOut,
+    EvidenceUpload,
+    ReportBackCreate,
+)
+from evalmeet.schemas.query import parse_query
 from evalmeet.services.followup import actions, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import error_response, error_text, wants_json
+from evalmeet.web import edge, error_response, error_text, labels, wants_json
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
-from evalmeet.web.links import optional_url
 
 bp = Blueprint("followup", __name__)
 
@@ -56,27 +64,12 @@ UPLOAD_BODY_LIMIT = evidence.MAX_ATTACHMENT_BYTES + 256 * 1024
 
 def kind_label(kind: str | None) -> str:
     """整改 / Rectification …"""
-    labels = {
-        "rectification": pgettext("action kind", "Rectification"),
-        "retender": pgettext("action kind", "Re-tender"),
-        "warning": pgettext("action kind", "Warning"),
-        "party_discipline": pgettext("action kind", "Party discipline"),
-        "administrative_discipline": pgettext("action kind", "Administrative discipline"),
-        "reassignment": pgettext("action kind", "Reassignment"),
-        "other": pgettext("action kind", "Other"),
-    }
-    return labels.get(kind or "", kind or "")
+    return labels.name(ACTION_KIND_LABELS, kind)
 
 
 def status_label(status: str | None) -> str:
     """待办 / Open …"""
-    labels = {
-        "open": pgettext("action status", "Open"),
-        "in_progress": pgettext("action status", "In progress"),
-        "done": pgettext("action status", "Done"),
-        "verified": pgettext("action status", "Verified"),
-    }
-    return labels.get(status or "", status or "")
+    return labels.name(ACTION_STATUS_LABELS, status)
 
 
 # ``2026-12-01 09:00`` in China time.
@@ -98,15 +91,9 @@ def _helpers() -> dict[str, Any]:
         "action_kinds": ACTION_KINDS,
         "action_statuses": ACTION_STATUSES,
         "can_moderate": _can_moderate(),
-        "optional_url": optional_url,
         "allowed_extensions": ", ".join(evidence.ALLOWED_EXTENSIONS),
         "max_upload_mb": evidence.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     }
-
-
-def upload_dir() -> Path:
-    """Where evidence files live: ``<instance>/uploads``."""
-    return Path(current_app.instance_path) / "uploads"
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -120,6 +107,11 @@ def explain(err: DomainError) -> str:
 def _refused(err: DomainError) -> None:
     """Undo the failed use case; unknown ids still become the 404 page."""
     db.session.rollback()
+    _not_found(err)
+
+
+def _not_found(err: DomainError) -> None:
+    """An unknown id is the 404 page, not a message on a form."""
     if isinstance(err, NotFound):
         raise err
 
@@ -131,7 +123,7 @@ def _refused(err: DomainError) -> None:
 @login_required_page
 def actions_dashboard() -> Any:
     """Every action of live and closed meetings, overdue first; filters by status, kind, owner."""
-    filters = followup.parse_filters(request.args)
+    filters, _ignored = parse_query(ActionFilters, request.args)
     view = followup.dashboard(db.session, filters)
     return render_template("followup/actions.html", view=view, filters=filters)
 
@@ -161,12 +153,16 @@ def _action_page(
         error=error,
         failed_form=form,
         values={**defaults, **(values or {})},
-        meeting_url=optional_url("moderator.meeting", meeting_id=detail.meeting.id)
-        if _can_moderate()
-        else None,
+        meeting_url=url_for("moderator.meeting", meeting_id=detail.meeting.id) if _can_moderate() else None,
         self_url=url_for("followup.action", action_id=action.id),
     )
     return page, status
+
+
+def _action_again(action_id: int, err: DomainError, form: str, values: dict[str, Any] | None = None) -> Any:
+    """The action page again after a refused form (rolled back), with the refusal's status."""
+    _not_found(err)
+    return _action_page(action_id, error=explain(err), status=err.status, form=form, values=values)
 
 
 @bp.get("/actions/<int:action_id>", endpoint="action")
@@ -184,14 +180,12 @@ def record_progress(action_id: int) -> Any:
     target = request.form.get("status") or current
     data = {"status": target, "note": request.form.get("note", "")}
     try:
-        action = actions.update_action(db.session, action_id, data, actor_name())
+        outcome = actions.update_action(db.session, action_id, parse(ActionUpdate, data), actor_name())
     except DomainError as err:
-        _refused(err)
-        message = explain(err)
-        return _action_page(action_id, error=message, status=err.status, form="progress", values=data)
-    moved = action.status != current
-    db.session.commit()
-    if moved:
+        db.session.rollback()
+        return _action_again(action_id, err, "progress", data)
+    action = edge.commit(outcome)
+    if action.status != current:
         flash(_("Status changed to “%(status)s”.", status=status_label(action.status)), "success")
     elif data["note"].strip():
         flash(_("Progress note added."), "success")
@@ -205,14 +199,12 @@ def record_progress(action_id: int) -> Any:
 def edit_action(action_id: int) -> Any:
     """Change the owner, due date or description; the history keeps the old values."""
     data = {name: request.form.get(name, "") for name in ("owner", "due_date", "description", "note")}
-    try:
-        actions.update_action(db.session, action_id, data, actor_name())
-    except DomainError as err:
-        _refused(err)
-        return _action_page(action_id, error=explain(err), status=err.status, form="edit", values=data)
-    db.session.commit()
-    flash(_("Action saved."), "success")
-    return redirect(url_for("followup.action", action_id=action_id, _anchor="history"))
+    return edge.form_post(
+        lambda: actions.update_action(db.session, action_id, parse(ActionUpdate, data), actor_name()),
+        again=lambda err: _action_again(action_id, err, "edit", data),
+        then=lambda _action: url_for("followup.action", action_id=action_id, _anchor="history"),
+        message=_("Action saved."),
+    )
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -243,31 +235,18 @@ def upload_attachment(action_id: int) -> Any:
     actions.get_action(db.session, action_id)  # an unknown action is a 404 page, not a form error
     if upload is None or not upload.filename:
         return _upload_refused(action_id, ValidationFailed("no file", code="no_file", field="file"))
-    folder = upload_dir()
     try:
-        attachment = evidence.save_attachment(
-            db.session, action_id, upload.stream, upload.filename, folder, actor_name()
+        fields = parse(EvidenceUpload, {"filename": upload.filename})
+        outcome = evidence.save_attachment(
+            db.session, action_id, fields, upload.stream, edge.upload_dir(), actor_name()
         )
     except RequestEntityTooLarge:
         return _upload_refused(action_id, _upload_too_large())
     except DomainError as err:
         return _upload_refused(action_id, err)
-    try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        evidence.remove_stored_files(folder, [attachment.stored_name])
-        raise
+    attachment = edge.commit(outcome)  # a failed commit removes the file again
     if wants_json():
-        body = {
-            "id": attachment.id,
-            "action_id": attachment.action_id,
-            "filename": attachment.filename,
-            "content_type": attachment.content_type,
-            "size": attachment.size,
-            "sha256": attachment.sha256,
-        }
-        return jsonify(body), 201
+        return jsonify(AttachmentOut.of(attachment).json_dict()), 201
     flash(_("Evidence “%(name)s” uploaded.", name=attachment.filename), "success")
     return redirect(url_for("followup.action", action_id=action_id, _anchor="evidence"))
 
@@ -289,7 +268,7 @@ def content_disposition(filename: str, fallback: str) -> str:
 def download_attachment(action_id: int, attachment_id: int) -> Any:
     """The evidence file, always as a download (never rendered in the browser)."""
     attachment = evidence.get_attachment(db.session, action_id, attachment_id)
-    path = evidence.stored_path(upload_dir(), attachment)
+    path = evidence.stored_path(edge.upload_dir(), attachment)
     response = send_file(path, mimetype=attachment.content_type, conditional=True, max_age=0)
     # Stored types of text files already name their charset; werkzeug adds its own to text/*.
     response.headers["Content-Type"] = attachment.content_type
@@ -307,15 +286,12 @@ def download_attachment(action_id: int, attachment_id: int) -> Any:
 @moderator_page
 def delete_attachment(action_id: int, attachment_id: int) -> Any:
     """Remove an evidence file (not from a verified action); the history keeps its name and hash."""
-    try:
-        stored = evidence.delete_attachment(db.session, action_id, attachment_id, actor_name())
-    except DomainError as err:
-        _refused(err)
-        return _action_page(action_id, error=explain(err), status=err.status, form="evidence")
-    db.session.commit()
-    evidence.remove_stored_files(upload_dir(), [stored])
-    flash(_("Evidence removed."), "success")
-    return redirect(url_for("followup.action", action_id=action_id, _anchor="evidence"))
+    return edge.form_post(
+        lambda: evidence.delete_attachment(db.session, action_id, attachment_id, actor_name()),
+        again=lambda err: _action_again(action_id, err, "evidence"),
+        then=lambda _none: url_for("followup.action", action_id=action_id, _anchor="evidence"),
+        message=_("Evidence removed."),
+    )
 
 
 # --- a new action on an item ------------------------------------------------------------------
@@ -330,16 +306,19 @@ def new_action(item_id: int) -> Any:
         values = {"kind": "rectification" if item.status == "failed" else "", "owner": "", "due_date": ""}
         return render_template("followup/new_action.html", item=item, values=values, error=None)
     data = {name: request.form.get(name, "") for name in ("kind", "description", "owner", "due_date")}
-    try:
-        action = actions.add_action(db.session, item_id, data, actor_name())
-    except DomainError as err:
-        _refused(err)
+
+    def again(err: DomainError) -> Any:
+        _not_found(err)
         item = meetings.get_item(db.session, item_id)
         page = render_template("followup/new_action.html", item=item, values=data, error=explain(err))
         return page, err.status
-    db.session.commit()
-    flash(_("Action recorded."), "success")
-    return redirect(url_for("followup.action", action_id=action.id))
+
+    return edge.form_post(
+        lambda: actions.add_action(db.session, item_id, parse(ActionCreate, data), actor_name()),
+        again=again,
+        then=lambda action: url_for("followup.action", action_id=action.id),
+        message=_("Action recorded."),
+    )
 
 
 # --- report-back ------------------------------------------------------------------------------
@@ -356,7 +335,7 @@ def _report_back_page(meeting_id: int, error: str | None = None, status: int = 2
         selected=set(values.get("selected", ())),
         title=values.get("title", ""),
         open_for_items=meeting.status in ("draft", "live"),
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -370,18 +349,15 @@ def report_back(meeting_id: int) -> Any:
     chosen = request.form.getlist("action_id")
     title = request.form.get("title", "")
     try:
-        item = followup.create_report_back(db.session, meeting_id, chosen, actor_name(), title)
+        data = parse(ReportBackCreate, {"action_id": chosen, "title": title})
+        outcome = followup.create_report_back(db.session, meeting_id, data, actor_name())
     except DomainError as err:
         _refused(err)
-        selected = {int(c) for c in chosen if c.isdigit() and len(c) < 11}
+        selected = {int(c) for c in chosen if c.isdecimal() and len(c) < 11}
         return _report_back_page(meeting_id, explain(err), err.status, selected=selected, title=title)
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
+    item = edge.commit(outcome)  # the meeting's screens get the new item
     flash(_("Report-back item “%(title)s” added to the meeting.", title=item.title), "success")
-    target = optional_url("moderator.meeting", meeting_id=meeting_id)
-    if target:
-        return redirect(f"{target}#item-{item.id}")
-    return redirect(url_for("followup.report_back", meeting_id=meeting_id))
+    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item.id}"))
 
 
 # --- rehearsal wipe ---------------------------------------------------------------------------
@@ -396,7 +372,7 @@ def _wipe_page(meeting_id: int, error: str | None = None, status: int = 200) -> 
         meeting=meeting,
         wipeable=meeting.rehearsal or meeting.status == "draft",
         error=error,
-        meeting_url=optional_url("moderator.meeting", meeting_id=meeting.id),
+        meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status
 
@@ -410,12 +386,14 @@ def wipe(meeting_id: int) -> Any:
     if request.form.get("confirm") != "wipe":
         meetings.get_meeting(db.session, meeting_id)
         return _wipe_page(meeting_id, _("Tick the box to confirm."), 422)
-    try:
-        stored = followup.wipe_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        _refused(err)
+
+    def again(err: DomainError) -> Any:
+        _not_found(err)
         return _wipe_page(meeting_id, explain(err), err.status)
-    db.session.commit()
-    evidence.remove_stored_files(upload_dir(), stored)
-    flash(_("The rehearsal was wiped: its items, roster, votes, actions and evidence are gone."), "success")
-    return redirect(optional_url("moderator.meetings") or url_for("followup.actions"))
+
+    return edge.form_post(  # the evidence files go once the wipe is committed
+        lambda: followup.wipe_meeting(db.session, meeting_id, actor_name()),
+        again=again,
+        then=lambda _none: url_for("moderator.meetings"),
+        message=_("The rehearsal was wiped: its items, roster, votes, actions and evidence are gone."),
+    )

@@ -1,11 +1,8 @@
-"""Links shared by several edges: a representative's join link and the pages of other areas."""
+"""Links shared by several edges: a representative's join link."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import current_app, url_for
-from werkzeug.routing import BuildError
+from flask import url_for
 
 
 def join_url(token: str) -> str:
@@ -14,13 +11,3 @@ def join_url(token: str) -> str:
     from evalmeet.web.reach import join_base
 
     return join_base().url + url_for("representative.join", token=token)
-
-
-def optional_url(endpoint: str, **values: Any) -> str | None:
-    """``url_for(endpoint)``, or None while that endpoint does not exist (yet)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None

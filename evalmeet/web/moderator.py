@@ -1,29 +1,38 @@
 """Moderator pages: the meetings list, a meeting with its items and roster, join slips.
 
-Each POST parses the form, calls one service, commits, broadcasts and redirects (so a reload
-never repeats it). A refusal from a service is rolled back and the page is shown again with
-the message next to the field it is about, with the refusal's 4xx status; never a 500.
+Each POST parses the form into the same model the API takes and calls one service through
+``edge.form_post``: it commits, runs the after-commit steps of the service's events and
+redirects (so a reload never repeats it). A refusal is rolled back and the page is shown again
+with the message next to the field it is about, with the refusal's 4xx status; never a 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import segno
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
-from evalmeet.realtime import broadcast
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate, ItemUpdate
+from evalmeet.schemas.meetings import MeetingCreate, MeetingUpdate
+from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.services.archive import publishing
-from evalmeet.services.meetings import conduct, overview
+from evalmeet.services.events import Done
+from evalmeet.services.meetings import conduct, overview, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.meetings.presenters import attendance
+from evalmeet.web import edge
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
-from evalmeet.web.links import join_url, optional_url
+from evalmeet.web.links import join_url
 from evalmeet.web.reach import join_base
 
 bp = Blueprint("moderator", __name__)
@@ -38,6 +47,7 @@ def _helpers() -> dict[str, Any]:
         "local_time": forms.local_time,
         "datetime_local_value": forms.datetime_local_value,
         "money_value": forms.money_value,
+        "DECIDED_ITEM_STATUSES": DECIDED_ITEM_STATUSES,
     }
 
 
@@ -94,13 +104,12 @@ def new_meeting() -> Any:
         defaults = {"scale": "three_level", "pass_threshold": "2/3", "quorum": "2/3"}
         return _meeting_form(None, defaults)
     data = forms.meeting_data(request.form)
-    try:
-        meeting = meetings.create_meeting(db.session, data, actor_name())
-    except DomainError as err:
-        return _meeting_form(None, data, _refused(err))
-    db.session.commit()
-    flash(_("Meeting created. Now add its items and roster."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting.id))
+    return edge.form_post(
+        lambda: meetings.create_meeting(db.session, parse(MeetingCreate, data), actor_name()),
+        again=lambda err: _meeting_form(None, data, _refused(err)),
+        then=lambda meeting: url_for("moderator.meeting", meeting_id=meeting.id),
+        message=_("Meeting created. Now add its items and roster."),
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"], endpoint="edit_meeting")
@@ -120,15 +129,12 @@ def edit_meeting(meeting_id: int) -> Any:
         }
         return _meeting_form(meeting, values)
     data = forms.meeting_data(request.form)
-    try:
-        meetings.update_meeting(db.session, meeting_id, data, actor_name())
-    except DomainError as err:
-        error = _refused(err)
-        return _meeting_form(meetings.get_meeting(db.session, meeting_id), data, error)
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Meeting saved."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: meetings.update_meeting(db.session, meeting_id, parse(MeetingUpdate, data), actor_name()),
+        again=lambda err: _meeting_form(meetings.get_meeting(db.session, meeting_id), data, _refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("Meeting saved."),
+    )
 
 
 # --- one meeting ------------------------------------------------------------------------------
@@ -147,14 +153,14 @@ def _meeting_page(
     page = render_template(
         "moderator/meeting.html",
         meeting=meeting,
-        attendance=attendance(db.session, meeting),
+        attendance=meetings.attendance_of(db.session, meeting).json_dict(),
         representatives=meeting.representatives,
         error=error,
         failed_form=form,
         item_values=item_values or {},
         rep_values=rep_values or {},
-        console_url=optional_url("console.console", meeting_id=meeting.id),
-        projector_url=optional_url("projector.screen", token=meeting.display_token),
+        console_url=url_for("console.console", meeting_id=meeting.id),
+        projector_url=url_for("projector.screen", token=meeting.display_token),
         self_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, error.status if error else 200
@@ -171,54 +177,48 @@ def meeting_page(meeting_id: int) -> Any:
 @moderator_page
 def start_meeting(meeting_id: int) -> Any:
     """Draft → live: representatives can now check in with their links."""
-    try:
-        conduct.start_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("The meeting has started."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: conduct.start_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("The meeting has started."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/finish", endpoint="finish_meeting")
 @moderator_page
 def finish_meeting(meeting_id: int) -> Any:
     """Live → closed."""
-    try:
-        conduct.finish_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("The meeting has finished."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: conduct.finish_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("The meeting has finished."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/publish", endpoint="publish_meeting")
 @moderator_page
 def publish_meeting(meeting_id: int) -> Any:
     """Put a closed meeting on the public disclosure page (厂务公开)."""
-    try:
-        publishing.publish(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    flash(_("Published on the public disclosure page."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id))
+    return edge.form_post(
+        lambda: publishing.publish(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
+        message=_("Published on the public disclosure page."),
+    )
 
 
 @bp.post("/meetings/<int:meeting_id>/delete", endpoint="delete_meeting")
 @moderator_page
 def delete_meeting(meeting_id: int) -> Any:
     """Delete a draft (or a rehearsal)."""
-    try:
-        meetings.delete_meeting(db.session, meeting_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    flash(_("Meeting deleted."), "success")
-    return redirect(url_for("moderator.meetings"))
+    return edge.form_post(
+        lambda: meetings.delete_meeting(db.session, meeting_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _none: url_for("moderator.meetings"),
+        message=_("Meeting deleted."),
+    )
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -229,14 +229,16 @@ def delete_meeting(meeting_id: int) -> Any:
 def add_item(meeting_id: int) -> Any:
     """Add an item at the end of the running order."""
     data = forms.item_data(request.form)
-    try:
-        meetings.add_item(db.session, meeting_id, data, actor_name(), _tender_threshold())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err), item_values=dict(request.form), form="item")
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Item added."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"))
+    return edge.form_post(
+        lambda: agenda.add_item(
+            db.session, meeting_id, parse(ItemCreate, data), actor_name(), _tender_threshold()
+        ),
+        again=lambda err: _meeting_page(
+            meeting_id, error=_refused(err), item_values=dict(request.form), form="item"
+        ),
+        then=lambda _item: url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"),
+        message=_("Item added."),
+    )
 
 
 def _item_values(item: Any) -> dict[str, Any]:
@@ -255,41 +257,42 @@ def _item_values(item: Any) -> dict[str, Any]:
     }
 
 
+def _item_form(item_id: int, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
+    """The edit form; ``values`` are what the user typed (kept after a refusal)."""
+    item = meetings.get_item(db.session, item_id)
+    page = render_template("moderator/item_form.html", item=item, values=values, error=error)
+    return page, error.status if error else 200
+
+
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="edit_item")
 @moderator_page
 def edit_item(item_id: int) -> Any:
     """Edit an item that has not been voted on."""
     item = meetings.get_item(db.session, item_id)
     if request.method == "GET":
-        return render_template("moderator/item_form.html", item=item, values=_item_values(item), error=None)
-    try:
-        data = forms.item_data(request.form)
-        meetings.update_item(db.session, item_id, data, actor_name(), _tender_threshold())
-    except DomainError as err:
-        error = _refused(err)
-        item = meetings.get_item(db.session, item_id)
-        page = render_template("moderator/item_form.html", item=item, values=dict(request.form), error=error)
-        return page, error.status
-    db.session.commit()
-    broadcast.state_changed(item.meeting_id)
-    flash(_("Item saved."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=item.meeting_id, _anchor="items"))
+        return _item_form(item_id, _item_values(item))
+    data = forms.item_data(request.form)
+    return edge.form_post(
+        lambda: agenda.update_item(
+            db.session, item_id, parse(ItemUpdate, data), actor_name(), _tender_threshold()
+        ),
+        again=lambda err: _item_form(item_id, dict(request.form), _refused(err)),
+        then=lambda saved: url_for("moderator.meeting", meeting_id=saved.meeting_id, _anchor="items"),
+        message=_("Item saved."),
+    )
 
 
 @bp.post("/items/<int:item_id>/move", endpoint="move_item")
 @moderator_page
 def move_item(item_id: int) -> Any:
     """One place up or down in the running order (``direction`` = up | down)."""
-    item = meetings.get_item(db.session, item_id)
-    meeting_id = item.meeting_id
+    meeting_id = meetings.get_item(db.session, item_id).meeting_id
     direction = -1 if request.form.get("direction") == "up" else 1
-    try:
-        meetings.move_item(db.session, item_id, direction, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item_id}"))
+    return edge.form_post(
+        lambda: agenda.move_item(db.session, item_id, direction, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _none: url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item_id}"),
+    )
 
 
 @bp.post("/items/<int:item_id>/remove", endpoint="remove_item")
@@ -297,17 +300,19 @@ def move_item(item_id: int) -> Any:
 def remove_item(item_id: int) -> Any:
     """Remove a pending item."""
     meeting_id = meetings.get_item(db.session, item_id).meeting_id
-    try:
-        meetings.remove_item(db.session, item_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Item removed."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"))
+    return edge.form_post(
+        lambda: agenda.remove_item(db.session, item_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _none: url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"),
+        message=_("Item removed."),
+    )
 
 
 # --- roster -----------------------------------------------------------------------------------
+
+
+def _to_roster(meeting_id: int) -> str:
+    return url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster")
 
 
 @bp.post("/meetings/<int:meeting_id>/representatives", endpoint="add_representative")
@@ -315,14 +320,23 @@ def remove_item(item_id: int) -> Any:
 def add_representative(meeting_id: int) -> Any:
     """Put a representative on the roster."""
     data = forms.representative_data(request.form)
-    try:
-        meetings.add_representative(db.session, meeting_id, data, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err), rep_values=data, form="representative")
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Representative added."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+    return edge.form_post(
+        lambda: roster.add_representative(
+            db.session, meeting_id, parse(RepresentativeCreate, data), actor_name()
+        ),
+        again=lambda err: _meeting_page(
+            meeting_id, error=_refused(err), rep_values=data, form="representative"
+        ),
+        then=lambda _rep: _to_roster(meeting_id),
+        message=_("Representative added."),
+    )
+
+
+def _representative_form(rep_id: int, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
+    """The edit form; ``values`` are what the user typed (kept after a refusal)."""
+    rep = meetings.get_representative(db.session, rep_id)
+    page = render_template("moderator/representative_form.html", rep=rep, values=values, error=error)
+    return page, error.status if error else 200
 
 
 @bp.route("/representatives/<int:rep_id>/edit", methods=["GET", "POST"], endpoint="edit_representative")
@@ -332,67 +346,48 @@ def edit_representative(rep_id: int) -> Any:
     rep = meetings.get_representative(db.session, rep_id)
     if request.method == "GET":
         values = {"name": rep.name, "employee_no": rep.employee_no, "department": rep.department}
-        return render_template("moderator/representative_form.html", rep=rep, values=values, error=None)
+        return _representative_form(rep_id, values)
     data = forms.representative_data(request.form)
-    try:
-        meetings.update_representative(db.session, rep_id, data, actor_name())
-    except DomainError as err:
-        error = _refused(err)
-        rep = meetings.get_representative(db.session, rep_id)
-        page = render_template("moderator/representative_form.html", rep=rep, values=data, error=error)
-        return page, error.status
-    db.session.commit()
-    broadcast.state_changed(rep.meeting_id)
-    flash(_("Representative saved."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=rep.meeting_id, _anchor="roster"))
+    return edge.form_post(
+        lambda: roster.update_representative(
+            db.session, rep_id, parse(RepresentativeUpdate, data), actor_name()
+        ),
+        again=lambda err: _representative_form(rep_id, data, _refused(err)),
+        then=lambda saved: _to_roster(saved.meeting_id),
+        message=_("Representative saved."),
+    )
+
+
+def _roster_post(rep_id: int, work: Callable[[Session, int, str], Done[Any]], message: str) -> Any:
+    """A button on a roster entry: do ``work(session, rep_id, actor)``, then back to the roster."""
+    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
+    return edge.form_post(
+        lambda: work(db.session, rep_id, actor_name()),
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _value: _to_roster(meeting_id),
+        message=message,
+    )
 
 
 @bp.post("/representatives/<int:rep_id>/remove", endpoint="remove_representative")
 @moderator_page
 def remove_representative(rep_id: int) -> Any:
     """Take someone off a draft roster."""
-    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
-    try:
-        meetings.remove_representative(db.session, rep_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    flash(_("Representative removed."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+    return _roster_post(rep_id, roster.remove_representative, _("Representative removed."))
 
 
 @bp.post("/representatives/<int:rep_id>/revoke", endpoint="revoke_representative")
 @moderator_page
 def revoke_representative(rep_id: int) -> Any:
     """Stop a join link working (lost phone, wrong person)."""
-    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
-    try:
-        meetings.revoke_representative(db.session, rep_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.state_changed(meeting_id)
-    broadcast.token_revoked(meeting_id, rep_id)
-    flash(_("The join link was revoked."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+    return _roster_post(rep_id, roster.revoke_representative, _("The join link was revoked."))
 
 
 @bp.post("/representatives/<int:rep_id>/reissue", endpoint="reissue_representative")
 @moderator_page
 def reissue_representative(rep_id: int) -> Any:
     """Give a representative a new join link; the old one stops working."""
-    meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
-    try:
-        meetings.reissue_join_token(db.session, rep_id, actor_name())
-    except DomainError as err:
-        return _meeting_page(meeting_id, error=_refused(err))
-    db.session.commit()
-    broadcast.alert(meeting_id)
-    broadcast.state_changed(meeting_id)
-    broadcast.token_revoked(meeting_id, rep_id)
-    flash(_("A new join link was issued; print a new slip."), "success")
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor="roster"))
+    return _roster_post(rep_id, roster.reissue_join_token, _("A new join link was issued; print a new slip."))
 
 
 # --- join slips -------------------------------------------------------------------------------

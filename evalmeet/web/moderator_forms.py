@@ -1,8 +1,8 @@
 """The moderator pages' forms: form fields to service input, labels, and errors people can read.
 
-Services validate everything; this module only reshapes HTML form fields into the dicts the
-services take, and turns a service's refusal into a sentence in the page's language, attached
-to the form field it is about.
+The schema models validate everything; this module only reshapes HTML form fields into the
+dicts those models parse (the same shape as the API's JSON bodies), and turns a refusal into a
+sentence in the page's language, attached to the form field it is about.
 """
 
 from __future__ import annotations
@@ -11,12 +11,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
-from evalmeet.web import error_text
+from evalmeet.domain.labels import (
+    ITEM_STATUS_LABELS,
+    MEETING_STATUS_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    SCALE_LABELS,
+    Labels,
+)
+from evalmeet.web import error_text, labels
 
 MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
 ITEM_FIELDS = (
@@ -48,52 +54,37 @@ def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The item fields, with the responsible person nested as the service expects."""
+    """The item fields for ``ItemCreate``/``ItemUpdate``, with the responsible person nested."""
     data: dict[str, Any] = {name: form[name] for name in ITEM_FIELDS if name in form}
     data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
     return data
 
 
 def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """A roster entry's fields."""
+    """A roster entry's fields for ``RepresentativeCreate``/``RepresentativeUpdate``."""
     return {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
 
 
 # --- labels -----------------------------------------------------------------------------------
 
 
-def _labels(kind: str) -> dict[str, str]:
-    """``value → translated name`` of one kind of code, in the order a select box lists them."""
-    if kind == "meeting_status":
-        return {"draft": _("Draft"), "live": _("In progress"), "closed": _("Finished")}
-    if kind == "item_status":
-        return {"pending": _("Pending"), "voting": _("Voting"), "passed": _("Passed"), "failed": _("Failed")}
-    if kind == "method":
-        return {
-            "single_source": _("Single source"),
-            "tender": _("Tender"),
-            "inquiry": _("Inquiry"),
-            "negotiation": _("Competitive negotiation"),
-            "other": _("Other"),
-        }
-    if kind == "scale":
-        return {
-            "three_level": _("Satisfied / basically satisfied / dissatisfied"),
-            "pass_fail": _("Pass / fail"),
-        }
-    return {}
+# The kinds of code a moderator page names (see evalmeet/domain/labels.py).
+_VOCABULARIES: dict[str, Labels] = {
+    "meeting_status": MEETING_STATUS_LABELS,
+    "item_status": ITEM_STATUS_LABELS,
+    "method": PROCUREMENT_METHOD_LABELS,
+    "scale": SCALE_LABELS,
+}
 
 
 def label(kind: str, value: str | None) -> str:
     """The translated name of a status, method or scale (the raw value when unknown)."""
-    if value is None or value == "":
-        return ""
-    return _labels(kind).get(value, value)
+    return labels.name(_VOCABULARIES.get(kind, {}), value)
 
 
 def choices(kind: str) -> list[tuple[str, str]]:
     """``(value, translated label)`` pairs for a select box."""
-    return list(_labels(kind).items())
+    return list(labels.names(_VOCABULARIES.get(kind, {})).items())
 
 
 # --- formatting -------------------------------------------------------------------------------

@@ -16,9 +16,11 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 
 from evalmeet.domain.errors import NotFound
+from evalmeet.domain.labels import CHOICE_LABELS, PROCUREMENT_METHOD_LABELS
 from evalmeet.domain.rules import SCALES
 from evalmeet.extensions import db
 from evalmeet.services.meetings import screens as console_service
+from evalmeet.web import labels
 from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("projector", __name__)
@@ -75,16 +77,8 @@ def live_strings() -> dict[str, str]:
         "not_started": _("The meeting has not started yet"),
         "finished": _("The meeting has ended"),
         "none": _("not given"),
-        "satisfied": _("Satisfied"),
-        "basically_satisfied": _("Basically satisfied"),
-        "dissatisfied": _("Dissatisfied"),
-        "pass": _("Pass"),
-        "fail": _("Fail"),
-        "single_source": _("Single source"),
-        "tender": _("Tender"),
-        "inquiry": _("Inquiry"),
-        "negotiation": _("Competitive negotiation"),
-        "other": _("Other"),
+        **labels.names(CHOICE_LABELS),
+        **labels.names(PROCUREMENT_METHOD_LABELS),
     }
 
 
@@ -145,7 +139,7 @@ def screen(token: str) -> Any:
         if slowed is None:
             raise
         abort_slowed(slowed)
-    view = console_service.projector_view(db.session, meeting)
+    view = console_service.projector_view(db.session, meeting).json_dict()
     return render_template(
         "projector/screen.html",
         display_token=meeting.display_token,

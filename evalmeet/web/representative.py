@@ -9,9 +9,9 @@ from flask import Blueprint, abort, make_response, redirect, render_template, se
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Representative
-from evalmeet.realtime import broadcast
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings.live_state import build_state
+from evalmeet.web import edge
 from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("representative", __name__)
@@ -54,10 +54,7 @@ def join(token: str) -> Any:
         if slowed is None:
             raise_invalid_link(err)
         abort_slowed(slowed, "phone/invalid_link.html")
-    changed = conduct.check_in(db.session, rep, "link")
-    db.session.commit()
-    if changed:
-        broadcast.state_changed(rep.meeting_id, phones=False)  # attendance: no phone shows it
+    edge.commit(conduct.check_in(db.session, rep, "link"))  # attendance: the staff screens
     session[SESSION_KEY] = token
     session.permanent = True
     return redirect(url_for("representative.phone"))
@@ -71,5 +68,5 @@ def phone() -> Any:
     if token is None:
         return render_template("phone/no_session.html")
     rep = _representative(token)
-    state = build_state(db.session, rep.meeting, rep)
+    state = build_state(db.session, rep.meeting, rep).json_dict()
     return render_template("phone/phone.html", rep=rep, state=state)

@@ -3,127 +3,68 @@
    JSON API call with the session cookie and the CSRF token. The API broadcasts after commit, so
    the console (like every other screen) follows from the events; after each call it also
    re-reads its data, so it stays right even while the socket is reconnecting.
-   Builds the same markup as templates/console/_parts.html. */
+   Its markup is templates/console/_parts.html's: each render clones the <template>s the server
+   rendered (a row of each list, the panel of the item on the floor) and fills them. */
 (function () {
   "use strict";
 
+  var E = window.Evalmeet;
   var root = document.getElementById("console");
-  if (!root) { return; }
-  var strings = JSON.parse(document.getElementById("cs-strings").textContent);
+  if (!root || !E) { return; }
+  var strings = E.data("cs-strings");
   var L = strings.L;
   var C = strings.C;
-  var data = JSON.parse(document.getElementById("cs-initial").textContent);
+  var data = E.data("cs-initial");
+  var fill = E.fill;
   var meetingId = Number(root.getAttribute("data-meeting"));
   var dataUrl = root.getAttribute("data-data-url");
   var lang = root.getAttribute("data-lang") || "zh";
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
-  var TINY = 2;
-  var SCALES = {
-    three_level: ["satisfied", "basically_satisfied", "dissatisfied"],
-    pass_fail: ["pass", "fail"]
-  };
-  var SVG = "http://www.w3.org/2000/svg";
+  var TINY = Number(root.getAttribute("data-tiny"));
   var refusal = null; // the last "voting cannot open" reason, kept until something changes
 
-  // --- small helpers --------------------------------------------------------------------------
+  function byId(id) { return document.getElementById(id); }
 
-  function fill(template, values) {
-    return String(template).replace(/\{(\w+)\}/g, function (m, key) {
-      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
+  /* Set `name` (data-item, data-rep, data-q) to `value` on `row` and on every part that has it. */
+  function point(row, name, value) {
+    row.setAttribute(name, value);
+    Array.prototype.forEach.call(row.querySelectorAll("[" + name + "]"), function (el) {
+      el.setAttribute(name, value);
     });
   }
 
-  function h(tag, attrs) {
-    var el = document.createElement(tag);
-    var key;
-    for (key in attrs || {}) {
-      if (!Object.prototype.hasOwnProperty.call(attrs, key)) { continue; }
-      var v = attrs[key];
-      if (v === null || v === undefined || v === false) { continue; }
-      el.setAttribute(key, v === true ? "" : v);
-    }
-    for (var i = 2; i < arguments.length; i++) { append(el, arguments[i]); }
-    return el;
-  }
-
-  function append(el, child) {
-    if (child === null || child === undefined || child === false) { return; }
-    if (Array.isArray(child)) { child.forEach(function (c) { append(el, c); }); return; }
-    el.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
-  }
-
-  function replaceChildren(el, children) {
-    while (el.firstChild) { el.removeChild(el.firstChild); }
-    append(el, children);
-  }
-
-  function label(key) { return Object.prototype.hasOwnProperty.call(L, key) ? L[key] : key; }
-
-  function moneyText(value) {
-    if (!value) { return ""; }
-    var parts = String(value).split(".");
-    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return parts.length > 1 ? whole + "." + parts[1] : whole;
-  }
-
-  function percentText(fraction) {
-    var m = /^(\d+)\/(\d+)$/.exec(fraction || "");
-    if (!m || Number(m[2]) === 0) { return "\u2014"; }
-    var num = Number(m[1]), den = Number(m[2]);
-    var tenths = Math.floor((2000 * num + den) / (2 * den));
-    return Math.floor(tenths / 10) + "." + (tenths % 10) + "%";
-  }
-
-  function button(action, text, opts) {
-    opts = opts || {};
-    var attrs = {type: "button", class: "cs-btn " + (opts.cls || ""), "data-action": action,
-      disabled: !!opts.disabled};
-    if (opts.item) { attrs["data-item"] = opts.item; }
-    if (opts.rep) { attrs["data-rep"] = opts.rep; }
-    if (opts.q) { attrs["data-q"] = opts.q; }
-    return h("button", attrs, text);
-  }
-
-  function progressBar(ballots, voters) {
-    var svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("class", "cs-svgbar");
-    svg.setAttribute("viewBox", "0 0 1000 100");
-    svg.setAttribute("preserveAspectRatio", "none");
-    svg.setAttribute("aria-hidden", "true");
-    var track = document.createElementNS(SVG, "rect");
-    track.setAttribute("class", "track");
-    track.setAttribute("width", "1000");
-    track.setAttribute("height", "100");
-    var bar = document.createElementNS(SVG, "rect");
-    bar.setAttribute("class", "fill");
-    bar.setAttribute("width", String(voters ? Math.floor(1000 * ballots / voters) : 0));
-    bar.setAttribute("height", "100");
-    svg.appendChild(track);
-    svg.appendChild(bar);
-    return svg;
+  /* Enable or disable the controls of `box`: {action: enabled}. */
+  function enable(box, actions) {
+    Object.keys(actions).forEach(function (action) {
+      var button = box.querySelector('button[data-action="' + action + '"]');
+      if (button) { button.disabled = !actions[action]; }
+    });
   }
 
   // --- toasts and the dialog ------------------------------------------------------------------
 
-  var toasts = document.getElementById("cs-toasts");
+  var toasts = byId("cs-toasts");
 
-  function toast(text, kind) {
-    var el = h("div", {class: "cs-toast " + (kind || "error"), role: kind === "ok" ? "status" : "alert"}, text);
+  function toast(message, kind) {
+    var el = E.clone(toasts.querySelector("template"));
+    el.classList.add(kind || "error");
+    if (kind === "ok") { el.setAttribute("role", "status"); }
+    el.textContent = message;
     toasts.appendChild(el);
     setTimeout(function () { if (el.parentNode) { el.parentNode.removeChild(el); } },
       kind === "ok" ? 2500 : 8000);
     el.addEventListener("click", function () { if (el.parentNode) { el.parentNode.removeChild(el); } });
   }
 
-  var dialog = document.getElementById("cs-dialog");
-  var dialogText = document.getElementById("cs-dialog-text");
-  var dialogInput = document.getElementById("cs-dialog-input");
+  var dialog = byId("cs-dialog");
+  var dialogText = byId("cs-dialog-text");
+  var dialogInput = byId("cs-dialog-input");
 
   /* ask(text, wantsInput) -> Promise of the typed text ("" without input), or null on cancel. */
-  function ask(text, wantsInput) {
+  function ask(question, wantsInput) {
     return new Promise(function (resolve) {
-      dialogText.textContent = text;
+      dialogText.textContent = question;
       dialogInput.value = "";
       dialogInput.hidden = !wantsInput;
       dialogInput.required = !!wantsInput;
@@ -181,150 +122,123 @@
   function phase() { return st().item ? st().phase : "idle"; }
 
   function renderHeader() {
-    var att = st().attendance;
-    document.getElementById("cs-title").textContent = data.meeting.title;
-    var ms = document.getElementById("cs-mstatus");
-    ms.className = "cs-mstatus m-" + data.meeting.status;
-    ms.textContent = C["meeting_" + data.meeting.status] || data.meeting.status;
-    replaceChildren(document.getElementById("cs-att"), [
-      h("span", {class: "lbl"}, L.present), " ", h("b", {"data-att": "present"}, att.present), " / ",
-      h("span", {class: "lbl"}, L.roster), " ", h("b", {"data-att": "roster"}, att.roster), " ",
-      h("span", {class: "cs-sep"}, "\u00b7"), " ", h("span", {class: "lbl"}, L.quorum), " ",
-      h("b", {"data-att": "needed"}, att.needed), " ",
-      h("span", {class: "cs-badge " + (att.quorum_met ? "ok" : "warn")},
-        att.quorum_met ? L.quorum_met : L.quorum_not_met)
-    ]);
+    E.text(document, "#cs-title", data.meeting.title);
+    var status = E.text(document, "#cs-mstatus", C["meeting_" + data.meeting.status] || data.meeting.status);
+    E.variant(status, "m-", data.meeting.status);
+    E.attendance(byId("cs-att"), st().attendance, L, "warn");
   }
 
   function renderItems() {
     var s = st();
-    replaceChildren(document.getElementById("cs-items"), data.items.map(function (item) {
+    E.rows(byId("cs-items"), data.items, function (li, item) {
       var onScreen = !!(s.item && s.item.id === item.id);
-      return h("li", {class: "cs-item" + (onScreen ? " current" : ""), "data-item": item.id},
-        h("span", {class: "cs-pos"}, item.position),
-        h("span", {class: "cs-ititle"}, item.title,
-          item.result ? h("small", {class: "cs-irate"}, item.result.satisfaction) : null),
-        h("span", {class: "cs-badge st-" + item.status}, C["status_" + item.status] || item.status),
-        button("present", C.show, {cls: "small", item: item.id,
-          disabled: !live() || onScreen || phase() === "voting"}));
-    }));
+      point(li, "data-item", item.id);
+      li.classList.toggle("current", onScreen);
+      E.text(li, ".cs-pos", item.position);
+      E.text(li, ".cs-iname", item.title);
+      if (E.keep(li, ".cs-irate", item.result)) { E.text(li, ".cs-irate", item.result.satisfaction); }
+      var badge = E.text(li, ".cs-badge", C["status_" + item.status] || item.status);
+      E.variant(badge, "st-", item.status);
+      enable(li, {present: live() && !onScreen && phase() !== "voting"});
+    });
   }
 
   function renderRoster() {
-    replaceChildren(document.getElementById("cs-roster"), data.roster.map(function (rep) {
-      var cls = rep.revoked ? "revoked" : (rep.present ? "present" : "absent");
-      var stateText = rep.revoked ? C.revoked : (rep.present ? C.at_meeting : C.absent);
-      return h("li", {class: "cs-rep " + cls, "data-rep": rep.id},
-        h("span", {class: "cs-dot", "aria-hidden": "true"}),
-        h("span", {class: "cs-rname"}, rep.name,
-          h("small", null, (rep.department ? rep.department + " \u00b7 " : "") + rep.employee_no)),
-        h("span", {class: "cs-rstate"}, stateText,
-          rep.present && rep.checked_in_by === "moderator" ? [" ", h("small", null, "(" + C.by_hand + ")")] : null),
-        rep.revoked ? null : button(rep.present ? "mark-absent" : "mark-present",
-          rep.present ? C.mark_absent : C.mark_present,
-          {cls: "small" + (rep.present ? " ghost" : ""), rep: rep.id, disabled: !live()}));
-    }));
+    E.rows(byId("cs-roster"), data.roster, function (li, rep) {
+      point(li, "data-rep", rep.id);
+      li.classList.add(rep.revoked ? "revoked" : (rep.present ? "present" : "absent"));
+      E.text(li, ".cs-rwho", rep.name);
+      E.text(li, ".cs-rname small", (rep.department ? rep.department + " \u00b7 " : "") + rep.employee_no);
+      E.text(li, ".cs-rstate-text", rep.revoked ? C.revoked : (rep.present ? C.at_meeting : C.absent));
+      E.keep(li, ".cs-byhand", !rep.revoked && rep.present && rep.checked_in_by === "moderator");
+      var button = E.keep(li, "button", !rep.revoked);
+      if (button) {
+        button.setAttribute("data-action", rep.present ? "mark-absent" : "mark-present");
+        button.textContent = rep.present ? C.mark_absent : C.mark_present;
+        button.classList.toggle("ghost", !!rep.present);
+        button.disabled = !live();
+      }
+    });
   }
 
+  /* The panel of the item on the floor, from its skeleton. */
   function currentPanel() {
     var s = st();
     var item = s.item;
     var ph = phase();
     var isLive = live();
-    var out = [];
-    out.push(h("div", {class: "cs-cur-head"},
-      h("span", {class: "cs-phase ph-" + ph}, C["phase_" + ph] || ph),
-      item
-        ? h("h2", {class: "cs-cur-title"}, fill(L.item_no, {n: item.position}) + " \u00b7 " + item.title)
-        : h("h2", {class: "cs-cur-title muted"}, C.nothing_on_screen)));
-    if (item) {
-      var person = item.responsible_person || {};
-      var fact = function (name, value) { return h("div", null, h("dt", null, name), h("dd", null, value)); };
-      out.push(h("dl", {class: "cs-facts"},
-        fact(L.responsible, person.name + (person.department ? " \u00b7 " + person.department : "")),
-        fact(L.amount, item.amount ? fill(L.yuan, {amount: moneyText(item.amount)}) : L.none),
-        fact(L.method, item.procurement_method ? label(item.procurement_method) : L.none),
-        fact(L.suppliers, item.supplier_count !== null && item.supplier_count !== undefined
-          ? item.supplier_count : L.none)));
-      if ((item.risk_flags || []).length) {
-        out.push(h("ul", {class: "cs-risks"}, item.risk_flags.map(function (f) {
-          return h("li", null, lang === "en" && f.message_en ? f.message_en : f.message);
-        })));
-      }
-    }
-    var controls = [];
-    if (data.meeting.status === "draft") { controls.push(button("start", C.start_meeting, {cls: "primary"})); }
-    if (item && item.questions_open) {
-      controls.push(button("close-questions", C.close_questions, {disabled: !isLive || ph === "voting"}));
-    } else {
-      controls.push(button("open-questions", C.open_questions, {disabled: !isLive || !item || ph === "voting"}));
-    }
-    controls.push(button("open-voting", C.open_voting,
-      {cls: "primary", disabled: !isLive || !item || item.status !== "pending"}));
-    controls.push(button("close-voting", C.close_voting,
-      {cls: "danger", disabled: !isLive || !item || item.status !== "voting"}));
-    controls.push(button("revote", C.revote,
-      {disabled: !isLive || !item || (item.status !== "passed" && item.status !== "failed")}));
-    controls.push(button("next", C.next_item, {disabled: !isLive || ph === "voting"}));
-    controls.push(button("clear", C.clear_stage, {cls: "ghost", disabled: !isLive || !item || ph === "voting"}));
-    controls.push(button("finish", C.finish_meeting, {cls: "danger ghost", disabled: !isLive || ph === "voting"}));
-    out.push(h("div", {class: "cs-controls"}, controls));
-    var ref = h("p", {class: "cs-refusal", id: "cs-refusal"}, refusal || "");
-    ref.hidden = !refusal;
-    out.push(ref);
-    if (item && (ph === "questions" || ph === "voting") && s.attendance.present <= TINY) {
-      out.push(h("p", {class: "cs-tiny"}, L.tiny));
-    }
-    if (ph === "voting" && s.voting) {
+    var panel = E.clone(byId("cs-current-skeleton"));
+    E.variant(E.text(panel, ".cs-phase", C["phase_" + ph] || ph), "ph-", ph);
+    var title = E.text(panel, ".cs-cur-title",
+      item ? fill(L.item_no, {n: item.position}) + " \u00b7 " + item.title : C.nothing_on_screen);
+    title.classList.toggle("muted", !item);
+    if (E.keep(panel, ".cs-facts", item)) { E.facts(panel, item, L); }
+    var flags = (item && item.risk_flags) || [];
+    var risks = E.keep(panel, ".cs-risks", flags.length);
+    if (risks) { E.rows(risks, flags, function (li, flag) { li.textContent = E.flagText(flag, lang); }); }
+    var floorOpen = !!(item && item.questions_open);
+    E.keep(panel, '[data-action="start"]', data.meeting.status === "draft");
+    E.keep(panel, '[data-action="close-questions"]', floorOpen);
+    E.keep(panel, '[data-action="open-questions"]', !floorOpen);
+    enable(panel, {
+      "close-questions": isLive && ph !== "voting",
+      "open-questions": isLive && item && ph !== "voting",
+      "open-voting": isLive && item && item.status === "pending",
+      "close-voting": isLive && item && item.status === "voting",
+      revote: isLive && item && (item.status === "passed" || item.status === "failed"),
+      next: isLive && ph !== "voting",
+      clear: isLive && item && ph !== "voting",
+      finish: isLive && ph !== "voting"
+    });
+    E.text(panel, "#cs-refusal", refusal || "").hidden = !refusal;
+    E.keep(panel, ".cs-tiny", item && (ph === "questions" || ph === "voting") && s.attendance.present <= TINY);
+    if (E.keep(panel, ".cs-progress", ph === "voting" && s.voting)) {
       var p = data.progress;
-      var ballots = p ? p.ballots : 0;
-      var voters = p ? p.present : s.attendance.present;
-      out.push(h("div", {class: "cs-progress"},
-        h("p", {class: "cs-count", id: "cs-count"}, fill(L.voted_of, {n: ballots, m: voters})),
-        progressBar(ballots, voters)));
-    } else if (ph === "result" && s.result) {
-      var r = s.result;
-      var choices = SCALES[r.scale] || Object.keys(r.counts || {});
-      out.push(h("div", {class: "cs-result " + (r.passed ? "passed" : "failed")},
-        h("p", {class: "cs-verdict"}, r.passed ? L.passed : L.failed),
-        h("table", {class: "cs-counts"}, choices.map(function (c) {
-          return h("tr", null, h("th", null, label(c)), h("td", null, (r.counts && r.counts[c]) || 0));
-        })),
-        h("p", {class: "cs-rate"}, (r.scale === "pass_fail" ? L.pass_rate : L.satisfaction) + " " +
-          r.satisfaction + " = " + percentText(r.satisfaction) + " \u00b7 " + L.threshold + " \u2265 " +
-          r.pass_threshold + " \u00b7 " + fill(L.ballots_of, {n: r.ballots, m: r.present}))));
+      E.votedCount(panel, p ? p.ballots : 0, p ? p.present : s.attendance.present, L);
     }
-    return out;
+    var box = E.keep(panel, ".cs-result", ph === "result" && s.result);
+    if (box) {
+      var r = s.result;
+      box.classList.toggle("passed", !!r.passed);
+      box.classList.toggle("failed", !r.passed);
+      E.text(box, ".cs-verdict", r.passed ? L.passed : L.failed);
+      E.rows(box.querySelector(".cs-counts tbody"), E.choicesOf(r), function (tr, choice) {
+        E.text(tr, "th", E.label(L, choice));
+        E.text(tr, "td", (r.counts && r.counts[choice]) || 0);
+      });
+      E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold +
+        " \u00b7 " + fill(L.ballots_of, {n: r.ballots, m: r.present}));
+    }
+    return panel;
   }
 
   function renderCurrent() {
-    replaceChildren(document.getElementById("cs-current"), currentPanel());
-    var qo = document.getElementById("cs-qopen");
+    var old = byId("cs-current");
+    old.parentNode.replaceChild(currentPanel(), old);
     var open = !!(st().item && st().item.questions_open);
-    qo.className = "cs-qopen " + (open ? "open" : "closed");
-    qo.textContent = open ? L.questions_open : L.questions_closed;
+    var badge = E.text(document, "#cs-qopen", open ? L.questions_open : L.questions_closed);
+    badge.classList.toggle("open", open);
+    badge.classList.toggle("closed", !open);
   }
 
-  function questionRow(q) {
-    var btns = [];
-    if (q.status === "pending" || q.status === "hidden") {
-      btns.push(button("q-approve", q.status === "pending" ? C.approve : C.restore, {cls: "small", q: q.id}));
-    }
-    if (q.status !== "hidden") { btns.push(button("q-hide", C.hide, {cls: "small ghost", q: q.id})); }
-    if (q.status === "approved") { btns.push(button("q-answered", C.mark_answered, {cls: "small", q: q.id})); }
-    var area = h("textarea", {rows: "2", "data-q-answer": q.id, "data-server": q.answer || "",
-      placeholder: C.answer_summary, "aria-label": C.answer_summary});
+  function questionRow(li, q) {
+    point(li, "data-q", q.id);
+    E.variant(li, "st-", q.status);
+    E.text(li, ".cs-qtext", q.text);
+    E.variant(E.text(li, ".cs-badge", C["q_" + q.status] || q.status), "q-", q.status);
+    var approve = E.keep(li, '[data-action="q-approve"]', q.status === "pending" || q.status === "hidden");
+    if (approve) { approve.textContent = q.status === "pending" ? C.approve : C.restore; }
+    E.keep(li, '[data-action="q-hide"]', q.status !== "hidden");
+    E.keep(li, '[data-action="q-answered"]', q.status === "approved");
+    var area = li.querySelector("textarea");
+    area.setAttribute("data-q-answer", q.id);
+    area.setAttribute("data-server", q.answer || "");
     area.value = q.answer || "";
-    return h("li", {class: "cs-q st-" + q.status, "data-q": q.id},
-      h("div", {class: "cs-qhead"}, h("p", {class: "cs-qtext"}, q.text),
-        h("span", {class: "cs-badge q-" + q.status}, C["q_" + q.status] || q.status)),
-      h("div", {class: "cs-qbtns"}, btns),
-      h("div", {class: "cs-qans"}, area, button("q-save", C.save_answer, {cls: "small", q: q.id})));
   }
 
   /* Re-render the questions without losing what the secretary is typing. */
   function renderQuestions() {
-    var list = document.getElementById("cs-questions");
+    var list = byId("cs-questions");
     var drafts = {};
     var focused = null;
     list.querySelectorAll("textarea[data-q-answer]").forEach(function (ta) {
@@ -336,7 +250,7 @@
     });
     var current = st().item;
     var qs = current && data.questions && data.questions.item_id === current.id ? data.questions.questions : [];
-    replaceChildren(list, qs.length ? qs.map(questionRow) : h("li", {class: "cs-empty"}, C.no_questions_yet));
+    E.rows(list, qs, questionRow);
     list.querySelectorAll("textarea[data-q-answer]").forEach(function (ta) {
       var id = ta.getAttribute("data-q-answer");
       if (Object.prototype.hasOwnProperty.call(drafts, id)) { ta.value = drafts[id]; }
@@ -349,13 +263,9 @@
 
   /* Alerts the room also sees: a join link used from a second device, a re-issued link. */
   function renderAlerts() {
-    var box = document.getElementById("cs-alerts");
+    var box = byId("cs-alerts");
     var list = st().alerts || [];
-    replaceChildren(box, list.map(function (a) {
-      return h("li", {class: "cs-alert"}, fill(L["alert_" + a.kind] || a.kind, {
-        name: (a.representative && a.representative.name) || "?", time: a.time || ""
-      }));
-    }));
+    E.rows(box, list, function (li, alert) { li.textContent = E.alertText(alert, L); });
     box.hidden = list.length === 0;
   }
 
@@ -369,12 +279,8 @@
   }
 
   function renderProgress() {
-    var count = document.getElementById("cs-count");
     var p = data.progress;
-    if (!count || !p) { renderCurrent(); return; }
-    count.textContent = fill(L.voted_of, {n: p.ballots, m: p.present});
-    var bar = document.querySelector("#cs-current .cs-svgbar .fill");
-    if (bar) { bar.setAttribute("width", String(p.present ? Math.floor(1000 * p.ballots / p.present) : 0)); }
+    if (!p || !E.votedCount(byId("cs-current"), p.ballots, p.present, L)) { renderCurrent(); }
   }
 
   // --- keeping the data fresh -------------------------------------------------------------------
@@ -493,11 +399,16 @@
 
   // --- the live channel -------------------------------------------------------------------------
 
-  var conn = document.getElementById("cs-conn");
+  var conn = byId("cs-conn");
 
-  function setConnected(ok, text) {
-    conn.setAttribute("data-connected", ok ? "1" : "0");
-    conn.textContent = ok ? C.live_connected : (text || L.reconnecting);
+  function connection(status, err) {
+    conn.setAttribute("data-connected", status === "connected" ? "1" : "0");
+    if (status === "connected") { conn.textContent = C.live_connected; scheduleRefresh(0); }
+    if (status === "reconnecting") { conn.textContent = L.reconnecting; }
+    if (status === "refused") {
+      conn.textContent = !err ? C.err_network
+        : (err.message ? fill(C.err_failed_because, {message: err.message}) : C.err_failed);
+    }
   }
 
   function onState(snapshot) {
@@ -544,17 +455,8 @@
 
   renderAll();
 
-  if (typeof window.io !== "function") { setConnected(false, C.err_network); return; }
-  var socket = window.io("/live", {auth: {meeting_id: meetingId}});
-  socket.on("connect", function () { setConnected(true); scheduleRefresh(0); });
-  socket.on("disconnect", function (reason) {
-    setConnected(false);
-    if (reason === "io server disconnect") { setTimeout(function () { socket.connect(); }, 2000); }
-  });
-  socket.on("connect_error", function (err) {
-    if (socket.active) { setConnected(false); return; }
-    setConnected(false, err && err.message ? fill(C.err_failed_because, {message: err.message}) : C.err_failed);
-  });
+  var socket = E.connect({auth: {meeting_id: meetingId}}, connection);
+  if (!socket) { return; }
   socket.on("state", onState);
   socket.on("progress", onProgress);
   socket.on("result", onResult);
@@ -563,11 +465,7 @@
     var before = (st().alerts || []).length ? st().alerts[0].id : 0;
     st().alerts = payload.alerts || [];
     var newest = st().alerts[0];
-    if (newest && newest.id !== before) {
-      toast(fill(L["alert_" + newest.kind] || newest.kind, {
-        name: (newest.representative && newest.representative.name) || "?", time: newest.time || ""
-      }));
-    }
+    if (newest && newest.id !== before) { toast(E.alertText(newest, L)); }
     renderAlerts();
   });
   root.setAttribute("data-ready", "1");

@@ -7,29 +7,24 @@
  *    server acknowledges it; it is re-sent with the same key after every (re)connect, so it is
  *    counted exactly once whatever the network does (socket.io-client retries: 3, ackTimeout);
  *  - the receipt code is kept per item and round, so a reload still shows "voted".
- * No framework, old-browser-friendly syntax (no optional chaining), no inline code (CSP).
+ * The markup is templates/phone/phone.html's: the lists are filled from the <template> each
+ * holds. No framework (the shared helpers of live.js), old-browser-friendly syntax (no optional
+ * chaining), no inline code (CSP).
  */
 (function () {
   "use strict";
 
+  var E = window.Evalmeet;
   function $(id) { return document.getElementById(id); }
-  function readJSON(id) {
-    var el = $(id);
-    return el ? JSON.parse(el.textContent) : null;
-  }
 
-  var T = readJSON("phone-strings");
-  var boot = readJSON("phone-boot");
+  var T = E && E.data("phone-strings");
+  var boot = E && E.data("phone-boot");
   if (!T || !boot) { return; }
 
   var lang = boot.lang;
   var state = boot.state;
   var me = state.me || { id: boot.rep.id, name: boot.rep.name, present: false };
   var STORE = "evalmeet.";
-  var SCALES = {
-    three_level: ["satisfied", "basically_satisfied", "dissatisfied"],
-    pass_fail: ["pass", "fail"]
-  };
 
   var socket = null;
   var conn = "connecting";      // connecting | connected | reconnecting | offline | refused
@@ -69,20 +64,13 @@
 
   // --- small helpers -----------------------------------------------------------------------
 
-  function fmt(text, vars) {
-    return String(text).replace(/\{(\w+)\}/g, function (m, name) {
-      return vars[name] === undefined || vars[name] === null ? m : String(vars[name]);
-    });
-  }
-  function setText(id, text) { var el = $(id); if (el) { el.textContent = text === null || text === undefined ? "" : text; } }
-  function show(id, visible) { var el = $(id); if (el) { el.hidden = !visible; } }
+  var fmt = E.fill;
+  function setText(id, text) { E.text(document, "#" + id, text); }
+  function show(id, visible) { E.show(document, "#" + id, visible); }
   function money(value) {
-    if (value === null || value === undefined || value === "") { return T.none; }
-    var parts = String(value).split(".");
-    var whole = parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-    return T.yuan + whole + (parts.length > 1 ? "." + parts[1] : "");
+    return value === null || value === undefined || value === "" ? T.none : T.yuan + E.money(value);
   }
-  function choiceLabel(code) { return (T.choices && T.choices[code]) || code; }
+  function choiceLabel(code) { return E.label(T.choices, code); }
   // The phone's own sentence for the codes it knows; else the server's (translated by its code).
   function errorText(code, message) { return (T.errors && T.errors[code]) || message || T.errors.other; }
 
@@ -145,13 +133,7 @@
     setText("item-desc", item.description || "");
     show("item-desc", !!item.description);
     var flags = item.risk_flags || [];
-    var list = $("risk-list");
-    list.textContent = "";
-    flags.forEach(function (flag) {
-      var li = document.createElement("li");
-      li.textContent = lang === "en" ? (flag.message_en || flag.message) : (flag.message || flag.message_en);
-      list.appendChild(li);
-    });
+    E.rows($("risk-list"), flags, function (li, flag) { li.textContent = E.flagText(flag, lang); });
     show("risk", flags.length > 0);
   }
 
@@ -159,16 +141,10 @@
     var signature = v.item_id + "." + v.round + ":" + v.choices.join(",");
     if (signature === builtChoices) { return; }
     builtChoices = signature;
-    var box = $("choices");
-    box.textContent = "";
-    v.choices.forEach(function (code) {
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "ph-btn ph-choice ph-choice-" + code;
-      button.setAttribute("data-choice", code);
+    E.rows($("choices"), v.choices, function (button, code) {
+      E.variant(button, "ph-choice-", code).setAttribute("data-choice", code);
       button.textContent = choiceLabel(code);
       button.addEventListener("click", function () { choose(code); });
-      box.appendChild(button);
     });
   }
 
@@ -224,20 +200,11 @@
     var verdict = $("result-verdict");
     verdict.textContent = result.passed ? T.passed : T.failed;
     verdict.className = "ph-verdict " + (result.passed ? "ph-passed" : "ph-failed");
-    var parts = String(result.satisfaction || "0/0").split("/");
-    var num = parseInt(parts[0], 10), den = parseInt(parts[1], 10);
-    setText("result-rate", den > 0 ? result.satisfaction + " (" + (num * 100 / den).toFixed(1) + "%)" : T.none);
-    var list = $("result-counts");
-    list.textContent = "";
-    (SCALES[result.scale] || Object.keys(result.counts || {})).forEach(function (code) {
-      var li = document.createElement("li");
-      var name = document.createElement("span");
-      name.textContent = choiceLabel(code);
-      var count = document.createElement("strong");
-      count.textContent = String((result.counts || {})[code] || 0);
-      li.appendChild(name);
-      li.appendChild(count);
-      list.appendChild(li);
+    var den = parseInt(String(result.satisfaction || "0/0").split("/")[1], 10);
+    setText("result-rate", den > 0 ? result.satisfaction + " (" + E.percent(result.satisfaction) + ")" : T.none);
+    E.rows($("result-counts"), E.choicesOf(result), function (li, code) {
+      E.text(li, "span", choiceLabel(code));
+      E.text(li, "strong", (result.counts || {})[code] || 0);
     });
     setText("result-turnout", fmt(T.turnout, result));
   }
@@ -247,20 +214,9 @@
     var visible = !revoked && !!item && state.meeting.status === "live";
     show("questions", visible);
     if (!visible) { return; }
-    var list = $("q-list");
-    list.textContent = "";
-    (item.questions || []).forEach(function (q) {
-      var li = document.createElement("li");
-      var text = document.createElement("p");
-      text.textContent = q.text;
-      li.appendChild(text);
-      if (q.answer) {
-        var answer = document.createElement("p");
-        answer.className = "ph-answer";
-        answer.textContent = q.answer;
-        li.appendChild(answer);
-      }
-      list.appendChild(li);
+    E.rows($("q-list"), item.questions, function (li, q) {
+      E.text(li, "p", q.text);
+      if (E.keep(li, ".ph-answer", q.answer)) { E.text(li, ".ph-answer", q.answer); }
     });
     show("q-list", (item.questions || []).length > 0);
     var open = !!item.questions_open && state.phase !== "voting";
@@ -401,16 +357,22 @@
     return id;
   }
 
-  function connect() {
-    if (typeof window.io !== "function") {
+  function connection(status, err) {
+    if (status === "connected") { conn = "connected"; }
+    if (status === "reconnecting") { conn = navigator.onLine === false ? "offline" : "reconnecting"; }
+    if (status === "refused") {
+      // the server refused us (bad or revoked link, or no session), or socket.io did not load
       conn = "refused";
-      refusedReason = T.errors.other;
-      render();
-      return;
+      refusedReason = err ? err.message || "" : T.errors.other;
+      if (err && err.data && err.data.code === "invalid_token") { revoked = true; }
     }
+    render();
+  }
+
+  function connect() {
     var lb = new Uint32Array(2);
     window.crypto.getRandomValues(lb);
-    socket = window.io("/live", {
+    socket = E.connect({
       // This phone's own random id, kept across visits: the server raises an alarm when the
       // same join link shows up on another device (a reconnect from this one is no alarm).
       auth: {device: deviceId()},
@@ -426,26 +388,8 @@
       reconnectionDelay: 1000,
       reconnectionDelayMax: 5000,
       timeout: 10000
-    });
-    socket.on("connect", function () { conn = "connected"; render(); });
-    socket.on("disconnect", function (reason) {
-      conn = navigator.onLine === false ? "offline" : "reconnecting";
-      render();
-      if (reason === "io server disconnect" && !revoked) {
-        setTimeout(function () { if (!revoked) { socket.connect(); } }, 2000);
-      }
-    });
-    socket.on("connect_error", function (err) {
-      if (socket.active) {
-        conn = navigator.onLine === false ? "offline" : "reconnecting";
-      } else {
-        // the server refused us (bad or revoked link, or no session)
-        conn = "refused";
-        refusedReason = err && err.message ? err.message : "";
-        if (err && err.data && err.data.code === "invalid_token") { revoked = true; }
-      }
-      render();
-    });
+    }, connection, function () { return !revoked; });
+    if (!socket) { return; }
     // Every connection starts with a snapshot: the moment to (re)send a ballot not yet acked.
     socket.on("state", function (next) { applyState(next); render(); sendPending(); });
     socket.on("progress", function (p) { progress = p; render(); });

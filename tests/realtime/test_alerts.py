@@ -9,7 +9,7 @@ from sqlalchemy import select
 from evalmeet.extensions import db
 from evalmeet.models import AuditEntry, Meeting
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 from tests.conftest import make_account
 from tests.realtime.conftest import call, connect, received, wait_for
 
@@ -77,7 +77,7 @@ def test_re_issuing_a_link_during_the_meeting_is_announced(app, session, plain_m
     m = plain_meeting(reps=2, items=1, present=0)
     projector, _console = screens(app, m.id)
     with app.app_context():
-        meetings.reissue_join_token(db.session, m.reps[0].id, "mod")
+        roster.reissue_join_token(db.session, m.reps[0].id, "mod")
         db.session.commit()
     from evalmeet.realtime import broadcast
 

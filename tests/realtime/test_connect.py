@@ -8,7 +8,7 @@ from evalmeet.extensions import db, socketio
 from evalmeet.models import Meeting, Representative
 from evalmeet.realtime import live
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 from tests.conftest import make_account
 from tests.realtime.conftest import call, connect, received, received_by_name, refusal, refused_code, wait_for
 
@@ -122,7 +122,7 @@ def test_bad_tokens_are_refused_with_a_message(app, session, plain_meeting):
         assert error["data"] == {"code": "invalid_token"}
     english = refusal(app, {"token": "x" * 32}, headers={"Cookie": "evalmeet_lang=en"})
     assert english["message"] == "This join link is not valid."
-    meetings.revoke_representative(db.session, live_meeting.reps[0].id, "test")
+    roster.revoke_representative(db.session, live_meeting.reps[0].id, "test")
     db.session.commit()
     error = refusal(app, {"token": live_meeting.reps[0].join_token})
     assert error["data"]["code"] == "invalid_token"
@@ -141,7 +141,7 @@ def test_stale_session_cookie_is_refused(app, session, plain_meeting):
     live_meeting = plain_meeting(reps=1, items=1)
     browser = app.test_client()
     browser.get(f"/j/{live_meeting.reps[0].join_token}")
-    meetings.revoke_representative(db.session, live_meeting.reps[0].id, "test")
+    roster.revoke_representative(db.session, live_meeting.reps[0].id, "test")
     db.session.commit()
     assert refused_code(app, None, flask_client=browser) == "invalid_token"
 
@@ -167,7 +167,7 @@ def test_a_replaced_link_is_refused_on_its_next_event(app, session, plain_meetin
     live_meeting = plain_meeting(reps=2, items=1)
     rep = live_meeting.reps[0]
     phone = connect(app, {"token": rep.join_token})
-    meetings.reissue_join_token(db.session, rep.id, "test")  # no broadcast: only the handler's re-check
+    roster.reissue_join_token(db.session, rep.id, "test")  # no broadcast: only the handler's re-check
     db.session.commit()
 
     ack = phone.emit(

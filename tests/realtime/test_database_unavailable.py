@@ -11,6 +11,7 @@ from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation
 from evalmeet.realtime.rooms import NAMESPACE
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import make_test_app
 from tests.factories import build_meeting
 from tests.realtime.conftest import connect
@@ -24,7 +25,7 @@ def test_sqlite_busy_gives_a_retryable_error_then_the_resend_counts_once(tmp_pat
     )
     with app.app_context():
         live = build_meeting(db.session, reps=3)
-        voting.open_voting(db.session, live.items[0].id, "mod")
+        rounds.open_voting(db.session, live.items[0].id, "mod")
         db.session.commit()
         item_id, token = live.items[0].id, live.reps[0].join_token
         db.session.remove()
@@ -73,7 +74,7 @@ def test_postgres_connection_lost_is_survived(tmp_path):
     try:
         with app.app_context():
             live = build_meeting(db.session, reps=3)
-            voting.open_voting(db.session, live.items[0].id, "mod")
+            rounds.open_voting(db.session, live.items[0].id, "mod")
             db.session.commit()
             item_id, token = live.items[0].id, live.reps[0].join_token
             db.session.remove()

@@ -11,7 +11,7 @@ from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation, Question
 from evalmeet.realtime.rooms import NAMESPACE
 from evalmeet.services.meetings import conduct
-from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.realtime.conftest import connect
 
 JSONISH = st.recursive(
@@ -35,7 +35,7 @@ def test_fuzzed_events_get_an_ack_and_store_nothing_half(app, session, meeting_f
         if not hasattr(app, "_fuzz_live"):
             live = meeting_factory(reps=3)
             conduct.present_item(session, live.items[0].id, "mod")
-            voting.open_voting(session, live.items[0].id, "mod")
+            rounds.open_voting(session, live.items[0].id, "mod")
             session.commit()
             app._fuzz_live = live  # type: ignore[attr-defined]
         live = app._fuzz_live  # type: ignore[attr-defined]

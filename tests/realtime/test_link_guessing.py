@@ -15,7 +15,7 @@ from sqlalchemy import select
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 from tests.conftest import make_test_app
 from tests.realtime.conftest import connect, received, refusal
 
@@ -96,7 +96,7 @@ def test_a_stale_session_cookie_is_not_counted_as_a_guess(app, session, plain_me
     live = plain_meeting(reps=1, items=1)
     browser = app.test_client()
     browser.get(f"/j/{live.reps[0].join_token}")
-    meetings.revoke_representative(db.session, live.reps[0].id, "test")
+    roster.revoke_representative(db.session, live.reps[0].id, "test")
     db.session.commit()
 
     codes = [refusal(app, None, flask_client=browser)["data"]["code"] for _ in range(THRESHOLD + 5)]

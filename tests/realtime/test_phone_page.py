@@ -7,7 +7,7 @@ import re
 
 from evalmeet.extensions import db
 from evalmeet.models import Representative
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 
 
 def json_block(html: str, element_id: str) -> dict:
@@ -32,7 +32,12 @@ def test_join_link_checks_in_and_leads_to_the_phone_page(app, session, plain_mee
     html = page.get_data(as_text=True)
     assert "第一次采购评价会" in html and "代表1" in html
     assert "/static/vendor/socket.io.min.js" in html and "/static/js/phone.js" in html
+    # the live screens' shared helpers, before the phone's own script
+    assert html.index("/static/vendor/socket.io.min.js") < html.index("/static/js/live.js")
+    assert html.index("/static/js/live.js") < html.index("/static/js/phone.js")
     assert "/static/css/phone.css" in html
+    # over factory Wi-Fi: the base sheet and the phone's own, not the office pages' app.css
+    assert "/static/css/base.css" in html and "/static/css/app.css" not in html
     assert "<script>" not in html  # CSP: no inline executable scripts
     boot = json_block(html, "phone-boot")
     assert boot["lang"] == "zh"
@@ -92,7 +97,7 @@ def test_revoked_link_and_stale_phone_session(app, session, plain_meeting):
     rep = meeting.reps[0]
     browser = app.test_client()
     browser.get(f"/j/{rep.join_token}")
-    meetings.revoke_representative(db.session, rep.id, "test")
+    roster.revoke_representative(db.session, rep.id, "test")
     db.session.commit()
     stale = browser.get("/phone")
     assert stale.status_code == 404 and stale.mimetype == "text/html"

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Meeting, Participation
 from evalmeet.realtime.rooms import NAMESPACE
+from evalmeet.schemas.live import VoteAck
 from evalmeet.services.meetings import conduct
 from tests.realtime.conftest import call, connect, received, received_by_name
 
@@ -53,6 +54,30 @@ def test_vote_is_acked_with_a_receipt_and_committed_first(app, session, plain_me
     assert len(ack["receipt"]) == 14 and ack["receipt"].count("-") == 2
     assert ack["item_id"] == item_id
     assert counted(item_id) == (1, 1)  # committed before the ack was returned
+
+
+def test_the_ack_is_what_its_model_documents(app, session, plain_meeting, api):
+    meeting = opened(plain_meeting, api, reps=3)
+    phone = connect(app, {"token": meeting.reps[0].join_token})
+    ack = vote(phone, meeting.items[0].id)
+    assert VoteAck.model_validate(ack).json_dict() == ack
+    assert set(ack) == {"ok", "receipt", "item_id"}
+
+
+def test_a_revote_sends_every_screen_the_new_rounds_progress(app, session, plain_meeting, api):
+    meeting = opened(plain_meeting, api, reps=3)
+    item_id = meeting.items[0].id
+    assert vote(connect(app, {"token": meeting.reps[0].join_token}), item_id)["ok"] is True
+    api.post(f"items/{item_id}/voting/close")
+    projector_token = db.session.scalar(select(Meeting.display_token).where(Meeting.id == meeting.id))
+    projector = connect(app, {"display": projector_token})
+    received(projector)
+
+    assert api.post(f"items/{item_id}/revote", {"reason": "计票有误"}).status_code == 200
+
+    got = received_by_name(projector)
+    assert got["state"][-1]["voting"]["round"] == 2
+    assert got["progress"] == [{"item_id": item_id, "ballots": 0, "present": 3}]
 
 
 def test_same_key_twice_is_the_same_ballot(app, session, plain_meeting, api):
@@ -105,6 +130,8 @@ def test_a_retry_from_an_earlier_round_stays_out_of_a_revote(app, session, plain
     assert stale["ok"] is False and stale["error"]["code"] == "voting_closed"
     assert vote(phone, item_id, key=KEY_B, round=9)["error"]["code"] == "invalid_round"
     assert vote(phone, item_id, key=KEY_B, round="2")["error"]["code"] == "invalid_round"
+    for not_whole in (True, 2.0, [2]):  # not a round number (True == 1 and 2.0 == 2 in Python)
+        assert vote(phone, item_id, key=KEY_B, round=not_whole)["error"]["code"] == "invalid_round"
     fresh = vote(phone, item_id, key=KEY_B, round=2)
     assert fresh["ok"] is True
     assert counted(item_id) == (2, 2)  # one per round

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionNote, AuditEntry
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
 from evalmeet.services.followup import actions
 
 TODAY = date(2026, 11, 25)
@@ -21,9 +23,12 @@ def action(session, meeting_factory):
     made = actions.add_action(
         session,
         live.items[0].id,
-        {"kind": "rectification", "description": "补充询价", "owner": "供应处", "due_date": "2026-12-31"},
+        parse(
+            ActionCreate,
+            {"kind": "rectification", "description": "补充询价", "owner": "供应处", "due_date": "2026-12-31"},
+        ),
         "mod",
-    )
+    ).value
     session.commit()
     return made
 
@@ -41,9 +46,15 @@ def test_new_action_is_open_with_a_created_entry(session, action):
 
 
 def test_status_moves_forward_with_notes_and_audit(session, action):
-    actions.update_action(session, action.id, {"status": "in_progress", "note": "已发询价函"}, "alice")
-    actions.update_action(session, action.id, {"status": "done", "note": "三家比价完成"}, "bob")
-    actions.update_action(session, action.id, {"status": "verified", "note": "审计处验收"}, "carol")
+    actions.update_action(
+        session, action.id, parse(ActionUpdate, {"status": "in_progress", "note": "已发询价函"}), "alice"
+    )
+    actions.update_action(
+        session, action.id, parse(ActionUpdate, {"status": "done", "note": "三家比价完成"}), "bob"
+    )
+    actions.update_action(
+        session, action.id, parse(ActionUpdate, {"status": "verified", "note": "审计处验收"}), "carol"
+    )
     session.commit()
     notes = history(session, action.id)[1:]
     assert [(n.status_from, n.status_to, n.note, n.author) for n in notes] == [
@@ -58,27 +69,29 @@ def test_status_moves_forward_with_notes_and_audit(session, action):
 
 def test_refused_moves_change_nothing(session, action):
     with pytest.raises(Conflict) as err:
-        actions.update_action(session, action.id, {"status": "verified"}, "mod")
+        actions.update_action(session, action.id, parse(ActionUpdate, {"status": "verified"}), "mod")
     assert err.value.code == "invalid_transition"
     session.rollback()
-    actions.update_action(session, action.id, {"status": "done"}, "mod")
-    actions.update_action(session, action.id, {"status": "verified"}, "mod")
+    actions.update_action(session, action.id, parse(ActionUpdate, {"status": "done"}), "mod")
+    actions.update_action(session, action.id, parse(ActionUpdate, {"status": "verified"}), "mod")
     session.commit()
     for target in ("open", "in_progress", "done"):
         with pytest.raises(Conflict):
-            actions.update_action(session, action.id, {"status": target, "note": "reopen"}, "mod")
+            actions.update_action(
+                session, action.id, parse(ActionUpdate, {"status": target, "note": "reopen"}), "mod"
+            )
         session.rollback()
     assert session.get(Action, action.id).status == "verified"
     assert len(history(session, action.id)) == 3
     with pytest.raises(ValidationFailed):
-        actions.update_action(session, action.id, {"status": "finished"}, "mod")
+        actions.update_action(session, action.id, parse(ActionUpdate, {"status": "finished"}), "mod")
     session.rollback()
     with pytest.raises(NotFound):
-        actions.update_action(session, 999_999, {"status": "done"}, "mod")
+        actions.update_action(session, 999_999, parse(ActionUpdate, {"status": "done"}), "mod")
 
 
 def test_a_note_alone_is_recorded_without_a_status_change(session, action):
-    actions.update_action(session, action.id, {"note": "已约谈供应商"}, "mod")
+    actions.update_action(session, action.id, parse(ActionUpdate, {"note": "已约谈供应商"}), "mod")
     session.commit()
     last = history(session, action.id)[-1]
     assert (last.status_from, last.status_to, last.note) == (None, None, "已约谈供应商")
@@ -88,7 +101,10 @@ def test_edits_keep_old_and_new_values_in_the_history(session, action):
     actions.update_action(
         session,
         action.id,
-        {"owner": "财务处", "due_date": "2027-01-15", "description": "重新招标", "note": "分管领导调整"},
+        parse(
+            ActionUpdate,
+            {"owner": "财务处", "due_date": "2027-01-15", "description": "重新招标", "note": "分管领导调整"},
+        ),
         "mod",
     )
     session.commit()
@@ -104,11 +120,14 @@ def test_edits_keep_old_and_new_values_in_the_history(session, action):
 def test_unchanged_fields_are_not_reported_and_a_no_op_writes_nothing(session, action):
     before = len(history(session, action.id))
     actions.update_action(
-        session, action.id, {"owner": "供应处", "due_date": "2026-12-31", "status": "open"}, "mod"
+        session,
+        action.id,
+        parse(ActionUpdate, {"owner": "供应处", "due_date": "2026-12-31", "status": "open"}),
+        "mod",
     )
     session.commit()
     assert len(history(session, action.id)) == before
-    actions.update_action(session, action.id, {"owner": "供应处", "due_date": ""}, "mod")
+    actions.update_action(session, action.id, parse(ActionUpdate, {"owner": "供应处", "due_date": ""}), "mod")
     session.commit()
     note = history(session, action.id)[-1].note
     assert note == "完成期限：2026-12-31 → —"
@@ -117,7 +136,7 @@ def test_unchanged_fields_are_not_reported_and_a_no_op_writes_nothing(session, a
 def test_invalid_edits_are_refused(session, action):
     for body in ({"due_date": "31/12/2026"}, {"description": ""}, {"owner": "x" * 101}):
         with pytest.raises(ValidationFailed):
-            actions.update_action(session, action.id, body, "mod")
+            actions.update_action(session, action.id, parse(ActionUpdate, body), "mod")
         session.rollback()
     assert session.get(Action, action.id).owner == "供应处"
 
@@ -161,7 +180,9 @@ def test_a_new_action_and_its_first_note_carry_the_clocks_time(session, meeting_
     live = meeting_factory(reps=1, items=1)
     instant = datetime(2027, 12, 31, 15, 45, tzinfo=UTC)
     with clock.pinned(instant, frozen=True):
-        made = actions.add_action(session, live.items[0].id, {"kind": "other", "description": "d"}, "mod")
+        made = actions.add_action(
+            session, live.items[0].id, parse(ActionCreate, {"kind": "other", "description": "d"}), "mod"
+        ).value
         session.commit()
     assert made.created_at == made.updated_at == instant
     assert [n.created_at for n in history(session, made.id)] == [instant]

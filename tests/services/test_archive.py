@@ -9,10 +9,13 @@ import pytest
 from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
+from evalmeet.schemas.archive import ArchiveFilters, PeopleFilters
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
-from evalmeet.services.archive.search import ArchiveFilters, parse_filters
 from tests.archive_seed import XSS, seeded_database
 
 TODAY = date(2026, 11, 1)
@@ -39,7 +42,7 @@ def session(seeded):
 
 
 def found(session, today=TODAY, page_size=100, **args):
-    filters, problems = parse_filters(args)
+    filters, problems = ArchiveFilters.from_query(args)
     assert problems == []
     page = archive.search(session, filters, today=today, page_size=page_size)
     return {row.item.id for row in page.rows}, page
@@ -125,10 +128,10 @@ def test_rows_carry_results_rounds_actions_and_repeat_failures(session, seed):
 
 
 def test_pagination_clamps_and_counts(session, seed):
-    filters, _ = parse_filters({"page": "2"})
+    filters, _ = ArchiveFilters.from_query({"page": "2"})
     page = archive.search(session, filters, today=TODAY, page_size=3)
     assert (page.page, page.pages, page.total, len(page.rows)) == (2, 3, 8, 3)
-    filters, _ = parse_filters({"page": "99"})
+    filters, _ = ArchiveFilters.from_query({"page": "99"})
     page = archive.search(session, filters, today=TODAY, page_size=3)
     assert (page.page, len(page.rows)) == (3, 2)
     seen = set()
@@ -156,7 +159,7 @@ def test_pagination_clamps_and_counts(session, seed):
     ],
 )
 def test_bad_filter_values_are_ignored_and_named(session, seed, args, problems):
-    filters, got = parse_filters(args)
+    filters, got = ArchiveFilters.from_query(args)
     assert got == problems
     page = archive.search(session, filters, today=TODAY, page_size=100)
     if problems == ["range"]:  # swapped, not dropped
@@ -167,7 +170,7 @@ def test_bad_filter_values_are_ignored_and_named(session, seed, args, problems):
 
 
 def test_control_characters_and_blanks_are_dropped(session, seed):
-    filters, problems = parse_filters({"q": "  \x00电极\x07 ", "person": "   ", "department": ""})
+    filters, problems = ArchiveFilters.from_query({"q": "  \x00电极\x07 ", "person": "   ", "department": ""})
     assert problems == [] and filters.text == "电极" and filters.person is None and filters.department is None
     assert filters.query_args() == {"q": "电极"}
 
@@ -184,7 +187,7 @@ def test_meetings_list_counts_attendance_and_outcomes(session, seed):
     assert (m1.present, m1.roster, m1.evaluated, m1.passed, m1.failed) == (3, 4, 2, 1, 1)
     m3 = rows[seed.meeting["M3"]]
     assert (m3.evaluated, m3.passed, m3.failed) == (3, 2, 1)
-    filters, _ = parse_filters({"from": "2026-02-01", "to": "2026-02-01"})
+    filters, _ = ArchiveFilters.from_query({"from": "2026-02-01", "to": "2026-02-01"})
     page = archive_meetings.meetings_in_range(session, filters)
     assert [row.meeting.id for row in page.rows] == [seed.meeting["M2"]]
     assert page.attendances == 3
@@ -239,9 +242,11 @@ def test_people_index_sorted_by_failures_and_disciplined_filter(session, seed):
     assert set(names) == {"王采购", "李四", "张三", "赵六", XSS}
     zhang = next(s for s in rows if s.person.name == "张三")
     assert (zhang.items, zhang.failed) == (2, 0)  # the live meeting's failure does not count
-    disciplined = people.people_index(session, disciplined_only=True, today=TODAY)
+    disciplined = people.people_index(session, PeopleFilters(disciplined_only=True), today=TODAY)
     assert {s.person.name for s in disciplined} == {"王采购", "李四"}
-    assert [s.person.name for s in people.people_index(session, name="赵", today=TODAY)] == ["赵六"]
+    assert [s.person.name for s in people.people_index(session, PeopleFilters(name="赵"), today=TODAY)] == [
+        "赵六"
+    ]
 
 
 def test_person_only_in_rehearsal_or_unknown_is_not_found(session, seed):
@@ -254,12 +259,15 @@ def test_person_only_in_rehearsal_or_unknown_is_not_found(session, seed):
 
 def meetings_person(session, seed):
     """Someone who only ever answered in a rehearsal."""
+    from evalmeet.services.meetings import items as agenda
     from evalmeet.services.meetings import meeting as meetings
 
-    meeting = meetings.create_meeting(session, {"title": "彩排二", "rehearsal": True}, "test")
-    item = meetings.add_item(
-        session, meeting.id, {"title": "x", "responsible_person": {"name": "只彩排"}}, "t"
-    )
+    meeting = meetings.create_meeting(
+        session, parse(MeetingCreate, {"title": "彩排二", "rehearsal": True}), "test"
+    ).value
+    item = agenda.add_item(
+        session, meeting.id, parse(ItemCreate, {"title": "x", "responsible_person": {"name": "只彩排"}}), "t"
+    ).value
     session.flush()  # not committed: the fixture rolls it back
     return item.responsible_person_id
 

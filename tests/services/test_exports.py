@@ -12,16 +12,26 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict
+from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.files import ExportQuery
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.accounts import audit
 from evalmeet.services.files import exports, minutes
 from evalmeet.services.files.spreadsheets import Column, Table, csv_safe, to_csv, to_xlsx
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import asked, ballot, moderation
 
 COKE = {
     "title": "冶金焦炭采购",
@@ -54,9 +64,9 @@ class Closed:
 
 def _vote(session: Session, item: Item, reps: list[Representative], choices: list[str], tag: str) -> None:
     for n, (rep, choice) in enumerate(zip(reps, choices, strict=True)):
-        voting.cast_ballot(session, rep, item.id, choice, f"key-{tag}-{item.id}-{n:04d}-abcdef")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"key-{tag}-{item.id}-{n:04d}-abcdef"))
         session.commit()
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
 
 
@@ -64,48 +74,64 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
     """Four on the roster, three present; questions, a re-vote, actions; then finished."""
     meeting = meetings.create_meeting(
         session,
-        {"title": title, "location": "二号会议室", "scheduled_at": "2026-11-20T09:00", **fields},
+        parse(
+            MeetingCreate,
+            {"title": title, "location": "二号会议室", "scheduled_at": "2026-11-20T09:00", **fields},
+        ),
         "mod",
-    )
+    ).value
     reps = [
-        meetings.add_representative(
-            session, meeting.id, {"name": name, "employee_no": f"E{n:04d}", "department": "炼铁厂"}, "mod"
-        )
+        roster.add_representative(
+            session,
+            meeting.id,
+            parse(RepresentativeCreate, {"name": name, "employee_no": f"E{n:04d}", "department": "炼铁厂"}),
+            "mod",
+        ).value
         for n, name in enumerate(["张三", "李四", "王五", "赵六"], start=1)
     ]
-    coke = meetings.add_item(session, meeting.id, COKE, "mod")
-    bricks = meetings.add_item(session, meeting.id, BRICKS, "mod")
+    coke = agenda.add_item(session, meeting.id, parse(ItemCreate, COKE), "mod").value
+    bricks = agenda.add_item(session, meeting.id, parse(ItemCreate, BRICKS), "mod").value
     conduct.start_meeting(session, meeting.id, "mod")
     for rep in reps[:3]:
         conduct.check_in(session, rep, "link")
     session.commit()
 
     conduct.present_item(session, coke.id, "mod")
-    shown = questions.ask_question(session, reps[0], coke.id, "为什么只有一家供应商？")
-    hidden = questions.ask_question(session, reps[1], coke.id, "这条不该出现在纪要里")
+    shown = questions.ask_question(session, reps[0], asked(coke.id, "为什么只有一家供应商？")).value
+    hidden = questions.ask_question(session, reps[1], asked(coke.id, "这条不该出现在纪要里")).value
     session.commit()
-    questions.moderate_question(session, shown.id, "approved", "mod", answer="该品种仅一家具备资质")
-    questions.moderate_question(session, hidden.id, "hidden", "mod")
+    questions.moderate_question(
+        session, shown.id, moderation("approved", answer="该品种仅一家具备资质"), "mod"
+    )
+    questions.moderate_question(session, hidden.id, moderation("hidden"), "mod")
     session.commit()
 
-    voting.open_voting(session, coke.id, "mod")
+    rounds.open_voting(session, coke.id, "mod")
     session.commit()
     _vote(session, coke, reps[:3], ["satisfied", "dissatisfied", "dissatisfied"], "r1")
-    voting.revote(session, coke.id, "计票有误，重新表决", "mod")
+    rounds.revote(session, coke.id, RevoteBody(reason="计票有误，重新表决"), "mod")
     session.commit()
     _vote(session, coke, reps[:3], ["satisfied", "satisfied", "basically_satisfied"], "r2")
 
     conduct.present_item(session, bricks.id, "mod")
-    voting.open_voting(session, bricks.id, "mod")
+    rounds.open_voting(session, bricks.id, "mod")
     session.commit()
     _vote(session, bricks, reps[:3], ["dissatisfied", "dissatisfied", "basically_satisfied"], "b1")
     actions.add_action(
         session,
         bricks.id,
-        {"kind": "retender", "description": "重新公开招标", "owner": "供应处", "due_date": "2020-01-31"},
+        parse(
+            ActionCreate,
+            {"kind": "retender", "description": "重新公开招标", "owner": "供应处", "due_date": "2020-01-31"},
+        ),
         "mod",
     )
-    actions.add_action(session, bricks.id, {"kind": "party_discipline", "description": "给予党内警告"}, "mod")
+    actions.add_action(
+        session,
+        bricks.id,
+        parse(ActionCreate, {"kind": "party_discipline", "description": "给予党内警告"}),
+        "mod",
+    )
     conduct.finish_meeting(session, meeting.id, "mod")
     session.commit()
     return Closed(meeting, reps, coke, bricks)
@@ -235,7 +261,7 @@ def test_workbook_never_holds_anything_linking_people_to_choices(session):
     closed = build_closed_meeting(session)
     record = minutes.build_minutes(session, closed.meeting.id)
     book = load_workbook(io.BytesIO(exports.minutes_xlsx(record)))
-    receipts = set(voting.receipts(session, closed.coke.id)) | set(voting.receipts(session, closed.bricks.id))
+    receipts = set(rounds.receipts(session, closed.coke.id)) | set(rounds.receipts(session, closed.bricks.id))
     text = " ".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row)
     assert receipts and not any(r in text for r in receipts)
     assert "这条不该出现在纪要里" not in text
@@ -290,7 +316,7 @@ def test_archive_export_lists_decided_items_of_closed_real_meetings_only(session
     build_closed_meeting(session)
     rehearsal = build_closed_meeting(session, title="演练会", rehearsal=True)
     live = meeting_factory(reps=2, items=1, title="进行中的会")
-    table = exports.archive_items_table(session, exports.ExportFilter())
+    table = exports.archive_items_table(session, ExportQuery())
     header = [c.header for c in table.columns]
     rows = [dict(zip(header, r, strict=True)) for r in table.rows]
     assert [(r["Meeting"], r["Item title"]) for r in rows] == [
@@ -315,7 +341,7 @@ def test_archive_export_filters_by_text_and_china_dates(session):
     build_closed_meeting(session, title="第26次民主评价会", scheduled_at="2026-12-01T00:30")
 
     def titles(**args):
-        table = exports.archive_items_table(session, exports.parse_filter(args))
+        table = exports.archive_items_table(session, parse(ExportQuery, args))
         return sorted({(r[0], r[2]) for r in table.rows})
 
     assert titles(q="耐火砖") == [("第25次民主评价会", "耐火砖采购"), ("第26次民主评价会", "耐火砖采购")]
@@ -325,14 +351,19 @@ def test_archive_export_filters_by_text_and_china_dates(session):
     assert {m for m, _ in titles(to="2026-11-30")} == {"第25次民主评价会"}
     assert titles(q="100%_") == []
     with pytest.raises(Exception) as err:
-        exports.parse_filter({"from": "2026-13-01"})
+        parse(ExportQuery, {"from": "2026-13-01"})
     assert getattr(err.value, "status", None) == 422
+    with pytest.raises(ValidationFailed) as backwards:
+        parse(ExportQuery, {"from": "2026-12-02", "to": "2026-12-01"})
+    assert backwards.value.details == {"field": "from", "reason": "after_end"}
+    one_day = parse(ExportQuery, {"from": "2026-12-01", "to": "2026-12-01"})
+    assert (one_day.date_from, one_day.date_to) == (date(2026, 12, 1), date(2026, 12, 1))
 
 
 def test_actions_export_marks_overdue_and_skips_rehearsals(session):
     closed = build_closed_meeting(session)
     build_closed_meeting(session, title="演练会", rehearsal=True)
-    table = exports.actions_table(session, exports.ExportFilter(), today=date(2026, 12, 1))
+    table = exports.actions_table(session, ExportQuery(), today=date(2026, 12, 1))
     header = [c.header for c in table.columns]
     rows = [dict(zip(header, r, strict=True)) for r in table.rows]
     assert [(r["Meeting"], r["Kind"], r["Overdue"]) for r in rows] == [
@@ -342,8 +373,11 @@ def test_actions_export_marks_overdue_and_skips_rehearsals(session):
     assert rows[0]["Due date"] == date(2020, 1, 31) and rows[0]["Responsible person"] == "李明"
     assert rows[0]["Status"] == "Not started"
     actions.update_action(
-        session, actions.actions_for_item(session, closed.bricks.id)[0].id, {"status": "done"}, "m"
+        session,
+        actions.actions_for_item(session, closed.bricks.id)[0].id,
+        parse(ActionUpdate, {"status": "done"}),
+        "m",
     )
     session.commit()
-    table = exports.actions_table(session, exports.ExportFilter(), today=date(2026, 12, 1))
+    table = exports.actions_table(session, ExportQuery(), today=date(2026, 12, 1))
     assert table.rows[0][header.index("Overdue")] == "No" and table.rows[0][header.index("Status")] == "Done"

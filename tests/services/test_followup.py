@@ -24,12 +24,27 @@ from evalmeet.models import (
     ReportBackLink,
     ResponsiblePerson,
 )
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import (
+    MAX_FILENAME,
+    ActionCreate,
+    ActionFilters,
+    ActionUpdate,
+    EvidenceUpload,
+    ReportBackCreate,
+    clean_filename,
+)
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.query import parse_query
+from evalmeet.services.events import FilesRemoved, MeetingChanged
 from evalmeet.services.followup import actions, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, questions
-from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import asked, ballot
 
 pytestmark = both_databases
 
@@ -42,12 +57,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 
 def vote_all(session, live, item_id, choices):
     """Open, cast one ballot per choice (reps in order) and close; returns the result."""
-    voting.open_voting(session, item_id, "mod")
+    rounds.open_voting(session, item_id, "mod")
     session.commit()
     for n, (rep, choice) in enumerate(zip(live.reps, choices, strict=False)):
-        voting.cast_ballot(session, rep, item_id, choice, f"key-{item_id}-{n}-0123456789abcdef")
+        voting.cast_ballot(session, rep, ballot(item_id, choice, f"key-{item_id}-{n}-0123456789abcdef"))
         session.commit()
-    result = voting.close_voting(session, item_id, "mod")
+    result = rounds.close_voting(session, item_id, "mod").value
     session.commit()
     return result
 
@@ -68,14 +83,17 @@ def closed_meeting_with_actions(session, meeting_factory, title="第24次民主�
         action = actions.add_action(
             session,
             item.id,
-            {
-                "kind": kind,
-                "description": f"{kind} 措施",
-                "owner": owner,
-                "due_date": due.isoformat() if due else None,
-            },
+            parse(
+                ActionCreate,
+                {
+                    "kind": kind,
+                    "description": f"{kind} 措施",
+                    "owner": owner,
+                    "due_date": due.isoformat() if due else None,
+                },
+            ),
             "mod",
-        )
+        ).value
         path = {
             "open": [],
             "in_progress": ["in_progress"],
@@ -83,7 +101,7 @@ def closed_meeting_with_actions(session, meeting_factory, title="第24次民主�
             "verified": ["done", "verified"],
         }
         for step in path[status]:
-            actions.update_action(session, action.id, {"status": step}, "mod")
+            actions.update_action(session, action.id, parse(ActionUpdate, {"status": step}), "mod")
         made[status] = action
     conduct.finish_meeting(session, live.id, "mod")
     session.commit()
@@ -110,21 +128,26 @@ def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, me
     late = actions.add_action(
         session,
         live.items[0].id,
-        {"kind": "other", "description": "逾期很久", "owner": "设备处", "due_date": long_ago},
+        parse(
+            ActionCreate,
+            {"kind": "other", "description": "逾期很久", "owner": "设备处", "due_date": long_ago},
+        ),
         "mod",
-    )
+    ).value
     draft = meeting_factory(reps=1, items=1, start=False, title="草稿")
-    actions.add_action(session, draft.items[0].id, {"kind": "other", "description": "草稿的"}, "mod")
+    actions.add_action(
+        session, draft.items[0].id, parse(ActionCreate, {"kind": "other", "description": "草稿的"}), "mod"
+    )
     rehearsal = meeting_factory(reps=1, items=1, title="演练", rehearsal=True)
     actions.add_action(
         session,
         rehearsal.items[0].id,
-        {"kind": "other", "description": "演练的", "due_date": "2020-01-01"},
+        parse(ActionCreate, {"kind": "other", "description": "演练的", "due_date": "2020-01-01"}),
         "mod",
     )
     session.commit()
 
-    view = followup.dashboard(session, followup.DashboardFilters())
+    view = followup.dashboard(session, ActionFilters())
     ids = [row.action.id for row in view.rows]
     assert ids[:2] == [late.id, made["open"].id]  # overdue first, most overdue first
     assert set(ids) == {late.id, *(a.id for a in made.values())}  # no draft, no rehearsal
@@ -133,24 +156,29 @@ def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, me
     assert [row.days_overdue for row in view.rows[:2]] == [55, 3]
     assert view.rows[-1].action.status == "verified"
 
-    only = followup.dashboard(session, followup.parse_filters({"overdue": "1"}))
+    only = followup.dashboard(session, filters_of({"overdue": "1"}))
     assert [r.action.id for r in only.rows] == [late.id, made["open"].id]
-    by_status = followup.dashboard(session, followup.parse_filters({"status": "done"}))
+    by_status = followup.dashboard(session, filters_of({"status": "done"}))
     assert [r.action.id for r in by_status.rows] == [made["done"].id]
-    by_kind = followup.dashboard(session, followup.parse_filters({"kind": "retender"}))
+    by_kind = followup.dashboard(session, filters_of({"kind": "retender"}))
     assert [r.action.id for r in by_kind.rows] == [made["in_progress"].id]
-    by_owner = followup.dashboard(session, followup.parse_filters({"owner": "纪"}))
+    by_owner = followup.dashboard(session, filters_of({"owner": "纪"}))
     assert [r.action.id for r in by_owner.rows] == [made["done"].id]
     assert view.owners == sorted({"供应处", "纪委", "设备处"})
 
 
+def filters_of(args):
+    """The register's filters read from a query string (junk is dropped, never refused)."""
+    return parse_query(ActionFilters, args)[0]
+
+
 def test_dashboard_filters_ignore_junk_and_escape_like(session, meeting_factory):
     closed_meeting_with_actions(session, meeting_factory)
-    filters = followup.parse_filters({"status": "bogus", "kind": "<x>", "page": "-3", "owner": "%"})
+    filters = filters_of({"status": "bogus", "kind": "<x>", "page": "-3", "owner": "%"})
     assert (filters.status, filters.kind, filters.page) == (None, None, 1)
     view = followup.dashboard(session, filters)
     assert view.rows == [] and view.matching == 0  # "%" is a literal, not a wildcard
-    assert followup.parse_filters({"page": "9" * 30}).page == 1
+    assert filters_of({"page": "9" * 30}).page == 1
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -162,7 +190,8 @@ def uploads(tmp_path) -> Path:
 
 
 def save(session, action_id, data, name, uploads, **kw):
-    return evidence.save_attachment(session, action_id, io.BytesIO(data), name, uploads, "mod", **kw)
+    fields = parse(EvidenceUpload, {"filename": name})
+    return evidence.save_attachment(session, action_id, fields, io.BytesIO(data), uploads, "mod", **kw).value
 
 
 def office_file(kind: str) -> bytes:
@@ -245,13 +274,13 @@ def test_path_traversal_names_are_cleaned(session, meeting_factory, uploads):
     assert att.filename == "passwd.pdf"
     assert (uploads / att.stored_name).is_file()
     assert not (uploads.parent.parent / "etc").exists()
-    assert evidence.clean_filename("..\\..\\windows\\system32\\evil.pdf") == "evil.pdf"
-    assert evidence.clean_filename("\u202egpj.exe.pdf") == "gpj.exe.pdf"  # no bidi override
-    assert evidence.clean_filename("a\x00b\nc.pdf") == "abc.pdf"
-    assert evidence.clean_filename('<img src=x onerror="1">.pdf') == "_img src=x onerror=_1__.pdf"
-    assert evidence.clean_filename("...hidden.pdf") == "hidden.pdf"
-    long = evidence.clean_filename("长" * 300 + ".pdf")
-    assert len(long) == evidence.MAX_FILENAME and long.endswith(".pdf")
+    assert clean_filename("..\\..\\windows\\system32\\evil.pdf") == "evil.pdf"
+    assert clean_filename("\u202egpj.exe.pdf") == "gpj.exe.pdf"  # no bidi override
+    assert clean_filename("a\x00b\nc.pdf") == "abc.pdf"
+    assert clean_filename('<img src=x onerror="1">.pdf') == "_img src=x onerror=_1__.pdf"
+    assert clean_filename("...hidden.pdf") == "hidden.pdf"
+    long = clean_filename("长" * 300 + ".pdf")
+    assert len(long) == MAX_FILENAME and long.endswith(".pdf")
 
 
 def test_oversized_and_empty_files_are_refused(session, meeting_factory, uploads):
@@ -273,7 +302,10 @@ def test_deleting_evidence(session, meeting_factory, uploads):
     att = save(session, made["done"].id, PDF, "a.pdf", uploads)
     kept = save(session, made["verified"].id, PDF, "b.pdf", uploads)
     session.commit()
-    stored = evidence.delete_attachment(session, made["done"].id, att.id, "mod")
+    deleted = evidence.delete_attachment(session, made["done"].id, att.id, "mod")
+    assert deleted.events == (FilesRemoved((att.stored_name,)),)  # the file goes after the commit
+    stored = att.stored_name
+    assert (uploads / stored).exists()
     session.commit()
     assert evidence.remove_stored_files(uploads, [stored, "../../etc/passwd"]) == 1
     assert not (uploads / stored).exists()
@@ -290,10 +322,17 @@ def test_deleting_evidence(session, meeting_factory, uploads):
 # --- report-back ------------------------------------------------------------------------------
 
 
+def chosen_body(action_ids, title=""):
+    """The report-back form's fields as the use case takes them."""
+    return parse(ReportBackCreate, {"action_id": action_ids, "title": title})
+
+
 def test_report_back_end_to_end(session, meeting_factory):
     past, made = closed_meeting_with_actions(session, meeting_factory, title="第24次民主评价会")
     rehearsal = meeting_factory(reps=1, items=1, title="演练", rehearsal=True)
-    actions.add_action(session, rehearsal.items[0].id, {"kind": "other", "description": "演练"}, "mod")
+    actions.add_action(
+        session, rehearsal.items[0].id, parse(ActionCreate, {"kind": "other", "description": "演练"}), "mod"
+    )
     conduct.finish_meeting(session, rehearsal.id, "mod")
     session.commit()
 
@@ -302,18 +341,21 @@ def test_report_back_end_to_end(session, meeting_factory):
     assert offered == [made["open"].id, made["in_progress"].id, made["done"].id]  # not verified, no rehearsal
 
     chosen = [made["open"].id, made["done"].id]
-    item = followup.create_report_back(session, new.id, [str(i) for i in chosen], "mod")
+    item = followup.create_report_back(session, new.id, chosen_body([str(i) for i in chosen]), "mod").value
     session.commit()
     assert item.kind == "report_back" and item.title == "整改落实情况回头看（2 项）"
     assert item.responsible_person.name == followup.REPORT_BACK_PERSON  # two different owners
     assert "第24次民主评价会" in item.description and "rectification 措施" in item.description
+    # the record names kinds and statuses in Chinese, the words of the action pages
+    assert "【整改】" in item.description and "状态：待办" in item.description
+    assert "【党纪处分】" in item.description and "状态：已完成" in item.description
     links = session.scalars(select(ReportBackLink.action_id).where(ReportBackLink.item_id == item.id)).all()
     assert sorted(links) == sorted(chosen)
     assert [a.id for a in followup.linked_actions(session, item.id)] == sorted(chosen)
     # Already on this meeting: no longer offered, and refused if sent again.
     assert [r.action.id for r in followup.report_back_candidates(session, new.id)] == [made["in_progress"].id]
     with pytest.raises(Conflict):
-        followup.create_report_back(session, new.id, [made["open"].id], "mod")
+        followup.create_report_back(session, new.id, chosen_body([made["open"].id]), "mod")
     session.rollback()
 
     conduct.start_meeting(session, new.id, "mod")
@@ -342,9 +384,11 @@ def test_report_back_end_to_end(session, meeting_factory):
 def test_report_back_with_one_owner_names_that_owner(session, meeting_factory):
     _past, made = closed_meeting_with_actions(session, meeting_factory)
     new = meeting_factory(reps=2, items=0, start=False, title="新会")
-    item = followup.create_report_back(
-        session, new.id, [made["open"].id, made["in_progress"].id], "mod", title="回头看：供应处"
+    made_item = followup.create_report_back(
+        session, new.id, chosen_body([made["open"].id, made["in_progress"].id], title="回头看：供应处"), "mod"
     )
+    assert made_item.events == (MeetingChanged(new.id),)  # the meeting's screens show the new item
+    item = made_item.value
     assert item.responsible_person.name == "供应处" and item.title == "回头看：供应处"
 
 
@@ -358,11 +402,11 @@ def test_report_back_refusals(session, meeting_factory):
         ([999_999], "not_reportable"),
     ]:
         with pytest.raises((Conflict, ValidationFailed)) as err:
-            followup.create_report_back(session, new.id, ids, "mod")
+            followup.create_report_back(session, new.id, chosen_body(ids), "mod")
         assert err.value.code == code
         session.rollback()
     with pytest.raises(Conflict):  # the closed meeting itself cannot take a report-back item
-        followup.create_report_back(session, past.id, [made["open"].id], "mod")
+        followup.create_report_back(session, past.id, chosen_body([made["open"].id]), "mod")
     session.rollback()
     assert session.scalar(select(func.count()).select_from(ReportBackLink)) == 0
 
@@ -376,11 +420,11 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
 
     def statements_to_close(action_ids):
         new = meeting_factory(reps=2, items=0, title=f"回头看 {len(action_ids)}", scale="pass_fail")
-        item = followup.create_report_back(session, new.id, action_ids, "mod")
-        voting.open_voting(session, item.id, "mod")
+        item = followup.create_report_back(session, new.id, chosen_body(action_ids), "mod").value
+        rounds.open_voting(session, item.id, "mod")
         session.commit()
         for n, rep in enumerate(new.reps):
-            voting.cast_ballot(session, rep, item.id, "pass", f"count-{item.id}-{n}-0123456789abcdef")
+            voting.cast_ballot(session, rep, ballot(item.id, "pass", f"count-{item.id}-{n}-0123456789abcdef"))
         session.commit()
         seen: list[str] = []
 
@@ -389,7 +433,7 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            voting.close_voting(session, item.id, "mod")
+            rounds.close_voting(session, item.id, "mod")
             session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
@@ -407,7 +451,7 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
 def test_rehearsal_report_back_writes_nothing_into_real_actions(session, meeting_factory):
     _past, made = closed_meeting_with_actions(session, meeting_factory)
     rehearsal = meeting_factory(reps=2, items=0, title="演练会", rehearsal=True, scale="pass_fail")
-    item = followup.create_report_back(session, rehearsal.id, [made["open"].id], "mod")
+    item = followup.create_report_back(session, rehearsal.id, chosen_body([made["open"].id]), "mod").value
     session.commit()
     vote_all(session, rehearsal, item.id, ["pass", "pass"])
     notes = session.scalars(select(ActionNote.note).where(ActionNote.action_id == made["open"].id)).all()
@@ -422,15 +466,20 @@ def full_rehearsal(session, meeting_factory, uploads, real_action_id):
     rehearsal = meeting_factory(reps=3, items=2, title="演练", rehearsal=True)
     rep = rehearsal.reps[0]
     conduct.present_item(session, rehearsal.items[0].id, "mod")
-    questions.ask_question(session, rep, rehearsal.items[0].id, "为什么只有一家供应商？")
+    questions.ask_question(session, rep, asked(rehearsal.items[0].id, "为什么只有一家供应商？"))
     session.commit()
     vote_all(session, rehearsal, rehearsal.items[0].id, ["dissatisfied"] * 3)
     action = actions.add_action(
-        session, rehearsal.items[0].id, {"kind": "rectification", "description": "演练整改"}, "mod"
+        session,
+        rehearsal.items[0].id,
+        parse(ActionCreate, {"kind": "rectification", "description": "演练整改"}),
+        "mod",
+    ).value
+    actions.update_action(
+        session, action.id, parse(ActionUpdate, {"status": "in_progress", "note": "进展"}), "mod"
     )
-    actions.update_action(session, action.id, {"status": "in_progress", "note": "进展"}, "mod")
     save(session, action.id, PDF, "演练.pdf", uploads)
-    rb = followup.create_report_back(session, rehearsal.id, [real_action_id], "mod")
+    rb = followup.create_report_back(session, rehearsal.id, chosen_body([real_action_id]), "mod").value
     session.commit()
     vote_all(session, rehearsal, rb.id, ["satisfied"] * 3)
     return rehearsal
@@ -459,7 +508,9 @@ def test_wipe_removes_every_row_and_file_of_a_rehearsal(session, meeting_factory
         assert during[table] > baseline[table], table
     assert len(list(uploads.iterdir())) == 2
 
-    stored = followup.wipe_meeting(session, rehearsal.id, "mod")
+    (removed,) = followup.wipe_meeting(session, rehearsal.id, "mod").events
+    assert isinstance(removed, FilesRemoved)
+    stored = removed.names
     session.commit()
     assert evidence.remove_stored_files(uploads, stored) == 1
     assert table_counts(session) == baseline
@@ -470,14 +521,19 @@ def test_wipe_removes_every_row_and_file_of_a_rehearsal(session, meeting_factory
 
 def test_wipe_removes_people_who_only_appeared_in_the_rehearsal(session, meeting_factory, uploads):
     rehearsal = meeting_factory(reps=1, items=0, title="演练", rehearsal=True)
-    meetings.add_item(
-        session, rehearsal.id, {"title": "假项目", "responsible_person": {"name": "测试员"}}, "mod"
-    )
-    real = meeting_factory(reps=1, items=1, title="真会")  # 采购员1
-    meetings.add_item(
+    agenda.add_item(
         session,
         rehearsal.id,
-        {"title": "共用", "responsible_person": {"name": "采购员1", "department": "供应处"}},
+        parse(ItemCreate, {"title": "假项目", "responsible_person": {"name": "测试员"}}),
+        "mod",
+    )
+    real = meeting_factory(reps=1, items=1, title="真会")  # 采购员1
+    agenda.add_item(
+        session,
+        rehearsal.id,
+        parse(
+            ItemCreate, {"title": "共用", "responsible_person": {"name": "采购员1", "department": "供应处"}}
+        ),
         "mod",
     )
     session.commit()

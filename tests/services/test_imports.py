@@ -14,9 +14,16 @@ from sqlalchemy import func, select
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.models import AuditEntry, Item, Representative
-from evalmeet.services.files import imports
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.services.events import MeetingChanged
+from evalmeet.services.files import imports, staging
 from evalmeet.services.files.spreadsheets import Column, FileRefused, Table, read_table, to_csv, to_xlsx
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 from tests.conftest import both_databases
 
 
@@ -30,12 +37,12 @@ def xlsx(*rows):
 
 
 def draft(session, title="导入测试会"):
-    meeting = meetings.create_meeting(session, {"title": title}, "mod")
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "mod").value
     session.commit()
     return meeting.id
 
 
-def roster(session, meeting_id):
+def roster_rows(session, meeting_id):
     return [
         (r.name, r.employee_no, r.department)
         for r in session.scalars(
@@ -47,11 +54,12 @@ def roster(session, meeting_id):
 def stage_and_confirm(session, folder, meeting_id, kind, name, data):
     preview = imports.stage(session, folder, meeting_id, kind, name, data, "mod")
     assert preview.ok, [(i.row, i.column, i.message) for i in preview.issues]
-    pending = imports.claim_pending(folder, preview.token, meeting_id, kind, "mod")
-    count = imports.confirm(session, pending, "mod")
+    pending = staging.claim_pending(folder, preview.token, meeting_id, kind, "mod")
+    outcome = imports.confirm(session, pending, "mod")
+    assert outcome.events == (MeetingChanged(meeting_id),)  # one snapshot for the whole import
     session.commit()
-    imports.finish_pending(pending)
-    return count
+    staging.finish_pending(pending)
+    return outcome.value
 
 
 @pytest.fixture
@@ -186,7 +194,9 @@ def test_every_bad_cell_is_reported_with_row_column_and_reason(session):
 
 def test_duplicate_employee_numbers_in_file_and_on_roster(session):
     meeting_id = draft(session)
-    meetings.add_representative(session, meeting_id, {"name": "老代表", "employee_no": "E009"}, "mod")
+    roster.add_representative(
+        session, meeting_id, parse(RepresentativeCreate, {"name": "老代表", "employee_no": "E009"}), "mod"
+    )
     session.commit()
     data = "name,employee_no\n甲,E001\n乙,E009\n丙,E001\n丁,E002\n".encode()
     preview = imports.parse(session, meeting_id, "roster", "r.csv", data)
@@ -198,7 +208,12 @@ def test_duplicate_employee_numbers_in_file_and_on_roster(session):
 
 def test_repeated_items_are_warnings_not_errors(session):
     meeting_id = draft(session)
-    meetings.add_item(session, meeting_id, {"title": "焦炭", "responsible_person": {"name": "王建国"}}, "mod")
+    agenda.add_item(
+        session,
+        meeting_id,
+        parse(ItemCreate, {"title": "焦炭", "responsible_person": {"name": "王建国"}}),
+        "mod",
+    )
     session.commit()
     data = "项目名称,责任人\n焦炭,王建国\n砖,李明\n砖,李明\n".encode()
     preview = imports.parse(session, meeting_id, "items", "i.csv", data)
@@ -236,7 +251,7 @@ def test_file_level_problems(session, meeting_factory):
 
 def test_capacity_of_the_meeting_is_checked(session, monkeypatch):
     meeting_id = draft(session)
-    monkeypatch.setattr(meetings, "MAX_ROSTER", 1)
+    monkeypatch.setattr(roster, "MAX_ROSTER", 1)
     with pytest.raises(FileRefused) as err:
         imports.parse(session, meeting_id, "roster", "r.csv", ROSTER.encode())
     assert (err.value.code, err.value.details) == (
@@ -255,7 +270,7 @@ def test_good_csv_round_trips_into_the_roster(session, pending_dir, encoding):
     assert (
         stage_and_confirm(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(encoding)) == 2
     )
-    assert roster(session, meeting_id) == [("张三", "E001", "炼铁厂"), ("李四", "E002", "炼钢厂")]
+    assert roster_rows(session, meeting_id) == [("张三", "E001", "炼铁厂"), ("李四", "E002", "炼钢厂")]
     entry = session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
     assert entry.event == "roster.imported" and '"rows":2' in entry.payload
     assert list(pending_dir.iterdir()) == []  # the staged file is gone once confirmed
@@ -311,7 +326,7 @@ def test_a_file_with_errors_is_never_staged(session, pending_dir):
     assert not preview.ok and preview.token is None
     assert not pending_dir.exists() or list(pending_dir.iterdir()) == []
     with pytest.raises(Conflict) as err:
-        imports.claim_pending(pending_dir, "x" * 32, meeting_id, "roster", "mod")
+        staging.claim_pending(pending_dir, "x" * 32, meeting_id, "roster", "mod")
     assert err.value.code == "import_expired"
 
 
@@ -321,15 +336,15 @@ def test_a_preview_expires_two_hours_after_staging_by_the_apps_clock(session, pe
     with clock.pinned(staged_at, frozen=True):
         old = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
     # Another upload just inside the two hours keeps it; the file system's times play no part.
-    with clock.pinned(staged_at + imports.PENDING_TTL, frozen=True):
+    with clock.pinned(staged_at + staging.PENDING_TTL, frozen=True):
         imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
     assert (pending_dir / f"{old.token}.json").exists()
-    with clock.pinned(staged_at + imports.PENDING_TTL + timedelta(seconds=1), frozen=True):
+    with clock.pinned(staged_at + staging.PENDING_TTL + timedelta(seconds=1), frozen=True):
         fresh = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", ROSTER.encode(), "mod")
         with pytest.raises(Conflict) as err:
-            imports.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
+            staging.claim_pending(pending_dir, old.token, meeting_id, "roster", "mod")
         assert err.value.code == "import_expired"
-        assert imports.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
+        assert staging.claim_pending(pending_dir, fresh.token, meeting_id, "roster", "mod").rows
     assert sorted(p.suffix for p in pending_dir.iterdir()) == [".claimed", ".json"]
 
 
@@ -338,14 +353,16 @@ def test_failure_at_confirm_rolls_back_every_row(session, pending_dir):
     meeting_id = draft(session)
     data = "姓名,工号\n甲,A1\n乙,A2\n丙,A3\n".encode()
     preview = imports.stage(session, pending_dir, meeting_id, "roster", "r.csv", data, "mod")
-    meetings.add_representative(session, meeting_id, {"name": "手工", "employee_no": "A3"}, "other")
+    roster.add_representative(
+        session, meeting_id, parse(RepresentativeCreate, {"name": "手工", "employee_no": "A3"}), "other"
+    )
     session.commit()
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     with pytest.raises(imports.ImportRowFailed) as err:
         imports.confirm(session, pending, "mod")
     session.rollback()
     assert (err.value.row, err.value.code, err.value.status) == (4, "duplicate_employee_no", 409)
-    assert roster(session, meeting_id) == [("手工", "A3", "")]
+    assert roster_rows(session, meeting_id) == [("手工", "A3", "")]
     events = session.scalars(select(AuditEntry.event).where(AuditEntry.meeting_id == meeting_id)).all()
     assert "roster.imported" not in events and events.count("representative.added") == 1
 
@@ -360,15 +377,15 @@ def test_a_staged_import_is_claimed_once_and_only_by_its_owner(session, pending_
         (meeting_id, "roster", "someone"),
     ):
         with pytest.raises(Conflict):
-            imports.claim_pending(pending_dir, preview.token, *args)
+            staging.claim_pending(pending_dir, preview.token, *args)
     for bad in ("../../etc/passwd", None, 42, "a" * 31):
         with pytest.raises(Conflict):
-            imports.claim_pending(pending_dir, bad, meeting_id, "roster", "mod")
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+            staging.claim_pending(pending_dir, bad, meeting_id, "roster", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     with pytest.raises(Conflict):
-        imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
-    imports.release_pending(pending)
-    again = imports.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+        staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
+    staging.release_pending(pending)
+    again = staging.claim_pending(pending_dir, preview.token, meeting_id, "roster", "mod")
     assert [n for n, _data in again.rows] == [2, 3]
     assert session.scalar(select(func.count()).select_from(Representative)) == 0
 
@@ -382,7 +399,7 @@ def test_items_confirm_is_refused_once_the_meeting_has_started(session, pending_
     )
     conduct.start_meeting(session, meeting_id, "mod")
     session.commit()
-    pending = imports.claim_pending(pending_dir, preview.token, meeting_id, "items", "mod")
+    pending = staging.claim_pending(pending_dir, preview.token, meeting_id, "items", "mod")
     with pytest.raises(Conflict) as err:
         imports.confirm(session, pending, "mod")
     assert err.value.code == "meeting_live"
@@ -395,8 +412,11 @@ def test_items_confirm_is_refused_once_the_meeting_has_started(session, pending_
 def test_roster_export_imports_into_the_next_meeting(session, pending_dir, fmt):
     source = draft(session, "上次的会")
     for n, name in enumerate(["张三", "=李四", "王五"], start=1):
-        meetings.add_representative(
-            session, source, {"name": name, "employee_no": f"00{n}", "department": "炼铁厂"}, "m"
+        roster.add_representative(
+            session,
+            source,
+            parse(RepresentativeCreate, {"name": name, "employee_no": f"00{n}", "department": "炼铁厂"}),
+            "m",
         )
     session.commit()
     table = imports.roster_table(session, source)
@@ -404,8 +424,8 @@ def test_roster_export_imports_into_the_next_meeting(session, pending_dir, fmt):
     target = draft(session, "下次的会")
     stage_and_confirm(session, pending_dir, target, "roster", f"roster.{fmt}", data)
     # CSV protects "=李四" with a quote against formula injection; the import takes it off again.
-    assert roster(session, target) == roster(session, source)
-    assert roster(session, target)[0][1] == "001"  # leading zeros survive both formats
+    assert roster_rows(session, target) == roster_rows(session, source)
+    assert roster_rows(session, target)[0][1] == "001"  # leading zeros survive both formats
 
 
 def test_a_workbook_is_dated_by_the_apps_clock():

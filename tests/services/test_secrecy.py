@@ -14,17 +14,19 @@ from evalmeet.db import scrub_sqlite_wal
 from evalmeet.extensions import db
 from evalmeet.models import Ballot, Participation
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import ballot
 
 CHOICES = ["satisfied", "basically_satisfied", "dissatisfied"]
 
 
 def run_vote(session, live, pattern):
     item = live.items[0]
-    voting.open_voting(session, item.id, "mod")
+    rounds.open_voting(session, item.id, "mod")
     session.commit()
     for n, (rep, choice) in enumerate(zip(live.reps, pattern, strict=False)):
-        voting.cast_ballot(session, rep, item.id, choice, f"secret-key-{n:04d}-abcdefgh")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"secret-key-{n:04d}-abcdefgh"))
         session.commit()
     return item
 
@@ -34,7 +36,7 @@ def test_sqlite_file_has_no_link_after_close(app, session, meeting_factory, tmp_
     # A pattern that would be obvious if insertion order survived: first half satisfied.
     pattern = ["satisfied"] * 15 + ["dissatisfied"] * 15
     item = run_vote(session, live, pattern)
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
     session.close()
     scrub_sqlite_wal(db.engine)
@@ -74,7 +76,7 @@ def test_close_writes_one_shuffled_batch(session, meeting_factory):
     live = meeting_factory(reps=20)
     item = run_vote(session, live, [random.choice(CHOICES) for _ in range(20)])
     before = list(session.scalars(select(Ballot.receipt).where(Ballot.item_id == item.id)))
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
     after = list(session.scalars(select(Ballot.receipt).where(Ballot.item_id == item.id)))
     assert sorted(before) == sorted(after)
@@ -96,7 +98,7 @@ def test_postgres_xmin_and_ctid_do_not_link(session, meeting_factory):
         )
     }
     assert ballot_xmins_open == part_xmins  # while open, the operator is trusted (documented)
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
     rows = session.execute(
         text("SELECT xmin::text, choice FROM ballots WHERE item_id = :i ORDER BY ctid"), {"i": item.id}
@@ -120,7 +122,7 @@ def test_close_runs_a_fixed_number_of_statements(app, session, meeting_factory):
 
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            voting.close_voting(session, item.id, "mod")
+            rounds.close_voting(session, item.id, "mod")
             session.commit()
         finally:
             event.remove(db.engine, "before_cursor_execute", count)

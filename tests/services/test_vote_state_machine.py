@@ -21,9 +21,11 @@ from sqlalchemy import func, select
 from evalmeet.db import make_engine, make_session_factory
 from evalmeet.domain.errors import DomainError
 from evalmeet.models import Ballot, ItemResult, Participation, Representative
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.databases import sqlite_template
-from tests.factories import build_meeting
+from tests.factories import ballot, build_meeting
 
 CHOICES = ["satisfied", "basically_satisfied", "dissatisfied", "bogus"]
 
@@ -58,9 +60,9 @@ class VotingMachine(RuleBasedStateMachine):
         item_id = self.item_ids[index]
         try:
             if revote:
-                voting.revote(self.session, item_id, "复核", "mod")
+                rounds.revote(self.session, item_id, RevoteBody(reason="复核"), "mod")
             else:
-                voting.open_voting(self.session, item_id, "mod")
+                rounds.open_voting(self.session, item_id, "mod")
             self.session.commit()
         except DomainError:
             self.session.rollback()
@@ -74,23 +76,23 @@ class VotingMachine(RuleBasedStateMachine):
         key = self.keys.get(slot) if not fresh_key else None
         key = key or f"key-{item_id}-{slot[1]}-{rep_id}-{len(self.keys):06d}"
         self.keys.setdefault(slot, key)
-        return voting.CastRequest(rep_id, item_id, choice, key)
+        return voting.CastRequest(rep_id, ballot(item_id, choice, key))
 
     def _expect(self, request: voting.CastRequest, outcome: object) -> None:
         """Check one outcome against the model of the rules, then record it in the model."""
-        item_id, rep_id = request.item_id, request.rep_id
+        item_id, rep_id = request.vote.item_id, request.rep_id
         rnd = self.round[item_id]
         earlier = self.acked.setdefault((item_id, rnd), {}).get(rep_id)
         # contract.md's refusal order: a resend of a counted key is answered first, then
         # voting_closed, not_present, invalid_choice, already_voted
-        resend = earlier is not None and earlier[1] == request.key
+        resend = earlier is not None and earlier[1] == request.vote.key
         if resend:
             expected = "resend"
         elif item_id != self.open_item:
             expected = "voting_closed"
         elif rep_id == self.rep_ids[3]:
             expected = "not_present"
-        elif request.choice not in CHOICES[:3]:
+        elif request.vote.choice not in CHOICES[:3]:
             expected = "invalid_choice"
         elif earlier is None:
             expected = "counted"
@@ -104,7 +106,7 @@ class VotingMachine(RuleBasedStateMachine):
             assert earlier is not None and outcome.receipt == earlier[0] and not outcome.counted
         else:
             assert expected == "counted" and outcome.counted, expected
-            self.acked[(item_id, rnd)][rep_id] = (outcome.receipt, request.key)
+            self.acked[(item_id, rnd)][rep_id] = (outcome.receipt, request.vote.key)
 
     @rule(
         rep=st.integers(0, 3),
@@ -116,9 +118,7 @@ class VotingMachine(RuleBasedStateMachine):
         request = self._request(rep, choice, fresh_key, item)
         representative = self.session.get(Representative, request.rep_id)
         try:
-            outcome: object = voting.cast_ballot(
-                self.session, representative, request.item_id, request.choice, request.key
-            )
+            outcome: object = voting.cast_ballot(self.session, representative, request.vote).value
             self.session.commit()
         except DomainError as err:
             self.session.rollback()
@@ -146,7 +146,7 @@ class VotingMachine(RuleBasedStateMachine):
     def close(self) -> None:
         item_id = self.open_item
         assert item_id is not None
-        result = voting.close_voting(self.session, item_id, "mod")
+        result = rounds.close_voting(self.session, item_id, "mod").value
         self.session.commit()
         rnd = self.round[item_id]
         assert result.ballots == len(self.acked.get((item_id, rnd), {}))

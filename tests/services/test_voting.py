@@ -11,9 +11,14 @@ from sqlalchemy.orm import Session
 from evalmeet.db import make_engine, make_session_factory
 from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, ValidationFailed
 from evalmeet.models import AuditEntry, Ballot, Item, ItemResult, Participation, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.schemas.voting import RevoteBody
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
+from tests.factories import ballot
 
 pytestmark = both_databases
 KEY = "k" * 10 + "-phone-key-0001"
@@ -25,7 +30,7 @@ def key(n: int) -> str:
 
 def open_item(session, live, index=0):
     item = live.items[index]
-    voting.open_voting(session, item.id, "mod")
+    rounds.open_voting(session, item.id, "mod")
     session.commit()
     return item
 
@@ -44,27 +49,27 @@ def test_cast_counts_and_close_freezes_result(session, meeting_factory):
     for n, (rep, choice) in enumerate(
         zip(live.reps, ["satisfied", "basically_satisfied", "dissatisfied"], strict=True)
     ):
-        out = voting.cast_ballot(session, rep, item.id, choice, key(n))
+        out = voting.cast_ballot(session, rep, ballot(item.id, choice, key(n))).value
         session.commit()
         assert out.counted
         receipts.append(out.receipt)
-    result = voting.close_voting(session, item.id, "mod")
+    result = rounds.close_voting(session, item.id, "mod").value
     session.commit()
     assert result.counts == {"satisfied": 1, "basically_satisfied": 1, "dissatisfied": 1}
     assert (result.ballots, result.present, result.roster) == (3, 3, 3)
     assert (result.satisfaction_num, result.satisfaction_den) == (2, 3)
     assert result.passed is True
     assert session.get(Item, item.id).status == "passed"
-    assert voting.receipts(session, item.id) == sorted(receipts)
+    assert rounds.receipts(session, item.id) == sorted(receipts)
     assert len(set(receipts)) == 3
 
 
 def test_same_key_twice_returns_same_receipt_and_counts_once(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    first = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    first = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", KEY)).value
     session.commit()
-    again = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    again = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", KEY)).value
     session.commit()
     assert again.receipt == first.receipt and first.counted and not again.counted
     assert count(session, Ballot, item_id=item.id) == 1
@@ -74,10 +79,10 @@ def test_same_key_twice_returns_same_receipt_and_counts_once(session, meeting_fa
 def test_another_key_from_same_person_is_already_voted(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1)))
     session.commit()
     with pytest.raises(Conflict) as err:
-        voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(2))
+        voting.cast_ballot(session, live.reps[0], ballot(item.id, "dissatisfied", key(2)))
     session.rollback()
     assert err.value.code == "already_voted"
     assert count(session, Ballot, item_id=item.id) == 1
@@ -86,14 +91,14 @@ def test_another_key_from_same_person_is_already_voted(session, meeting_factory)
 def test_resend_after_close_returns_receipt_but_new_vote_is_refused(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    out = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    out = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", KEY)).value
     session.commit()
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
-    again = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+    again = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", KEY)).value
     assert again.receipt == out.receipt and not again.counted
     with pytest.raises(Conflict) as err:
-        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(9))
+        voting.cast_ballot(session, live.reps[1], ballot(item.id, "satisfied", key(9)))
     assert err.value.code == "voting_closed"
     session.rollback()
     assert count(session, Ballot, item_id=item.id) == 1
@@ -103,7 +108,7 @@ def test_not_present_cannot_vote(session, meeting_factory):
     live = meeting_factory(reps=3, present=2)
     item = open_item(session, live)
     with pytest.raises(NotAllowed) as err:
-        voting.cast_ballot(session, live.reps[2], item.id, "satisfied", KEY)
+        voting.cast_ballot(session, live.reps[2], ballot(item.id, "satisfied", KEY))
     assert err.value.code == "not_present"
 
 
@@ -111,7 +116,7 @@ def test_pending_item_is_voting_closed(session, meeting_factory):
     live = meeting_factory(reps=3, items=2)
     open_item(session, live, 0)
     with pytest.raises(Conflict) as err:
-        voting.cast_ballot(session, live.reps[0], live.items[1].id, "satisfied", KEY)
+        voting.cast_ballot(session, live.reps[0], ballot(live.items[1].id, "satisfied", KEY))
     assert err.value.code == "voting_closed"
 
 
@@ -121,17 +126,17 @@ def test_invalid_choice_and_key_and_item(session, meeting_factory):
     rep = live.reps[0]
     for choice in ["pass", "", None, 1, "SATISFIED"]:
         with pytest.raises(ValidationFailed) as err:
-            voting.cast_ballot(session, rep, item.id, choice, KEY)
+            voting.cast_ballot(session, rep, ballot(item.id, choice, KEY))
         assert err.value.code == "invalid_choice"
     for bad_key in [None, "short", 12345678901234567, "x" * 129]:
         with pytest.raises(ValidationFailed) as err:
-            voting.cast_ballot(session, rep, item.id, "satisfied", bad_key)
+            voting.cast_ballot(session, rep, ballot(item.id, "satisfied", bad_key))
         assert err.value.code == "invalid_key"
     with pytest.raises(DomainError) as err:
-        voting.cast_ballot(session, rep, 999999, "satisfied", KEY)
+        voting.cast_ballot(session, rep, ballot(999999, "satisfied", KEY))
     assert err.value.code == "item_not_found"
     with pytest.raises(ValidationFailed):
-        voting.cast_ballot(session, rep, "1", "satisfied", KEY)
+        voting.cast_ballot(session, rep, ballot("1", "satisfied", KEY))
     session.rollback()
     assert count(session, Ballot) == 0
 
@@ -141,30 +146,30 @@ def test_other_meetings_item_is_not_allowed(session, meeting_factory):
     second = meeting_factory(reps=3)
     item = open_item(session, second)
     with pytest.raises(NotAllowed) as err:
-        voting.cast_ballot(session, first.reps[0], item.id, "satisfied", KEY)
+        voting.cast_ballot(session, first.reps[0], ballot(item.id, "satisfied", KEY))
     assert err.value.code == "not_allowed"
 
 
 def test_revoked_representative_is_not_allowed(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    meetings.revoke_representative(session, live.reps[0].id, "mod")
+    roster.revoke_representative(session, live.reps[0].id, "mod")
     session.commit()
     with pytest.raises(NotAllowed):
-        voting.cast_ballot(session, live.reps[0], item.id, "satisfied", KEY)
+        voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", KEY))
 
 
 def test_quorum_not_met_refuses_to_open(session, meeting_factory):
     live = meeting_factory(reps=9, present=5)  # 2/3 of 9 = 6 needed
     with pytest.raises(Conflict) as err:
-        voting.open_voting(session, live.items[0].id, "mod")
+        rounds.open_voting(session, live.items[0].id, "mod")
     assert err.value.code == "quorum_not_met"
     assert "5 of 9 present, 6 needed" in err.value.message
     session.rollback()
     conduct.check_in(session, live.reps[5], "link")
-    voting.open_voting(session, live.items[0].id, "mod")
+    rounds.open_voting(session, live.items[0].id, "mod")
     session.commit()
     assert session.get(Item, live.items[0].id).status == "voting"
 
@@ -173,23 +178,23 @@ def test_only_one_item_votes_at_a_time_and_close_twice_refused(session, meeting_
     live = meeting_factory(reps=3, items=2)
     item = open_item(session, live, 0)
     with pytest.raises(Conflict) as err:
-        voting.open_voting(session, live.items[1].id, "mod")
+        rounds.open_voting(session, live.items[1].id, "mod")
     assert err.value.code == "voting_open"
     session.rollback()
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
     with pytest.raises(Conflict) as err:
-        voting.close_voting(session, item.id, "mod")
+        rounds.close_voting(session, item.id, "mod")
     assert err.value.code == "voting_closed"
     with pytest.raises(Conflict) as err:
-        voting.open_voting(session, item.id, "mod")
+        rounds.open_voting(session, item.id, "mod")
     assert err.value.code == "voting_closed"
 
 
 def test_zero_ballots_fails(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    result = voting.close_voting(session, item.id, "mod")
+    result = rounds.close_voting(session, item.id, "mod").value
     session.commit()
     assert result.ballots == 0 and result.passed is False
     assert session.get(Item, item.id).status == "failed"
@@ -199,33 +204,33 @@ def test_result_hidden_while_voting(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
     with pytest.raises(Conflict) as err:
-        voting.get_result(session, item.id)
+        rounds.get_result(session, item.id)
     assert err.value.code == "voting_open"
     with pytest.raises(Conflict):
-        voting.receipts(session, item.id)
+        rounds.receipts(session, item.id)
 
 
 def test_revote_keeps_earlier_result(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(1))
+    voting.cast_ballot(session, live.reps[0], ballot(item.id, "dissatisfied", key(1)))
     session.commit()
-    first = voting.close_voting(session, item.id, "mod")
+    first = rounds.close_voting(session, item.id, "mod").value
     session.commit()
     assert not first.passed
-    voting.revote(session, item.id, "投票系统说明不清，重新投票", "mod")
+    rounds.revote(session, item.id, RevoteBody(reason="投票系统说明不清，重新投票"), "mod")
     session.commit()
     # The same person votes again in round 2, even with the old key.
-    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
-    voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(2))
+    voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1)))
+    voting.cast_ballot(session, live.reps[1], ballot(item.id, "satisfied", key(2)))
     session.commit()
-    second = voting.close_voting(session, item.id, "mod")
+    second = rounds.close_voting(session, item.id, "mod").value
     session.commit()
-    history = voting.result_history(session, item.id)
+    history = rounds.result_history(session, item.id)
     assert [r.vote_round for r in history] == [1, 2]
     assert history[0].passed is False and history[0].counts["dissatisfied"] == 1
     assert history[0].superseded_reason == "投票系统说明不清，重新投票"
-    assert second.passed and voting.get_result(session, item.id).vote_round == 2
+    assert second.passed and rounds.get_result(session, item.id).vote_round == 2
 
 
 def test_close_rewrites_ballots_and_audits_once_with_receipts(session, meeting_factory):
@@ -233,11 +238,11 @@ def test_close_rewrites_ballots_and_audits_once_with_receipts(session, meeting_f
     item = open_item(session, live)
     receipts = []
     for n, rep in enumerate(live.reps):
-        receipts.append(voting.cast_ballot(session, rep, item.id, "satisfied", key(n)).receipt)
+        receipts.append(voting.cast_ballot(session, rep, ballot(item.id, "satisfied", key(n))).value.receipt)
         session.commit()
     ids_before = set(session.scalars(select(Ballot.id).where(Ballot.item_id == item.id)))
     audit_before = count(session, AuditEntry)
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
     ids_after = set(session.scalars(select(Ballot.id).where(Ballot.item_id == item.id)))
     assert len(ids_after) == 5 and ids_before.isdisjoint(ids_after)
@@ -301,7 +306,7 @@ def test_concurrent_double_votes_count_once(app, session, meeting_factory):
 
     def cast(s, i):
         rep = s.get(Representative, rep_id)
-        return voting.cast_ballot(s, rep, item.id, "satisfied", key(i))
+        return voting.cast_ballot(s, rep, ballot(item.id, "satisfied", key(i))).value
 
     outcomes = _race(sessions, cast)
     engine.dispose()
@@ -321,7 +326,9 @@ def test_concurrent_resends_of_one_key_count_once(app, session, meeting_factory)
     engine, sessions = _racing_sessions(app, 6)
 
     def cast(s, _i):
-        return voting.cast_ballot(s, s.get(Representative, rep_id), item.id, "dissatisfied", KEY)
+        return voting.cast_ballot(
+            s, s.get(Representative, rep_id), ballot(item.id, "dissatisfied", KEY)
+        ).value
 
     outcomes = _race(sessions, cast)
     engine.dispose()
@@ -340,8 +347,10 @@ def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeti
 
     def work(s, i):
         if i == 12:
-            return voting.close_voting(s, item.id, "mod")
-        return voting.cast_ballot(s, s.get(Representative, rep_ids[i]), item.id, "satisfied", key(i))
+            return rounds.close_voting(s, item.id, "mod").value
+        return voting.cast_ballot(
+            s, s.get(Representative, rep_ids[i]), ballot(item.id, "satisfied", key(i))
+        ).value
 
     outcomes = _race(sessions, work)
     engine.dispose()
@@ -361,16 +370,19 @@ def test_close_racing_with_votes_never_loses_an_acked_ballot(app, session, meeti
 
 
 def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=8, present=7)
     other = meeting_factory(reps=1)
     item = open_item(session, live)
-    meetings.revoke_representative(session, live.reps[5].id, "mod")
+    roster.revoke_representative(session, live.reps[5].id, "mod")
     session.commit()
     reps = [r.id for r in live.reps]
     tokens = {r.id: r.join_token for r in live.reps}
-    R = voting.CastRequest
+
+    def R(rep_id, item_id, choice, key, vote_round=None, token=None):  # noqa: N802 - a short name
+        return voting.CastRequest(rep_id, ballot(item_id, choice, key, round=vote_round), token)
+
     requests = [
         R(reps[0], item.id, "satisfied", key(0)),  # counted
         R(reps[0], item.id, "satisfied", key(0)),  # the same phone again: same ballot
@@ -416,7 +428,7 @@ def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_fact
     # The same requests again, one at a time, now all find their slots taken or refused alike.
     again = voting.cast_ballots(session, requests[:3])
     assert [o.counted for o in again] == [False, False, False]
-    result = voting.close_voting(session, item.id, "mod")
+    result = rounds.close_voting(session, item.id, "mod").value
     session.commit()
     assert result.counts == {"satisfied": 1, "basically_satisfied": 1, "dissatisfied": 1}
     late = voting.cast_ballots(session, [requests[0], R(reps[2], item.id, "satisfied", key(2))])
@@ -433,7 +445,9 @@ def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory
     for size in (2, 60):
         live = meeting_factory(reps=size)
         item = open_item(session, live)
-        requests = [voting.CastRequest(r.id, item.id, "satisfied", key(n)) for n, r in enumerate(live.reps)]
+        requests = [
+            voting.CastRequest(r.id, ballot(item.id, "satisfied", key(n))) for n, r in enumerate(live.reps)
+        ]
         requests.append(requests[0])  # a resend in the batch adds the key-hash read
         statements: list[str] = []
 
@@ -463,8 +477,8 @@ def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, m
     rep_ids = [r.id for r in live.reps]
     for attempt in range(3):
         if attempt:
-            voting.close_voting(session, item.id, "mod")
-            voting.revote(session, item.id, "再次测试", "mod")
+            rounds.close_voting(session, item.id, "mod")
+            rounds.revote(session, item.id, RevoteBody(reason="再次测试"), "mod")
             session.commit()
         engine, sessions = _racing_sessions(app, 2)
         orders = [rep_ids, rep_ids[::-1]]
@@ -472,7 +486,8 @@ def test_batches_sharing_slots_in_opposite_orders_never_deadlock(app, session, m
         def work(s, i, orders=orders, attempt=attempt):
             keys = [key(10_000 * attempt + 5_000 * i + n) for n in range(len(rep_ids))]  # all distinct
             requests = [
-                voting.CastRequest(r, item.id, "satisfied", k) for r, k in zip(orders[i], keys, strict=True)
+                voting.CastRequest(r, ballot(item.id, "satisfied", k))
+                for r, k in zip(orders[i], keys, strict=True)
             ]
             return voting.cast_ballots(s, requests)
 
@@ -493,14 +508,15 @@ def test_a_key_another_representative_used_is_refused_alone(session, meeting_fac
     batch, nor write anybody's choice or receipt into a log line."""
     live = meeting_factory(reps=6)
     item = open_item(session, live)
-    honest = voting.cast_ballot(session, live.reps[0], item.id, "dissatisfied", key(1))
+    honest = voting.cast_ballot(session, live.reps[0], ballot(item.id, "dissatisfied", key(1))).value
     session.commit()
     thief, others = live.reps[1], live.reps[2:]
-    requests = [voting.CastRequest(thief.id, item.id, "satisfied", key(1))]  # rep 0's key
+    requests = [voting.CastRequest(thief.id, ballot(item.id, "satisfied", key(1)))]  # rep 0's key
     requests += [
-        voting.CastRequest(r.id, item.id, "basically_satisfied", key(10 + n)) for n, r in enumerate(others)
+        voting.CastRequest(r.id, ballot(item.id, "basically_satisfied", key(10 + n)))
+        for n, r in enumerate(others)
     ]
-    requests.append(voting.CastRequest(others[0].id, item.id, "satisfied", key(1)))  # used twice over
+    requests.append(voting.CastRequest(others[0].id, ballot(item.id, "satisfied", key(1))))  # used twice over
     with caplog.at_level("DEBUG"):
         outcomes = voting.cast_ballots(session, requests)
         session.commit()
@@ -510,7 +526,7 @@ def test_a_key_another_representative_used_is_refused_alone(session, meeting_fac
     # the thief did not vote, and can still vote with a key of their own
     assert count(session, Participation, item_id=item.id) == 1 + len(others)
     assert count(session, Ballot, item_id=item.id) == 1 + len(others)
-    assert voting.cast_ballot(session, thief, item.id, "satisfied", key(99)).counted
+    assert voting.cast_ballot(session, thief, ballot(item.id, "satisfied", key(99))).value.counted
     session.commit()
     for record in caplog.records:
         text = record.getMessage()
@@ -521,7 +537,7 @@ def test_a_reused_key_inside_one_batch_counts_only_the_first(session, meeting_fa
     live = meeting_factory(reps=3)
     item = open_item(session, live)
     outcomes = voting.cast_ballots(
-        session, [voting.CastRequest(r.id, item.id, "satisfied", key(5)) for r in live.reps]
+        session, [voting.CastRequest(r.id, ballot(item.id, "satisfied", key(5))) for r in live.reps]
     )
     session.commit()
     assert isinstance(outcomes[0], voting.CastOutcome) and outcomes[0].counted
@@ -533,43 +549,45 @@ def test_after_voting_a_stolen_key_is_invalid_key_not_already_voted(session, mee
     live = meeting_factory(reps=2)
     item = open_item(session, live)
     for n, rep in enumerate(live.reps):
-        voting.cast_ballot(session, rep, item.id, "satisfied", key(n))
+        voting.cast_ballot(session, rep, ballot(item.id, "satisfied", key(n)))
         session.commit()
     with pytest.raises(ValidationFailed) as stolen:
-        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(0))
+        voting.cast_ballot(session, live.reps[1], ballot(item.id, "satisfied", key(0)))
     assert stolen.value.code == "invalid_key"
     session.rollback()
     with pytest.raises(Conflict) as again:
-        voting.cast_ballot(session, live.reps[1], item.id, "satisfied", key(7))
+        voting.cast_ballot(session, live.reps[1], ballot(item.id, "satisfied", key(7)))
     assert again.value.code == "already_voted"
 
 
 def test_the_electorate_is_the_roster_at_opening(session, meeting_factory):
-    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.meetings import roster
 
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    late = meetings.add_representative(session, live.id, {"name": "迟到者", "employee_no": "L1"}, "mod")
+    late = roster.add_representative(
+        session, live.id, parse(RepresentativeCreate, {"name": "迟到者", "employee_no": "L1"}), "mod"
+    ).value
     conduct.check_in(session, late, "link")
-    meetings.revoke_representative(session, live.reps[2].id, "mod")  # revoked mid-round
+    roster.revoke_representative(session, live.reps[2].id, "mod")  # revoked mid-round
     session.commit()
     with pytest.raises(NotAllowed) as refused:
-        voting.cast_ballot(session, late, item.id, "satisfied", key(1))
+        voting.cast_ballot(session, late, ballot(item.id, "satisfied", key(1)))
     assert refused.value.code == "not_allowed"
     session.rollback()
-    assert voting.progress(session, item.id)["present"] == 2  # the late one is not in it
-    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(2))
+    assert rounds.progress(session, item.id).present == 2  # the late one is not in it
+    voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(2)))
     session.commit()
-    result = voting.close_voting(session, item.id, "mod")
+    result = rounds.close_voting(session, item.id, "mod").value
     session.commit()
     assert (result.roster, result.present, result.ballots) == (3, 2, 1)  # rep 2 revoked: not present
     # the next round has them all (the late one included, the revoked one not)
     second = live.items[0]
-    voting.revote(session, second.id, "再议", "mod")
+    rounds.revote(session, second.id, RevoteBody(reason="再议"), "mod")
     session.commit()
-    assert voting.cast_ballot(session, late, second.id, "satisfied", key(3)).counted
+    assert voting.cast_ballot(session, late, ballot(second.id, "satisfied", key(3))).value.counted
     session.commit()
-    assert voting.progress(session, second.id)["present"] == 3
+    assert rounds.progress(session, second.id).present == 3
 
 
 def test_a_resend_is_answered_before_any_other_refusal(session, meeting_factory):
@@ -577,53 +595,57 @@ def test_a_resend_is_answered_before_any_other_refusal(session, meeting_factory)
     with a choice that is no longer valid, once marked absent, and after the close."""
     live = meeting_factory(reps=2)
     item = open_item(session, live)
-    first = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    first = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1))).value
     session.commit()
     conduct.set_present(session, live.reps[0].id, False, "mod")
     session.commit()
-    again = voting.cast_ballot(session, live.reps[0], item.id, "bogus", key(1))
+    again = voting.cast_ballot(session, live.reps[0], ballot(item.id, "bogus", key(1))).value
     assert again.receipt == first.receipt and not again.counted
     session.rollback()
-    voting.close_voting(session, item.id, "mod")
+    rounds.close_voting(session, item.id, "mod")
     session.commit()
-    late = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1), vote_round=1)
+    late = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1), round=1)).value
     assert late.receipt == first.receipt and not late.counted
 
 
 def test_a_receipt_is_found_only_once_its_round_has_closed(session, meeting_factory):
     live = meeting_factory(reps=2)
     item = open_item(session, live)
-    cast = voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    cast = voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1))).value
     session.commit()
     with pytest.raises(DomainError) as hidden:
-        voting.check_receipt(session, cast.receipt)  # the round is still open
+        rounds.check_receipt(session, cast.receipt)  # the round is still open
     assert hidden.value.code == "receipt_not_found"
-    voting.close_voting(session, item.id, "mod")
-    voting.revote(session, item.id, "重新表决", "mod")  # round 2 open: round 1's receipts stand
+    rounds.close_voting(session, item.id, "mod")
+    rounds.revote(
+        session, item.id, RevoteBody(reason="重新表决"), "mod"
+    )  # round 2 open: round 1's receipts stand
     session.commit()
-    found = voting.check_receipt(session, cast.receipt.replace("-", "").lower())
-    assert found == {"receipt": cast.receipt, "item_id": item.id, "round": 1, "counted": True}
+    found = rounds.check_receipt(session, cast.receipt.replace("-", "").lower())
+    assert found.json_dict() == {"receipt": cast.receipt, "item_id": item.id, "round": 1, "counted": True}
     for bad in ("", "ABCD", "ABCD-EFGH-JKL1", 42, "A" * 41):
         with pytest.raises(DomainError):
-            voting.check_receipt(session, bad)
+            rounds.check_receipt(session, bad)
 
 
 def test_a_reused_key_sent_twice_in_one_batch_is_refused_both_times(session, meeting_factory):
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    voting.cast_ballot(session, live.reps[0], item.id, "satisfied", key(1))
+    voting.cast_ballot(session, live.reps[0], ballot(item.id, "satisfied", key(1)))
     session.commit()
     thief = live.reps[1].id
     outcomes = voting.cast_ballots(
         session,
         [
-            voting.CastRequest(thief, item.id, "satisfied", key(1)),
-            voting.CastRequest(thief, item.id, "satisfied", key(1)),
-            voting.CastRequest(thief, item.id, "dissatisfied", key(2)),  # their own, after
-            voting.CastRequest(live.reps[2].id, item.id, "satisfied", key(3)),
+            voting.CastRequest(thief, ballot(item.id, "satisfied", key(1))),
+            voting.CastRequest(thief, ballot(item.id, "satisfied", key(1))),
+            voting.CastRequest(thief, ballot(item.id, "dissatisfied", key(2))),  # their own, after
+            voting.CastRequest(live.reps[2].id, ballot(item.id, "satisfied", key(3))),
         ],
     )
     session.commit()
     codes = [getattr(o, "code", "counted") for o in outcomes]
     assert codes == ["invalid_key", "invalid_key", "temporarily_unavailable", "counted"]
-    assert voting.cast_ballot(session, live.reps[1], item.id, "dissatisfied", key(2)).counted  # sent again
+    assert voting.cast_ballot(
+        session, live.reps[1], ballot(item.id, "dissatisfied", key(2))
+    ).value.counted  # sent again

@@ -21,9 +21,10 @@ from evalmeet.db import scrub_sqlite_wal
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Ballot, Participation
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from evalmeet.wal_scrub import scrubber_for
 from tests.conftest import make_test_app
-from tests.factories import build_meeting
+from tests.factories import ballot, build_meeting
 from tests.sqlite_files import PinnedReader, files_of, pair_by_first_frame, wal_frames
 
 PATTERN = ["satisfied", "dissatisfied", "satisfied", "basically_satisfied", "dissatisfied", "satisfied"]
@@ -32,12 +33,12 @@ PATTERN = ["satisfied", "dissatisfied", "satisfied", "basically_satisfied", "dis
 def vote_one_by_one(session, live, item):
     """Each ballot its own commit (as phones arrive); returns the voters' participation ids and
     receipts in voting order, and the ballot ids before close."""
-    voting.open_voting(session, item.id, "mod")
+    rounds.open_voting(session, item.id, "mod")
     session.commit()
     receipts = []
     for n, (rep, choice) in enumerate(zip(live.reps, PATTERN, strict=True)):
         key = f"wal-scrub-key-{n:04d}-abcdefgh"
-        receipts.append(voting.cast_ballot(session, rep, item.id, choice, key).receipt)
+        receipts.append(voting.cast_ballot(session, rep, ballot(item.id, choice, key)).value.receipt)
         session.commit()
     by_rep = dict(
         session.execute(
@@ -71,7 +72,7 @@ def test_a_reader_across_the_close_then_the_files_come_clean(app, session, caplo
     scrubber = scrubber_for(db.engine)
 
     with PinnedReader(path) as reader:
-        voting.close_voting(session, item.id, "mod")
+        rounds.close_voting(session, item.id, "mod")
         session.commit()
         session.close()  # the greenlet needs the one pooled connection
         assert scrub_sqlite_wal(db.engine) is False
@@ -115,7 +116,7 @@ def test_a_later_write_retries_without_waiting_for_the_timer(app, session, monke
     participation_ids, _receipts, old_ballot_ids = vote_one_by_one(session, live, first)
     scrubber = scrubber_for(db.engine)
     with PinnedReader(path) as reader:
-        voting.close_voting(session, first.id, "mod")
+        rounds.close_voting(session, first.id, "mod")
         session.commit()
         session.close()
         assert scrub_sqlite_wal(db.engine) is False
@@ -124,7 +125,7 @@ def test_a_later_write_retries_without_waiting_for_the_timer(app, session, monke
     assert scrubber.pending  # nobody wrote, the timer is far away
     assert files_of(path).get("-wal")  # the pre-close pages are still there
 
-    voting.open_voting(session, second.id, "mod")  # the meeting goes on: a later write
+    rounds.open_voting(session, second.id, "mod")  # the meeting goes on: a later write
     session.commit()
     session.close()
     assert wait_until(lambda: not scrubber.pending, timeout=3)
@@ -154,7 +155,7 @@ def test_one_task_per_engine_and_each_attempt_never_waits_in_sqlite(tmp_path):
 
         scrubber.spawn = counting_spawn
         with PinnedReader(tmp_path / "scrub.db") as reader:
-            voting.close_voting(session, live.items[0].id, "mod")
+            rounds.close_voting(session, live.items[0].id, "mod")
             session.commit()
             session.close()
             started = time.monotonic()
@@ -186,25 +187,103 @@ def test_postgres_has_nothing_to_scrub(tmp_path):
         drop_postgres_schema(url)
 
 
-def test_every_edge_that_closes_a_vote_scrubs_after_its_commit():
-    """Views and socket handlers: a call of voting.close_voting is followed, after the commit, by
-    scrub_sqlite_wal in the same function (the demo closes in one CLI transaction, which SQLite
+def _enclosing_calls(tree: ast.AST) -> dict[ast.AST, ast.AST]:
+    """Each node's parent."""
+    parents = {}
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            parents[child] = parent
+    return parents
+
+
+def _name(call: ast.Call) -> str | None:
+    return getattr(call.func, "attr", None) or getattr(call.func, "id", None)
+
+
+def _committed_through_the_edge(node: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
+    """``edge.commit(<node>)``, or ``edge.form_post(lambda: <node>, ...)``."""
+    parent = parents.get(node)
+    if isinstance(parent, ast.Call) and _name(parent) == "commit" and node in parent.args:
+        return ast.unparse(parent.func) == "edge.commit"
+    if isinstance(parent, ast.Lambda):
+        form_post = parents.get(parent)
+        return isinstance(form_post, ast.Call) and ast.unparse(form_post.func) == "edge.form_post"
+    return False
+
+
+def test_every_edge_that_closes_a_vote_commits_it_through_the_edge():
+    """Views and socket handlers: a call of close_voting is committed by ``edge.commit`` (or is the
+    work of ``edge.form_post``), whose step for the close's VotingClosed event scrubs the log
+    after the commit; none commits by hand (the demo closes in one CLI transaction, which SQLite
     folds in and deletes when the command's last connection closes)."""
     package = Path(__file__).resolve().parents[2] / "evalmeet"
     edges = 0
     for path in sorted([*(package / "web").rglob("*.py"), *(package / "realtime").rglob("*.py")]):
-        for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = _enclosing_calls(tree)
+        for fn in ast.walk(tree):
             if not isinstance(fn, ast.FunctionDef):
                 continue
-            calls = sorted(
-                (node for node in ast.walk(fn) if isinstance(node, ast.Call)),
-                key=lambda node: (node.lineno, node.col_offset),
-            )
-            names = [getattr(node.func, "attr", None) or getattr(node.func, "id", None) for node in calls]
-            if "close_voting" not in names:
+            calls = [node for node in ast.walk(fn) if isinstance(node, ast.Call)]
+            closes = [node for node in calls if _name(node) == "close_voting"]
+            if not closes:
                 continue
             edges += 1
-            closing = names.index("close_voting")
-            commit = names.index("commit", closing)
-            assert "scrub_sqlite_wal" in names[commit:], f"{path.name}:{fn.name} closes without the scrub"
+            for close in closes:
+                assert _committed_through_the_edge(close, parents), f"{path.name}:{fn.name} closes by hand"
+            by_hand = [node for node in calls if ast.unparse(node.func) == "db.session.commit"]
+            assert not by_hand, f"{path.name}:{fn.name} commits by hand"
     assert edges >= 1
+
+
+def test_the_close_says_scrub_and_the_edge_does(app, session, monkeypatch):
+    """The close's Done carries VotingClosed with the frozen result; edge.after_commit scrubs for it
+    before it sends the result."""
+    from evalmeet.services.events import VotingClosed
+    from evalmeet.web import edge
+
+    live = build_meeting(session, reps=3)
+    item = live.items[0]
+    rounds.open_voting(session, item.id, "mod")
+    session.commit()
+    closing = rounds.close_voting(session, item.id, "mod")
+    (event,) = closing.events
+    assert isinstance(event, VotingClosed) and event.meeting_id == live.id
+    assert event.result["item_id"] == item.id and event.result["ballots"] == 0
+    steps = []
+    monkeypatch.setattr(edge, "scrub_sqlite_wal", lambda engine: steps.append("scrub") or True)
+    monkeypatch.setattr(edge.broadcast, "result", lambda meeting_id, payload: steps.append("result"))
+    monkeypatch.setattr(edge.broadcast, "state_changed", lambda meeting_id, **kw: steps.append("state"))
+    assert edge.commit(closing) is closing.value
+    assert steps == ["scrub", "result", "state"]
+
+
+def test_the_consoles_close_scrubs_the_log(app, session, login):
+    """The console closes a vote with the API's close, over the browser session and its CSRF
+    token: once it answers, no file holds a ballot row from before the close (secrecy.md)."""
+    import re
+
+    path = db_path(app)
+    live = build_meeting(session, reps=len(PATTERN))
+    item = live.items[0]
+    _participation_ids, receipts, old_ballot_ids = vote_one_by_one(session, live, item)
+    session.close()  # the requests need the one pooled connection
+    before = files_of(path)
+    assert all(any(old_id.encode() in blob for blob in before.values()) for old_id in old_ballot_ids)
+
+    client = login("moderator")
+    with app.app_context():  # a context per request: no cached CSRF token
+        page = client.get(f"/meetings/{live.id}/console").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+    assert token, "the console renders no csrf-token meta"
+    with app.app_context():
+        closed = client.post(f"/api/v1/items/{item.id}/voting/close", headers={"X-CSRFToken": token.group(1)})
+    assert closed.status_code == 200, closed.get_data(as_text=True)
+    assert closed.get_json()["ballots"] == len(PATTERN)
+
+    files = files_of(path)
+    assert files.get("-wal", b"") == b""  # truncated to 0 bytes (or gone)
+    for old_id in old_ballot_ids:  # pre-close ballot rows: nowhere, not in free pages either
+        assert all(old_id.encode() not in blob for blob in files.values()), old_id
+    after = sorted(session.scalars(select(Ballot.receipt).where(Ballot.item_id == item.id)))
+    assert after == sorted(receipts)

@@ -47,12 +47,7 @@ def app_url_map() -> Map:
 @pytest.fixture(scope="package")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Smoke]:
     """The running server with its history, and a browser per role and language."""
-    # `evalmeet demo` holds SQLite's write lock while it builds its meetings; the accounts made
-    # meanwhile wait for it. On a loaded machine (the other xdist worker, other suites) that is
-    # longer than the default 2 s, so the commands and the server here wait up to 30 s.
-    server = LiveServer(
-        tmp_path_factory.mktemp("smoke") / "server", {"EVALMEET_SQLITE_LOCK_WAIT_MS": "30000"}
-    )
+    server = LiveServer(tmp_path_factory.mktemp("smoke") / "server")
     server.cli("db", "upgrade")
     suite: Smoke | None = None
     try:

@@ -91,8 +91,10 @@ PAGES: dict[str, Page] = {
     "/static/<path:filename>": Page(
         PUBLIC,
         lambda w: [
+            "/static/css/base.css",
             "/static/css/app.css",
             "/static/css/projector.css",
+            "/static/js/live.js",
             "/static/js/console.js",
             "/static/vendor/socket.io.min.js",
         ],

@@ -142,11 +142,12 @@ def test_filters_in_the_query_string_select_the_items(viewer):
 def test_pagination_links_keep_the_filters(seeded, viewer):
     page = html(viewer.get("/archive?department=供应处"))
     assert 'data-total="5"' in page and 'rel="next"' not in page  # 20 per page
+    from evalmeet.schemas.archive import ArchiveFilters
     from evalmeet.services.archive import search as archive
 
     app = seeded[0]
     with app.app_context():
-        filters, _ = archive.parse_filters({"department": "供应处", "page": "2"})
+        filters, _ = ArchiveFilters.from_query({"department": "供应处", "page": "2"})
         page_two = archive.search(db.session, filters, page_size=2)
         assert (page_two.page, page_two.pages) == (2, 3)
         db.session.remove()

@@ -17,7 +17,9 @@ from evalmeet.services.meetings import conduct, questions
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.meetings.meeting import get_meeting
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import ApiClient, make_account
+from tests.factories import asked, ballot, moderation
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -34,10 +36,11 @@ def json_block(page: str, block_id: str) -> Any:
 
 
 def stage_of(page: str) -> str:
-    """The projector's server-rendered stage (without the JSON blocks, which carry every label)."""
+    """The projector's server-rendered stage as it shows: without the JSON blocks (which carry
+    every label), and without the empty rows its lists keep in <template>s for the script."""
     match = re.search(r'<section class="pj-stage".*?</section>', page, re.S)
     assert match
-    return match.group(0)
+    return re.sub(r"<template>.*?</template>", "", match.group(0), flags=re.S)
 
 
 def get_fresh(app: Any, client: Any, url: str) -> Any:
@@ -122,7 +125,7 @@ def test_console_data_follows_the_meeting(login, session, meeting_factory):
     live = meeting_factory(reps=3, items=2)
     client = login("moderator")
     conduct.present_item(session, live.items[1].id, "t")
-    questions.ask_question(session, live.reps[0], live.items[1].id, "为什么只有一家？")
+    questions.ask_question(session, live.reps[0], asked(live.items[1].id, "为什么只有一家？"))
     session.commit()
     data = client.get(f"/meetings/{live.id}/console/data").get_json()
     assert data["state"]["item"]["id"] == live.items[1].id
@@ -182,11 +185,16 @@ def test_projector_shows_item_facts_risk_flags_and_only_approved_questions(clien
     live = meeting_factory(reps=3, items=1)
     item = live.items[0]
     conduct.present_item(session, item.id, "t")
-    asked = [questions.ask_question(session, rep, item.id, f"问题{n}") for n, rep in enumerate(live.reps)]
+    questions_asked = [
+        questions.ask_question(session, rep, asked(item.id, f"问题{n}")).value
+        for n, rep in enumerate(live.reps)
+    ]
     session.commit()
-    questions.moderate_question(session, asked[0].id, "approved", "t")
-    questions.moderate_question(session, asked[1].id, "hidden", "t")
-    questions.moderate_question(session, asked[2].id, "approved", "t", answer="已补充三家比价")
+    questions.moderate_question(session, questions_asked[0].id, moderation("approved"), "t")
+    questions.moderate_question(session, questions_asked[1].id, moderation("hidden"), "t")
+    questions.moderate_question(
+        session, questions_asked[2].id, moderation("approved", answer="已补充三家比价"), "t"
+    )
     session.commit()
     stage = stage_of(html_of(client.get(f"/screen/{live.meeting.display_token}")))
     assert "采购项目 1" in stage and "采购员1" in stage
@@ -200,10 +208,10 @@ def test_projector_shows_item_facts_risk_flags_and_only_approved_questions(clien
 def test_projector_shows_only_progress_while_voting(client, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
     item = live.items[0]
-    voting.open_voting(session, item.id, "t")
+    rounds.open_voting(session, item.id, "t")
     session.commit()
     for n, rep in enumerate(live.reps[:2]):
-        voting.cast_ballot(session, rep, item.id, "dissatisfied", f"key-{n}-abcdefghijklmnopq")
+        voting.cast_ballot(session, rep, ballot(item.id, "dissatisfied", f"key-{n}-abcdefghijklmnopq"))
         session.commit()
     page = html_of(client.get(f"/screen/{live.meeting.display_token}"))
     stage = stage_of(page)
@@ -219,13 +227,13 @@ def test_projector_shows_only_progress_while_voting(client, session, meeting_fac
 def test_projector_shows_counts_rate_and_verdict_after_close(client, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
     item = live.items[0]
-    voting.open_voting(session, item.id, "t")
+    rounds.open_voting(session, item.id, "t")
     session.commit()
     for n, (rep, choice) in enumerate(
         zip(live.reps, ["satisfied", "basically_satisfied", "dissatisfied"], strict=True)
     ):
-        voting.cast_ballot(session, rep, item.id, choice, f"key-{n}-abcdefghijklmnopq")
-    voting.close_voting(session, item.id, "t")
+        voting.cast_ballot(session, rep, ballot(item.id, choice, f"key-{n}-abcdefghijklmnopq"))
+    rounds.close_voting(session, item.id, "t")
     session.commit()
     stage = stage_of(html_of(client.get(f"/screen/{live.meeting.display_token}")))
     assert "pj-verdict passed" in stage and ">通过<" in stage
@@ -241,11 +249,11 @@ def test_projector_shows_counts_rate_and_verdict_after_close(client, session, me
 def test_projector_failed_item_in_english(app, client, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
     item = live.items[0]
-    voting.open_voting(session, item.id, "t")
+    rounds.open_voting(session, item.id, "t")
     session.commit()
     for n, rep in enumerate(live.reps):
-        voting.cast_ballot(session, rep, item.id, "dissatisfied", f"key-{n}-abcdefghijklmnopq")
-    voting.close_voting(session, item.id, "t")
+        voting.cast_ballot(session, rep, ballot(item.id, "dissatisfied", f"key-{n}-abcdefghijklmnopq"))
+    rounds.close_voting(session, item.id, "t")
     session.commit()
     stage = stage_of(html_of(get_fresh(app, client, f"/screen/{live.meeting.display_token}?lang=en")))
     assert "pj-verdict failed" in stage and "FAILED" in stage
@@ -270,6 +278,20 @@ def test_projector_page_is_safe_to_frame_nowhere_and_has_no_inline_script(client
     assert " style=" not in html_of(r)
 
 
+def test_screens_load_socketio_then_the_shared_helpers_then_their_own_script(client, login, meeting_factory):
+    live = meeting_factory()
+    pages = {
+        "projector.js": html_of(client.get(f"/screen/{live.meeting.display_token}")),
+        "console.js": html_of(login("moderator").get(f"/meetings/{live.id}/console")),
+    }
+    for script, page in pages.items():
+        assert re.findall(r'<script src="([^"]+)"', page) == [
+            "/static/vendor/socket.io.min.js",
+            "/static/js/live.js",
+            f"/static/js/{script}",
+        ]
+
+
 # --- escaping ------------------------------------------------------------------------------------
 
 
@@ -280,9 +302,9 @@ def test_titles_names_and_questions_are_escaped(client, login, session, meeting_
     live.reps[0].name = XSS
     session.commit()
     conduct.present_item(session, item.id, "t")
-    q = questions.ask_question(session, live.reps[1], item.id, XSS + "</script>")
+    q = questions.ask_question(session, live.reps[1], asked(item.id, XSS + "</script>")).value
     session.commit()
-    questions.moderate_question(session, q.id, "approved", "t", answer=XSS)
+    questions.moderate_question(session, q.id, moderation("approved", answer=XSS), "t")
     session.commit()
     pages = [
         html_of(client.get(f"/screen/{live.meeting.display_token}")),
@@ -322,9 +344,9 @@ def test_next_presents_the_next_pending_item_and_broadcasts(app, api, session, m
 def test_next_skips_decided_items_and_wraps_round(api, session, meeting_factory):
     live = meeting_factory(reps=3, items=3)
     first, second, third = live.items
-    voting.open_voting(session, second.id, "t")
+    rounds.open_voting(session, second.id, "t")
     session.commit()
-    voting.close_voting(session, second.id, "t")
+    rounds.close_voting(session, second.id, "t")
     conduct.present_item(session, third.id, "t")
     session.commit()
     # after the last item, the first one still waiting
@@ -335,11 +357,11 @@ def test_next_skips_decided_items_and_wraps_round(api, session, meeting_factory)
 
 def test_next_refuses_when_nothing_is_left(api, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
-    voting.open_voting(session, live.items[0].id, "t")
+    rounds.open_voting(session, live.items[0].id, "t")
     session.commit()
     r = api.post(f"meetings/{live.id}/next")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_pending_item"
-    voting.close_voting(session, live.items[0].id, "t")
+    rounds.close_voting(session, live.items[0].id, "t")
     session.commit()
     r = api.post(f"meetings/{live.id}/next")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_pending_item"
@@ -347,7 +369,7 @@ def test_next_refuses_when_nothing_is_left(api, session, meeting_factory):
 
 def test_next_refuses_while_another_item_is_being_voted_on(api, session, meeting_factory):
     live = meeting_factory(reps=3, items=2)
-    voting.open_voting(session, live.items[0].id, "t")
+    rounds.open_voting(session, live.items[0].id, "t")
     session.commit()
     conduct_state = api.get(f"meetings/{live.id}").get_json()
     assert conduct_state["phase"] == "voting"
@@ -394,7 +416,7 @@ def test_clear_takes_the_item_off_the_screen(api, session, meeting_factory):
 
 def test_clear_is_refused_while_voting(api, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
-    voting.open_voting(session, live.items[0].id, "t")
+    rounds.open_voting(session, live.items[0].id, "t")
     session.commit()
     r = api.post(f"meetings/{live.id}/clear")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "voting_open"
@@ -410,14 +432,14 @@ def test_questions_open_and_close(app, api, session, meeting_factory):
 
     def floor_open() -> bool:
         session.expire_all()
-        return bool(build_state(session, get_meeting(session, live.id))["item"]["questions_open"])
+        return bool(build_state(session, get_meeting(session, live.id)).item.questions_open)
 
     assert floor_open()
     assert api.post(f"meetings/{live.id}/questions/close").status_code == 200
     assert not floor_open()
     # a phone can no longer ask
     with pytest.raises(Exception) as refused:
-        questions.ask_question(session, live.reps[0], live.items[0].id, "还能问吗？")
+        questions.ask_question(session, live.reps[0], asked(live.items[0].id, "还能问吗？"))
     assert getattr(refused.value, "code", None) == "questions_closed"
     session.rollback()
     assert api.post(f"meetings/{live.id}/questions/open").status_code == 200
@@ -426,7 +448,7 @@ def test_questions_open_and_close(app, api, session, meeting_factory):
 
 def test_questions_cannot_open_during_voting(api, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
-    voting.open_voting(session, live.items[0].id, "t")
+    rounds.open_voting(session, live.items[0].id, "t")
     session.commit()
     r = api.post(f"meetings/{live.id}/questions/open")
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "voting_open"

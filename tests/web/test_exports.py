@@ -14,8 +14,12 @@ from werkzeug.test import encode_multipart
 
 from evalmeet.extensions import db
 from evalmeet.models import Item, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.accounts import audit
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
 from tests.services.test_exports import build_closed_meeting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -249,7 +253,7 @@ def roster_of(app, meeting_id):
 
 def draft(app, title="第27次民主评价会"):
     with app.app_context():
-        meeting = meetings.create_meeting(db.session, {"title": title}, "mod")
+        meeting = meetings.create_meeting(db.session, parse(MeetingCreate, {"title": title}), "mod").value
         db.session.commit()
         return meeting.id
 
@@ -377,7 +381,12 @@ def test_confirm_that_fails_at_save_time_saves_nothing(app, login):
     )
     assert preview.status_code == 200
     with app.app_context():  # someone adds A3 by hand between preview and confirm
-        meetings.add_representative(db.session, meeting_id, {"name": "手工", "employee_no": "A3"}, "other")
+        roster.add_representative(
+            db.session,
+            meeting_id,
+            parse(RepresentativeCreate, {"name": "手工", "employee_no": "A3"}),
+            "other",
+        )
         db.session.commit()
     response = confirm(client, meeting_id, "roster", preview.get_data(as_text=True))
     assert response.status_code == 409

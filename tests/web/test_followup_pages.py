@@ -14,10 +14,14 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from evalmeet.domain import clock
-from evalmeet.extensions import db
+from evalmeet.extensions import db, socketio
 from evalmeet.models import Action, ActionAttachment, ActionNote, Item, Meeting, ReportBackLink
+from evalmeet.realtime.rooms import NAMESPACE
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate
 from evalmeet.services.followup import actions, evidence
 from tests.conftest import csrf_token
 from tests.services.test_followup import PDF, PNG, closed_meeting_with_actions
@@ -32,14 +36,17 @@ def world(app, session, meeting_factory):
     overdue = actions.add_action(
         session,
         live.items[0].id,
-        {
-            "kind": "reassignment",
-            "description": "调离采购岗位",
-            "owner": "人事处",
-            "due_date": (clock.today() - timedelta(days=4)).isoformat(),
-        },
+        parse(
+            ActionCreate,
+            {
+                "kind": "reassignment",
+                "description": "调离采购岗位",
+                "owner": "人事处",
+                "due_date": (clock.today() - timedelta(days=4)).isoformat(),
+            },
+        ),
         "mod",
-    )
+    ).value
     session.commit()
     ids = {status: a.id for status, a in made.items()}
     ids["overdue"] = overdue.id
@@ -163,7 +170,7 @@ def test_dashboard_highlights_and_counts_overdue(moderator, world, session, meet
     actions.add_action(
         session,
         rehearsal.items[0].id,
-        {"kind": "other", "description": "演练措施", "due_date": "2020-01-01"},
+        parse(ActionCreate, {"kind": "other", "description": "演练措施", "due_date": "2020-01-01"}),
         "mod",
     )
     session.commit()
@@ -199,7 +206,7 @@ def test_dashboard_in_english(moderator, world):
 def test_the_dashboard_counts_overdue_by_the_china_day(moderator, session, meeting_factory):
     live = meeting_factory(reps=1, items=1, title="闰日会议")
     fields = {"kind": "other", "description": "闰日到期", "due_date": "2028-02-29"}
-    due = actions.add_action(session, live.items[0].id, fields, "mod")
+    due = actions.add_action(session, live.items[0].id, parse(ActionCreate, fields), "mod").value
     session.commit()
 
     def row(instant):
@@ -425,11 +432,30 @@ def test_upload_without_a_file_is_a_form_error(moderator, world):
     assert response.status_code == 422 and "请选择要上传的文件" in response.get_data(as_text=True)
 
 
+def test_an_upload_whose_commit_fails_leaves_no_file(app, moderator, world, monkeypatch):
+    """The file is on disk before its row is committed: when the commit fails, it goes again."""
+    commit = db.session.commit
+
+    def failing_commit():
+        if any(isinstance(obj, ActionAttachment) for obj in list(db.session.identity_map.values())):
+            raise OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
+        commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_commit)
+    response = upload(moderator, world["open"], PDF, "a.pdf")
+    assert response.status_code == 503  # nothing was saved: try again
+    monkeypatch.undo()
+    assert attachment_count(app) == 0
+    assert not uploads_dir(app).exists() or list(uploads_dir(app).iterdir()) == []
+
+
 def test_json_upload_answers_with_the_attachment(moderator, world):
     response = upload(moderator, world["open"], PNG, "photo.png", headers={"Accept": "application/json"})
     assert response.status_code == 201
     body = response.get_json()
     assert body["filename"] == "photo.png" and body["sha256"] == hashlib.sha256(PNG).hexdigest()
+    assert set(body) == {"id", "action_id", "filename", "content_type", "size", "sha256"}
+    assert (body["action_id"], body["content_type"], body["size"]) == (world["open"], "image/png", len(PNG))
 
 
 # --- a new action -----------------------------------------------------------------------------
@@ -493,6 +519,21 @@ def test_report_back_page_creates_one_linked_item(app, moderator, world, session
     assert created.headers["Location"].endswith(f"#item-{item.id}")
 
 
+def test_a_report_back_item_sends_the_meeting_screens_a_snapshot(app, moderator, world, meeting_factory):
+    live = meeting_factory(reps=2, items=0, title="第26次民主评价会")
+    screen = socketio.test_client(app, namespace=NAMESPACE, auth={"display": live.meeting.display_token})
+    assert screen.is_connected(NAMESPACE)
+    screen.get_received(NAMESPACE)
+    created = moderator.post(
+        f"/meetings/{live.id}/report-back",
+        data={"action_id": [str(world["open"])], "csrf_token": token(moderator)},
+    )
+    assert created.status_code == 302
+    states = [e["args"][0] for e in screen.get_received(NAMESPACE) if e["name"] == "state"]
+    assert [state["meeting"]["id"] for state in states] == [live.id]
+    screen.disconnect(NAMESPACE)
+
+
 def test_finished_meeting_offers_no_report_back(moderator, world):
     html = moderator.get(f"/meetings/{world['meeting']}/report-back").get_data(as_text=True)
     assert "本次评价会已结束" in html and 'name="action_id"' not in html
@@ -504,8 +545,8 @@ def test_finished_meeting_offers_no_report_back(moderator, world):
 def test_wipe_page_and_post(app, moderator, session, meeting_factory):
     rehearsal = meeting_factory(reps=2, items=1, title="演练", rehearsal=True)
     action = actions.add_action(
-        session, rehearsal.items[0].id, {"kind": "other", "description": "演练"}, "mod"
-    )
+        session, rehearsal.items[0].id, parse(ActionCreate, {"kind": "other", "description": "演练"}), "mod"
+    ).value
     session.commit()
     assert upload(moderator, action.id, PDF, "a.pdf").status_code == 302
     page = moderator.get(f"/meetings/{rehearsal.id}/wipe")

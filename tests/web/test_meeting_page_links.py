@@ -7,14 +7,14 @@ import re
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.services.meetings import conduct
-from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import csrf_token
 
 
 def closed_meeting(session, meeting_factory, rehearsal=False):
     live = meeting_factory(reps=3, rehearsal=rehearsal)
-    voting.open_voting(session, live.items[0].id, "mod")
-    voting.close_voting(session, live.items[0].id, "mod")
+    rounds.open_voting(session, live.items[0].id, "mod")
+    rounds.close_voting(session, live.items[0].id, "mod")
     conduct.finish_meeting(session, live.id, "mod")
     session.commit()
     return live

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.services.meetings import conduct
-from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 from tests.conftest import csrf_token
 
 XSS = "<script>alert(1)</script>"
@@ -352,7 +352,7 @@ def test_finish_refused_while_voting_is_open(
     mod: FlaskClient, session: Session, meeting_factory: Any
 ) -> None:
     live = meeting_factory(reps=3, items=1, start=True)
-    voting.open_voting(session, live.items[0].id, "test")
+    rounds.open_voting(session, live.items[0].id, "test")
     session.commit()
     response = submit(mod, f"/meetings/{live.id}/finish")
     assert response.status_code == 409
@@ -491,8 +491,8 @@ def test_edit_item_refusal_keeps_the_input(mod: FlaskClient, session: Session, d
 
 
 def _decide(session: Session, item_id: int) -> None:
-    voting.open_voting(session, item_id, "test")
-    voting.close_voting(session, item_id, "test")
+    rounds.open_voting(session, item_id, "test")
+    rounds.close_voting(session, item_id, "test")
     session.commit()
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Account, AuditEntry, LoginSession
 from evalmeet.realtime.rooms import NAMESPACE
+from evalmeet.schemas.accounts import NewPassword
 from evalmeet.services.accounts import users as accounts
 from tests.conftest import make_account
 from tests.factories import build_meeting
@@ -125,7 +126,7 @@ def test_a_new_password_ends_every_session_and_token(app: Flask) -> None:
 
     with app.app_context():
         account = accounts.account_named(db.session, "li.mod")
-        ended = accounts.set_password(db.session, account, "a brand new password")
+        ended = accounts.set_password(db.session, account, NewPassword(password="a brand new password")).value
         db.session.commit()
 
     assert (ended.sessions, ended.tokens) == (2, 1)
@@ -142,7 +143,7 @@ def test_disabling_ends_sessions_and_tokens_and_enabling_brings_back_only_the_lo
     cookie, csrf = session_cookie(browser), form_csrf(browser, "/meetings")
 
     with app.app_context():
-        ended = accounts.set_active(db.session, "li.mod", False)
+        ended = accounts.set_active(db.session, "li.mod", False).value
         db.session.commit()
 
     assert (ended.sessions, ended.tokens) == (1, 1)

@@ -18,10 +18,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
-from evalmeet.models import ROLES, Account, ApiToken, LoginSession, utcnow
+from evalmeet.domain.errors import Conflict, NotFound
+from evalmeet.models import Account, ApiToken, LoginSession, utcnow
+from evalmeet.schemas.accounts import AccountCreate, NewPassword
 from evalmeet.services.accounts import audit
-from evalmeet.services.validate import one_of, text
+from evalmeet.services.events import Done, done
 
 # argon2id with the library's current recommended parameters (RFC 9106, low memory): every
 # installation hashes with these.
@@ -34,7 +35,6 @@ _hasher = FULL_STRENGTH
 # A real hash to verify against when the user does not exist, so timing does not tell; made on
 # first use (not at import: every `evalmeet` command would pay for it), one per hasher.
 _dummy_hashes: dict[int, str] = {}
-MIN_PASSWORD = 8
 # A session's last_seen_at is written at most this often: not one write per request.
 SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -71,24 +71,16 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_user(session: Session, username: str, password: str, role: str) -> Account:
-    """Create an account; refuse a taken name or a short password."""
-    username = text(username, "username", max_len=64)
-    role = one_of(role, "role", ROLES)
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"password must have at least {MIN_PASSWORD} characters",
-            field="password",
-            reason="too_short",
-            min=MIN_PASSWORD,
-        )
+def create_user(session: Session, data: AccountCreate) -> Done[Account]:
+    """Create an account; refuse a taken name (the model refuses a short password)."""
+    username, role = data.username, data.role
     if session.scalar(select(Account.id).where(Account.username == username)) is not None:
         raise Conflict(f"user {username!r} already exists", code="user_exists", username=username)
-    account = Account(username=username, password_hash=hash_password(password), role=role)
+    account = Account(username=username, password_hash=hash_password(data.password), role=role)
     session.add(account)
     session.flush()
     audit.append(session, "system", "account.created", {"username": username, "role": role})
-    return account
+    return done(account)
 
 
 def authenticate(session: Session, username: str, password: str) -> Account | None:
@@ -106,17 +98,10 @@ def authenticate(session: Session, username: str, password: str) -> Account | No
     return account
 
 
-def set_password(session: Session, account: Account, password: str) -> Ended:
+def set_password(session: Session, account: Account, data: NewPassword) -> Done[Ended]:
     """Change a password and end every session and API token of the account: whoever held
     them because they knew (or stole) the old password is out."""
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            f"password must have at least {MIN_PASSWORD} characters",
-            field="password",
-            reason="too_short",
-            min=MIN_PASSWORD,
-        )
-    account.password_hash = hash_password(password)
+    account.password_hash = hash_password(data.password)
     ended = Ended(end_all_sessions(session, account), revoke_tokens(session, account))
     audit.append(
         session,
@@ -124,7 +109,7 @@ def set_password(session: Session, account: Account, password: str) -> Ended:
         "account.password_set",
         {"username": account.username, "sessions_ended": ended.sessions, "tokens_revoked": ended.tokens},
     )
-    return ended
+    return done(ended)
 
 
 def account_named(session: Session, username: str) -> Account:
@@ -146,15 +131,15 @@ def revoke_tokens(session: Session, account: Account) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def revoke_all_tokens(session: Session, username: str) -> int:
-    """``evalmeet revoke-tokens``: end every API token of ``username``; audited; returns how many."""
+def revoke_all_tokens(session: Session, username: str) -> Done[int]:
+    """``evalmeet revoke-tokens``: end every API token of ``username``; audited; says how many."""
     account = account_named(session, username)
     count = revoke_tokens(session, account)
     audit.append(session, "system", "tokens.revoked", {"username": account.username, "count": count})
-    return count
+    return done(count)
 
 
-def set_active(session: Session, username: str, active: bool) -> Ended:
+def set_active(session: Session, username: str, active: bool) -> Done[Ended]:
     """Switch an account on or off. Off ends its sessions and tokens (enabling again does not
     bring them back: new tokens are issued with ``create-token``)."""
     account = account_named(session, username)
@@ -168,7 +153,7 @@ def set_active(session: Session, username: str, active: bool) -> Ended:
             payload |= {"sessions_ended": ended.sessions, "tokens_revoked": ended.tokens}
         audit.append(session, "system", "account.enabled" if active else "account.disabled", payload)
     session.flush()
-    return ended
+    return done(ended)
 
 
 # --- browser sessions -------------------------------------------------------------------------
@@ -204,6 +189,23 @@ def session_account(
     return row.account
 
 
+def log_in(session: Session, account: Account, previous: str | None, max_idle: timedelta) -> Done[str]:
+    """A new browser session for ``account`` (whose password was right); returns its secret.
+
+    The browser's ``previous`` session, when it had one, ends: a login never inherits one. The
+    account's sessions idle past ``max_idle`` are forgotten (closed browsers never log out).
+    """
+    if previous is not None:
+        end_session(session, previous)
+    end_idle_sessions(session, account, max_idle)
+    return done(start_session(session, account))
+
+
+def log_out(session: Session, secret: str) -> Done[bool]:
+    """Logout: this session ends (its cookie is dead everywhere); the account's others stay."""
+    return done(end_session(session, secret))
+
+
 def end_session(session: Session, secret: str) -> bool:
     """End one session (logout); the account's other sessions stay. True when it existed."""
     if not isinstance(secret, str):
@@ -235,7 +237,7 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(session: Session, username: str) -> str:
+def create_token(session: Session, username: str) -> Done[str]:
     """Issue a new API token for ``username``; only its hash is kept. A disabled account gets
     none (it would not work: tokens of disabled accounts are refused)."""
     account = account_named(session, username)
@@ -249,7 +251,7 @@ def create_token(session: Session, username: str) -> str:
     session.add(ApiToken(account_id=account.id, token_hash=token_digest(token)))
     session.flush()
     audit.append(session, "system", "token.created", {"username": username})
-    return token
+    return done(token)
 
 
 def account_for_token(session: Session, token: str) -> Account | None:
@@ -269,10 +271,10 @@ def get_account(session: Session, account_id: int) -> Account | None:
     return session.get(Account, account_id)
 
 
-def ensure_admin(session: Session) -> str | None:
-    """Create an ``admin`` account when there is no admin; return its one-time password."""
+def ensure_admin(session: Session) -> Done[str | None]:
+    """Create an ``admin`` account when there is no admin; say its one-time password."""
     if session.scalar(select(Account.id).where(Account.role == "admin").limit(1)) is not None:
-        return None
+        return done(None)
     password = secrets.token_urlsafe(12)
-    create_user(session, "admin", password, "admin")
-    return password
+    create_user(session, AccountCreate(username="admin", role="admin", password=password))
+    return done(password)

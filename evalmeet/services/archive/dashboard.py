@@ -17,19 +17,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.states import ACTION_STATUSES, PROCUREMENT_METHODS
+from evalmeet.domain.states import ACTION_STATUSES, DECIDED_ITEM_STATUSES, PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
 from evalmeet.services.archive import stats
 from evalmeet.services.archive.search import (
-    DECIDED,
     NO_DEPARTMENT,
     NO_METHOD,
-    UNRESOLVED,
     archived,
     joined,
     meeting_date_column,
     percent,
 )
+from evalmeet.services.followup.actions import overdue_condition
 
 
 @dataclass
@@ -97,7 +96,7 @@ def build(session: Session, today: date | None = None) -> Dashboard:
             select(
                 meeting_date_column(), Item.procurement_method, ResponsiblePerson.department, Item.status
             ).select_from(Item)
-        ).where(*archived(), Item.status.in_(DECIDED))
+        ).where(*archived(), Item.status.in_(DECIDED_ITEM_STATUSES))
     ).all()
     months: dict[str, Breakdown] = {}
     methods: dict[str, Breakdown] = {}
@@ -135,7 +134,7 @@ def build(session: Session, today: date | None = None) -> Dashboard:
             .select_from(Action)
             .join(Item, Item.id == Action.item_id)
             .join(Meeting, Meeting.id == Item.meeting_id)
-            .where(*archived(), Action.status.in_(UNRESOLVED), Action.due_date < today)
+            .where(*archived(), overdue_condition(today))
         )
         or 0
     )

@@ -22,9 +22,9 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Item, Meeting
+from evalmeet.schemas.types import is_id
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
-from evalmeet.services.validate import is_id
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Item, Meeting, Representative
+from evalmeet.schemas.archive import ArchiveFilters
+from evalmeet.schemas.types import is_id
 from evalmeet.services.archive.search import (
-    DECIDED,
     PAGE_SIZE,
-    ArchiveFilters,
     ItemRow,
     archived,
     date_conditions,
@@ -24,7 +25,6 @@ from evalmeet.services.archive.search import (
     meeting_date,
     meeting_date_column,
 )
-from evalmeet.services.validate import is_id
 
 
 @dataclass
@@ -80,7 +80,7 @@ def meeting_summaries(session: Session, meetings: list[Meeting]) -> list[Meeting
     outcomes: dict[int, dict[str, int]] = defaultdict(dict)
     for mid, status, n in session.execute(
         select(Item.meeting_id, Item.status, func.count())
-        .where(Item.meeting_id.in_(ids), Item.status.in_(DECIDED))
+        .where(Item.meeting_id.in_(ids), Item.status.in_(DECIDED_ITEM_STATUSES))
         .group_by(Item.meeting_id, Item.status)
     ):
         outcomes[mid][status] = int(n)

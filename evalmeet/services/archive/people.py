@@ -16,19 +16,20 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
-from evalmeet.domain.states import DISCIPLINE_KINDS
+from evalmeet.domain.states import DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
+from evalmeet.models.base import contains_text
+from evalmeet.schemas.archive import PeopleFilters
+from evalmeet.schemas.types import is_id
 from evalmeet.services.archive.search import (
     REPEAT_FAILURES,
     ItemRow,
     archived,
-    is_overdue,
     item_rows,
-    like_pattern,
     meeting_date,
     meeting_date_column,
 )
-from evalmeet.services.validate import is_id
+from evalmeet.services.followup.actions import is_overdue
 
 # Sanctions on a person (warning included); DISCIPLINE_KINDS are the ones the statistics count.
 SANCTION_KINDS = ("party_discipline", "administrative_discipline", "reassignment", "warning")
@@ -107,7 +108,7 @@ def _summaries(items: list[Item], actions: list[Action], today: date) -> dict[in
             summary.last_date = when
     for action in actions:
         summary = out[person_of_item[action.item_id]]
-        if action.status in ("open", "in_progress"):
+        if action.status in UNFINISHED_ACTION_STATUSES:
             summary.actions_open += 1
         if is_overdue(action, today):
             summary.actions_overdue += 1
@@ -123,26 +124,23 @@ def _actions_for(session: Session, item_ids: list[int]) -> list[Action]:
 
 
 def people_index(
-    session: Session,
-    *,
-    name: str | None = None,
-    disciplined_only: bool = False,
-    today: date | None = None,
+    session: Session, filters: PeopleFilters | None = None, today: date | None = None
 ) -> list[PersonSummary]:
     """Everyone who answered for an archived item: most failures first, then most items, then name.
 
-    ``name`` matches part of the name; ``disciplined_only`` keeps the people the statistics count
-    as disciplined (party or administrative discipline, or reassignment).
+    ``filters.name`` matches part of the name; ``filters.disciplined_only`` keeps the people the
+    statistics count as disciplined (party or administrative discipline, or reassignment).
     """
     today = today or clock.today()
     stmt = _archived_items(session)
-    if name:
+    filters = filters or PeopleFilters()
+    if filters.name:
         stmt = stmt.join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id).where(
-            ResponsiblePerson.name.ilike(like_pattern(name), escape="\\")
+            contains_text(ResponsiblePerson.name, filters.name)
         )
     items = list(session.scalars(stmt))
     summaries = _summaries(items, _actions_for(session, [i.id for i in items]), today)
-    people = [s for s in summaries.values() if s.disciplined or not disciplined_only]
+    people = [s for s in summaries.values() if s.disciplined or not filters.disciplined_only]
     people.sort(key=lambda s: (-s.failed, -s.items, s.person.name, s.person.id))
     return people
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
 from evalmeet.models import Meeting, utcnow
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, done
 from evalmeet.services.meetings.meeting import get_meeting
 
 
-def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
-    """Publish a closed, non-rehearsal meeting; publishing twice is harmless."""
+def publish(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
+    """Publish a closed, non-rehearsal meeting; publishing twice is harmless.
+
+    No event: nothing live shows whether a meeting is published (the public pages are read
+    when asked for).
+    """
     meeting = get_meeting(session, meeting_id)
     if meeting.status != "closed":
         raise Conflict(
@@ -28,13 +32,4 @@ def publish(session: Session, meeting_id: int, actor: str) -> Meeting:
         meeting.published_at = utcnow()
         session.flush()
         audit.append(session, actor, "meeting.published", {}, meeting.id)
-    return meeting
-
-
-def published_meetings(session: Session) -> list[Meeting]:
-    """Published meetings, newest first."""
-    return list(
-        session.scalars(
-            select(Meeting).where(Meeting.published.is_(True)).order_by(Meeting.finished_at.desc())
-        )
-    )
+    return done(meeting)

@@ -1,144 +1,36 @@
 """The archive: closed, non-rehearsal meetings and their items, searchable and filterable.
 
 Everything here reads frozen records (item status, ``ItemResult`` rows, actions); nothing is
-recomputed from ballots. Filters arrive as the strings of a query string and are parsed here
-without Flask: a value that cannot be understood is dropped and named in ``problems`` so the
-page can say so, instead of failing.
+recomputed from ballots. Filters are :class:`~evalmeet.schemas.archive.ArchiveFilters`, read
+leniently from a query string: a value that cannot be understood is dropped and named in
+``problems`` so the page can say so, instead of failing.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
-from evalmeet.domain.states import PROCUREMENT_METHODS
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
-from evalmeet.models.base import UTCDateTime
+from evalmeet.models.base import UTCDateTime, contains_text
+from evalmeet.schemas.archive import MAX_YEAR, METHOD_FILTERS, NO_DEPARTMENT, NO_METHOD, ArchiveFilters
+from evalmeet.services.followup.actions import is_overdue, overdue_condition
 
 # Meetings happen in China: dates in filters and on pages are China days (domain/clock).
 PAGE_SIZE = 20
-DECIDED = ("passed", "failed")
-UNRESOLVED = ("open", "in_progress")
-RESULTS = DECIDED
-ACTION_FILTERS = ("unresolved", "overdue", "open", "in_progress", "done", "verified")
-# Query-string values for "no department recorded" and "no procurement method recorded".
-NO_DEPARTMENT = "-"
-NO_METHOD = "none"
-METHOD_FILTERS = (*PROCUREMENT_METHODS, NO_METHOD)
-MAX_TEXT = 100
-MIN_YEAR, MAX_YEAR = 1970, 2999
 PUBLIC_QUESTION_STATUSES = ("approved", "answered")
 # A person with this many failed items "fails repeatedly" (多次未通过).
 REPEAT_FAILURES = 2
 _S = TypeVar("_S", bound=Select)
-
-
-# --- filters ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ArchiveFilters:
-    """What the archive is asked for; every field optional and all of them combinable."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    department: str | None = None
-    method: str | None = None
-    result: str | None = None
-    person: str | None = None
-    text: str | None = None
-    action: str | None = None
-    page: int = 1
-
-    def query_args(self, **overrides: Any) -> dict[str, str]:
-        """The query string that asks for these filters again (``page`` dropped when 1)."""
-        values = replace(self, **overrides)
-        args = {
-            "from": values.date_from.isoformat() if values.date_from else None,
-            "to": values.date_to.isoformat() if values.date_to else None,
-            "department": values.department,
-            "method": values.method,
-            "result": values.result,
-            "person": values.person,
-            "q": values.text,
-            "action": values.action,
-            "page": str(values.page) if values.page > 1 else None,
-        }
-        return {key: value for key, value in args.items() if value is not None}
-
-    @property
-    def active(self) -> bool:
-        """Whether any filter (beyond the page) is set."""
-        return bool(self.query_args(page=1))
-
-
-def _clean_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = "".join(ch for ch in value if ch.isprintable()).strip()
-    return value or None
-
-
-def _parse_date(value: str | None) -> date | None:
-    """``YYYY-MM-DD`` within a sane range; ValueError otherwise."""
-    if value is None or len(value) != 10:
-        raise ValueError(value)
-    parsed = date.fromisoformat(value)
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise ValueError(value)
-    return parsed
-
-
-def parse_filters(args: Mapping[str, str]) -> tuple[ArchiveFilters, list[str]]:
-    """Filters from query-string values; returns them and the names of values ignored.
-
-    Names in the problem list: ``from``, ``to``, ``department``, ``method``, ``result``,
-    ``person``, ``q``, ``action``, ``page`` and ``range`` (from after to: the two are swapped).
-    """
-    problems: list[str] = []
-    found: dict[str, Any] = {}
-    for name, attr in (("from", "date_from"), ("to", "date_to")):
-        raw = _clean_text(args.get(name))
-        if raw is None:
-            continue
-        try:
-            found[attr] = _parse_date(raw)
-        except ValueError:
-            problems.append(name)
-    if found.get("date_from") and found.get("date_to") and found["date_from"] > found["date_to"]:
-        found["date_from"], found["date_to"] = found["date_to"], found["date_from"]
-        problems.append("range")
-    for name, attr in (("department", "department"), ("person", "person"), ("q", "text")):
-        raw = _clean_text(args.get(name))
-        if raw is None:
-            continue
-        if len(raw) > MAX_TEXT:
-            problems.append(name)
-            continue
-        found[attr] = raw
-    for name, allowed in (("method", METHOD_FILTERS), ("result", RESULTS), ("action", ACTION_FILTERS)):
-        raw = _clean_text(args.get(name))
-        if raw is None:
-            continue
-        if raw not in allowed:
-            problems.append(name)
-            continue
-        found[name] = raw
-    raw_page = _clean_text(args.get("page"))
-    if raw_page is not None:
-        if raw_page.isdigit() and len(raw_page) <= 6 and int(raw_page) >= 1:
-            found["page"] = int(raw_page)
-        else:
-            problems.append("page")
-    return ArchiveFilters(**found), problems
 
 
 # --- shared helpers ---------------------------------------------------------------------------
@@ -158,11 +50,6 @@ def meeting_date_column() -> ColumnElement[datetime]:
         Meeting.created_at,
         type_=UTCDateTime(),
     )
-
-
-def local_day(value: datetime | None) -> date | None:
-    """The calendar day of a timestamp in China time."""
-    return clock.china_date(value)
 
 
 def day_start(day: date) -> datetime:
@@ -194,24 +81,13 @@ def percent(value: Fraction | None) -> str:
     return f"{tenths // 10}.{tenths % 10}%"
 
 
-def like_pattern(needle: str) -> str:
-    """``%needle%`` with LIKE wildcards escaped (use with ``escape="\\\\"``)."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def action_condition(which: str, today: date) -> ColumnElement[bool]:
     """Conditions on ``Action`` for an action filter (see ``ACTION_FILTERS``)."""
     if which == "unresolved":
-        return Action.status.in_(UNRESOLVED)
+        return Action.status.in_(UNFINISHED_ACTION_STATUSES)
     if which == "overdue":
-        return and_(Action.status.in_(UNRESOLVED), Action.due_date < today)
+        return overdue_condition(today)
     return Action.status == which
-
-
-def is_overdue(action: Action, today: date) -> bool:
-    """Past its due date and not done (the contract's definition)."""
-    return action.due_date is not None and action.due_date < today and action.status in UNRESOLVED
 
 
 # --- item rows --------------------------------------------------------------------------------
@@ -315,7 +191,7 @@ class ArchivePage:
 
 
 def _item_conditions(filters: ArchiveFilters, today: date) -> list[ColumnElement[bool]]:
-    conds = [*archived(), *date_conditions(filters), Item.status.in_(DECIDED)]
+    conds = [*archived(), *date_conditions(filters), Item.status.in_(DECIDED_ITEM_STATUSES)]
     if filters.department:
         if filters.department == NO_DEPARTMENT:
             conds.append(ResponsiblePerson.department.in_(("", NO_DEPARTMENT)))
@@ -329,23 +205,23 @@ def _item_conditions(filters: ArchiveFilters, today: date) -> list[ColumnElement
     if filters.result:
         conds.append(Item.status == filters.result)
     if filters.person:
-        conds.append(ResponsiblePerson.name.ilike(like_pattern(filters.person), escape="\\"))
+        conds.append(contains_text(ResponsiblePerson.name, filters.person))
     if filters.text:
-        pattern = like_pattern(filters.text)
+        needle = filters.text
         asked = exists(
             select(Question.id)
             .where(
                 Question.item_id == Item.id,
                 Question.status.in_(PUBLIC_QUESTION_STATUSES),
-                or_(Question.text.ilike(pattern, escape="\\"), Question.answer.ilike(pattern, escape="\\")),
+                or_(contains_text(Question.text, needle), contains_text(Question.answer, needle)),
             )
             .correlate(Item)
         )
         conds.append(
             or_(
-                Meeting.title.ilike(pattern, escape="\\"),
-                Item.title.ilike(pattern, escape="\\"),
-                Item.description.ilike(pattern, escape="\\"),
+                contains_text(Meeting.title, needle),
+                contains_text(Item.title, needle),
+                contains_text(Item.description, needle),
                 asked,
             )
         )
@@ -426,7 +302,7 @@ def search(
         )
     rows = item_rows(session, session.scalars(stmt), today)
     return ArchivePage(
-        filters=replace(filters, page=page),
+        filters=filters.model_copy(update={"page": page}),
         rows=rows,
         total=total,
         passed=passed,

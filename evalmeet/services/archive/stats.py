@@ -9,8 +9,9 @@ from sqlalchemy import Select, distinct, func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.states import DISCIPLINE_KINDS
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES, DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Item, Meeting, Representative
+from evalmeet.services.followup.actions import overdue_condition
 
 
 def _closed_meetings() -> Select[Any]:
@@ -32,7 +33,7 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
     )
     decided = (
         select(Item.status, func.count())
-        .where(Item.meeting_id.in_(closed_ids), Item.status.in_(("passed", "failed")))
+        .where(Item.meeting_id.in_(closed_ids), Item.status.in_(DECIDED_ITEM_STATUSES))
         .group_by(Item.status)
     )
     by_status = dict(session.execute(decided).all())
@@ -51,11 +52,8 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
         .join(Item, Item.id == Action.item_id)
         .where(Item.meeting_id.in_(closed_ids))
     )
-    actions_open = session.scalar(action_base.where(Action.status.in_(("open", "in_progress")))) or 0
-    actions_overdue = (
-        session.scalar(action_base.where(Action.status.in_(("open", "in_progress")), Action.due_date < today))
-        or 0
-    )
+    actions_open = session.scalar(action_base.where(Action.status.in_(UNFINISHED_ACTION_STATUSES))) or 0
+    actions_overdue = session.scalar(action_base.where(overdue_condition(today))) or 0
     passed = int(by_status.get("passed", 0))
     failed = int(by_status.get("failed", 0))
     return {

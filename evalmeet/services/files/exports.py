@@ -9,7 +9,6 @@ files (and keeping them safe from formula injection) is ``services.spreadsheets`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,15 +17,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.errors import ValidationFailed
+from evalmeet.domain.labels import (
+    ACTION_KIND_LABELS,
+    ACTION_PROGRESS_LABELS,
+    ITEM_RESULT_LABELS,
+    PROCUREMENT_METHOD_LABELS,
+    SCALE_LABELS,
+    Labels,
+)
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
-from evalmeet.models.base import UTCDateTime
+from evalmeet.models.base import UTCDateTime, contains_text
+from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files.minutes import (
-    ACTION_KIND_LABELS,
-    ACTION_STATUS_LABELS,
-    METHOD_LABELS,
-    SCALE_LABELS,
     Minutes,
     china_date,
     china_time,
@@ -34,7 +38,6 @@ from evalmeet.services.files.minutes import (
 )
 from evalmeet.services.files.spreadsheets import Column, Table, Translate, english, to_xlsx
 from evalmeet.services.followup.actions import is_overdue
-from evalmeet.services.validate import optional_date, text
 
 ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")
 # Header of the column counting each choice's ballots.
@@ -56,15 +59,17 @@ def _yes_no(value: bool, translate: Translate) -> str:
 
 def result_label(passed: bool | None, translate: Translate) -> str:
     """通过 / 未通过 / 未表决."""
-    if passed is None:
-        return translate("Not voted")
-    return translate("Passed") if passed else translate("Failed")
+    status = "pending" if passed is None else "passed" if passed else "failed"
+    return label_text(ITEM_RESULT_LABELS, status, translate)
 
 
-def _label(labels: Mapping[str, str], value: str | None, translate: Translate) -> str:
+def label_text(labels: Labels, value: str | None, translate: Translate) -> str:
+    """A code's name through ``translate`` (plain gettext, so the file vocabularies have no
+    context); empty for no value, the raw value when it is unknown."""
     if not value:
         return ""
-    return translate(labels[value]) if value in labels else value
+    label = labels.get(value)
+    return value if label is None else translate(label.msgid)
 
 
 def flag_text(flag: Mapping[str, str], lang: str) -> str:
@@ -82,7 +87,7 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
         [translate("Location"), m.location],
         [translate("Started at"), china_time(m.started_at)],
         [translate("Finished at"), china_time(m.finished_at)],
-        [translate("Rating scale"), _label(SCALE_LABELS, m.scale, translate)],
+        [translate("Rating scale"), label_text(SCALE_LABELS, m.scale, translate)],
         [translate("Pass threshold"), m.pass_threshold],
         [translate("Quorum"), m.quorum],
         [translate("Roster size"), minutes.roster],
@@ -140,7 +145,7 @@ def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
                 e.person_name,
                 e.person_position,
                 e.person_department,
-                _label(METHOD_LABELS, item.procurement_method, translate),
+                label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
                 item.supplier_count,
                 item.amount,
                 item.benchmark_price,
@@ -230,11 +235,11 @@ def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
             e.number,
             e.item.title,
             e.person_name,
-            _label(ACTION_KIND_LABELS, a.kind, translate),
+            label_text(ACTION_KIND_LABELS, a.kind, translate),
             a.description,
             a.owner,
             a.due_date,
-            _label(ACTION_STATUS_LABELS, a.status, translate),
+            label_text(ACTION_PROGRESS_LABELS, a.status, translate),
             _yes_no(a.overdue, translate),
         ]
         for e in minutes.items
@@ -295,25 +300,6 @@ def render_pdf(html: str, stylesheet: Path) -> bytes:
 # --- the archive and the actions --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ExportFilter:
-    """The archive's filters: free text, and meeting dates from/to (inclusive, China dates)."""
-
-    q: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-
-
-def parse_filter(args: Mapping[str, Any]) -> ExportFilter:
-    """``?q=&from=&to=`` from a query string; a bad date is a 422."""
-    q = text(args.get("q"), "q", max_len=200, required=False)
-    date_from = optional_date(args.get("from"), "from")
-    date_to = optional_date(args.get("to"), "to")
-    if date_from and date_to and date_from > date_to:
-        raise ValidationFailed("from must not be after to", field="from", reason="after_end")
-    return ExportFilter(q, date_from, date_to)
-
-
 def _meeting_date_column() -> Any:
     """The date a meeting is filed under (as in the archive): scheduled, started, finished, created."""
     return func.coalesce(
@@ -325,21 +311,20 @@ def _meeting_date(meeting: Meeting) -> date | None:
     return china_date(meeting.scheduled_at or meeting.started_at or meeting.finished_at or meeting.created_at)
 
 
-def _apply_filter(stmt: Any, flt: ExportFilter) -> Any:
+def _apply_filter(stmt: Any, flt: ExportQuery) -> Any:
     when = _meeting_date_column()
     if flt.date_from:
         stmt = stmt.where(when >= clock.china_midnight_utc(flt.date_from))
     if flt.date_to:
         stmt = stmt.where(when < clock.china_midnight_utc(flt.date_to + timedelta(days=1)))
     if flt.q:
-        like = "%" + flt.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(
             or_(
-                Meeting.title.ilike(like, escape="\\"),
-                Item.title.ilike(like, escape="\\"),
-                Item.description.ilike(like, escape="\\"),
-                ResponsiblePerson.name.ilike(like, escape="\\"),
-                ResponsiblePerson.department.ilike(like, escape="\\"),
+                contains_text(Meeting.title, flt.q),
+                contains_text(Item.title, flt.q),
+                contains_text(Item.description, flt.q),
+                contains_text(ResponsiblePerson.name, flt.q),
+                contains_text(ResponsiblePerson.department, flt.q),
             )
         )
     return stmt
@@ -356,7 +341,7 @@ def _latest_results(session: Session, item_ids: list[int]) -> dict[int, ItemResu
     return latest
 
 
-def archive_items_table(session: Session, flt: ExportFilter, translate: Translate = english) -> Table:
+def archive_items_table(session: Session, flt: ExportQuery, translate: Translate = english) -> Table:
     """Every decided item of closed, non-rehearsal meetings, with its current result."""
     stmt = (
         select(Item, Meeting, ResponsiblePerson)
@@ -365,7 +350,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
         .where(
             Meeting.status == "closed",
             Meeting.rehearsal.is_(False),
-            Item.status.in_(("passed", "failed")),
+            Item.status.in_(DECIDED_ITEM_STATUSES),
         )
         .order_by(_meeting_date_column(), Meeting.id, Item.position, Item.id)
     )
@@ -400,7 +385,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
                 person.name,
                 person.position,
                 person.department,
-                _label(METHOD_LABELS, item.procurement_method, translate),
+                label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
                 item.amount,
                 *[counts.get(c) if res and c in counts else None for c in ALL_CHOICES],
                 res.ballots if res else None,
@@ -415,7 +400,7 @@ def archive_items_table(session: Session, flt: ExportFilter, translate: Translat
 
 
 def actions_table(
-    session: Session, flt: ExportFilter, translate: Translate = english, today: date | None = None
+    session: Session, flt: ExportQuery, translate: Translate = english, today: date | None = None
 ) -> Table:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
     today = today or clock.today()
@@ -447,11 +432,11 @@ def actions_table(
             item.title,
             person.name,
             person.department,
-            _label(ACTION_KIND_LABELS, action.kind, translate),
+            label_text(ACTION_KIND_LABELS, action.kind, translate),
             action.description,
             action.owner,
             action.due_date,
-            _label(ACTION_STATUS_LABELS, action.status, translate),
+            label_text(ACTION_PROGRESS_LABELS, action.status, translate),
             _yes_no(is_overdue(action, today), translate),
         ]
         for action, item, meeting, person in session.execute(_apply_filter(stmt, flt))

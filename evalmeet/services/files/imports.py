@@ -1,25 +1,21 @@
 """Importing a meeting's roster or items from .xlsx or .csv: preview with per-row errors, then all or nothing.
 
 1. :func:`stage` reads the upload (``spreadsheets.read_table``: type sniffed, size and
-   encoding checked), maps Chinese or English headers to fields, and validates every cell with
-   the same rules the services apply. Nothing is saved; the parsed rows wait in a file under the
-   instance folder, named by a random token (the cookie session is far too small).
-2. :func:`claim_pending` takes that file (atomically, so a double click cannot import twice)
-   and :func:`confirm` adds every row through ``meetings.add_representative`` / ``add_item``
+   encoding checked), maps Chinese or English headers to fields, and validates every row with
+   the model the API and the forms use (``RepresentativeCreate``, ``ItemCreate``), reporting
+   every bad cell (the columns: :mod:`.import_format`). Nothing is saved; the parsed rows wait
+   in a file under the instance folder (:mod:`.staging`).
+2. ``staging.claim_pending`` takes that file (atomically, so a double click cannot import
+   twice) and :func:`confirm` adds every row through ``roster.add_representative`` / ``items.add_item``
    in the caller's transaction. The first refusal raises :class:`ImportRowFailed` naming the
    row; the edge rolls the whole transaction back, so an import is never half done.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import secrets
-import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as _field
-from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,19 +23,31 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain import clock
-from evalmeet.domain.errors import Conflict, DomainError, ValidationFailed
-from evalmeet.domain.states import PROCUREMENT_METHODS, require_meeting_status
-from evalmeet.i18n import N_
+from evalmeet.domain.errors import DomainError
+from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Representative, ResponsiblePerson
+from evalmeet.schemas.base import Body, refusals
+from evalmeet.schemas.base import parse as parse_model
+from evalmeet.schemas.items import ITEM_FIGURES, ItemCreate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.accounts import audit
-from evalmeet.services.files.spreadsheets import MAX_ROWS, Column, FileRefused, Table, read_table
+from evalmeet.services.events import Done, MeetingChanged, done
+from evalmeet.services.files import staging
+from evalmeet.services.files.import_format import (
+    FIELDS,
+    KINDS,
+    METHOD_DISPLAY,
+    METHOD_NAMES,
+    ImportField,
+    clean_money,
+    find_header,
+    template_table,
+    unquote,
+)
+from evalmeet.services.files.spreadsheets import MAX_ROWS, FileRefused, Table, read_table
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.validate import text
-
-KINDS = ("roster", "items")
-PENDING_TTL = timedelta(hours=2)
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+from evalmeet.services.meetings import roster
 
 
 class ImportRowFailed(DomainError):
@@ -51,80 +59,6 @@ class ImportRowFailed(DomainError):
         self.status = err.status
         self.row = row
         self.reason = err
-
-
-@dataclass(frozen=True)
-class ImportField:
-    """A column the import understands: its key, Chinese and English headers, other names."""
-
-    key: str
-    header: str  # the Chinese header used in templates
-    english: str  # the English header (also the service's field name)
-    aliases: tuple[str, ...] = ()
-    required: bool = False
-
-
-FIELDS: dict[str, tuple[ImportField, ...]] = {
-    "roster": (
-        ImportField("name", "姓名", "name", ("代表姓名", "职工代表"), True),
-        ImportField(
-            "employee_no", "工号", "employee_no", ("员工编号", "职工号", "职工编号", "employee number"), True
-        ),
-        ImportField("department", "部门", "department", ("单位", "所在部门", "所在单位")),
-    ),
-    "items": (
-        ImportField("title", "项目名称", "title", ("项目", "评价项目", "item"), True),
-        ImportField(
-            "person_name",
-            "责任人",
-            "responsible_person.name",
-            ("责任人姓名", "被评价人", "responsible person"),
-            True,
-        ),
-        ImportField("person_position", "职务", "responsible_person.position", ("责任人职务", "position")),
-        ImportField(
-            "person_department", "责任人部门", "responsible_person.department", ("department", "部门")
-        ),
-        ImportField("procurement_method", "采购方式", "procurement_method", ("method",)),
-        ImportField("supplier_count", "供应商数量", "supplier_count", ("供应商数", "suppliers")),
-        ImportField("amount", "金额", "amount", ("采购金额",)),
-        ImportField("benchmark_price", "基准价", "benchmark_price", ("基准价格",)),
-        ImportField("unit_price", "单价", "unit_price", ("采购单价",)),
-        ImportField("description", "说明", "description", ("描述", "备注", "情况说明")),
-    ),
-}
-# Procurement methods as people write them: codes, Chinese names, English names.
-METHOD_NAMES = {
-    "单一来源": "single_source",
-    "单一来源采购": "single_source",
-    "招标": "tender",
-    "公开招标": "tender",
-    "邀请招标": "tender",
-    "询价": "inquiry",
-    "询价采购": "inquiry",
-    "竞争性谈判": "negotiation",
-    "其他": "other",
-    "其它": "other",
-    "single source": "single_source",
-    "competitive negotiation": "negotiation",
-    **{code: code for code in PROCUREMENT_METHODS},
-}
-METHOD_DISPLAY = "单一来源、招标、询价、竞争性谈判、其他 / " + ", ".join(PROCUREMENT_METHODS)
-
-
-def _norm(header: str) -> str:
-    """Header matching: full-width folded, case-insensitive, no spaces/punctuation, no "(元)"."""
-    value = unicodedata.normalize("NFKC", header).casefold().strip()
-    value = re.sub(r"\((元|万元|yuan|必填|选填|required|optional)\)$", "", value)
-    return re.sub(r"[\s_.\-*:]", "", value)
-
-
-def _field_for_header(kind: str) -> dict[str, ImportField]:
-    out: dict[str, ImportField] = {}
-    for f in FIELDS[kind]:
-        for name in (f.header, f.english, f.key, *f.aliases):
-            out.setdefault(_norm(name), f)
-    return out
 
 
 # --- preview ----------------------------------------------------------------------------------
@@ -189,106 +123,68 @@ def _check_meeting(session: Session, meeting_id: int, kind: str) -> None:
         )
 
 
-def _header(
-    kind: str, rows: list[tuple[int, list[str]]]
-) -> tuple[int, dict[str, int], dict[str, str], list[str]]:
-    lookup = _field_for_header(kind)
-    index = next((i for i, (_n, cells) in enumerate(rows) if any(c.strip() for c in cells)), None)
-    if index is None:
-        raise FileRefused("the file has no header row", "no_header")
-    positions: dict[str, int] = {}
-    headers: dict[str, str] = {}
-    ignored: list[str] = []
-    for col, raw in enumerate(rows[index][1]):
-        name = raw.strip()
-        if not name:
-            continue
-        f = lookup.get(_norm(name))
-        if f is None:
-            ignored.append(name)
-        elif f.key in positions:
-            raise FileRefused(
-                f"two columns mean the same field: {headers[f.key]}, {name}",
-                "duplicate_columns",
-                columns=[headers[f.key], name],
-            )
-        else:
-            positions[f.key] = col
-            headers[f.key] = name
-    missing = [f.header for f in FIELDS[kind] if f.required and f.key not in positions]
-    if missing:
-        raise FileRefused(
-            f"required columns are missing: {', '.join(missing)}", "missing_columns", columns=missing
-        )
-    return index, positions, headers, ignored
-
-
-def _unquote(value: str) -> str:
-    """Undo the quote our exports put before ``=``/``+``/``-``/``@`` (CSV formula protection)."""
-    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _clean_money(value: str) -> str:
-    return value.replace("¥", "").replace("￥", "").replace("元", "").replace(" ", "").strip()
+# The order a row's problems are listed in: the person's cells first, then the item's.
+_ISSUE_ORDER = (
+    "name",
+    "employee_no",
+    "department",
+    "person_name",
+    "person_position",
+    "person_department",
+    "title",
+    "procurement_method",
+    "supplier_count",
+    "amount",
+    "benchmark_price",
+    "unit_price",
+    "description",
+)
 
 
 def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: int) -> PreviewRow:
-    """Check each cell on its own with the services' rules, so every bad cell is reported."""
+    """Check the row with the model the API and the forms use, so every bad cell is reported."""
     out = PreviewRow(row, cells, {})
-    by_key = {f.key: f for f in FIELDS[kind]}
-
-    def check(key: str, value: Any, validate: Any) -> None:
-        """Run one service validation on one cell; a refusal becomes that cell's issue."""
-        try:
-            validate(value)
-        except ValidationFailed as err:
-            # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
-            # its parameters go with it, so the edge can say it in the page's language.
-            params = {k: v for k, v in err.details.items() if k not in ("field", "reason")}
-            reason = err.details.get("reason")
-            out.issues.append(
-                RowIssue(
-                    row,
-                    headers.get(key, by_key[key].header),
-                    by_key[key].english,
-                    reason if isinstance(reason, str) else err.code,
-                    err.message,
-                    params,
-                )
-            )
-
+    by_field = {f.english: f for f in FIELDS[kind]}
+    model: type[Body]
     if kind == "roster":
-        for key in ("name", "employee_no", "department"):
-            if key in cells:
-                value = cells[key].strip()
-                out.data[key] = value
-                check(key, value, lambda v, k=key: meetings._rep_fields({k: v}, partial=True))
-        return out
-    person: dict[str, str] = {}
-    limits = {"person_name": True, "person_position": False, "person_department": False}
-    for key, required in limits.items():
-        if key in cells:
-            value = cells[key].strip()
-            person[key.removeprefix("person_")] = value
-            english = by_key[key].english
-            check(key, value, lambda v, n=english, r=required: text(v, n, max_len=100, required=r))
-    out.data["responsible_person"] = person
-    for key in (
-        "title",
-        "procurement_method",
-        "supplier_count",
-        "amount",
-        "benchmark_price",
-        "unit_price",
-        "description",
-    ):
+        out.data = {key: cells[key].strip() for key in ("name", "employee_no", "department") if key in cells}
+        model = RepresentativeCreate
+    else:
+        out.data = _item_row(cells, headers, row, out.issues)
+        model = ItemCreate
+    for problem in refusals(model, out.data):
+        # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
+        # its parameters go with it, so the edge can say it in the page's language.
+        details = problem.details
+        f = by_field[str(details["field"])]
+        params = {k: v for k, v in details.items() if k not in ("field", "reason")}
+        issue = RowIssue(
+            row, headers.get(f.key, f.header), f.english, str(details["reason"]), problem.message, params
+        )
+        out.issues.append(issue)
+    rank = {key: n for n, key in enumerate(_ISSUE_ORDER)}
+    out.issues.sort(key=lambda issue: rank[by_field[issue.field].key])
+    return out
+
+
+def _item_row(
+    cells: dict[str, str], headers: dict[str, str], row: int, issues: list[RowIssue]
+) -> dict[str, Any]:
+    """An item row as ``ItemCreate`` reads it: methods as people write them, amounts without ¥."""
+    person = {
+        key.removeprefix("person_"): cells[key].strip()
+        for key in ("person_name", "person_position", "person_department")
+        if key in cells
+    }
+    data: dict[str, Any] = {"responsible_person": person}
+    for key in ITEM_FIGURES:
         if key not in cells:
             continue
         raw = cells[key].strip()
         if key == "procurement_method" and raw:
             code = METHOD_NAMES.get(raw) or METHOD_NAMES.get(raw.casefold())
             if code is None:
-                out.issues.append(
+                issues.append(
                     RowIssue(
                         row,
                         headers[key],
@@ -301,10 +197,9 @@ def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: in
                 continue
             raw = code
         elif key in ("amount", "benchmark_price", "unit_price"):
-            raw = _clean_money(raw)
-        out.data[key] = raw
-        check(key, raw, lambda v, k=key: meetings._item_fields({k: v}, partial=True))
-    return out
+            raw = clean_money(raw)
+        data[key] = raw
+    return data
 
 
 def _duplicates(session: Session, preview: Preview) -> None:
@@ -380,9 +275,9 @@ def _duplicates(session: Session, preview: Preview) -> None:
 def _capacity(session: Session, preview: Preview) -> None:
     if preview.kind == "roster":
         model: Any = Representative
-        limit, code = meetings.MAX_ROSTER, "roster_full"
+        limit, code = roster.MAX_ROSTER, "roster_full"
     else:
-        model, limit, code = Item, meetings.MAX_ITEMS, "too_many_items"
+        model, limit, code = Item, agenda.MAX_ITEMS, "too_many_items"
     have = (
         session.scalar(select(func.count()).select_from(model).where(model.meeting_id == preview.meeting_id))
         or 0
@@ -404,12 +299,12 @@ def parse(session: Session, meeting_id: int, kind: str, filename: str, content: 
         raise FileRefused(f"kind must be one of {', '.join(KINDS)}", "invalid_kind", 404, kind=kind)
     _check_meeting(session, meeting_id, kind)
     rows = read_table(filename, content)
-    index, positions, headers, ignored = _header(kind, rows)
+    index, positions, headers, ignored = find_header(kind, rows)
     parsed = []
     for number, cells in rows[index + 1 :]:
         if not any(c.strip() for c in cells):
             continue
-        values = {key: _unquote(cells[col]) if col < len(cells) else "" for key, col in positions.items()}
+        values = {key: unquote(cells[col]) if col < len(cells) else "" for key, col in positions.items()}
         parsed.append(_validate(kind, values, headers, number))
     if not parsed:
         raise FileRefused("the file has a header but no rows", "no_rows")
@@ -422,36 +317,7 @@ def parse(session: Session, meeting_id: int, kind: str, filename: str, content: 
     return preview
 
 
-# --- between preview and confirm --------------------------------------------------------------
-
-
-@dataclass
-class Pending:
-    """A previewed import waiting for confirmation (claimed: renamed so nobody else takes it)."""
-
-    path: Path
-    token: str
-    meeting_id: int
-    kind: str
-    filename: str
-    rows: list[tuple[int, dict[str, Any]]]
-
-
-def _staged_at(path: Path) -> datetime | None:
-    """When a preview was staged, by the app's clock (as written in it); None if unreadable."""
-    try:
-        return clock.parse_instant(json.loads(path.read_text(encoding="utf-8"))["created_at"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _purge(folder: Path, now: datetime) -> None:
-    # Age by the staged time the file records, not its mtime: "2 hours" is on the app's clock
-    # (which tests and EVALMEET_NOW pin), not on the file system's.
-    for path in folder.glob("*.json*"):
-        staged = _staged_at(path)
-        if staged is None or now - staged > PENDING_TTL:
-            path.unlink(missing_ok=True)  # another request may have removed it meanwhile
+# --- staging and confirming -------------------------------------------------------------------
 
 
 def stage(
@@ -459,86 +325,34 @@ def stage(
 ) -> Preview:
     """Parse an upload; when every row is good, keep it for confirmation and set ``preview.token``."""
     preview = parse(session, meeting_id, kind, filename, content)
-    if not preview.ok:
-        return preview
-    folder.mkdir(parents=True, exist_ok=True)
-    now = clock.now()
-    _purge(folder, now)
-    token = secrets.token_urlsafe(24)
-    body = {
-        "meeting_id": meeting_id,
-        "kind": kind,
-        "actor": actor,
-        "filename": preview.filename,
-        "created_at": now.isoformat(),
-        "rows": [[row.row, row.data] for row in preview.rows],
-    }
-    # Written under a name the purge does not match, then renamed: a purge running meanwhile never
-    # reads (and deletes) a half-written file.
-    partial = folder / f"{token}.partial"
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(body, fh, ensure_ascii=False)
-    os.rename(partial, folder / f"{token}.json")
-    preview.token = token
+    if preview.ok:
+        preview.token = staging.keep(
+            folder,
+            meeting_id=meeting_id,
+            kind=kind,
+            actor=actor,
+            filename=preview.filename,
+            rows=[(row.row, row.data) for row in preview.rows],
+        )
     return preview
-
-
-def _expired() -> Conflict:
-    return Conflict(
-        "this import preview has expired or was already used; upload the file again", code="import_expired"
-    )
-
-
-def claim_pending(folder: Path, token: Any, meeting_id: int, kind: str, actor: str) -> Pending:
-    """Take a staged import for confirmation; a second claim of the same token is refused."""
-    if not isinstance(token, str) or not _TOKEN.match(token):
-        raise _expired()
-    source = folder / f"{token}.json"
-    claimed = folder / f"{token}.json.claimed"
-    try:
-        os.rename(source, claimed)  # atomic: only one request wins
-    except OSError:
-        raise _expired() from None
-    try:
-        body = json.loads(claimed.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        claimed.unlink(missing_ok=True)
-        raise _expired() from None
-    if (body.get("meeting_id"), body.get("kind"), body.get("actor")) != (meeting_id, kind, actor):
-        os.rename(claimed, source)
-        raise _expired()
-    rows = [(int(number), data) for number, data in body["rows"]]
-    return Pending(claimed, token, meeting_id, kind, body.get("filename", ""), rows)
-
-
-def release_pending(pending: Pending) -> None:
-    """Put a claimed import back (its confirmation failed and was rolled back)."""
-    try:
-        os.rename(pending.path, pending.path.with_name(f"{pending.token}.json"))
-    except OSError:
-        pass
-
-
-def finish_pending(pending: Pending) -> None:
-    """Forget a confirmed import (after the commit)."""
-    pending.path.unlink(missing_ok=True)
 
 
 def confirm(
     session: Session,
-    pending: Pending,
+    pending: staging.Pending,
     actor: str,
-    tender_threshold: Decimal = meetings.DEFAULT_TENDER_THRESHOLD,
-) -> int:
+    tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
+) -> Done[int]:
     """Add every row in the caller's transaction; the first refusal raises ImportRowFailed."""
     _check_meeting(session, pending.meeting_id, pending.kind)
     for number, data in pending.rows:
         try:
             if pending.kind == "roster":
-                meetings.add_representative(session, pending.meeting_id, data, actor)
+                rep = parse_model(RepresentativeCreate, data)
+                roster.add_representative(session, pending.meeting_id, rep, actor)
             else:
-                meetings.add_item(session, pending.meeting_id, data, actor, tender_threshold)
+                item = parse_model(ItemCreate, data)
+                agenda.add_item(session, pending.meeting_id, item, actor, tender_threshold)
         except DomainError as err:
             raise ImportRowFailed(number, err) from err
     audit.append(
@@ -548,16 +362,10 @@ def confirm(
         {"rows": len(pending.rows), "filename": pending.filename},
         pending.meeting_id,
     )
-    return len(pending.rows)
+    return done(len(pending.rows), MeetingChanged(pending.meeting_id))
 
 
-# --- templates and the roster in import format ------------------------------------------------
-
-
-def template_table(kind: str, english: bool = False) -> Table:
-    """An empty table with the import's headers (Chinese, or English field names)."""
-    columns = [Column(f.english if english else f.header, width=14) for f in FIELDS[kind]]
-    return Table(N_("Roster") if kind == "roster" else N_("Items"), columns, [])
+# --- the roster in import format ---------------------------------------------------------------
 
 
 def roster_table(session: Session, meeting_id: int, english: bool = False) -> Table:

@@ -19,48 +19,11 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
-from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.meetings.meeting import get_meeting
 from evalmeet.services.meetings.questions import questions_for
-
-# English labels are the message ids (marked for extraction); the edge translates them.
-METHOD_LABELS = {
-    "single_source": N_("Single source"),
-    "tender": N_("Tender"),
-    "inquiry": N_("Inquiry"),
-    "negotiation": N_("Competitive negotiation"),
-    "other": N_("Other"),
-}
-ACTION_KIND_LABELS = {
-    "rectification": N_("Rectification"),
-    "retender": N_("Re-tender"),
-    "warning": N_("Warning"),
-    "party_discipline": N_("Party discipline"),
-    "administrative_discipline": N_("Administrative discipline"),
-    "reassignment": N_("Removal from post"),
-    "other": N_("Other"),
-}
-ACTION_STATUS_LABELS = {
-    "open": N_("Not started"),
-    "in_progress": N_("Under way"),
-    "done": N_("Done"),
-    "verified": N_("Verified"),
-}
-CHOICE_LABELS = {
-    "satisfied": N_("Satisfied"),
-    "basically_satisfied": N_("Basically satisfied"),
-    "dissatisfied": N_("Dissatisfied"),
-    "pass": N_("Pass"),
-    "fail": N_("Fail"),
-}
-SCALE_LABELS = {
-    "three_level": N_("Satisfied / basically satisfied / dissatisfied"),
-    "pass_fail": N_("Pass / fail"),
-}
-
 
 # Meetings happen in China: every time in the minutes is China Standard Time (domain/clock).
 china_time = clock.china_time

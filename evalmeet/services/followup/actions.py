@@ -11,36 +11,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, NotFound
-from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, check_action_move
+from evalmeet.domain.states import ACTION_STATUSES, UNFINISHED_ACTION_STATUSES, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
+from evalmeet.schemas.types import is_id
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, done
 from evalmeet.services.meetings.meeting import get_item
-from evalmeet.services.validate import is_id, mapping, one_of, optional_date, text
 
-# Statuses in which an action still has work to do (and can therefore be overdue).
-UNFINISHED = ("open", "in_progress")
-# Statuses a report-back can still ask about: everything not yet verified.
-UNRESOLVED = ("open", "in_progress", "done")
 # How edited fields are named in the history (the record is kept in Chinese).
 _FIELD_NAMES = {"owner": "负责人", "due_date": "完成期限", "description": "措施内容"}
 
 
-def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
+def add_action(session: Session, item_id: Any, data: ActionCreate, actor: str) -> Done[Action]:
     """Record a follow-up action on an item."""
     item = get_item(session, item_id)
-    data = mapping(data, "body")
-    action = Action(
-        item_id=item.id,
-        kind=one_of(data.get("kind"), "kind", ACTION_KINDS),
-        description=text(data.get("description"), "description", max_len=5000, multiline=True),
-        owner=text(data.get("owner"), "owner", max_len=100, required=False),
-        due_date=optional_date(data.get("due_date"), "due_date"),
-    )
+    action = Action(item_id=item.id, **data.model_dump())
     session.add(action)
     session.flush()
     session.add(ActionNote(action_id=action.id, author=actor[:64], status_to="open", note="created"))
@@ -51,7 +42,7 @@ def add_action(session: Session, item_id: Any, data: Any, actor: str) -> Action:
         {"action_id": action.id, "item_id": item.id, "kind": action.kind},
         item.meeting_id,
     )
-    return action
+    return done(action)
 
 
 def get_action(session: Session, action_id: Any) -> Action:
@@ -76,33 +67,25 @@ def _change_line(field: str, old: object, new: object) -> str:
     return f"{name}：{_shown(old)} → {_shown(new)}"
 
 
-def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Action:
+def update_action(session: Session, action_id: Any, data: ActionUpdate, actor: str) -> Done[Action]:
     """Change status and/or details; every change leaves a note in the history.
 
     A call that changes nothing and carries no note writes nothing (a resent form is harmless).
     """
     action = get_action(session, action_id)
-    data = mapping(data, "body")
     before = action.status
-    note = text(data.get("note"), "note", max_len=5000, required=False, multiline=True)
-    if "status" in data:
-        target = one_of(data.get("status"), "status", ACTION_STATUSES)
-        check_action_move(action.id, action.status, target)
-        action.status = target
-    updates: dict[str, Any] = {}
-    if "owner" in data:
-        updates["owner"] = text(data.get("owner"), "owner", max_len=100, required=False)
-    if "due_date" in data:
-        updates["due_date"] = optional_date(data.get("due_date"), "due_date")
-    if "description" in data:
-        updates["description"] = text(data.get("description"), "description", max_len=5000, multiline=True)
+    note = data.note
+    if data.status is not None:
+        check_action_move(action.id, action.status, data.status)
+        action.status = data.status
+    updates = data.changes()
     changed = [field for field, value in updates.items() if getattr(action, field) != value]
     lines = [_change_line(field, getattr(action, field), updates[field]) for field in changed]
     for field in changed:
         setattr(action, field, updates[field])
     moved = before != action.status
     if not moved and not changed and not note:
-        return action
+        return done(action)
     action.updated_at = utcnow()
     session.add(
         ActionNote(
@@ -122,20 +105,28 @@ def update_action(session: Session, action_id: Any, data: Any, actor: str) -> Ac
         {"action_id": action.id, "from": before, "to": action.status, "fields": changed, "noted": bool(note)},
         item.meeting_id if item else None,
     )
-    return action
+    return done(action)
 
 
 def is_overdue(action: Action, today: date | None = None) -> bool:
-    """Past its due date and not yet done (due today is not overdue; done/verified never are)."""
+    """Past its due date and still open or in progress (contract.md; due today is not overdue,
+    done/verified never are). ``today``: the clock's China day unless given."""
     return days_overdue(action, today) > 0
 
 
 def days_overdue(action: Action, today: date | None = None) -> int:
     """How many days an unfinished action is past its due date (0 when it is not overdue)."""
     today = today or clock.today()
-    if action.due_date is None or action.status not in UNFINISHED:
+    if action.due_date is None or action.status not in UNFINISHED_ACTION_STATUSES:
         return 0
     return max(0, (today - action.due_date).days)
+
+
+def overdue_condition(today: date) -> ColumnElement[bool]:
+    """:func:`is_overdue` as a condition on ``Action``, for queries."""
+    return and_(
+        Action.status.in_(UNFINISHED_ACTION_STATUSES), Action.due_date.is_not(None), Action.due_date < today
+    )
 
 
 def allowed_moves(status: str) -> list[str]:

@@ -16,7 +16,8 @@ Rules (see also the upload view in ``web/followup.py``):
 - The SHA-256 and size are recorded; every upload and removal is noted in the action's history
   and in the audit log.
 - Files are written before the row is committed; the edge removes the file when the commit
-  fails, and removes files only after a deletion has been committed.
+  fails (``FilesWritten``), and removes files only after a deletion has been committed
+  (``FilesRemoved``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import hashlib
 import os
 import re
 import secrets
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,15 +38,15 @@ from sqlalchemy.orm import Session
 from evalmeet import private_files
 from evalmeet.domain.errors import Conflict, DomainError, NotFound, ValidationFailed
 from evalmeet.models import Action, ActionAttachment, ActionNote, Item, utcnow
+from evalmeet.schemas.followup import EvidenceUpload
+from evalmeet.schemas.types import is_id
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, FilesRemoved, FilesWritten, done
 from evalmeet.services.followup.actions import get_action
-from evalmeet.services.validate import is_id
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
-MAX_FILENAME = 200
 _CHUNK = 64 * 1024
 _STORED_NAME = re.compile(r"^[0-9a-f]{48}$")
-_UNSAFE_CHARS = set('<>:"/\\|?*')
 
 
 class FileTooLarge(DomainError):
@@ -133,20 +133,6 @@ KINDS: dict[str, FileKind] = {
 ALLOWED_EXTENSIONS = tuple(KINDS)
 
 
-def clean_filename(raw: object) -> str:
-    """The uploader's file name made safe to show: last path part only, no control characters."""
-    name = unicodedata.normalize("NFC", raw if isinstance(raw, str) else "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] not in ("C", "Z") or ch == " ")
-    name = "".join("_" if ch in _UNSAFE_CHARS else ch for ch in name)
-    name = name.strip().lstrip(".").strip()
-    if len(name) > MAX_FILENAME:
-        stem, ext = os.path.splitext(name)
-        ext = ext[:16]
-        name = stem[: MAX_FILENAME - len(ext)] + ext
-    return name
-
-
 def extension_of(filename: str) -> str:
     """The lower-case extension with its dot (``.pdf``), or ``""``."""
     return os.path.splitext(filename)[1].lower()
@@ -211,20 +197,20 @@ def human_size(size: int) -> str:
 def save_attachment(
     session: Session,
     action_id: int,
+    upload: EvidenceUpload,
     stream: IO[bytes],
-    filename: object,
     upload_dir: Path,
     actor: str,
     *,
     max_bytes: int = MAX_ATTACHMENT_BYTES,
-) -> ActionAttachment:
+) -> Done[ActionAttachment]:
     """Check and store an evidence file for an action; returns its (flushed) row.
 
-    The file is on disk when this returns; if the transaction is not committed, the caller
-    must remove it (:func:`remove_stored_files`).
+    The file is on disk when this returns; the ``FilesWritten`` event tells the edge to remove
+    it if the transaction is not committed.
     """
     action = get_action(session, action_id)
-    name = clean_filename(filename)
+    name = upload.filename
     ext = extension_of(name)
     if not name:
         raise ValidationFailed("choose a file to upload", code="no_file", field="file")
@@ -273,7 +259,7 @@ def save_attachment(
         },
         _meeting_of(session, action),
     )
-    return attachment
+    return done(attachment, FilesWritten((stored,)))
 
 
 def _meeting_of(session: Session, action: Action) -> int | None:
@@ -312,8 +298,8 @@ def stored_path(upload_dir: Path, attachment: ActionAttachment) -> Path:
     return path
 
 
-def delete_attachment(session: Session, action_id: int, attachment_id: object, actor: str) -> str:
-    """Remove an attachment's row (and note it); returns the stored name whose file to remove.
+def delete_attachment(session: Session, action_id: int, attachment_id: object, actor: str) -> Done[None]:
+    """Remove an attachment's row (and note it); its file goes once that is committed.
 
     Evidence of a verified action stays: the verification rested on it.
     """
@@ -338,7 +324,7 @@ def delete_attachment(session: Session, action_id: int, attachment_id: object, a
         {"action_id": action.id, "attachment_id": attachment_id, "filename": name, "sha256": sha256},
         _meeting_of(session, action),
     )
-    return stored
+    return done(None, FilesRemoved((stored,)))
 
 
 def stored_names_of_meeting(session: Session, meeting_id: int) -> list[str]:

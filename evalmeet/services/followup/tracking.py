@@ -5,16 +5,15 @@
   in progress (due today is not overdue), exactly as ``/api/v1/stats`` counts it.
 - Report-back (回头看): a draft or live meeting takes the unresolved (not yet verified) actions of
   earlier closed, non-rehearsal meetings as ONE item of kind ``report_back``, linked to them by
-  :class:`ReportBackLink`. When that item's vote closes, ``voting.close_voting`` writes a note
+  :class:`ReportBackLink`. When that item's vote closes, ``round.close_voting`` writes a note
   with the result into each linked action's history (one ``INSERT … SELECT``).
 - Wiping a rehearsal deletes the meeting with everything hanging off it
   (``meetings.delete_meeting``, database cascades), responsible persons who were only in it,
-  and, once the edge has committed, the evidence files on disk.
+  and, once the edge has committed, the evidence files on disk (``FilesRemoved``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -24,7 +23,9 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
-from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, require_meeting_status
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS, Labels
+from evalmeet.domain.states import ACTION_STATUSES, UNVERIFIED_ACTION_STATUSES, require_meeting_status
+from evalmeet.i18n import chinese
 from evalmeet.models import (
     Action,
     ActionAttachment,
@@ -36,11 +37,15 @@ from evalmeet.models import (
     Representative,
     ResponsiblePerson,
 )
+from evalmeet.models.base import contains_text
+from evalmeet.schemas.followup import ActionFilters, ReportBackCreate
+from evalmeet.schemas.items import ItemCreate, PersonIn
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, FilesRemoved, MeetingChanged, done
 from evalmeet.services.followup import evidence
-from evalmeet.services.followup.actions import UNFINISHED, UNRESOLVED, days_overdue, get_action
+from evalmeet.services.followup.actions import days_overdue, get_action, overdue_condition
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.services.validate import is_id, text
 
 PAGE_SIZE = 100
 MAX_REPORT_BACK = 100  # actions in one report-back item: a meeting votes on what it can discuss
@@ -48,40 +53,6 @@ REPORT_BACK_PERSON = "整改责任单位"
 
 
 # --- the dashboard ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DashboardFilters:
-    """What the dashboard is narrowed to (all optional)."""
-
-    status: str | None = None
-    kind: str | None = None
-    overdue_only: bool = False
-    owner: str | None = None
-    page: int = 1
-
-    def as_args(self) -> dict[str, str]:
-        """The filters as query-string arguments (for links to other pages of the list)."""
-        args = {"status": self.status or "", "kind": self.kind or "", "owner": self.owner or ""}
-        if self.overdue_only:
-            args["overdue"] = "1"
-        return {k: v for k, v in args.items() if v}
-
-
-def parse_filters(args: Mapping[str, str]) -> DashboardFilters:
-    """Read the dashboard's query string; unknown values are ignored, never an error page."""
-    status = args.get("status") or None
-    kind = args.get("kind") or None
-    owner = (args.get("owner") or "").strip()[:100] or None
-    page_text = args.get("page") or "1"
-    page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 else 1
-    return DashboardFilters(
-        status=status if status in ACTION_STATUSES else None,
-        kind=kind if kind in ACTION_KINDS else None,
-        overdue_only=args.get("overdue") in ("1", "on", "true", "yes"),
-        owner=owner,
-        page=max(1, page),
-    )
 
 
 @dataclass(frozen=True)
@@ -107,20 +78,12 @@ class Dashboard:
     page: int
     pages: int
     today: date
-    filters: DashboardFilters = field(default_factory=DashboardFilters)
+    filters: ActionFilters = field(default_factory=ActionFilters)
 
 
 def _in_scope() -> Any:
     """Actions the dashboard shows: of live and closed meetings that are not rehearsals."""
     return and_(Meeting.status.in_(("live", "closed")), Meeting.rehearsal.is_(False))
-
-
-def _overdue(today: date) -> Any:
-    return and_(Action.status.in_(UNFINISHED), Action.due_date.is_not(None), Action.due_date < today)
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _joined(stmt: Any) -> Any:
@@ -132,7 +95,7 @@ def _joined(stmt: Any) -> Any:
     )
 
 
-def dashboard(session: Session, filters: DashboardFilters, today: date | None = None) -> Dashboard:
+def dashboard(session: Session, filters: ActionFilters, today: date | None = None) -> Dashboard:
     """The actions dashboard: overdue first (most overdue first), then by status and due date."""
     today = today or clock.today()
     conditions = []
@@ -141,9 +104,9 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
     if filters.kind:
         conditions.append(Action.kind == filters.kind)
     if filters.overdue_only:
-        conditions.append(_overdue(today))
+        conditions.append(overdue_condition(today))
     if filters.owner:
-        conditions.append(Action.owner.ilike(f"%{_escape_like(filters.owner)}%", escape="\\"))
+        conditions.append(contains_text(Action.owner, filters.owner))
 
     matching = session.scalar(_joined(select(func.count()).select_from(Action)).where(*conditions)) or 0
     pages = max(1, -(-matching // PAGE_SIZE))
@@ -153,7 +116,7 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
         _joined(select(Action, Item, Meeting, ResponsiblePerson).select_from(Action))
         .where(*conditions)
         .order_by(
-            case((_overdue(today), 0), else_=1),
+            case((overdue_condition(today), 0), else_=1),
             status_rank,
             Action.due_date.is_(None),
             Action.due_date,
@@ -166,7 +129,9 @@ def dashboard(session: Session, filters: DashboardFilters, today: date | None = 
         ActionRow(action, item, meeting, person, days_overdue(action, today))
         for action, item, meeting, person in session.execute(stmt).all()
     ]
-    overdue = session.scalar(_joined(select(func.count()).select_from(Action)).where(_overdue(today))) or 0
+    overdue = (
+        session.scalar(_joined(select(func.count()).select_from(Action)).where(overdue_condition(today))) or 0
+    )
     by_status: dict[str, int] = dict(
         session.execute(
             _joined(select(Action.status, func.count()).select_from(Action)).group_by(Action.status)
@@ -274,7 +239,7 @@ def _candidates(meeting_id: int) -> Any:
             Meeting.status == "closed",
             Meeting.rehearsal.is_(False),
             Meeting.id != meeting_id,
-            Action.status.in_(UNRESOLVED),
+            Action.status.in_(UNVERIFIED_ACTION_STATUSES),
             Action.id.not_in(already),
         )
     )
@@ -291,14 +256,9 @@ def report_back_candidates(session: Session, meeting_id: int, today: date | None
     ]
 
 
-def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
-    ids: list[int] = []
-    for raw in action_ids:
-        value = int(raw) if isinstance(raw, str) and raw.isdigit() and len(raw) < 11 else raw
-        if not is_id(value):
-            raise ValidationFailed("action ids must be ids", field="action_id", reason="not_ids")
-        if value not in ids:
-            ids.append(value)
+def _selected_ids(data: ReportBackCreate) -> list[int]:
+    """The ticked actions: at least one, at most :data:`MAX_REPORT_BACK`."""
+    ids = data.action_ids
     if not ids:
         raise ValidationFailed(
             "tick at least one action to report back on", code="nothing_selected", field="action_id"
@@ -313,33 +273,25 @@ def _selected_ids(action_ids: Sequence[Any]) -> list[int]:
     return ids
 
 
-_KIND_NAMES = {
-    "rectification": "整改",
-    "retender": "重新招标",
-    "warning": "警告",
-    "party_discipline": "党纪处分",
-    "administrative_discipline": "政纪处分",
-    "reassignment": "调离岗位",
-    "other": "其他",
-}
-_STATUS_NAMES = {"open": "待办", "in_progress": "进行中", "done": "已完成", "verified": "已验收"}
+def _in_chinese(labels: Labels, code: str) -> str:
+    """A code's name in the record's language (Chinese), the code itself when unknown."""
+    label = labels.get(code)
+    return code if label is None else chinese(label)
 
 
 def _summary_line(n: int, row: ActionRow) -> str:
     action = row.action
     description = action.description if len(action.description) <= 200 else action.description[:200] + "…"
     due = action.due_date.isoformat() if action.due_date else "未定"
-    kind = _KIND_NAMES.get(action.kind, action.kind)
-    status = _STATUS_NAMES.get(action.status, action.status)
+    kind = _in_chinese(ACTION_KIND_LABELS, action.kind)
+    status = _in_chinese(ACTION_STATUS_LABELS, action.status)
     return (
         f"{n}. 【{kind}】{row.meeting.title} · {row.item.title}（责任人：{row.person.name}）：{description}"
         f" — 负责：{action.owner or '未定'}，期限：{due}，状态：{status}"
     )
 
 
-def create_report_back(
-    session: Session, meeting_id: int, action_ids: Sequence[Any], actor: str, title: Any = None
-) -> Item:
+def create_report_back(session: Session, meeting_id: int, data: ReportBackCreate, actor: str) -> Done[Item]:
     """Add ONE report-back item to a draft or live meeting, linked to the chosen actions.
 
     The responsible person is the actions' owner when they all share one, else "整改责任单位"
@@ -347,7 +299,7 @@ def create_report_back(
     """
     meeting = meetings.get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "draft", "live", doing="add a report-back item")
-    ids = _selected_ids(action_ids)
+    ids = _selected_ids(data)
     found = {row[0].id: row for row in session.execute(_candidates(meeting.id).where(Action.id.in_(ids)))}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -360,20 +312,16 @@ def create_report_back(
     rows = [ActionRow(found[i][0], found[i][1], found[i][2], found[i][3], 0) for i in ids]
     owners = {row.action.owner for row in rows}
     person = owners.pop() if len(owners) == 1 and "" not in owners else REPORT_BACK_PERSON
-    title_text = text(title, "title", max_len=200, required=False) or f"整改落实情况回头看（{len(rows)} 项）"
+    title_text = data.title or f"整改落实情况回头看（{len(rows)} 项）"
     lines = [_summary_line(n, row) for n, row in enumerate(rows, start=1)]
     description = "请对以下整改措施的落实情况进行评价：\n" + "\n".join(lines)
-    item = meetings.add_item(
-        session,
-        meeting.id,
-        {
-            "title": title_text,
-            "kind": "report_back",
-            "responsible_person": {"name": person[:100]},
-            "description": description[:10_000],
-        },
-        actor,
+    report_back = ItemCreate(
+        title=title_text,
+        kind="report_back",
+        responsible_person=PersonIn(name=person[:100]),
+        description=description[:10_000],
     )
+    item = agenda.add_item(session, meeting.id, report_back, actor).value
     for row in rows:
         session.add(ReportBackLink(item_id=item.id, action_id=row.action.id))
     session.flush()
@@ -384,7 +332,7 @@ def create_report_back(
         {"item_id": item.id, "action_ids": ids},
         meeting.id,
     )
-    return item
+    return done(item, MeetingChanged(meeting.id))
 
 
 def linked_actions(session: Session, item_id: int) -> list[Action]:
@@ -431,11 +379,10 @@ def wipe_summary(session: Session, meeting_id: int) -> WipeSummary:
     )
 
 
-def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
-    """Delete a rehearsal (or a draft) with everything in it; returns the files to remove.
+def wipe_meeting(session: Session, meeting_id: int, actor: str) -> Done[None]:
+    """Delete a rehearsal (or a draft) with everything in it; its evidence files go after commit.
 
-    A real meeting that went live is refused (409): its record must stay. The caller removes
-    the returned evidence files after committing (:func:`evidence.remove_stored_files`).
+    A real meeting that went live is refused (409): its record must stay.
     """
     meeting = meetings.get_meeting(session, meeting_id)
     if meeting.status != "draft" and not meeting.rehearsal:
@@ -476,4 +423,4 @@ def wipe_meeting(session: Session, meeting_id: int, actor: str) -> list[str]:
         },
         meeting_id,
     )
-    return stored
+    return done(None, FilesRemoved(tuple(stored)))

@@ -11,14 +11,15 @@ the meeting is announced the same way. Alerts never refuse anything.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.clock import CHINA
+from evalmeet.domain import clock
 from evalmeet.models import Alert, LinkDevice, Representative
+from evalmeet.schemas.live import AlertOut, AlertPersonOut
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import AlertRaised, Done, done
 
 # What a connection that sent no device id is recorded as (python-socketio clients, old phones).
 NO_DEVICE = "-"
@@ -33,7 +34,7 @@ def device_digest(device: object) -> str:
     return hashlib.sha256(f"device|{device}".encode()).hexdigest()
 
 
-def note_device(session: Session, rep: Representative, device: object) -> Alert | None:
+def note_device(session: Session, rep: Representative, device: object) -> Done[Alert | None]:
     """Record the device a link is used from; an alert when it is not the link's first device.
 
     The representative's row is locked first, so two devices connecting at once on two workers
@@ -43,16 +44,17 @@ def note_device(session: Session, rep: Representative, device: object) -> Alert 
     session.execute(select(Representative.id).where(Representative.id == rep.id).with_for_update())
     seen = set(session.scalars(select(LinkDevice.device_hash).where(LinkDevice.representative_id == rep.id)))
     if digest in seen:
-        return None
+        return done(None)
     session.add(LinkDevice(representative_id=rep.id, device_hash=digest))
     session.flush()
     if not seen:
-        return None
-    return record_alert(session, rep.meeting_id, "second_device", rep, "system")
+        return done(None)
+    alert = record_alert(session, rep.meeting_id, "second_device", rep, "system")
+    return done(alert, AlertRaised(rep.meeting_id))
 
 
 def record_alert(session: Session, meeting_id: int, kind: str, rep: Representative, actor: str) -> Alert:
-    """Store an alert and its audit entry."""
+    """Store an alert and its audit entry (the caller's use case returns its ``AlertRaised``)."""
     alert = Alert(meeting_id=meeting_id, kind=kind, representative_id=rep.id)
     session.add(alert)
     session.flush()
@@ -75,7 +77,7 @@ def _device_count(session: Session, rep_id: int) -> int:
     )
 
 
-def alerts_for(session: Session, meeting_id: int) -> list[dict[str, Any]]:
+def alerts_for(session: Session, meeting_id: int) -> list[AlertOut]:
     """The meeting's newest alerts, newest first, with the representative's name."""
     rows = session.execute(
         select(Alert, Representative.name)
@@ -85,12 +87,12 @@ def alerts_for(session: Session, meeting_id: int) -> list[dict[str, Any]]:
         .limit(SHOWN)
     ).all()
     return [
-        {
-            "id": alert.id,
-            "kind": alert.kind,
-            "representative": {"id": alert.representative_id, "name": name},
-            "at": alert.created_at.isoformat(),
-            "time": alert.created_at.astimezone(CHINA).strftime("%H:%M"),
-        }
+        AlertOut(
+            id=alert.id,
+            kind=alert.kind,
+            representative=AlertPersonOut(id=alert.representative_id, name=name),
+            at=alert.created_at,
+            time=clock.to_china(alert.created_at).strftime("%H:%M"),
+        )
         for alert, name in rows
     ]

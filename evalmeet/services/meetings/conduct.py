@@ -1,4 +1,9 @@
-"""Running a meeting: start, check-in, presenting items, questions phase, finish."""
+"""Running a meeting: start, check-in, presenting items, questions phase, finish.
+
+Each use case returns :class:`~evalmeet.services.events.Done`: what it changed and the screens
+that must hear of it once the edge has committed (a check-in only moves the attendance, which
+no phone shows).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
-from evalmeet.domain.states import next_meeting_status, require_meeting_status
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES, next_meeting_status, require_meeting_status
 from evalmeet.models import Meeting, Representative, utcnow
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, MeetingChanged, done
+from evalmeet.services.meetings import alerts
 from evalmeet.services.meetings.meeting import get_item, get_meeting, get_representative
 
 
-def start_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
+def start_meeting(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
     """Draft → live: representatives can now check in."""
     meeting = get_meeting(session, meeting_id, for_update=True)
     meeting.status = next_meeting_status(meeting.id, meeting.status, "live")
@@ -20,10 +27,10 @@ def start_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
     meeting.phase = "idle"
     session.flush()
     audit.append(session, actor, "meeting.started", {}, meeting.id)
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
-def finish_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
+def finish_meeting(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
     """Live → closed; refused while a vote is still open."""
     meeting = get_meeting(session, meeting_id, for_update=True)
     if meeting.status == "live" and any(item.status == "voting" for item in meeting.items):
@@ -40,7 +47,7 @@ def finish_meeting(session: Session, meeting_id: int, actor: str) -> Meeting:
     meeting.questions_open = False
     session.flush()
     audit.append(session, actor, "meeting.finished", {}, meeting.id)
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
 def representative_by_token(session: Session, token: object) -> Representative:
@@ -53,19 +60,31 @@ def representative_by_token(session: Session, token: object) -> Representative:
     return rep
 
 
-def check_in(session: Session, rep: Representative, how: str) -> bool:
-    """Mark present when the meeting is live; returns True when this changed attendance."""
+def check_in(session: Session, rep: Representative, how: str) -> Done[bool]:
+    """Mark present when the meeting is live; the value says whether this changed attendance."""
     meeting = rep.meeting
     if meeting.status != "live" or rep.present or rep.revoked:
-        return False
+        return done(False)
     rep.present = True
     rep.checked_in_at = utcnow()
     rep.checked_in_by = how
     session.flush()
-    return True
+    return done(True, MeetingChanged(rep.meeting_id, phones=False))
 
 
-def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Representative:
+def phone_connected(session: Session, rep: Representative, device: object) -> Done[bool]:
+    """A phone connected to the live channel: check it in, and note the device it came from
+    while the meeting is live (a link on a second device raises an alert; see alerts.py)."""
+    checked_in = check_in(session, rep, "socket")
+    if rep.meeting.status != "live":
+        return checked_in
+    noted = alerts.note_device(session, rep, device)
+    if noted.value is not None:  # the alert's step sends the staff screens a snapshot too
+        return done(checked_in.value, *noted.events)
+    return checked_in
+
+
+def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Done[Representative]:
     """The moderator marks someone present (no phone) or absent (left the hall)."""
     rep = get_representative(session, rep_id)
     require_meeting_status(rep.meeting_id, rep.meeting.status, "live", doing="take attendance")
@@ -83,10 +102,10 @@ def set_present(session: Session, rep_id: int, present: bool, actor: str) -> Rep
         {"representative_id": rep.id, "present": present},
         rep.meeting_id,
     )
-    return rep
+    return done(rep, MeetingChanged(rep.meeting_id))
 
 
-def present_item(session: Session, item_id: int, actor: str) -> Meeting:
+def present_item(session: Session, item_id: int, actor: str) -> Done[Meeting]:
     """Put an item on every screen and open questions on it."""
     item = get_item(session, item_id)
     meeting = get_meeting(session, item.meeting_id, for_update=True)
@@ -101,7 +120,7 @@ def present_item(session: Session, item_id: int, actor: str) -> Meeting:
     if item.status == "voting":
         meeting.phase = "voting"
         meeting.questions_open = False
-    elif item.status in ("passed", "failed"):
+    elif item.status in DECIDED_ITEM_STATUSES:
         meeting.phase = "result"
         meeting.questions_open = False  # a decided item takes no more questions
     else:
@@ -109,10 +128,10 @@ def present_item(session: Session, item_id: int, actor: str) -> Meeting:
         meeting.questions_open = True
     session.flush()
     audit.append(session, actor, "item.presented", {"item_id": item.id}, meeting.id)
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
-def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: str) -> Meeting:
+def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: str) -> Done[Meeting]:
     """Open or close the floor for questions on the current item."""
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "live", doing="open or close questions")
@@ -126,10 +145,10 @@ def set_questions_open(session: Session, meeting_id: int, is_open: bool, actor: 
         )
     meeting.questions_open = is_open
     session.flush()
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
-def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
+def clear_stage(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
     """Back to idle between items (nothing on the screen)."""
     meeting = get_meeting(session, meeting_id)
     require_meeting_status(meeting.id, meeting.status, "live", doing="clear the screen")
@@ -143,19 +162,10 @@ def clear_stage(session: Session, meeting_id: int, actor: str) -> Meeting:
     meeting.current_item_id = None
     meeting.questions_open = False
     session.flush()
-    return meeting
+    return done(meeting, MeetingChanged(meeting.id))
 
 
-def next_pending_item(session: Session, meeting_id: int) -> int | None:
-    """The first item in running order that has not been voted on."""
-    meeting = get_meeting(session, meeting_id)
-    for item in meeting.items:
-        if item.status == "pending":
-            return item.id
-    return None
-
-
-def present_next_item(session: Session, meeting_id: int, actor: str) -> Meeting:
+def present_next_item(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
     """Move on: present the next item not yet voted on, after the one on the floor in running
     order (wrapping round to skipped ones); refused when none is left."""
     meeting = get_meeting(session, meeting_id)

@@ -25,11 +25,20 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.models import Meeting, Representative
+from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate, ActionUpdate
+from evalmeet.schemas.items import ItemCreate
+from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
+from evalmeet.schemas.meetings import MeetingCreate
+from evalmeet.schemas.questions import QuestionModerate
+from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.archive import publishing
 from evalmeet.services.followup import actions
-from evalmeet.services.meetings import conduct, questions
+from evalmeet.services.meetings import conduct, questions, roster
+from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
+from evalmeet.services.voting import round as rounds
 
 ACTOR = "demo"
 
@@ -244,14 +253,21 @@ def _item_payload(spec: dict[str, Any]) -> dict[str, Any]:
 def _prepare(
     session: Session, title: str, when: date, items: list[dict[str, Any]], threshold: Decimal
 ) -> tuple[Meeting, list[Representative], list[int]]:
-    meeting = meetings.create_meeting(
-        session,
-        {"title": title, "scheduled_at": f"{when.isoformat()}T09:00", "location": "公司职工之家三楼会议室"},
-        ACTOR,
-    )
-    reps = [meetings.add_representative(session, meeting.id, dict(rep), ACTOR) for rep in REPRESENTATIVES]
+    fields = {
+        "title": title,
+        "scheduled_at": f"{when.isoformat()}T09:00",
+        "location": "公司职工之家三楼会议室",
+    }
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), ACTOR).value
+    reps = [
+        roster.add_representative(session, meeting.id, parse(RepresentativeCreate, dict(rep)), ACTOR).value
+        for rep in REPRESENTATIVES
+    ]
     item_ids = [
-        meetings.add_item(session, meeting.id, _item_payload(spec), ACTOR, threshold).id for spec in items
+        agenda.add_item(
+            session, meeting.id, parse(ItemCreate, _item_payload(spec)), ACTOR, threshold
+        ).value.id
+        for spec in items
     ]
     return meeting, reps, item_ids
 
@@ -268,29 +284,27 @@ def _run_past_meeting(
     for spec, item_id in zip(PAST_ITEMS, item_ids, strict=True):
         conduct.present_item(session, item_id, ACTOR)
         for number, (asked, answer) in enumerate(spec["questions"]):
-            question = questions.ask_question(session, present[number * 3], item_id, asked)
-            questions.moderate_question(session, question.id, "approved", ACTOR)
-            questions.moderate_question(session, question.id, None, ACTOR, answer=answer)
-        voting.open_voting(session, item_id, ACTOR)
+            ask = parse(AskQuestionBody, {"item_id": item_id, "text": asked})
+            question = questions.ask_question(session, present[number * 3], ask).value
+            questions.moderate_question(session, question.id, QuestionModerate(status="approved"), ACTOR)
+            questions.moderate_question(session, question.id, QuestionModerate(answer=answer), ACTOR)
+        rounds.open_voting(session, item_id, ACTOR)
         ballots = [c for c, n in zip(CHOICES, spec["votes"], strict=True) for _ in range(n)]
         for rep, choice in zip(present, ballots, strict=True):
-            voting.cast_ballot(session, rep, item_id, choice, secrets.token_urlsafe(24))
+            vote = {"item_id": item_id, "choice": choice, "key": secrets.token_urlsafe(24)}
+            voting.cast_ballot(session, rep, parse(CastVoteBody, vote))
             cast += 1
-        voting.close_voting(session, item_id, ACTOR)
+        rounds.close_voting(session, item_id, ACTOR)
         for plan in spec["actions"]:
-            action = actions.add_action(
-                session,
-                item_id,
-                {
-                    "kind": plan["kind"],
-                    "description": plan["description"],
-                    "owner": plan["owner"],
-                    "due_date": (today + timedelta(days=plan["due_days"])).isoformat(),
-                },
-                ACTOR,
-            )
+            fields = {
+                "kind": plan["kind"],
+                "description": plan["description"],
+                "owner": plan["owner"],
+                "due_date": (today + timedelta(days=plan["due_days"])).isoformat(),
+            }
+            action = actions.add_action(session, item_id, parse(ActionCreate, fields), ACTOR).value
             for status in plan["moves"]:
-                actions.update_action(session, action.id, {"status": status}, ACTOR)
+                actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), ACTOR)
     conduct.clear_stage(session, meeting.id, ACTOR)
     conduct.finish_meeting(session, meeting.id, ACTOR)
     publishing.publish(session, meeting.id, ACTOR)
@@ -299,7 +313,7 @@ def _run_past_meeting(
 
 def load_demo(
     session: Session,
-    tender_threshold: Decimal = meetings.DEFAULT_TENDER_THRESHOLD,
+    tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
     today: date | None = None,
 ) -> DemoSummary | None:
     """Fill an empty database with the demo meetings; None (and nothing done) when not empty."""

@@ -2,66 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.rules import choices_for
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting, Representative
+from evalmeet.schemas.live import LiveItemOut, LiveMeetingOut, LiveStateOut, MeOut, VotingOut
+from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.questions import QuestionOut
+from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.alerts import alerts_for
-from evalmeet.services.meetings.meeting import get_item
-from evalmeet.services.meetings.presenters import attendance, item_dict, question_dict, result_dict
+from evalmeet.services.meetings.meeting import attendance_of, get_item
 from evalmeet.services.meetings.questions import questions_for
-from evalmeet.services.voting.ballots import has_voted, latest_result
+from evalmeet.services.voting.round import has_voted, latest_result
 
 
-def build_state(session: Session, meeting: Meeting, rep: Representative | None = None) -> dict[str, Any]:
+def build_state(session: Session, meeting: Meeting, rep: Representative | None = None) -> LiveStateOut:
     """Full snapshot; ``has_voted`` is filled in for a representative's own phone only."""
-    att = attendance(session, meeting)
-    item_payload: dict[str, Any] | None = None
-    voting: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
+    item_out: LiveItemOut | None = None
+    voting: VotingOut | None = None
+    result: ResultOut | None = None
     phase = meeting.phase if meeting.status == "live" else "idle"
     if meeting.status == "live" and meeting.current_item_id is not None:
         item = get_item(session, meeting.current_item_id)
-        item_payload = item_dict(item)
-        item_payload["questions"] = [
-            question_dict(q) for q in questions_for(session, item.id, public_only=True)
-        ]
-        item_payload["questions_open"] = meeting.questions_open
+        item_out = LiveItemOut(
+            **dict(ItemOut.of(item)),
+            questions=[QuestionOut.of(q) for q in questions_for(session, item.id, public_only=True)],
+            questions_open=meeting.questions_open,
+        )
         if item.status == "voting":
             phase = "voting"
-            voting = {
-                "item_id": item.id,
-                "round": item.vote_round,
-                "choices": list(choices_for(meeting.scale)),
-                "has_voted": has_voted(session, item, rep.id) if rep is not None else False,
-            }
-        elif item.status in ("passed", "failed"):
+            voting = VotingOut(
+                item_id=item.id,
+                round=item.vote_round,
+                choices=list(choices_for(meeting.scale)),
+                has_voted=has_voted(session, item, rep.id) if rep is not None else False,
+            )
+        elif item.status in DECIDED_ITEM_STATUSES:
             frozen = latest_result(session, item.id)
-            result = result_dict(frozen) if frozen is not None else None
-    state: dict[str, Any] = {
-        "meeting": {
-            "id": meeting.id,
-            "title": meeting.title,
-            "status": meeting.status,
-            "scale": meeting.scale,
-            "quorum": meeting.quorum,
-            "pass_threshold": meeting.pass_threshold,
-        },
-        "item": item_payload,
-        "phase": phase,
-        "voting": voting,
-        "attendance": {
-            "present": att["present"],
-            "roster": att["roster"],
-            "needed": att["needed"],
-            "quorum_met": att["quorum_met"],
-        },
-        "result": result,
-    }
-    if rep is not None:
-        state["me"] = {"id": rep.id, "name": rep.name, "present": rep.present}
-    elif meeting.status == "live":  # the console and the projector: what the room must see
-        state["alerts"] = alerts_for(session, meeting.id)
-    return state
+            result = ResultOut.of(frozen) if frozen is not None else None
+    return LiveStateOut(
+        meeting=LiveMeetingOut.model_validate(meeting),
+        item=item_out,
+        phase=phase,
+        voting=voting,
+        attendance=attendance_of(session, meeting),
+        result=result,
+        me=MeOut.model_validate(rep) if rep is not None else None,
+        # the console and the projector: what the room must see
+        alerts=alerts_for(session, meeting.id) if rep is None and meeting.status == "live" else None,
+    )

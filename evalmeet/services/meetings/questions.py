@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict, NotAllowed, NotFound, ValidationFailed
+from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
 from evalmeet.domain.states import check_question_move
 from evalmeet.models import Question, Representative
+from evalmeet.schemas.live import AskQuestionBody
+from evalmeet.schemas.questions import QuestionListOut, QuestionModerate, QuestionOut
 from evalmeet.services.accounts import audit
+from evalmeet.services.events import Done, QuestionAsked, QuestionsChanged, done
 from evalmeet.services.meetings.meeting import get_item
-from evalmeet.services.validate import is_id, text
 
-MAX_QUESTION = 500
 MAX_PENDING_PER_REP = 5
 
 
-def ask_question(session: Session, rep: Representative, item_id: Any, question_text: Any) -> Question:
+def ask_question(session: Session, rep: Representative, ask: AskQuestionBody) -> Done[Question]:
     """A present representative asks about the item on the floor while questions are open."""
-    if not is_id(item_id):
-        raise ValidationFailed("item_id must be an item id", code="invalid_item")
-    body = text(question_text, "text", max_len=MAX_QUESTION, multiline=True)
-    item = get_item(session, item_id)
+    item = get_item(session, ask.item_id)
     meeting = item.meeting
     if item.meeting_id != rep.meeting_id or rep.revoked:
         raise NotAllowed(
@@ -47,15 +43,15 @@ def ask_question(session: Session, rep: Representative, item_id: Any, question_t
     )
     if pending >= MAX_PENDING_PER_REP:
         raise Conflict("please wait until your earlier questions are handled", code="too_many_questions")
-    question = Question(item_id=item.id, representative_id=rep.id, text=body)
+    question = Question(item_id=item.id, representative_id=rep.id, text=ask.text)
     session.add(question)
     session.flush()
-    return question
+    return done(question, QuestionAsked(item.meeting_id, item.id))
 
 
-def get_question(session: Session, question_id: Any) -> Question:
+def get_question(session: Session, question_id: int) -> Question:
     """The question or NotFound."""
-    question = session.get(Question, question_id) if is_id(question_id) else None
+    question = session.get(Question, question_id)
     if question is None:
         raise NotFound(
             f"question {question_id} not found", code="question_not_found", question_id=question_id
@@ -64,26 +60,27 @@ def get_question(session: Session, question_id: Any) -> Question:
 
 
 def moderate_question(
-    session: Session, question_id: Any, status: Any, actor: str, answer: Any = None
-) -> Question:
+    session: Session, question_id: int, change: QuestionModerate, actor: str
+) -> Done[Question]:
     """Approve, hide, mark answered (optionally with the secretary's answer summary)."""
     question = get_question(session, question_id)
-    if status is not None:
-        check_question_move(question.id, question.status, status)
-        question.status = status
-    if answer is not None:
-        question.answer = text(answer, "answer", max_len=5000, required=False, multiline=True)
+    if change.status is not None:
+        check_question_move(question.id, question.status, change.status)
+        question.status = change.status
+    if change.answer is not None:
+        question.answer = change.answer
         if question.answer and question.status in ("approved", "pending"):
             question.status = "answered"
     session.flush()
+    meeting_id = question.item.meeting_id
     audit.append(
         session,
         actor,
         "question.moderated",
         {"question_id": question.id, "status": question.status},
-        question.item.meeting_id,
+        meeting_id,
     )
-    return question
+    return done(question, QuestionsChanged(meeting_id))
 
 
 def questions_for(session: Session, item_id: int, *, public_only: bool) -> list[Question]:
@@ -92,3 +89,10 @@ def questions_for(session: Session, item_id: int, *, public_only: bool) -> list[
     if public_only:
         stmt = stmt.where(Question.status.in_(("approved", "answered")))
     return list(session.scalars(stmt))
+
+
+def moderators_list(session: Session, item_id: int | None) -> QuestionListOut:
+    """``{item_id, questions}``: every question of the item (pending and hidden too), for the
+    moderators' list; no item on the floor is an empty list."""
+    rows = questions_for(session, item_id, public_only=False) if item_id is not None else []
+    return QuestionListOut(item_id=item_id, questions=[QuestionOut.of(q) for q in rows])

@@ -7,18 +7,27 @@ of the item on the floor, voting progress) are what the console shows beside tha
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
+from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting
+from evalmeet.schemas.live import (
+    ConsoleItemOut,
+    ConsoleMeetingOut,
+    ConsoleViewOut,
+    LiveStateOut,
+    ProgressOut,
+    ProjectorViewOut,
+    RosterRowOut,
+)
+from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.meetings.meeting import get_meeting
-from evalmeet.services.meetings.presenters import item_dict, question_dict, result_dict
-from evalmeet.services.meetings.questions import questions_for
-from evalmeet.services.voting.ballots import latest_result, progress
+from evalmeet.services.meetings.questions import moderators_list
+from evalmeet.services.voting.round import latest_result, progress
 
 # Display tokens are made by ``new_token``; anything far outside that length is not one.
 _TOKEN_MIN, _TOKEN_MAX = 16, 64
@@ -34,66 +43,34 @@ def meeting_for_display(session: Session, token: object) -> Meeting:
     return meeting
 
 
-def voting_progress(session: Session, state: dict[str, Any]) -> dict[str, int] | None:
+def voting_progress(session: Session, state: LiveStateOut) -> ProgressOut | None:
     """``{item_id, ballots, present}`` when the snapshot's item is being voted on, else None."""
-    voting = state.get("voting")
-    if not voting:
+    if state.voting is None:
         return None
-    return progress(session, voting["item_id"])
+    return progress(session, state.voting.item_id)
 
 
-def projector_view(session: Session, meeting: Meeting) -> dict[str, Any]:
+def projector_view(session: Session, meeting: Meeting) -> ProjectorViewOut:
     """What the projector renders first: the live snapshot plus the vote's progress."""
     state = build_state(session, meeting)
-    return {"state": state, "progress": voting_progress(session, state)}
+    return ProjectorViewOut(state=state, progress=voting_progress(session, state))
 
 
-def roster_rows(meeting: Meeting) -> list[dict[str, Any]]:
-    """The roster for the console: no join tokens (they are credentials, and not needed here)."""
-    return [
-        {
-            "id": rep.id,
-            "name": rep.name,
-            "employee_no": rep.employee_no,
-            "department": rep.department,
-            "present": rep.present,
-            "revoked": rep.revoked,
-            "checked_in_by": rep.checked_in_by,
-        }
-        for rep in meeting.representatives
-    ]
-
-
-def console_view(session: Session, meeting_id: int) -> dict[str, Any]:
+def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
     """Everything the console shows: snapshot, running order with results, roster, questions."""
     meeting = get_meeting(session, meeting_id)
     state = build_state(session, meeting)
     items = []
     for item in meeting.items:
-        row = item_dict(item)
-        frozen = latest_result(session, item.id) if item.status in ("passed", "failed") else None
-        row["result"] = result_dict(frozen) if frozen is not None else None
-        items.append(row)
+        frozen = latest_result(session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
+        result = ResultOut.of(frozen) if frozen is not None else None
+        items.append(ConsoleItemOut(**dict(ItemOut.of(item)), result=result))
     current = meeting.current_item_id if meeting.status == "live" else None
-    questions = (
-        [question_dict(q, for_moderator=True) for q in questions_for(session, current, public_only=False)]
-        if current is not None
-        else []
+    return ConsoleViewOut(
+        meeting=ConsoleMeetingOut.model_validate(meeting),
+        state=state,
+        progress=voting_progress(session, state),
+        items=items,
+        roster=[RosterRowOut.model_validate(rep) for rep in meeting.representatives],
+        questions=moderators_list(session, current),
     )
-    return {
-        "meeting": {
-            "id": meeting.id,
-            "title": meeting.title,
-            "status": meeting.status,
-            "scale": meeting.scale,
-            "quorum": meeting.quorum,
-            "pass_threshold": meeting.pass_threshold,
-            "location": meeting.location,
-            "display_token": meeting.display_token,
-        },
-        "state": state,
-        "progress": voting_progress(session, state),
-        "items": items,
-        "roster": roster_rows(meeting),
-        "questions": {"item_id": current, "questions": questions},
-    }

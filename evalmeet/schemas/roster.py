@@ -1,0 +1,53 @@
+"""The roster: what clients send to add or change a representative (answers: schemas/meetings.py)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, WithJsonSchema
+
+from evalmeet.schemas.base import Body
+from evalmeet.schemas.types import Text, refuse
+
+
+def _json_bool(value: Any) -> bool:
+    # Only a JSON true or false: an API client sending "yes" or null has made a mistake, and a
+    # roster change is no place to guess (the forms never send these fields).
+    if isinstance(value, bool):
+        return value
+    raise refuse("not_yes_no", "must be true or false")
+
+
+JsonBool = Annotated[bool | None, BeforeValidator(_json_bool), WithJsonSchema({"type": "boolean"})]
+"""``true`` or ``false`` when sent (nothing else, not even null); None when not sent."""
+
+
+class RepresentativeCreate(Body):
+    """``POST /meetings/{id}/representatives``, the roster form and a roster file's row."""
+
+    name: Annotated[str, Text(100)]
+    employee_no: Annotated[str, Text(64)]
+    department: Annotated[str, Text(100, required=False)] = ""
+
+
+class RepresentativeUpdate(Body):
+    """``PATCH /representatives/{id}`` and the edit form: the fields sent are changed.
+
+    ``present`` marks attendance by hand (live meetings); ``revoked: true`` stops the join link
+    (``false`` changes nothing: a new link is issued instead).
+    """
+
+    name: Annotated[str | None, Text(100)] = None  # sent as null: "is required"
+    employee_no: Annotated[str | None, Text(64)] = None
+    department: Annotated[str | None, Text(100, required=False)] = None
+    present: JsonBool = None
+    revoked: JsonBool = None
+
+    def changes(self) -> dict[str, str]:
+        """The roster entry's own fields that were sent, with their values."""
+        names = ("name", "employee_no", "department")
+        return {
+            name: value
+            for name in names
+            if name in self.given() and (value := getattr(self, name)) is not None
+        }

@@ -1,0 +1,18 @@
+"""The archive's headline totals (``GET /api/v1/stats``)."""
+
+from __future__ import annotations
+
+from evalmeet.schemas.base import Out
+
+
+class StatsOut(Out):
+    """Totals over closed meetings."""
+
+    meetings: int
+    attendances: int
+    items: int
+    items_passed: int
+    items_failed: int
+    people_disciplined: int
+    actions_open: int
+    actions_overdue: int

@@ -1,0 +1,126 @@
+"""What a use case says happened: its result and its events, for the edge to act on after commit.
+
+A service never commits and never emits. It returns ``Done(value, events)``; the edge
+(``evalmeet.web.edge.commit``) commits, then runs each event's after-commit step — a fresh
+snapshot to the meeting's screens, the frozen result to the room, the secrecy scrub of the
+write-ahead log after a close, disconnecting a revoked link's sockets, removing files whose rows
+are gone. So "revoke → snapshot + disconnect" is written once, here, and not in every view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class MeetingChanged:
+    """Something every screen of the meeting shows changed: send them a fresh snapshot.
+
+    ``phones=False``: only the staff screens show it (attendance).
+    """
+
+    meeting_id: int
+    phones: bool = True
+
+
+@dataclass(frozen=True)
+class VotingOpened:
+    """Voting on an item opened: snapshot plus the first progress figures."""
+
+    meeting_id: int
+    item_id: int
+
+
+@dataclass(frozen=True)
+class BallotCounted:
+    """A ballot was committed: the progress figures moved (throttled)."""
+
+    meeting_id: int
+    item_id: int
+
+
+@dataclass(frozen=True)
+class VotingClosed:
+    """Voting closed and the tally is frozen: scrub the log, send the result and a snapshot."""
+
+    meeting_id: int
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    """A new pending question: only the moderators' list changes."""
+
+    meeting_id: int
+    item_id: int
+
+
+@dataclass(frozen=True)
+class QuestionsChanged:
+    """Questions were moderated: the moderators' list and every screen's snapshot."""
+
+    meeting_id: int
+    item_id: int | None = None
+
+
+@dataclass(frozen=True)
+class LinkRevoked:
+    """A representative's link stopped working: disconnect its sockets."""
+
+    meeting_id: int
+    rep_id: int
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    """A new alert for the console and the projector."""
+
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class FilesRemoved:
+    """Rows naming stored files were deleted: remove the files once that is committed."""
+
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FilesWritten:
+    """Files were stored for rows not yet committed: remove them if the commit fails."""
+
+    names: tuple[str, ...]
+
+
+Event = (
+    MeetingChanged
+    | VotingOpened
+    | BallotCounted
+    | VotingClosed
+    | QuestionAsked
+    | QuestionsChanged
+    | LinkRevoked
+    | AlertRaised
+    | FilesRemoved
+    | FilesWritten
+)
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """A use case's answer: what it made or changed, and what the edge must do after commit."""
+
+    value: T
+    events: tuple[Event, ...] = field(default=())
+
+    def then(self, *more: Event) -> Done[T]:
+        """The same answer with more events."""
+        return Done(self.value, self.events + more)
+
+
+def done(value: T, *events: Event) -> Done[T]:
+    """``Done(value, events)``."""
+    return Done(value, tuple(events))

@@ -1,0 +1,23 @@
+"""The JSON API under ``/api/v1`` (contract.md): thin views over the services, one module per area.
+
+Importing the package registers every view on :data:`bp`; ``base`` holds what they share.
+"""
+
+from evalmeet.web.api import actions, conduct, items, meetings, questions, roster, stats, voting
+from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
+
+__all__ = [
+    "actions",
+    "bp",
+    "conduct",
+    "document",
+    "items",
+    "meetings",
+    "questions",
+    "reader",
+    "roster",
+    "spec",
+    "stats",
+    "tender_threshold",
+    "voting",
+]

@@ -1,0 +1,50 @@
+"""The roster: representatives and their join links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalmeet.extensions import db
+from evalmeet.schemas.meetings import RepresentativeOut, RosterOut
+from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.meetings import roster
+from evalmeet.web import edge
+from evalmeet.web.api.base import answer, body_of, bp, documented, moderator
+from evalmeet.web.auth import actor_name
+from evalmeet.web.links import join_url
+
+
+def _out(rep: Any) -> RepresentativeOut:
+    return RepresentativeOut.of(rep, join_url(rep.join_token))
+
+
+@bp.post("/meetings/<int:meeting_id>/representatives")
+@documented("201", RepresentativeOut, json=RepresentativeCreate)
+@moderator
+def add_representative(meeting_id: int) -> Any:
+    """Add a representative; answers with the personal join link."""
+    meetings.get_meeting(db.session, meeting_id)  # an unknown meeting is a 404 whatever the body
+    data = body_of(RepresentativeCreate)
+    rep = edge.commit(roster.add_representative(db.session, meeting_id, data, actor_name()))
+    return answer(_out(rep), 201)
+
+
+@bp.get("/meetings/<int:meeting_id>/representatives")
+@documented("200", RosterOut)
+@moderator
+def list_representatives(meeting_id: int) -> Any:
+    """The roster with join links (moderators only: the links are credentials)."""
+    meeting = meetings.get_meeting(db.session, meeting_id)
+    return answer(RosterOut(representatives=[_out(rep) for rep in meeting.representatives]))
+
+
+@bp.patch("/representatives/<int:rep_id>")
+@documented("200", RepresentativeOut, json=RepresentativeUpdate)
+@moderator
+def update_representative(rep_id: int) -> Any:
+    """Edit a roster entry; ``present`` marks attendance by hand; ``revoked`` stops the link."""
+    meetings.get_representative(db.session, rep_id)
+    data = body_of(RepresentativeUpdate)
+    rep = edge.commit(roster.update_representative(db.session, rep_id, data, actor_name()))
+    return answer(_out(rep))

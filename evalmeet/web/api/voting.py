@@ -1,0 +1,82 @@
+"""Voting rounds: open, close, revote, results and receipts.
+
+Closing answers with the frozen result; its ``VotingClosed`` event has ``edge.commit`` scrub the
+SQLite write-ahead log (secrecy.md) before the result goes out to the screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalmeet.extensions import db
+from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.voting import ReceiptCheckOut, ReceiptsOut, ResultHistoryOut, ResultOut, RevoteBody
+from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import round as rounds
+from evalmeet.web import edge
+from evalmeet.web.api.base import answer, authenticate, body_of, bp, documented, moderator, reader
+from evalmeet.web.auth import actor_name
+
+
+@bp.post("/items/<int:item_id>/voting/open")
+@documented("200", ItemOut)
+@moderator
+def open_voting(item_id: int) -> Any:
+    """Open voting (409 ``quorum_not_met`` when too few are present)."""
+    item = edge.commit(rounds.open_voting(db.session, item_id, actor_name()))
+    return answer(ItemOut.of(item))
+
+
+@bp.post("/items/<int:item_id>/voting/close")
+@documented("200", ResultOut)
+@moderator
+def close_voting(item_id: int) -> Any:
+    """Close voting; answers with the frozen result."""
+    result = edge.commit(rounds.close_voting(db.session, item_id, actor_name()))
+    return answer(ResultOut.of(result))
+
+
+@bp.post("/items/<int:item_id>/revote")
+@documented("200", ItemOut, json=RevoteBody)
+@moderator
+def revote(item_id: int) -> Any:
+    """Re-run a decided item's vote: ``{"reason": "..."}``; the earlier result stays on record."""
+    item = edge.commit(rounds.revote(db.session, item_id, body_of(RevoteBody), actor_name()))
+    return answer(ItemOut.of(item))
+
+
+@bp.get("/items/<int:item_id>/result")
+@documented("200", ResultOut)
+@reader
+def get_result(item_id: int) -> Any:
+    """The frozen result of the latest round (409 while voting is open)."""
+    return answer(ResultOut.of(rounds.get_result(db.session, item_id)))
+
+
+@bp.get("/items/<int:item_id>/results")
+@documented("200", ResultHistoryOut)
+@reader
+def result_history(item_id: int) -> Any:
+    """Every round's frozen result, re-votes included."""
+    meetings.get_item(db.session, item_id)
+    return answer(
+        ResultHistoryOut(results=[ResultOut.of(r) for r in rounds.result_history(db.session, item_id)])
+    )
+
+
+@bp.get("/items/<int:item_id>/receipts")
+@documented("200", ReceiptsOut, public=True)
+def get_receipts(item_id: int) -> Any:
+    """Sorted receipt codes after close, no choices. Without a login only for items of published
+    meetings (厂务公开); a representative checks one code with ``GET /receipts/{code}``."""
+    item = meetings.get_item(db.session, item_id)
+    if not item.meeting.published:
+        authenticate(moderate=False)
+    return answer(ReceiptsOut(item_id=item_id, receipts=rounds.receipts(db.session, item_id)))
+
+
+@bp.get("/receipts/<code>")
+@documented("200", ReceiptCheckOut, public=True)
+def check_receipt(code: str) -> Any:
+    """Was the ballot with this receipt counted? No login; never the choice (contract.md)."""
+    return answer(rounds.check_receipt(db.session, code))
