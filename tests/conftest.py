@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -99,6 +100,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # the short tests then fill the workers up to the end.
         heavy = {i.nodeid.split("::", 1)[0] for i in items if _MARKERS[i.nodeid] & {"server", "browser"}}
         items.sort(key=lambda item: 0 if item.nodeid.split("::", 1)[0] in heavy else 1)
+
+
+def pytest_sessionfinish() -> None:
+    """Stop the timers the guessing limits' in-memory storage leaves (``limits``' MemoryStorage
+    expires its windows on non-daemon ``threading.Timer`` threads). Under libfaketime
+    (``make test-clock``) their short waits never end, and the interpreter waited for them for
+    ever after the last test."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 
 def shared_fixture_group(item: pytest.Item) -> str | None:

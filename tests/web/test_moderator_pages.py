@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import round as rounds
+from tests.conftest import csrf_token
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -26,17 +27,9 @@ XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def csrf(client: FlaskClient, url: str = "/meetings") -> str:
-    """The CSRF token of a form on ``url`` (as a browser would submit it)."""
-    page = client.get(url).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
-
-
-def submit(client: FlaskClient, url: str, data: dict[str, Any] | None = None, page: str = "/meetings") -> Any:
-    """POST a form with the CSRF token taken from ``page``."""
-    return client.post(url, data={**(data or {}), "csrf_token": csrf(client, page)})
+def submit(client: FlaskClient, url: str, data: dict[str, Any] | None = None) -> Any:
+    """POST a form with the session's CSRF token (the one every form carries: ``csrf_token``)."""
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_token(client)})
 
 
 def html(response: Any) -> str:
@@ -165,7 +158,7 @@ def test_create_meeting_through_the_form(mod: FlaskClient, session: Session) -> 
         "quorum": " 3/4 ",
         "rehearsal": "on",
     }
-    response = submit(mod, "/meetings/new", form, page="/meetings/new")
+    response = submit(mod, "/meetings/new", form)
     assert response.status_code == 302
     meeting_id = int(response.headers["Location"].rsplit("/", 1)[1])
     meeting = fresh(session, Meeting, meeting_id)
@@ -731,7 +724,7 @@ def test_viewer_is_refused_everywhere(viewer: FlaskClient, session: Session, dra
         response = viewer.get(url)
         assert response.status_code == 403, url
         assert "此页面仅供主持人和管理员使用。" in html(response)
-    token = csrf(viewer, "/login")
+    token = csrf_token(viewer)
     for url in _urls(ACTIONS, draft):
         assert viewer.post(url, data={"csrf_token": token, "title": "x"}).status_code == 403, url
     assert fresh(session, Meeting, draft.id).status == "draft"
@@ -743,7 +736,7 @@ def test_anonymous_is_redirected_to_login(client: FlaskClient, draft: Any) -> No
         response = client.get(url)
         assert response.status_code == 302, url
         assert response.headers["Location"].startswith("/login?next=/"), url
-    token = csrf(client, "/login")
+    token = csrf_token(client)
     for url in _urls(ACTIONS, draft):
         response = client.post(url, data={"csrf_token": token})
         assert response.status_code == 302, url
