@@ -86,12 +86,16 @@ def pinned_clock() -> Iterator[clock.Clock]:
 _MARKERS: dict[str, set[str]] = {}
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Remember each test's markers for the process check; with pytest-xdist, keep the tests
-    that share a costly fixture on one worker and hand out the longest work first."""
+    that share a costly fixture on one worker and hand out the longest work first. First of the
+    hooks: xdist's worker reads the ``xdist_group`` markers in its own hook of this name (turning
+    them into node-id suffixes), so they must be on the items before it runs."""
     for item in items:
         _MARKERS[item.nodeid] = {mark.name for mark in item.iter_markers()}
-    if config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") == "loadgroup":
+    # In a worker, xdist has set ``dist`` to "no" and kept the choice in ``loadgroup``.
+    if getattr(config.option, "loadgroup", False):
         for item in items:
             group = shared_fixture_group(item)
             if group:
@@ -100,6 +104,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         # the short tests then fill the workers up to the end.
         heavy = {i.nodeid.split("::", 1)[0] for i in items if _MARKERS[i.nodeid] & {"server", "browser"}}
         items.sort(key=lambda item: 0 if item.nodeid.split("::", 1)[0] in heavy else 1)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In an xdist worker, refuse to run if a group marker did not reach xdist (it carries the
+    group as a node-id suffix): the tests that share a server would be spread over the workers,
+    each would build it again, and the checks that read what the others did would fail."""
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(f"pytest-xdist ignored the xdist_group of {len(lost)} tests, e.g. {lost[0]} (see pyproject's pytest pin)")
 
 
 def pytest_sessionfinish() -> None:
