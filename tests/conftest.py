@@ -112,9 +112,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     each would build it again, and the checks that read what the others did would fail."""
     if not getattr(session.config.option, "loadgroup", False):
         return
-    lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
     if lost:
-        raise pytest.UsageError(f"pytest-xdist ignored the xdist_group of {len(lost)} tests, e.g. {lost[0]} (see pyproject's pytest pin)")
+        raise pytest.UsageError(
+            f"pytest-xdist ignored the xdist_group of {len(lost)} tests, e.g. {lost[0]}"
+            " (see the pytest pin in pyproject.toml)"
+        )
 
 
 def pytest_sessionfinish() -> None:
