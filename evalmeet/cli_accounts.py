@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 # The shared helpers of the command line; this module is its account half.
 from evalmeet.cli import _app, _out, _read_password, _session
@@ -42,11 +43,13 @@ def cmd_set_password(args: argparse.Namespace) -> int:
         account = accounts.account_named(session, args.username)
         new = parse(NewPassword, {"password": password})
         ended = accounts.set_password(session, account, new).value
-        _out(
-            f"password of {account.username!r} changed; ended {ended.sessions} session(s) "
-            f"and {ended.tokens} API token(s)"
-        )
+        _out(f"password of {account.username!r} changed; {_ended(ended)}")
     return 0
+
+
+def _ended(ended: Any) -> str:
+    """What ending an account's access ended (``users.Ended``)."""
+    return f"ended {ended.sessions} session(s) and {ended.tokens} API token(s)"
 
 
 def cmd_create_token(args: argparse.Namespace) -> int:
@@ -75,10 +78,7 @@ def cmd_disable_user(args: argparse.Namespace) -> int:
 
     with _session(_app()) as session:
         ended = accounts.set_active(session, args.username, False).value
-    _out(
-        f"disabled account {args.username!r}; ended {ended.sessions} session(s) "
-        f"and {ended.tokens} API token(s)"
-    )
+    _out(f"disabled account {args.username!r}; {_ended(ended)}")
     return 0
 
 

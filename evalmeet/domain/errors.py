@@ -9,6 +9,8 @@ translated sentence from ``details``. So a raise site passes every value its sen
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class DomainError(Exception):
     """Base of every refusal the app explains to its user."""
@@ -58,6 +60,14 @@ class ValidationFailed(DomainError):
             details["reason"] = reason
         super().__init__(message, code, **details, **params)
         self.field = field
+
+
+def not_one_of(field: str, allowed: Iterable[str], message: str | None = None) -> ValidationFailed:
+    """The refusal of a value of ``field`` that is none of ``allowed``."""
+    names = ", ".join(allowed)
+    return ValidationFailed(
+        message or f"{field} must be one of {names}", field=field, reason="not_one_of", allowed=names
+    )
 
 
 class NotFound(DomainError):

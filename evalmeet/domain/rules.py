@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from evalmeet.domain.errors import ValidationFailed
+from evalmeet.domain.errors import ValidationFailed, not_one_of
 
 SCALES: dict[str, tuple[str, ...]] = {
     "three_level": ("satisfied", "basically_satisfied", "dissatisfied"),
@@ -49,11 +49,8 @@ def choices_for(scale: str) -> tuple[str, ...]:
     try:
         return SCALES[scale]
     except KeyError:
-        raise ValidationFailed(
-            f"unknown scale {scale!r}; use one of {', '.join(SCALES)}",
-            field="scale",
-            reason="not_one_of",
-            allowed=", ".join(SCALES),
+        raise not_one_of(
+            "scale", SCALES, f"unknown scale {scale!r}; use one of {', '.join(SCALES)}"
         ) from None
 
 
@@ -88,12 +85,7 @@ def tally(scale: str, counts: Mapping[str, int], threshold: Fraction) -> Tally:
     allowed = choices_for(scale)
     unknown = set(counts) - set(allowed)
     if unknown:
-        raise ValidationFailed(
-            f"choices {sorted(unknown)} are not on the {scale} scale",
-            field="counts",
-            reason="not_one_of",
-            allowed=", ".join(allowed),
-        )
+        raise not_one_of("counts", allowed, f"choices {sorted(unknown)} are not on the {scale} scale")
     full = {choice: int(counts.get(choice, 0)) for choice in allowed}
     if any(n < 0 for n in full.values()):
         raise ValidationFailed("counts cannot be negative", field="counts", reason="negative")

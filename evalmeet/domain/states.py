@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evalmeet.domain.errors import Conflict, ValidationFailed
+from evalmeet.domain.errors import Conflict, not_one_of
 
 MEETING_STATUSES = ("draft", "live", "closed")
 ITEM_STATUSES = ("pending", "voting", "passed", "failed")
@@ -107,12 +107,7 @@ def check_item_can_close(item_id: int, status: str) -> None:
 def check_action_move(action_id: int, current: str, target: str) -> None:
     """Refuse an action status change that skips or undoes a verification."""
     if target not in ACTION_STATUSES:
-        raise ValidationFailed(
-            f"status must be one of {', '.join(ACTION_STATUSES)}",
-            field="status",
-            reason="not_one_of",
-            allowed=", ".join(ACTION_STATUSES),
-        )
+        raise not_one_of("status", ACTION_STATUSES)
     if target == current:
         return
     if target not in _ACTION_MOVES[current]:
@@ -129,12 +124,7 @@ def check_action_move(action_id: int, current: str, target: str) -> None:
 def check_question_move(question_id: int, current: str, target: str) -> None:
     """Moderation moves of a question."""
     if target not in QUESTION_STATUSES:
-        raise ValidationFailed(
-            f"status must be one of {', '.join(QUESTION_STATUSES)}",
-            field="status",
-            reason="not_one_of",
-            allowed=", ".join(QUESTION_STATUSES),
-        )
+        raise not_one_of("status", QUESTION_STATUSES)
     if target != current and target not in _QUESTION_MOVES[current]:
         raise Conflict(
             f"question {question_id} is {current}; it cannot become {target}",

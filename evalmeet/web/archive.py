@@ -147,22 +147,25 @@ def _problems(names: list[str]) -> list[str]:
 # --- archive ----------------------------------------------------------------------------------
 
 
+def _filtered(template: str, search: Any) -> Any:
+    """A page of ``search(session, filters)`` under the query string's filters (and what was wrong
+    with them)."""
+    filters, problems = ArchiveFilters.from_query(request.args)
+    return render_template(template, page=search(db.session, filters), problems=_problems(problems))
+
+
 @bp.get("/archive")
 @login_required_page
 def index() -> Any:
     """Evaluated items of closed meetings, filtered by the query string, a page at a time."""
-    filters, problems = ArchiveFilters.from_query(request.args)
-    page = archive.search(db.session, filters)
-    return render_template("archive/index.html", page=page, problems=_problems(problems))
+    return _filtered("archive/index.html", archive.search)
 
 
 @bp.get("/archive/meetings")
 @login_required_page
 def meetings() -> Any:
     """Closed meetings (optionally within a date range) with attendance and outcomes."""
-    filters, problems = ArchiveFilters.from_query(request.args)
-    page = archive_meetings.meetings_in_range(db.session, filters)
-    return render_template("archive/meetings.html", page=page, problems=_problems(problems))
+    return _filtered("archive/meetings.html", archive_meetings.meetings_in_range)
 
 
 @bp.get("/archive/meetings/<int:meeting_id>")

@@ -22,18 +22,11 @@ from evalmeet.domain.labels import (
     SCALE_LABELS,
     Labels,
 )
+from evalmeet.schemas.items import ITEM_FIGURES
 from evalmeet.web import error_text, labels
 
 MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
-ITEM_FIELDS = (
-    "title",
-    "procurement_method",
-    "supplier_count",
-    "amount",
-    "benchmark_price",
-    "unit_price",
-    "description",
-)
+ITEM_FIELDS = ITEM_FIGURES
 PERSON_FIELDS = {"person_name": "name", "person_position": "position", "person_department": "department"}
 REPRESENTATIVE_FIELDS = ("name", "employee_no", "department")
 

@@ -223,29 +223,37 @@ def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
         Column("No.", "int", 5),
         Column("Item title", width=24),
         Column("Responsible person", width=10),
-        Column("Kind", width=10),
-        Column("Description", width=36),
-        Column("Owner", width=12),
-        Column("Due date", "date", 11),
-        Column("Status", width=8),
-        Column("Overdue", width=6),
+        *_ACTION_COLUMNS,
     ]
     rows = [
-        [
-            e.number,
-            e.item.title,
-            e.person_name,
-            label_text(ACTION_KIND_LABELS, a.kind, translate),
-            a.description,
-            a.owner,
-            a.due_date,
-            label_text(ACTION_PROGRESS_LABELS, a.status, translate),
-            _yes_no(a.overdue, translate),
-        ]
+        [e.number, e.item.title, e.person_name, *_action_cells(a, a.overdue, translate)]
         for e in minutes.items
         for a in e.actions
     ]
     return Table("Follow-up actions", columns, rows)
+
+
+# What a follow-up action says in a sheet (the minutes' and the register's), after who it is about.
+_ACTION_COLUMNS = (
+    Column("Kind", width=10),
+    Column("Description", width=36),
+    Column("Owner", width=12),
+    Column("Due date", "date", 11),
+    Column("Status", width=8),
+    Column("Overdue", width=6),
+)
+
+
+def _action_cells(action: Any, overdue: bool, translate: Translate) -> list[Any]:
+    """The cells under ``_ACTION_COLUMNS`` (an Action, or the minutes' record of one)."""
+    return [
+        label_text(ACTION_KIND_LABELS, action.kind, translate),
+        action.description,
+        action.owner,
+        action.due_date,
+        label_text(ACTION_PROGRESS_LABELS, action.status, translate),
+        _yes_no(overdue, translate),
+    ]
 
 
 def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "zh") -> bytes:
@@ -418,12 +426,7 @@ def actions_table(
         Column("Item title", width=24),
         Column("Responsible person", width=10),
         Column("Department", width=10),
-        Column("Kind", width=10),
-        Column("Description", width=36),
-        Column("Owner", width=12),
-        Column("Due date", "date", 11),
-        Column("Status", width=8),
-        Column("Overdue", width=6),
+        *_ACTION_COLUMNS,
     ]
     rows = [
         [
@@ -432,12 +435,7 @@ def actions_table(
             item.title,
             person.name,
             person.department,
-            label_text(ACTION_KIND_LABELS, action.kind, translate),
-            action.description,
-            action.owner,
-            action.due_date,
-            label_text(ACTION_PROGRESS_LABELS, action.status, translate),
-            _yes_no(is_overdue(action, today), translate),
+            *_action_cells(action, is_overdue(action, today), translate),
         ]
         for action, item, meeting, person in session.execute(_apply_filter(stmt, flt))
     ]

@@ -131,13 +131,7 @@ _ISSUE_ORDER = (
     "person_name",
     "person_position",
     "person_department",
-    "title",
-    "procurement_method",
-    "supplier_count",
-    "amount",
-    "benchmark_price",
-    "unit_price",
-    "description",
+    *ITEM_FIGURES,
 )
 
 
