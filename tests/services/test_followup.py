@@ -202,9 +202,11 @@ def office_file(kind: str) -> bytes:
         book.save(out)
         return out.getvalue()
     out = io.BytesIO()
+    # Fixed member dates: the bytes (and so the test ids) must not depend on when they are made,
+    # or pytest-xdist's workers collect different tests.
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document/>")
+        for member, text in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", "<w:document/>")):
+            archive.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return out.getvalue()
 
 
@@ -257,6 +259,7 @@ def test_good_files_are_stored_under_random_names_with_their_hash(session, meeti
         (PDF, "report.pdf.html"),
         (PDF, "noextension"),
     ],
+    ids=lambda value: value if isinstance(value, str) else f"{len(value)}B",
 )
 def test_wrong_files_are_refused_and_leave_nothing(session, meeting_factory, uploads, data, name):
     _live, made = closed_meeting_with_actions(session, meeting_factory)
