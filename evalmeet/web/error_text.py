@@ -120,6 +120,7 @@ def _messages() -> dict[str, str]:
         "voting_closed": _("Voting on this item is closed."),
         "voting_closed.revote_needed": _("Voting on this item is closed; re-run it with a recorded reason."),
         "voting_not_open": _("Voting on this item is not open."),
+        "empty_roster": _("The meeting has no representatives: add its roster before starting it."),
         "quorum_not_met": _(
             "Voting cannot open: quorum not met (%(present)s present of %(roster)s, %(needed)s needed)."
         ),

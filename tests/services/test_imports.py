@@ -391,11 +391,16 @@ def test_a_staged_import_is_claimed_once_and_only_by_its_owner(session, pending_
 
 
 def test_items_confirm_is_refused_once_the_meeting_has_started(session, pending_dir):
-    from evalmeet.services.meetings import conduct
+    from evalmeet.schemas.base import parse
+    from evalmeet.schemas.roster import RepresentativeCreate
+    from evalmeet.services.meetings import conduct, roster
 
     meeting_id = draft(session)
     preview = imports.stage(
         session, pending_dir, meeting_id, "items", "i.csv", "项目名称,责任人\n甲,乙\n".encode(), "mod"
+    )
+    roster.add_representative(
+        session, meeting_id, parse(RepresentativeCreate, {"name": "代表", "employee_no": "E1"}), "mod"
     )
     conduct.start_meeting(session, meeting_id, "mod")
     session.commit()

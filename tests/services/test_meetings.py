@@ -114,6 +114,19 @@ def test_check_in_only_when_live_and_counts_once(session, meeting_factory):
     assert meetings.present_count(session, live.id) == 1
 
 
+def test_a_meeting_without_representatives_does_not_start(session, meeting_factory):
+    """An empty roster is refused by code (the contract's 409 ``empty_roster``); with
+    representatives but no items it starts (items may still be added while live)."""
+    empty = meeting_factory(reps=0, items=1, start=False)
+    with pytest.raises(Conflict) as err:
+        conduct.start_meeting(session, empty.id, "m")
+    assert err.value.code == "empty_roster" and err.value.status == 409
+    session.rollback()
+    assert empty.meeting.status == "draft"
+    no_items = meeting_factory(reps=1, items=0, start=False)
+    assert conduct.start_meeting(session, no_items.id, "m").value.status == "live"
+
+
 def test_meeting_rules_frozen_once_live(session, meeting_factory):
     live = meeting_factory(reps=2)
     with pytest.raises(Conflict) as err:

@@ -62,6 +62,9 @@ def delete_meeting(s: Smoke, lang: str) -> None:
 
 
 def start_meeting(s: Smoke, lang: str) -> None:
+    empty = s.factory.draft(reps=0)
+    refused = s.moderator(lang).api("POST", f"/api/v1/meetings/{empty.id}/start", expect=409)
+    assert refused.json()["error"]["code"] == "empty_roster"
     made = s.factory.draft()
     assert s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/start").json()["status"] == "live"
 

@@ -402,8 +402,13 @@ def test_items_import_confirm_after_the_meeting_started_saves_nothing(app, login
     preview = upload(client, meeting_id, "items", "i.csv", "项目名称,责任人\n甲项目,某人\n".encode())
     assert preview.status_code == 200
     with app.app_context():
-        from evalmeet.services.meetings import conduct
+        from evalmeet.schemas.base import parse
+        from evalmeet.schemas.roster import RepresentativeCreate
+        from evalmeet.services.meetings import conduct, roster
 
+        roster.add_representative(
+            db.session, meeting_id, parse(RepresentativeCreate, {"name": "代表", "employee_no": "E1"}), "mod"
+        )
         conduct.start_meeting(db.session, meeting_id, "mod")
         db.session.commit()
     response = confirm(client, meeting_id, "items", preview.get_data(as_text=True))

@@ -22,7 +22,14 @@ from evalmeet.services.meetings.meeting import get_item, get_meeting, get_repres
 def start_meeting(session: Session, meeting_id: int, actor: str) -> Done[Meeting]:
     """Draft → live: representatives can now check in."""
     meeting = get_meeting(session, meeting_id, for_update=True)
-    meeting.status = next_meeting_status(meeting.id, meeting.status, "live")
+    status = next_meeting_status(meeting.id, meeting.status, "live")
+    if not meeting.representatives:
+        raise Conflict(
+            f"meeting {meeting.id} has no representatives; add its roster first",
+            code="empty_roster",
+            meeting_id=meeting.id,
+        )
+    meeting.status = status
     meeting.started_at = utcnow()
     meeting.phase = "idle"
     session.flush()
