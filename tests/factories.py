@@ -18,7 +18,7 @@ from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 
-__all__ = ["meeting_factory", "build_meeting", "LiveMeeting", "ballot", "asked", "moderation"]
+__all__ = ["meeting_factory", "build_meeting", "LiveMeeting", "ballot", "asked", "moderation", "item_body"]
 
 
 class LiveMeeting:
@@ -95,6 +95,21 @@ def meeting_factory(session: Session) -> Any:
         return build_meeting(session, **kw)
 
     return make
+
+
+def item_body(
+    title: str, person: tuple[str, str, str], method: str = "single_source", suppliers: int = 1, **more: str
+) -> dict[str, Any]:
+    """An item as the API and ``ItemCreate`` take it: ``person`` is (name, position, department);
+    ``more`` adds amount, benchmark_price, unit_price, description."""
+    name, position, department = person
+    return {
+        "title": title,
+        "responsible_person": {"name": name, "position": position, "department": department},
+        "procurement_method": method,
+        "supplier_count": suppliers,
+        **more,
+    }
 
 
 def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002

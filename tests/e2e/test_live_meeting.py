@@ -22,6 +22,8 @@ from sqlalchemy import create_engine, select
 
 from evalmeet.models import Meeting
 from evalmeet.services.voting.ballots import receipt_for
+from tests.factories import item_body
+from tests.over_api import started_meeting
 from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
@@ -106,41 +108,18 @@ def display_token(srv: LiveServer, meeting_id: int) -> str:
 
 def setup_meeting(srv: LiveServer, reps: int, items: int = 1) -> tuple[int, list[dict[str, Any]], list[int]]:
     """A started meeting over the API: (meeting id, roster entries with join tokens, item ids)."""
-    meeting = srv.api("POST", "meetings", {"title": "2026年第3次采购民主评价会"})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    roster = []
-    for n in range(reps):
-        rep = srv.api(
-            "POST",
-            f"meetings/{meeting_id}/representatives",
-            {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"},
+    people = [
+        {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"} for n in range(reps)
+    ]
+    specs = [
+        item_body(
+            f"采购项目 {n}：转炉耐火材料", (f"采购员{n}", "采购员", "供应处"),
+            amount="480000.00", benchmark_price="100.00", unit_price="126.00",
         )
-        assert rep.status_code == 201, rep.text
-        roster.append(rep.json())
-    item_ids = []
-    for n in range(items):
-        item = srv.api(
-            "POST",
-            f"meetings/{meeting_id}/items",
-            {
-                "title": f"采购项目 {n + 1}：转炉耐火材料",
-                "responsible_person": {
-                    "name": f"采购员{n + 1}",
-                    "position": "采购员",
-                    "department": "供应处",
-                },
-                "procurement_method": "single_source",
-                "supplier_count": 1,
-                "amount": "480000.00",
-                "benchmark_price": "100.00",
-                "unit_price": "126.00",
-            },
-        )
-        assert item.status_code == 201, item.text
-        item_ids.append(item.json()["id"])
-    assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, item_ids
+        for n in range(1, items + 1)
+    ]
+    meeting, roster, made = started_meeting(srv, {"title": "2026年第3次采购民主评价会"}, people, specs)
+    return meeting["id"], roster, [item["id"] for item in made]
 
 
 def test_thirty_phones_and_a_projector(tmp_path):
