@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -122,12 +123,23 @@ def setup_meeting(srv: LiveServer, reps: int, items: int = 1) -> tuple[int, list
     return meeting["id"], roster, [item["id"] for item in made]
 
 
+@contextmanager
+def meeting_on_screens(srv: LiveServer, reps: int) -> Iterator[tuple[int, Screen, list[Screen]]]:
+    """A started meeting of ``reps`` with one item, its projector and every phone connected:
+    (item id, projector, phones); the screens are closed afterwards."""
+    meeting_id, roster, (item_id,) = setup_meeting(srv, reps=reps)
+    projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
+    phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
+    try:
+        yield item_id, projector, phones
+    finally:
+        for screen in [projector, *phones]:
+            screen.close()
+
+
 def test_thirty_phones_and_a_projector(tmp_path):
     with live_server(tmp_path) as srv:
-        meeting_id, roster, (item_id,) = setup_meeting(srv, reps=30)
-        projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
-        phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
-        try:
+        with meeting_on_screens(srv, reps=30) as (item_id, projector, phones):
             # connecting checked everyone in
             assert all(p.events["state"][0]["me"]["present"] for p in phones)  # each one's own snapshot
             assert projector.wait(lambda: projector.last("state")["attendance"]["present"] == 30), (
@@ -180,9 +192,6 @@ def test_thirty_phones_and_a_projector(tmp_path):
             assert result["ballots"] == 30 and result["present"] == 30
             listed = srv.api("GET", f"items/{item_id}/receipts").json()["receipts"]
             assert listed == sorted(receipts)
-        finally:
-            for screen in [projector, *phones]:
-                screen.close()
 
 
 def s_result(screen: Screen) -> Any:
@@ -231,10 +240,7 @@ def engineio_open(port: int, origin: str) -> str | None:
 
 def test_screens_recover_after_a_server_crash(tmp_path):
     with live_server(tmp_path) as srv:
-        meeting_id, roster, (item_id,) = setup_meeting(srv, reps=5)
-        projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
-        phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
-        try:
+        with meeting_on_screens(srv, reps=5) as (item_id, projector, phones):
             srv.api("POST", f"items/{item_id}/voting/open")
             receipts = {}
             for n in (0, 1, 2):
@@ -259,6 +265,3 @@ def test_screens_recover_after_a_server_crash(tmp_path):
             assert result["counts"] == {"satisfied": 3, "basically_satisfied": 0, "dissatisfied": 2}
             assert srv.api("GET", f"items/{item_id}/receipts").json()["receipts"] == sorted(receipts.values())
             assert projector.wait(lambda: bool(projector.events["result"]))
-        finally:
-            for screen in [projector, *phones]:
-                screen.close()
