@@ -374,3 +374,12 @@ def seeded_database(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             db.engine.dispose()
         if kind == "postgres":
             drop_postgres_schema(url)
+
+
+def seeded_session(seeded: tuple[Flask, Seed]) -> Iterator[Session]:
+    """For a ``session`` fixture on a seeded app: its session, rolled back after the test."""
+    app, _seed = seeded
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+        db.session.remove()

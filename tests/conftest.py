@@ -281,6 +281,11 @@ def app(
         app = make_test_app(db_url, tmp_path / "instance")
     else:
         app = _shared_app.prepare(db_url, tmp_path / "instance")
+    yield from released_after(app)
+
+
+def released_after(app: Flask) -> Iterator[Flask]:
+    """For an app fixture: yield ``app``, then drop its sessions and database connections."""
     yield app
     with app.app_context():
         db.session.remove()

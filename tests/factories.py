@@ -7,18 +7,29 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from evalmeet.models import Item, Meeting, Representative
+from evalmeet.models import Action, Item, Meeting, Representative
 from evalmeet.schemas.base import parse
+from evalmeet.schemas.followup import ActionCreate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.questions import QuestionModerate
 from evalmeet.schemas.roster import RepresentativeCreate
+from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 
-__all__ = ["meeting_factory", "build_meeting", "LiveMeeting", "ballot", "asked", "moderation"]
+__all__ = [
+    "meeting_factory",
+    "build_meeting",
+    "LiveMeeting",
+    "ballot",
+    "asked",
+    "moderation",
+    "item_body",
+    "action_on",
+]
 
 
 class LiveMeeting:
@@ -95,6 +106,27 @@ def meeting_factory(session: Session) -> Any:
         return build_meeting(session, **kw)
 
     return make
+
+
+def item_body(
+    title: str, person: tuple[str, str, str], method: str = "single_source", suppliers: int = 1, **more: str
+) -> dict[str, Any]:
+    """An item as the API and ``ItemCreate`` take it: ``person`` is (name, position, department);
+    ``more`` adds amount, benchmark_price, unit_price, description."""
+    name, position, department = person
+    return {
+        "title": title,
+        "responsible_person": {"name": name, "position": position, "department": department},
+        "procurement_method": method,
+        "supplier_count": suppliers,
+        **more,
+    }
+
+
+def action_on(session: Session, item_id: int, description: str, kind: str = "other", **fields: Any) -> Action:
+    """A follow-up action on an item, added by the moderator (``fields``: owner, due_date, ...)."""
+    body = parse(ActionCreate, {"kind": kind, "description": description, **fields})
+    return actions.add_action(session, item_id, body, "mod").value
 
 
 def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002

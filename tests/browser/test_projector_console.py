@@ -18,20 +18,13 @@ import pytest
 import socketio
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.browser.conftest import screenshot_path
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot_path
+from tests.factories import item_body
+from tests.over_api import closed_afterwards, started_meeting
 from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WITHIN = 1.0  # seconds: every control shows on every screen within this
 WAIT_MS = 10_000  # how long to wait before calling it a failure (the elapsed time is then asserted)
 
@@ -88,53 +81,26 @@ class Phone:
 @pytest.fixture
 def phones() -> Iterator[list[Phone]]:
     """Phones made by the test, disconnected afterwards."""
-    made: list[Phone] = []
-    yield made
-    for phone in made:
-        phone.close()
+    yield from closed_afterwards()
 
 
 def make_meeting(
     server: LiveServer, title: str, reps: int, items: list[dict[str, Any]], **rules: Any
 ) -> dict[str, Any]:
     """A started meeting through the API: ``{"meeting", "reps", "items"}``."""
-    meeting = server.api("POST", "meetings", {"title": title, **rules})
-    assert meeting.status_code == 201, meeting.text
-    mid = meeting.json()["id"]
-    roster = []
-    for n in range(1, reps + 1):
-        r = server.api(
-            "POST",
-            f"meetings/{mid}/representatives",
-            {"name": f"代表{n:02d}", "employee_no": f"{title[:2]}{n:03d}", "department": "炼钢厂"},
-        )
-        assert r.status_code == 201, r.text
-        roster.append(r.json())
-    made = []
-    for spec in items:
-        r = server.api("POST", f"meetings/{mid}/items", spec)
-        assert r.status_code == 201, r.text
-        made.append(r.json())
-    assert server.api("POST", f"meetings/{mid}/start").status_code == 200
-    return {"meeting": meeting.json(), "reps": roster, "items": made}
+    people = [
+        {"name": f"代表{n:02d}", "employee_no": f"{title[:2]}{n:03d}", "department": "炼钢厂"}
+        for n in range(1, reps + 1)
+    ]
+    meeting, roster, made = started_meeting(server, {"title": title, **rules}, people, items)
+    return {"meeting": meeting, "reps": roster, "items": made}
 
 
-BRICKS = {
-    "title": "高炉耐火砖采购",
-    "responsible_person": {"name": "王建国", "department": "供应处", "position": "采购员"},
-    "procurement_method": "single_source",
-    "supplier_count": 1,
-    "amount": "1280000",
-    "benchmark_price": "3200",
-    "unit_price": "3650",
-}
-GLOVES = {
-    "title": "劳保手套年度采购",
-    "responsible_person": {"name": "李红", "department": "供应处", "position": "采购员"},
-    "procurement_method": "inquiry",
-    "supplier_count": 3,
-    "amount": "86000",
-}
+BRICKS = item_body(
+    "高炉耐火砖采购", ("王建国", "采购员", "供应处"), amount="1280000", benchmark_price="3200",
+    unit_price="3650",
+)
+GLOVES = item_body("劳保手套年度采购", ("李红", "采购员", "供应处"), "inquiry", 3, amount="86000")
 
 
 def log_in(page: Page, server: LiveServer) -> None:

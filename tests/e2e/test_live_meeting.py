@@ -11,7 +11,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,6 +23,8 @@ from sqlalchemy import create_engine, select
 
 from evalmeet.models import Meeting
 from evalmeet.services.voting.ballots import receipt_for
+from tests.factories import item_body
+from tests.over_api import started_meeting
 from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
@@ -106,49 +109,37 @@ def display_token(srv: LiveServer, meeting_id: int) -> str:
 
 def setup_meeting(srv: LiveServer, reps: int, items: int = 1) -> tuple[int, list[dict[str, Any]], list[int]]:
     """A started meeting over the API: (meeting id, roster entries with join tokens, item ids)."""
-    meeting = srv.api("POST", "meetings", {"title": "2026年第3次采购民主评价会"})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    roster = []
-    for n in range(reps):
-        rep = srv.api(
-            "POST",
-            f"meetings/{meeting_id}/representatives",
-            {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"},
+    people = [
+        {"name": f"代表{n:02d}", "employee_no": f"E{n:04d}", "department": "炼钢厂"} for n in range(reps)
+    ]
+    specs = [
+        item_body(
+            f"采购项目 {n}：转炉耐火材料", (f"采购员{n}", "采购员", "供应处"),
+            amount="480000.00", benchmark_price="100.00", unit_price="126.00",
         )
-        assert rep.status_code == 201, rep.text
-        roster.append(rep.json())
-    item_ids = []
-    for n in range(items):
-        item = srv.api(
-            "POST",
-            f"meetings/{meeting_id}/items",
-            {
-                "title": f"采购项目 {n + 1}：转炉耐火材料",
-                "responsible_person": {
-                    "name": f"采购员{n + 1}",
-                    "position": "采购员",
-                    "department": "供应处",
-                },
-                "procurement_method": "single_source",
-                "supplier_count": 1,
-                "amount": "480000.00",
-                "benchmark_price": "100.00",
-                "unit_price": "126.00",
-            },
-        )
-        assert item.status_code == 201, item.text
-        item_ids.append(item.json()["id"])
-    assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, item_ids
+        for n in range(1, items + 1)
+    ]
+    meeting, roster, made = started_meeting(srv, {"title": "2026年第3次采购民主评价会"}, people, specs)
+    return meeting["id"], roster, [item["id"] for item in made]
+
+
+@contextmanager
+def meeting_on_screens(srv: LiveServer, reps: int) -> Iterator[tuple[int, Screen, list[Screen]]]:
+    """A started meeting of ``reps`` with one item, its projector and every phone connected:
+    (item id, projector, phones); the screens are closed afterwards."""
+    meeting_id, roster, (item_id,) = setup_meeting(srv, reps=reps)
+    projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
+    phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
+    try:
+        yield item_id, projector, phones
+    finally:
+        for screen in [projector, *phones]:
+            screen.close()
 
 
 def test_thirty_phones_and_a_projector(tmp_path):
     with live_server(tmp_path) as srv:
-        meeting_id, roster, (item_id,) = setup_meeting(srv, reps=30)
-        projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
-        phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
-        try:
+        with meeting_on_screens(srv, reps=30) as (item_id, projector, phones):
             # connecting checked everyone in
             assert all(p.events["state"][0]["me"]["present"] for p in phones)  # each one's own snapshot
             assert projector.wait(lambda: projector.last("state")["attendance"]["present"] == 30), (
@@ -201,9 +192,6 @@ def test_thirty_phones_and_a_projector(tmp_path):
             assert result["ballots"] == 30 and result["present"] == 30
             listed = srv.api("GET", f"items/{item_id}/receipts").json()["receipts"]
             assert listed == sorted(receipts)
-        finally:
-            for screen in [projector, *phones]:
-                screen.close()
 
 
 def s_result(screen: Screen) -> Any:
@@ -252,10 +240,7 @@ def engineio_open(port: int, origin: str) -> str | None:
 
 def test_screens_recover_after_a_server_crash(tmp_path):
     with live_server(tmp_path) as srv:
-        meeting_id, roster, (item_id,) = setup_meeting(srv, reps=5)
-        projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
-        phones = [Screen(srv.url, {"token": rep["join_token"]}) for rep in roster]
-        try:
+        with meeting_on_screens(srv, reps=5) as (item_id, projector, phones):
             srv.api("POST", f"items/{item_id}/voting/open")
             receipts = {}
             for n in (0, 1, 2):
@@ -280,6 +265,3 @@ def test_screens_recover_after_a_server_crash(tmp_path):
             assert result["counts"] == {"satisfied": 3, "basically_satisfied": 0, "dissatisfied": 2}
             assert srv.api("GET", f"items/{item_id}/receipts").json()["receipts"] == sorted(receipts.values())
             assert projector.wait(lambda: bool(projector.events["result"]))
-        finally:
-            for screen in [projector, *phones]:
-                screen.close()

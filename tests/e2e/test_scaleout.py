@@ -33,6 +33,7 @@ import socketio
 
 from tests.conftest import REDIS_URL, drop_postgres_schema, postgres_schema_url, require_service
 from tests.e2e.cluster import Cluster, nginx_binary, redis_problem
+from tests.over_api import closed_afterwards, started_meeting
 
 pytestmark = [pytest.mark.server, pytest.mark.postgres]
 
@@ -175,10 +176,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
 @pytest.fixture
 def phones() -> Iterator[list[Phone]]:
     """Every phone the test makes, closed afterwards whatever happened."""
-    made: list[Phone] = []
-    yield made
-    for phone in made:
-        phone.close()
+    yield from closed_afterwards()
 
 
 def route_key(cluster: Cluster, port: int, counter: Iterator[int], *, by_query: bool) -> tuple[str, str]:
@@ -201,26 +199,13 @@ def test_two_workers_behind_nginx_share_broadcasts_and_survive_a_killed_worker(
     doomed, survivor = cluster.servers
     total = 2 * PHONES_PER_WORKER
 
-    meeting = cluster.api("POST", "meetings", {"title": "职工代表大会 scale-out"})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    reps = []
-    for n in range(total):
-        rep = cluster.api(
-            "POST",
-            f"meetings/{meeting_id}/representatives",
-            {"name": f"代表{n:02d}", "employee_no": f"S{n:04d}"},
-        )
-        assert rep.status_code == 201, rep.text
-        reps.append(rep.json())
-    items = []
-    for title in ("焦炭采购", "耐火材料采购"):
-        item = cluster.api(
-            "POST", f"meetings/{meeting_id}/items", {"title": title, "responsible_person": {"name": "王采购"}}
-        )
-        assert item.status_code == 201, item.text
-        items.append(item.json()["id"])
-    assert cluster.api("POST", f"meetings/{meeting_id}/start").status_code == 200
+    meeting, reps, made = started_meeting(
+        cluster,
+        {"title": "职工代表大会 scale-out"},
+        [{"name": f"代表{n:02d}", "employee_no": f"S{n:04d}"} for n in range(total)],
+        [{"title": t, "responsible_person": {"name": "王采购"}} for t in ("焦炭采购", "耐火材料采购")],
+    )
+    meeting_id, items = meeting["id"], [item["id"] for item in made]
 
     # Half the phones on each worker: WebSocket and long-polling on both, and on each worker
     # one long-polling phone routed by ?lb= instead of its User-Agent.

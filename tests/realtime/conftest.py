@@ -8,9 +8,10 @@ import pytest
 from flask import Flask
 from socketio import packet
 
-from evalmeet.extensions import socketio
+from evalmeet.extensions import db, socketio
 from evalmeet.realtime import broadcast
 from evalmeet.realtime.rooms import NAMESPACE
+from evalmeet.services.meetings import roster
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +97,17 @@ def plain_meeting(meeting_factory: Any) -> Any:
         )
 
     return make
+
+
+def stale_browser(app: Flask, plain_meeting: Any) -> Any:
+    """A browser that joined by its link and whose representative was then revoked: its session
+    cookie is signed but stale."""
+    live = plain_meeting(reps=1, items=1)
+    browser = app.test_client()
+    browser.get(f"/j/{live.reps[0].join_token}")
+    roster.revoke_representative(db.session, live.reps[0].id, "test")
+    db.session.commit()
+    return browser
 
 
 def call(sock: Any, event: str, *args: Any) -> Any:

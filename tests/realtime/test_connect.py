@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from evalmeet.extensions import db, socketio
@@ -10,7 +12,16 @@ from evalmeet.realtime import live
 from evalmeet.realtime.rooms import NAMESPACE
 from evalmeet.services.meetings import roster
 from tests.conftest import make_account
-from tests.realtime.conftest import call, connect, received, received_by_name, refusal, refused_code, wait_for
+from tests.realtime.conftest import (
+    call,
+    connect,
+    received,
+    received_by_name,
+    refusal,
+    refused_code,
+    stale_browser,
+    wait_for,
+)
 
 STATE_KEYS = {"meeting", "item", "phase", "voting", "attendance"}
 
@@ -138,11 +149,7 @@ def test_no_credentials_and_garbage_auth_are_refused(app, session):
 
 
 def test_stale_session_cookie_is_refused(app, session, plain_meeting):
-    live_meeting = plain_meeting(reps=1, items=1)
-    browser = app.test_client()
-    browser.get(f"/j/{live_meeting.reps[0].join_token}")
-    roster.revoke_representative(db.session, live_meeting.reps[0].id, "test")
-    db.session.commit()
+    browser = stale_browser(app, plain_meeting)
     assert refused_code(app, None, flask_client=browser) == "invalid_token"
 
 
@@ -185,14 +192,17 @@ def test_a_replaced_link_is_refused_on_its_next_event(app, session, plain_meetin
 # --- projector ---------------------------------------------------------------------------------
 
 
-def test_projector_connects_with_the_display_token(app, session, plain_meeting, api):
+def projector_after(app: Any, plain_meeting: Any, api: Any, action: str) -> tuple[Any, dict[str, list[Any]]]:
+    """A meeting of three whose item had ``action`` done: (the item, what a projector got on connecting)."""
     live_meeting = plain_meeting(reps=3, items=1)
     item = live_meeting.items[0]
-    api.post(f"items/{item.id}/present")
-
+    api.post(f"items/{item.id}/{action}")
     projector = connect(app, {"display": display_token(live_meeting.id)})
+    return item, received_by_name(projector)
 
-    got = received_by_name(projector)
+
+def test_projector_connects_with_the_display_token(app, session, plain_meeting, api):
+    item, got = projector_after(app, plain_meeting, api, "present")
     state = got["state"][0]
     assert STATE_KEYS <= state.keys() and "me" not in state
     assert state["phase"] == "questions"
@@ -202,13 +212,7 @@ def test_projector_connects_with_the_display_token(app, session, plain_meeting, 
 
 
 def test_projector_gets_progress_on_connect_while_voting(app, session, plain_meeting, api):
-    live_meeting = plain_meeting(reps=3, items=1)
-    item = live_meeting.items[0]
-    api.post(f"items/{item.id}/voting/open")
-
-    projector = connect(app, {"display": display_token(live_meeting.id)})
-
-    got = received_by_name(projector)
+    item, got = projector_after(app, plain_meeting, api, "voting/open")
     assert got["state"][0]["phase"] == "voting"
     assert got["state"][0]["voting"]["has_voted"] is False
     assert got["progress"] == [{"item_id": item.id, "ballots": 0, "present": 3}]

@@ -4,6 +4,7 @@ error it can retry, nothing half-stored, and the retry with the same key succeed
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -19,28 +20,34 @@ from tests.realtime.conftest import connect
 KEY = "retry-key-0123456789abcdef"
 
 
-def test_sqlite_busy_gives_a_retryable_error_then_the_resend_counts_once(tmp_path):
-    app = make_test_app(
-        f"sqlite:///{tmp_path / 'busy.db'}", tmp_path / "instance", SQLITE_BUSY_TIMEOUT_MS=200
-    )
+def phone_with_voting_open(app: Any) -> tuple[int, Any]:
+    """A started meeting of three with voting open on its item: (item id, a connected phone)."""
     with app.app_context():
         live = build_meeting(db.session, reps=3)
         rounds.open_voting(db.session, live.items[0].id, "mod")
         db.session.commit()
         item_id, token = live.items[0].id, live.reps[0].join_token
         db.session.remove()
-    phone = connect(app, {"token": token})
+    return item_id, connect(app, {"token": token})
+
+
+def vote(phone: Any, item_id: int) -> Any:
+    """The phone's ``cast_vote`` (always with KEY, as a resend would be) and its ack."""
+    payload = {"item_id": item_id, "choice": "satisfied", "key": KEY}
+    return phone.emit("cast_vote", payload, namespace=NAMESPACE, callback=True)
+
+
+def test_sqlite_busy_gives_a_retryable_error_then_the_resend_counts_once(tmp_path):
+    app = make_test_app(
+        f"sqlite:///{tmp_path / 'busy.db'}", tmp_path / "instance", SQLITE_BUSY_TIMEOUT_MS=200
+    )
+    item_id, phone = phone_with_voting_open(app)
     assert phone.is_connected(NAMESPACE)
 
     other_process = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
     other_process.execute("BEGIN IMMEDIATE")  # e.g. a long maintenance job holding the lock
     try:
-        ack = phone.emit(
-            "cast_vote",
-            {"item_id": item_id, "choice": "satisfied", "key": KEY},
-            namespace=NAMESPACE,
-            callback=True,
-        )
+        ack = vote(phone, item_id)
     finally:
         other_process.execute("ROLLBACK")
         other_process.close()
@@ -50,12 +57,7 @@ def test_sqlite_busy_gives_a_retryable_error_then_the_resend_counts_once(tmp_pat
         assert db.session.scalar(select(func.count()).select_from(Participation)) == 0
         db.session.remove()
 
-    again = phone.emit(
-        "cast_vote",
-        {"item_id": item_id, "choice": "satisfied", "key": KEY},
-        namespace=NAMESPACE,
-        callback=True,
-    )
+    again = vote(phone, item_id)
     assert again["ok"] is True and again["receipt"] == voting.receipt_for(item_id, 1, KEY)
     phone.disconnect(namespace=NAMESPACE)
     with app.app_context():
@@ -72,13 +74,7 @@ def test_postgres_connection_lost_is_survived(tmp_path):
     url = postgres_schema_url()
     app = make_test_app(url, tmp_path / "instance")
     try:
-        with app.app_context():
-            live = build_meeting(db.session, reps=3)
-            rounds.open_voting(db.session, live.items[0].id, "mod")
-            db.session.commit()
-            item_id, token = live.items[0].id, live.reps[0].join_token
-            db.session.remove()
-        phone = connect(app, {"token": token})
+        item_id, phone = phone_with_voting_open(app)
         with app.app_context():
             pids = [db.session.scalar(text("SELECT pg_backend_pid()"))]
             db.session.remove()
@@ -90,12 +86,7 @@ def test_postgres_connection_lost_is_survived(tmp_path):
         admin.dispose()
         answers = []
         for _ in range(2):  # the phone resends with the same key until it gets an ok
-            ack = phone.emit(
-                "cast_vote",
-                {"item_id": item_id, "choice": "satisfied", "key": KEY},
-                namespace=NAMESPACE,
-                callback=True,
-            )
+            ack = vote(phone, item_id)
             answers.append(ack)
             if ack["ok"]:
                 break

@@ -15,9 +15,8 @@ from sqlalchemy import select
 from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.realtime.rooms import NAMESPACE
-from evalmeet.services.meetings import roster
-from tests.conftest import make_test_app
-from tests.realtime.conftest import connect, received, refusal
+from tests.conftest import make_test_app, released_after
+from tests.realtime.conftest import connect, received, refusal, stale_browser
 
 DELAY = 0.05  # short: a burst of 40 slowed refusals must stay quick to run
 THRESHOLD = 20
@@ -25,11 +24,7 @@ THRESHOLD = 20
 
 @pytest.fixture
 def app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
-    app = make_test_app(db_url, tmp_path / "instance", LINK_MISS_DELAY=DELAY)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from released_after(make_test_app(db_url, tmp_path / "instance", LINK_MISS_DELAY=DELAY))
 
 
 def bad(n: int) -> str:
@@ -93,11 +88,7 @@ def test_join_links_and_socket_tokens_share_one_count(db_url, tmp_path):
 
 
 def test_a_stale_session_cookie_is_not_counted_as_a_guess(app, session, plain_meeting):
-    live = plain_meeting(reps=1, items=1)
-    browser = app.test_client()
-    browser.get(f"/j/{live.reps[0].join_token}")
-    roster.revoke_representative(db.session, live.reps[0].id, "test")
-    db.session.commit()
+    browser = stale_browser(app, plain_meeting)
 
     codes = [refusal(app, None, flask_client=browser)["data"]["code"] for _ in range(THRESHOLD + 5)]
 

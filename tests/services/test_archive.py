@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 
 from evalmeet.domain.errors import NotFound
-from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.schemas.archive import ArchiveFilters, PeopleFilters
 from evalmeet.schemas.base import parse
@@ -16,7 +15,7 @@ from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.services.archive import disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
-from tests.archive_seed import XSS, seeded_database
+from tests.archive_seed import XSS, seeded_database, seeded_session
 
 TODAY = date(2026, 11, 1)
 
@@ -34,11 +33,7 @@ def seed(seeded):
 
 @pytest.fixture
 def session(seeded):
-    app, _seed = seeded
-    with app.app_context():
-        yield db.session
-        db.session.rollback()
-        db.session.remove()
+    yield from seeded_session(seeded)
 
 
 def found(session, today=TODAY, page_size=100, **args):

@@ -8,11 +8,10 @@ from fractions import Fraction
 
 import pytest
 
-from evalmeet.extensions import db
 from evalmeet.services.archive import dashboard, stats
 from evalmeet.services.archive.search import percent
 from evalmeet.web import charts, dashboard_charts
-from tests.archive_seed import EXPECTED_TOTALS, XSS, XSS_DEPARTMENT, seeded_database
+from tests.archive_seed import EXPECTED_TOTALS, XSS, XSS_DEPARTMENT, seeded_database, seeded_session
 
 TODAY = date(2026, 11, 1)
 SVG = "{http://www.w3.org/2000/svg}"
@@ -25,11 +24,7 @@ def seeded(request, tmp_path_factory):
 
 @pytest.fixture
 def session(seeded):
-    app, _seed = seeded
-    with app.app_context():
-        yield db.session
-        db.session.rollback()
-        db.session.remove()
+    yield from seeded_session(seeded)
 
 
 def table(groups):

@@ -31,25 +31,13 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
-from tests.factories import asked, ballot, moderation
+from tests.factories import asked, ballot, item_body, moderation
 
-COKE = {
-    "title": "冶金焦炭采购",
-    "responsible_person": {"name": "王建国", "position": "采购员", "department": "供应处"},
-    "procurement_method": "single_source",
-    "supplier_count": 1,
-    "amount": "1250000.50",
-    "benchmark_price": "2100.00",
-    "unit_price": "2350.00",
-    "description": "四季度焦炭",
-}
-BRICKS = {
-    "title": "耐火砖采购",
-    "responsible_person": {"name": "李明", "position": "科长", "department": "炼钢厂"},
-    "procurement_method": "tender",
-    "supplier_count": 3,
-    "amount": "86000.00",
-}
+COKE = item_body(
+    "冶金焦炭采购", ("王建国", "采购员", "供应处"), amount="1250000.50", benchmark_price="2100.00",
+    unit_price="2350.00", description="四季度焦炭",
+)
+BRICKS = item_body("耐火砖采购", ("李明", "科长", "炼钢厂"), "tender", 3, amount="86000.00")
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import Conflict, ValidationFailed
@@ -44,7 +44,8 @@ from evalmeet.services.meetings import items as agenda
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
-from tests.factories import asked, ballot
+from tests.factories import action_on, asked, ballot
+from tests.statements import statements_run
 
 pytestmark = both_databases
 
@@ -125,26 +126,11 @@ def test_dashboard_lists_live_and_closed_real_meetings_overdue_first(session, me
     _past, made = closed_meeting_with_actions(session, meeting_factory)
     live = meeting_factory(reps=3, items=1, title="进行中的会")
     long_ago = (clock.today() - timedelta(days=55)).isoformat()
-    late = actions.add_action(
-        session,
-        live.items[0].id,
-        parse(
-            ActionCreate,
-            {"kind": "other", "description": "逾期很久", "owner": "设备处", "due_date": long_ago},
-        ),
-        "mod",
-    ).value
+    late = action_on(session, live.items[0].id, "逾期很久", owner="设备处", due_date=long_ago)
     draft = meeting_factory(reps=1, items=1, start=False, title="草稿")
-    actions.add_action(
-        session, draft.items[0].id, parse(ActionCreate, {"kind": "other", "description": "草稿的"}), "mod"
-    )
+    action_on(session, draft.items[0].id, "草稿的")
     rehearsal = meeting_factory(reps=1, items=1, title="演练", rehearsal=True)
-    actions.add_action(
-        session,
-        rehearsal.items[0].id,
-        parse(ActionCreate, {"kind": "other", "description": "演练的", "due_date": "2020-01-01"}),
-        "mod",
-    )
+    action_on(session, rehearsal.items[0].id, "演练的", due_date="2020-01-01")
     session.commit()
 
     view = followup.dashboard(session, ActionFilters())
@@ -429,17 +415,9 @@ def test_close_writes_the_notes_in_a_constant_number_of_statements(session, meet
         for n, rep in enumerate(new.reps):
             voting.cast_ballot(session, rep, ballot(item.id, "pass", f"count-{item.id}-{n}-0123456789abcdef"))
         session.commit()
-        seen: list[str] = []
-
-        def count(_conn, _cursor, statement, *_args):
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements_run(db.engine) as seen:
             rounds.close_voting(session, item.id, "mod")
             session.commit()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         notes = session.scalar(
             select(func.count()).select_from(ActionNote).where(ActionNote.note.like("回头看表决%"))
         )

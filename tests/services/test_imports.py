@@ -26,6 +26,9 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import roster
 from tests.conftest import both_databases
 
+# The items template's headings (the column order the tests write and expect).
+ITEM_HEADINGS = "项目名称 责任人 职务 责任人部门 采购方式 供应商数量 金额 基准价 单价 说明".split()
+
 
 def xlsx(*rows):
     book = Workbook()
@@ -280,18 +283,7 @@ def test_good_csv_round_trips_into_the_roster(session, pending_dir, encoding):
 def test_good_xlsx_round_trips_into_items(session, pending_dir):
     meeting_id = draft(session)
     data = xlsx(
-        [
-            "项目名称",
-            "责任人",
-            "职务",
-            "责任人部门",
-            "采购方式",
-            "供应商数量",
-            "金额",
-            "基准价",
-            "单价",
-            "说明",
-        ],
+        ITEM_HEADINGS,
         ["冶金焦炭采购", "王建国", "采购员", "供应处", "单一来源", 1, 1250000.5, 2100, 2350, "四季度"],
         ["耐火砖", "李明", None, "炼钢厂", "tender", None, None, None, None, None],
     )

@@ -62,24 +62,14 @@ def test_voted_items_cannot_be_edited_or_removed(session, meeting_factory):
 
 def test_responsible_person_registry_matches_name_and_department(session, meeting_factory):
     live = meeting_factory(reps=1, items=0, start=False)
-    a = agenda.add_item(
-        session,
-        live.id,
-        parse(ItemCreate, {"title": "a", "responsible_person": {"name": "张伟", "department": "供应处"}}),
-        "m",
-    ).value
-    b = agenda.add_item(
-        session,
-        live.id,
-        parse(ItemCreate, {"title": "b", "responsible_person": {"name": "张伟", "department": "供应处"}}),
-        "m",
-    ).value
-    c = agenda.add_item(
-        session,
-        live.id,
-        parse(ItemCreate, {"title": "c", "responsible_person": {"name": "张伟", "department": "设备处"}}),
-        "m",
-    ).value
+
+    def add(title: str, department: str) -> Item:
+        person = {"name": "张伟", "department": department}
+        return agenda.add_item(
+            session, live.id, parse(ItemCreate, {"title": title, "responsible_person": person}), "m"
+        ).value
+
+    a, b, c = add("a", "供应处"), add("b", "供应处"), add("c", "设备处")
     assert a.responsible_person_id == b.responsible_person_id != c.responsible_person_id
     assert session.scalar(select(func.count()).select_from(ResponsiblePerson)) == 2
 

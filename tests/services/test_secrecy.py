@@ -8,7 +8,7 @@ import sqlite3
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 
 from evalmeet.db import scrub_sqlite_wal
 from evalmeet.extensions import db
@@ -17,6 +17,7 @@ from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
 from tests.factories import ballot
+from tests.statements import statements_run
 
 CHOICES = ["satisfied", "basically_satisfied", "dissatisfied"]
 
@@ -115,17 +116,9 @@ def test_close_runs_a_fixed_number_of_statements(app, session, meeting_factory):
     for reps in (3, 40):
         live = meeting_factory(reps=reps)
         item = run_vote(session, live, [CHOICES[n % 3] for n in range(reps)])
-        statements: list[str] = []
-
-        def count(conn, cursor, statement, parameters, context, executemany, statements=statements):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with statements_run(db.engine) as statements:
             rounds.close_voting(session, item.id, "mod")
             session.commit()
-        finally:
-            event.remove(db.engine, "before_cursor_execute", count)
         counts[reps] = len(statements)
         assert session.scalar(select(Participation.id).where(Participation.item_id == item.id)) is not None
     assert counts[3] == counts[40], counts

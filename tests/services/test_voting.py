@@ -19,6 +19,7 @@ from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
 from tests.factories import ballot
+from tests.statements import statements_run
 
 pytestmark = both_databases
 KEY = "k" * 10 + "-phone-key-0001"
@@ -298,18 +299,26 @@ def _race(sessions: list[Session], work):
     return outcomes
 
 
-def test_concurrent_double_votes_count_once(app, session, meeting_factory):
+def _one_voter_racing(app, session, meeting_factory, *, voter, threads, choice, key_of):
+    """Three present, voting open: ``threads`` sessions cast at once for the same ``voter``
+    (an index in the roster), the i-th with the key ``key_of(i)``: (the item, each outcome)."""
     live = meeting_factory(reps=3)
     item = open_item(session, live)
-    rep_id = live.reps[0].id
-    engine, sessions = _racing_sessions(app, 8)
+    rep_id = live.reps[voter].id
+    engine, sessions = _racing_sessions(app, threads)
 
     def cast(s, i):
-        rep = s.get(Representative, rep_id)
-        return voting.cast_ballot(s, rep, ballot(item.id, "satisfied", key(i))).value
+        return voting.cast_ballot(s, s.get(Representative, rep_id), ballot(item.id, choice, key_of(i))).value
 
     outcomes = _race(sessions, cast)
     engine.dispose()
+    return item, outcomes
+
+
+def test_concurrent_double_votes_count_once(app, session, meeting_factory):
+    item, outcomes = _one_voter_racing(
+        app, session, meeting_factory, voter=0, threads=8, choice="satisfied", key_of=key
+    )
     ok = [o for o in outcomes if isinstance(o, voting.CastOutcome)]
     refused = [o for o in outcomes if isinstance(o, DomainError)]
     assert len(ok) == 1, outcomes
@@ -320,18 +329,9 @@ def test_concurrent_double_votes_count_once(app, session, meeting_factory):
 
 
 def test_concurrent_resends_of_one_key_count_once(app, session, meeting_factory):
-    live = meeting_factory(reps=3)
-    item = open_item(session, live)
-    rep_id = live.reps[1].id
-    engine, sessions = _racing_sessions(app, 6)
-
-    def cast(s, _i):
-        return voting.cast_ballot(
-            s, s.get(Representative, rep_id), ballot(item.id, "dissatisfied", KEY)
-        ).value
-
-    outcomes = _race(sessions, cast)
-    engine.dispose()
+    item, outcomes = _one_voter_racing(
+        app, session, meeting_factory, voter=1, threads=6, choice="dissatisfied", key_of=lambda _i: KEY
+    )
     assert all(isinstance(o, voting.CastOutcome) for o in outcomes), outcomes
     assert len({o.receipt for o in outcomes}) == 1
     assert sum(o.counted for o in outcomes) == 1
@@ -437,8 +437,6 @@ def test_a_batch_answers_every_request_as_if_it_came_alone(session, meeting_fact
 
 
 def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory):
-    from sqlalchemy import event
-
     from evalmeet.extensions import db
 
     counts = {}
@@ -449,16 +447,8 @@ def test_a_batch_runs_a_fixed_number_of_statements(app, session, meeting_factory
             voting.CastRequest(r.id, ballot(item.id, "satisfied", key(n))) for n, r in enumerate(live.reps)
         ]
         requests.append(requests[0])  # a resend in the batch adds the key-hash read
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany, statements=statements):
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", record)
-        try:
+        with statements_run(db.engine) as statements:
             outcomes = voting.cast_ballots(session, requests)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", record)
         session.commit()
         assert sum(o.counted for o in outcomes) == size
         counts[size] = len([s for s in statements if not s.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])

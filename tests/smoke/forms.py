@@ -188,20 +188,21 @@ def remove_representative(s: Smoke, lang: str) -> None:
     assert meeting_status(s, made.id)["attendance"]["roster"] == 1
 
 
-def revoke_representative(s: Smoke, lang: str) -> None:
+def old_link_refused_after(s: Smoke, lang: str, action: str) -> None:
+    """The moderator's ``action`` (revoke, reissue) on a representative: the old join link is a 404."""
     made = s.factory.live()
     rep = made.reps[0]
-    s.moderator(lang).submit(f"/meetings/{made.id}", f"/representatives/{rep['id']}/revoke")
+    s.moderator(lang).submit(f"/meetings/{made.id}", f"/representatives/{rep['id']}/{action}")
     with s.visitor("anonymous", lang) as browser:
         browser.get(f"/j/{rep['join_token']}", expect=404)
+
+
+def revoke_representative(s: Smoke, lang: str) -> None:
+    old_link_refused_after(s, lang, "revoke")
 
 
 def reissue_representative(s: Smoke, lang: str) -> None:
-    made = s.factory.live()
-    rep = made.reps[0]
-    s.moderator(lang).submit(f"/meetings/{made.id}", f"/representatives/{rep['id']}/reissue")
-    with s.visitor("anonymous", lang) as browser:
-        browser.get(f"/j/{rep['join_token']}", expect=404)
+    old_link_refused_after(s, lang, "reissue")
 
 
 # --- imports ----------------------------------------------------------------------------------

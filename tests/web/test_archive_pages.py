@@ -28,16 +28,6 @@ def seeded(tmp_path_factory):
         yield app, seed, tokens
 
 
-@pytest.fixture
-def seed(seeded):
-    return seeded[1]
-
-
-@pytest.fixture
-def anon(seeded):
-    return seeded[0].test_client()
-
-
 def logged_in(app, role):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)

@@ -58,6 +58,20 @@ def csrf_from_console(client: Any, meeting_id: int) -> str:
     return match.group(1)
 
 
+def voting_open_on_first(session: Any, meeting_factory: Any, items: int = 1) -> Any:
+    """A started meeting of three with voting open on the first of its ``items`` items."""
+    live = meeting_factory(reps=3, items=items)
+    rounds.open_voting(session, live.items[0].id, "t")
+    session.commit()
+    return live
+
+
+def refuse(api: ApiClient, path: str, code: str) -> None:
+    """POSTing to ``path`` is refused with 409 and the error ``code``."""
+    r = api.post(path)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == code
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle() -> None:
     broadcast.throttle.reset()
@@ -356,26 +370,19 @@ def test_next_skips_decided_items_and_wraps_round(api, session, meeting_factory)
 
 
 def test_next_refuses_when_nothing_is_left(api, session, meeting_factory):
-    live = meeting_factory(reps=3, items=1)
-    rounds.open_voting(session, live.items[0].id, "t")
-    session.commit()
-    r = api.post(f"meetings/{live.id}/next")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_pending_item"
+    live = voting_open_on_first(session, meeting_factory)
+    refuse(api, f"meetings/{live.id}/next", "no_pending_item")
     rounds.close_voting(session, live.items[0].id, "t")
     session.commit()
-    r = api.post(f"meetings/{live.id}/next")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_pending_item"
+    refuse(api, f"meetings/{live.id}/next", "no_pending_item")
 
 
 def test_next_refuses_while_another_item_is_being_voted_on(api, session, meeting_factory):
-    live = meeting_factory(reps=3, items=2)
-    rounds.open_voting(session, live.items[0].id, "t")
-    session.commit()
+    live = voting_open_on_first(session, meeting_factory, items=2)
     conduct_state = api.get(f"meetings/{live.id}").get_json()
     assert conduct_state["phase"] == "voting"
     # the second item is pending; moving to it would leave the open vote behind
-    r = api.post(f"meetings/{live.id}/next")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "voting_open"
+    refuse(api, f"meetings/{live.id}/next", "voting_open")
     assert api.get(f"meetings/{live.id}").get_json()["current_item_id"] == live.items[0].id
 
 
@@ -415,18 +422,14 @@ def test_clear_takes_the_item_off_the_screen(api, session, meeting_factory):
 
 
 def test_clear_is_refused_while_voting(api, session, meeting_factory):
-    live = meeting_factory(reps=3, items=1)
-    rounds.open_voting(session, live.items[0].id, "t")
-    session.commit()
-    r = api.post(f"meetings/{live.id}/clear")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "voting_open"
+    live = voting_open_on_first(session, meeting_factory)
+    refuse(api, f"meetings/{live.id}/clear", "voting_open")
     assert api.get(f"meetings/{live.id}").get_json()["current_item_id"] == live.items[0].id
 
 
 def test_questions_open_and_close(app, api, session, meeting_factory):
     live = meeting_factory(reps=3, items=1)
-    r = api.post(f"meetings/{live.id}/questions/open")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_current_item"
+    refuse(api, f"meetings/{live.id}/questions/open", "no_current_item")
     conduct.present_item(session, live.items[0].id, "t")
     session.commit()
 
@@ -447,11 +450,8 @@ def test_questions_open_and_close(app, api, session, meeting_factory):
 
 
 def test_questions_cannot_open_during_voting(api, session, meeting_factory):
-    live = meeting_factory(reps=3, items=1)
-    rounds.open_voting(session, live.items[0].id, "t")
-    session.commit()
-    r = api.post(f"meetings/{live.id}/questions/open")
-    assert r.status_code == 409 and r.get_json()["error"]["code"] == "voting_open"
+    live = voting_open_on_first(session, meeting_factory)
+    refuse(api, f"meetings/{live.id}/questions/open", "voting_open")
     assert api.post(f"meetings/{live.id}/questions/close").status_code == 200
 
 

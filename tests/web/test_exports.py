@@ -21,6 +21,7 @@ from evalmeet.services.accounts import audit
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import roster
 from tests.services.test_exports import build_closed_meeting
+from tests.services.test_imports import ITEM_HEADINGS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -283,20 +284,7 @@ def test_items_xlsx_import_with_chinese_methods_and_amounts(app, login):
     meeting_id = draft(app)
     book = Workbook()
     ws = book.active
-    ws.append(
-        [
-            "项目名称",
-            "责任人",
-            "职务",
-            "责任人部门",
-            "采购方式",
-            "供应商数量",
-            "金额（元）",
-            "基准价",
-            "单价",
-            "说明",
-        ]
-    )
+    ws.append(["金额（元）" if heading == "金额" else heading for heading in ITEM_HEADINGS])
     ws.append(["冶金焦炭采购", "王建国", "采购员", "供应处", "单一来源", 1, 1250000.5, 2100, 2350, "四季度"])
     ws.append(["耐火砖采购", "李明", "", "炼钢厂", "竞争性谈判", 3, "¥86,000.00", None, None, None])
     data = io.BytesIO()
@@ -443,20 +431,7 @@ def test_templates_download_and_parse(app, login):
     client = login("moderator")
     meeting_id = draft(app)
     rows = read_csv(client.get(f"/meetings/{meeting_id}/import/items/template.csv"))
-    assert rows == [
-        [
-            "项目名称",
-            "责任人",
-            "职务",
-            "责任人部门",
-            "采购方式",
-            "供应商数量",
-            "金额",
-            "基准价",
-            "单价",
-            "说明",
-        ]
-    ]
+    assert rows == [ITEM_HEADINGS]
     book = load_workbook(io.BytesIO(client.get(f"/meetings/{meeting_id}/import/roster/template.xlsx").data))
     assert [c.value for c in book.active[1]] == ["姓名", "工号", "部门"]
     english = read_csv(client.get(f"/meetings/{meeting_id}/import/roster/template.csv?lang=en"))

@@ -24,6 +24,7 @@ from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import ActionCreate
 from evalmeet.services.followup import actions, evidence
 from tests.conftest import csrf_token
+from tests.factories import action_on
 from tests.services.test_followup import PDF, PNG, closed_meeting_with_actions
 
 XSS = '<script>alert("x")</script>'
@@ -62,6 +63,11 @@ def moderator(login):
 
 def token(client):
     return csrf_token(client)
+
+
+def submit(client, url, **fields):
+    """Post a form with ``fields`` and the session's CSRF token."""
+    return client.post(url, data={**fields, "csrf_token": token(client)})
 
 
 def uploads_dir(app) -> Path:
@@ -167,12 +173,7 @@ def test_forms_need_the_csrf_token(app, moderator, world):
 
 def test_dashboard_highlights_and_counts_overdue(moderator, world, session, meeting_factory):
     rehearsal = meeting_factory(reps=1, items=1, title="演练会议", rehearsal=True)
-    actions.add_action(
-        session,
-        rehearsal.items[0].id,
-        parse(ActionCreate, {"kind": "other", "description": "演练措施", "due_date": "2020-01-01"}),
-        "mod",
-    )
+    action_on(session, rehearsal.items[0].id, "演练措施", due_date="2020-01-01")
     session.commit()
     html = moderator.get("/actions").get_data(as_text=True)
     assert "已逾期 2 项" in html  # rectification (3 days) and reassignment (4 days)
@@ -274,15 +275,9 @@ def test_history_times_are_china_time(app, moderator, world):
 
 def test_edits_are_recorded_in_the_history(app, moderator, world):
     aid = world["open"]
-    response = moderator.post(
-        f"/actions/{aid}/edit",
-        data={
-            "owner": "财务处",
-            "due_date": "2027-03-01",
-            "description": "改为公开招标",
-            "note": "领导批示",
-            "csrf_token": token(moderator),
-        },
+    response = submit(
+        moderator, f"/actions/{aid}/edit", owner="财务处", due_date="2027-03-01", description="改为公开招标",
+        note="领导批示",
     )
     assert response.status_code == 302
     html = moderator.get(f"/actions/{aid}").get_data(as_text=True)
@@ -464,20 +459,11 @@ def test_json_upload_answers_with_the_attachment(moderator, world):
 def test_new_action_form(app, moderator, world):
     page = moderator.get(f"/items/{world['item']}/actions/new")
     assert page.status_code == 200 and "新增整改措施" in page.get_data(as_text=True)
-    missing = moderator.post(
-        f"/items/{world['item']}/actions/new",
-        data={"kind": "retender", "description": "", "csrf_token": token(moderator)},
-    )
+    url = f"/items/{world['item']}/actions/new"
+    missing = submit(moderator, url, kind="retender", description="")
     assert missing.status_code == 422 and "措施内容" in missing.get_data(as_text=True)
-    made = moderator.post(
-        f"/items/{world['item']}/actions/new",
-        data={
-            "kind": "retender",
-            "description": "重新公开招标",
-            "owner": "招标办",
-            "due_date": "2027-01-31",
-            "csrf_token": token(moderator),
-        },
+    made = submit(
+        moderator, url, kind="retender", description="重新公开招标", owner="招标办", due_date="2027-01-31"
     )
     assert made.status_code == 302
     action_id = int(made.headers["Location"].rsplit("/", 1)[1])

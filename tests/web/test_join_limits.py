@@ -19,7 +19,7 @@ from evalmeet.models import Meeting
 from evalmeet.services.meetings import conduct
 from evalmeet.web.guessing import guards
 from evalmeet.web.guessing import init_app as init_guessing
-from tests.conftest import REDIS_URL, make_test_app, require_service
+from tests.conftest import REDIS_URL, make_test_app, released_after, require_service
 
 DELAY = 1.0  # seconds an invalid link waits past the threshold, in these tests
 THRESHOLD = 20  # LINK_MISS_LIMIT's count (the default, "20 per 5 minutes")
@@ -29,11 +29,7 @@ PAGE = {"Accept": "text/html"}
 @pytest.fixture
 def app(db_url: str, tmp_path: Any) -> Iterator[Flask]:
     """The app with a delay short enough for tests and long enough to measure."""
-    app = make_test_app(db_url, tmp_path / "instance", LINK_MISS_DELAY=DELAY)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    yield from released_after(make_test_app(db_url, tmp_path / "instance", LINK_MISS_DELAY=DELAY))
 
 
 def timed(call: Any) -> tuple[Any, float]:

@@ -17,16 +17,6 @@ def seeded(tmp_path_factory):
     yield from seeded_database("sqlite", tmp_path_factory)
 
 
-@pytest.fixture
-def seed(seeded):
-    return seeded[1]
-
-
-@pytest.fixture
-def anon(seeded):
-    return seeded[0].test_client()
-
-
 def html(response, status=200):
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     return response.get_data(as_text=True)
