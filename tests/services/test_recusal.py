@@ -12,9 +12,8 @@ from evalmeet.models import AuditEntry, Entitlement, QuestionSupport
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.live import DeclareRecusalBody, SupportQuestionBody
 from evalmeet.schemas.recusals import RecusalCreate
-from evalmeet.services.meetings import conduct
+from evalmeet.services.meetings import conduct, recusals
 from evalmeet.services.meetings import questions as question_service
-from evalmeet.services.meetings import recusals
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
 from evalmeet.domain.states import check_question_move
 from evalmeet.models import Question, QuestionSupport, Representative
+from evalmeet.models.base import utcnow
 from evalmeet.schemas.live import AskQuestionBody, SupportQuestionBody
 from evalmeet.schemas.questions import QuestionListOut, QuestionModerate, QuestionOut
 from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, QuestionAsked, QuestionsChanged, done
-from evalmeet.models.base import utcnow
 from evalmeet.services.meetings.meeting import get_item
 
 MAX_PENDING_PER_REP = 5

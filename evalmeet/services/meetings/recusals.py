@@ -8,6 +8,8 @@ refused ``recused``. Declared by a moderator (API, console) or by the phone itse
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -106,7 +108,7 @@ def recusals_by_item(session: Session, item_ids: list[int]) -> dict[int, list[Re
     return found
 
 
-def recused_reps(item_id: int) -> Select[tuple[int]]:
+def recused_reps(item_id: int) -> Select[Any]:
     """A subquery of the representatives who recused from the item (for ``NOT IN``)."""
     return select(Recusal.representative_id).where(Recusal.item_id == item_id)
 
