@@ -197,6 +197,7 @@
       show("receipt-help", !!receipt);
     }
     var errorCode = mode === "recused" ? "recused" : voteError;
+    $("vote-error").classList.toggle("ph-calm", mode === "recused");
     setText("vote-error", errorCode ? errorText(errorCode, voteErrorMessage) : "");
     show("vote-error", !!errorCode && mode !== "pending");
     var showProgress = !!(v && progress && progress.item_id === v.item_id);
@@ -534,6 +535,9 @@
     render();
     var box = $("recusal-reason");
     if (box && box.focus) { box.focus(); }
+  });
+  $("recusal-reason").addEventListener("input", function () {
+    if ($("recusal-feedback").className.indexOf("error") >= 0) { recusalFeedback("", false); render(); }
   });
   $("recusal-cancel").addEventListener("click", function () { recusalFormOpen = false; render(); });
 
