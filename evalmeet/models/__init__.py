@@ -5,7 +5,7 @@ from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportB
 from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participation
 from evalmeet.models.base import Base, utcnow
-from evalmeet.models.item import Item, Question
+from evalmeet.models.item import Item, Question, QuestionSupport, Recusal
 from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "Meeting",
     "Participation",
     "Question",
+    "QuestionSupport",
+    "Recusal",
     "ReportBackLink",
     "Representative",
     "ResponsiblePerson",

@@ -77,6 +77,8 @@ class ItemResult(Base):
     ballots: Mapped[int] = mapped_column()
     present: Mapped[int] = mapped_column()
     roster: Mapped[int] = mapped_column()
+    # Representatives who recused from the item (not in roster or present).
+    recused: Mapped[int] = mapped_column(default=0, server_default="0")
     satisfaction_num: Mapped[int] = mapped_column()
     satisfaction_den: Mapped[int] = mapped_column()
     pass_threshold: Mapped[str] = mapped_column(String(16))

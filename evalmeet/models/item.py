@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, Text
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalmeet.models.base import Base, UTCDateTime, utcnow
@@ -67,6 +67,39 @@ class Question(Base):
     # pending -> approved | hidden; approved -> answered
     status: Mapped[str] = mapped_column(String(16), default="pending")
     answer: Mapped[str] = mapped_column(Text, default="")
+    # How many representatives backed it (one row each in question_supports; kept in step).
+    support: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     item: Mapped[Item] = relationship(back_populates="questions")
+
+
+class QuestionSupport(Base):
+    """That a representative backed an approved question (once: the unique constraint)."""
+
+    __tablename__ = "question_supports"
+    __table_args__ = (UniqueConstraint("question_id", "representative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Recusal(Base):
+    """A representative's recusal (回避) from one item, declared before its voting first opens.
+
+    Public, like the reason: the minutes name who recused and why. A recused representative is
+    not part of the item's electorate (roster, present, quorum) and cannot vote on it.
+    """
+
+    __tablename__ = "recusals"
+    __table_args__ = (UniqueConstraint("item_id", "representative_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    representative_id: Mapped[int] = mapped_column(ForeignKey("representatives.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    # "moderator" or "phone": who declared it.
+    declared_by: Mapped[str] = mapped_column(String(16), default="moderator")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -45,10 +45,13 @@ from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room
 from evalmeet.schemas.live import (
     AskQuestionBody,
     CastVoteBody,
+    DeclareRecusalBody,
     LiveAuth,
     LiveStateOut,
     ProgressOut,
     QuestionAck,
+    SupportAck,
+    SupportQuestionBody,
     SyncAck,
     SyncBody,
     VoteAck,
@@ -59,6 +62,7 @@ from evalmeet.services.accounts import users as accounts
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import questions as question_service
+from evalmeet.services.meetings import recusals as recusal_service
 from evalmeet.services.meetings import screens as console
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.voting import ballots as voting
@@ -346,6 +350,26 @@ def ask_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     )
     client.limits.questions.record()
     return QuestionAck(question_id=question.id).json_dict()
+
+
+@live_event("declare_recusal", "rep")
+def declare_recusal(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """``{item_id, reason}`` → ``{"ok": true}``: this phone's representative recuses from the item,
+    before its voting first opens (``voting_open`` / ``voting_closed`` after, ``already_recused``)."""
+    DeclareRecusalBody.envelope(payload)  # a bad payload is refused before the link is checked
+    rep = _representative(sid, client)
+    edge.commit(recusal_service.declare_own(db.session, rep, parse_event(DeclareRecusalBody, payload)))
+    return {"ok": True}
+
+
+@live_event("support_question", "rep")
+def support_question(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
+    """``{question_id}`` → ``{"ok": true, "support": n}``: back an approved question of the item on
+    the floor, once (a repeat answers the same count); else ``invalid_question``."""
+    body = parse_event(SupportQuestionBody, payload)
+    rep = _representative(sid, client)
+    support = edge.commit(question_service.support_question(db.session, rep, body))
+    return SupportAck(support=support).json_dict()
 
 
 @live_event(wire_json.UNPARSEABLE, "rep", "projector", "moderator")

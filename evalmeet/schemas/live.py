@@ -27,6 +27,7 @@ from evalmeet.domain.errors import DomainError, ValidationFailed
 from evalmeet.schemas.base import Body, Out
 from evalmeet.schemas.meetings import AttendanceOut, ItemOut
 from evalmeet.schemas.questions import QuestionListOut, QuestionOut
+from evalmeet.schemas.recusals import MAX_REASON, RecusalOut
 from evalmeet.schemas.types import MAX_ID, Text, When, is_id
 from evalmeet.schemas.voting import ResultOut
 
@@ -165,6 +166,31 @@ class AskQuestionBody(LiveBody):
     text: Annotated[str, Text(MAX_QUESTION, multiline=True)]
 
 
+class DeclareRecusalBody(LiveBody):
+    """``declare_recusal {item_id, reason}``: a phone declares its own representative's recusal
+    from an item before its voting opens (the reason is public, like the recusal)."""
+
+    required: ClassVar[tuple[str, ...]] = ("item_id", "reason")
+
+    item_id: Annotated[int, BeforeValidator(_item_id), WithJsonSchema(_ID_SCHEMA)]
+    reason: Annotated[str, Text(MAX_REASON, multiline=True)]
+
+
+def _question_id(value: Any) -> int:
+    if not is_id(value):
+        raise ValidationFailed("question_id must be a question id", code="invalid_question")
+    return int(value)
+
+
+class SupportQuestionBody(LiveBody):
+    """``support_question {question_id}``: back an approved question of the item on the floor."""
+
+    required: ClassVar[tuple[str, ...]] = ("question_id",)
+    reads_text: ClassVar[bool] = False
+
+    question_id: Annotated[int, BeforeValidator(_question_id), WithJsonSchema(_ID_SCHEMA)]
+
+
 class SyncBody(LiveBody):
     """``sync`` takes nothing (an empty object, or no payload at all); it reads none of it."""
 
@@ -227,10 +253,12 @@ class LiveMeetingOut(Out):
 
 
 class LiveItemOut(ItemOut):
-    """The item on the floor, with its approved questions and whether questions are open."""
+    """The item on the floor, with its approved questions and whether questions are open, and
+    who recused from it (public, like the minutes)."""
 
     questions: list[QuestionOut]
     questions_open: bool
+    recusals: list[RecusalOut] = []
 
 
 class VotingOut(Out):
@@ -325,6 +353,13 @@ class QuestionAck(Out):
 
     ok: bool = True
     question_id: int
+
+
+class SupportAck(Out):
+    """``support_question``'s ack: how many back the question now (the same for a repeat)."""
+
+    ok: bool = True
+    support: int
 
 
 class SyncAck(Out):

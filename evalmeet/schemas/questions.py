@@ -18,6 +18,7 @@ class QuestionOut(Out):
     text: str
     status: str
     answer: str | None
+    support: int = 0
     created_at: When
 
     @classmethod

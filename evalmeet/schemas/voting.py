@@ -25,6 +25,7 @@ class ResultOut(Out):
     ballots: int
     present: int
     roster: int
+    recused: int = 0
     satisfaction: str
     pass_threshold: str
     passed: bool
@@ -42,6 +43,7 @@ class ResultOut(Out):
             ballots=result.ballots,
             present=result.present,
             roster=result.roster,
+            recused=result.recused,
             satisfaction=f"{result.satisfaction_num}/{result.satisfaction_den}",
             pass_threshold=result.pass_threshold,
             passed=result.passed,

@@ -86,6 +86,13 @@ def console_strings() -> dict[str, str]:
         "err_failed_because": _("That did not work: {message}"),
         "saved": _("Saved"),
         "live_connected": _("Connected"),
+        "recusals": _("Recusals"),
+        "no_recusals": _("Nobody has recused from this item"),
+        "recusal_who": _("Representative who recuses"),
+        "declare_recusal": _("Record a recusal"),
+        "recusal_reason": _("Why does {name} recuse from this item? (shown in the minutes)"),
+        "support": _("Representatives who support this question"),
+        "support_n": _("Support {n}"),
     }
 
 

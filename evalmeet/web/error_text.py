@@ -200,6 +200,10 @@ def _messages() -> dict[str, str]:
         # --- accounts (the command line speaks English; these are for completeness)
         "user_exists": _("User %(username)s already exists."),
         "user_not_found": _("There is no user %(username)s."),
+        # --- recusal (回避), question support
+        "recused": _("You recused from this item; you do not vote on it."),
+        "already_recused": _("This representative has already recused from this item."),
+        "invalid_question": _("Only approved questions on the item on the floor can be supported."),
     }
 
 
@@ -228,6 +232,7 @@ def _problems() -> dict[str, str]:
         "incomplete_order": _("must list every item of the meeting exactly once"),
         "after_end": _("must not be after the end date"),
         "negative": _("cannot be negative"),
+        "not_on_roster": _("is not on this meeting's roster"),
     }
 
 
@@ -275,6 +280,7 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "username": _("Username"),
         "password": _("Password"),
         "role": pgettext("field", "Role"),
+        "representative_id": _("Representative"),
     }
     if subject == ACTION:
         labels.update(

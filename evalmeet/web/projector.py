@@ -60,6 +60,7 @@ def live_strings() -> dict[str, str]:
         "questions_closed": _("Questions are closed"),
         "no_questions": _("No questions on screen yet"),
         "answer": _("Answer"),
+        "support_n": _("Support {n}"),
         "voting_open": _("Voting is open: vote on your phone"),
         "voted_of": _("Voted {n} / {m}"),
         "tiny": _("Very few voters: the result may reveal individual choices"),

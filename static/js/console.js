@@ -161,6 +161,28 @@
     });
   }
 
+  /* Recusals (回避) from the item on the floor, and the control to record one before voting opens. */
+  function renderRecusals(panel, item) {
+    var recusals = (item && item.recusals) || [];
+    var canRecuse = !!(item && live() && item.status === "pending" && !item.vote_round);
+    var box = E.keep(panel, ".cs-recusals", item && (recusals.length || canRecuse));
+    if (!box) { return; }
+    E.rows(box.querySelector(".cs-rclist"), recusals, function (li, r) {
+      E.text(li, ".cs-rcname", r.name);
+      E.text(li, ".cs-rcreason", r.reason);
+    });
+    var form = E.keep(box, ".cs-rcform", canRecuse);
+    if (!form) { return; }
+    var taken = {};
+    recusals.forEach(function (r) { taken[r.representative_id] = true; });
+    var reps = (data.roster || []).filter(function (rep) { return !rep.revoked && !taken[rep.id]; });
+    E.rows(form.querySelector(".cs-rcwho"), reps, function (option, rep) {
+      option.value = String(rep.id);
+      option.textContent = rep.name;
+    });
+    enable(form, {recuse: reps.length > 0});
+  }
+
   /* The panel of the item on the floor, from its skeleton. */
   function currentPanel() {
     var s = st();
@@ -191,6 +213,7 @@
       finish: isLive && ph !== "voting"
     });
     E.text(panel, "#cs-refusal", refusal || "").hidden = !refusal;
+    renderRecusals(panel, item);
     E.keep(panel, ".cs-tiny", item && (ph === "questions" || ph === "voting") && s.attendance.present <= TINY);
     if (E.keep(panel, ".cs-progress", ph === "voting" && s.voting)) {
       var p = data.progress;
@@ -214,7 +237,12 @@
 
   function renderCurrent() {
     var old = byId("cs-current");
-    old.parentNode.replaceChild(currentPanel(), old);
+    var chosen = old.querySelector(".cs-rcwho");
+    var who = chosen ? chosen.value : "";
+    var panel = currentPanel();
+    old.parentNode.replaceChild(panel, old);
+    var select = panel.querySelector(".cs-rcwho");
+    if (select && who && select.querySelector('option[value="' + who + '"]')) { select.value = who; }
     var open = !!(st().item && st().item.questions_open);
     var badge = E.text(document, "#cs-qopen", open ? L.questions_open : L.questions_closed);
     badge.classList.toggle("open", open);
@@ -225,6 +253,9 @@
     point(li, "data-q", q.id);
     E.variant(li, "st-", q.status);
     E.text(li, ".cs-qtext", q.text);
+    if (E.keep(li, ".cs-support", q.status === "approved" || q.support > 0)) {
+      E.text(li, ".cs-support", fill(C.support_n, {n: q.support || 0}));
+    }
     E.variant(E.text(li, ".cs-badge", C["q_" + q.status] || q.status), "q-", q.status);
     var approve = E.keep(li, '[data-action="q-approve"]', q.status === "pending" || q.status === "hidden");
     if (approve) { approve.textContent = q.status === "pending" ? C.approve : C.restore; }
@@ -250,6 +281,8 @@
     });
     var current = st().item;
     var qs = current && data.questions && data.questions.item_id === current.id ? data.questions.questions : [];
+    // the most supported first; equal support in the order asked
+    qs = qs.slice().sort(function (a, b) { return (b.support || 0) - (a.support || 0) || a.id - b.id; });
     E.rows(list, qs, questionRow);
     list.querySelectorAll("textarea[data-q-answer]").forEach(function (ta) {
       var id = ta.getAttribute("data-q-answer");
@@ -358,6 +391,18 @@
         return ask(C.finish_confirm, false).then(function (ok) {
           if (ok === null) { return null; }
           return api("POST", "/meetings/" + meetingId + "/finish");
+        });
+      case "recuse":
+        var select = document.querySelector("#cs-current .cs-rcwho");
+        var who = select ? Number(select.value) : 0;
+        if (!who) { return Promise.resolve(null); }
+        var name = select.options[select.selectedIndex].textContent;
+        return ask(fill(C.recusal_reason, {name: name}), true).then(function (reason) {
+          if (reason === null) { return null; }
+          return api("POST", "/items/" + item + "/recusals", {representative_id: who, reason: reason}).then(function (r) {
+            toast(C.saved, "ok");
+            return r;
+          });
         });
       case "mark-present": return api("PATCH", "/representatives/" + rep, {present: true});
       case "mark-absent": return api("PATCH", "/representatives/" + rep, {present: false});

@@ -39,6 +39,9 @@
   var progress = null;          // last progress payload
   var lastResult = state.result || null;
   var questionBusy = false;
+  var recusalBusy = false;
+  var recusalFormOpen = false;
+  var supportBusy = {};         // question id -> true while its support_question is in flight
   var builtChoices = "";        // which choice buttons are on screen
 
   // --- storage (private mode may refuse localStorage: fall back to memory) ---------------
@@ -61,6 +64,7 @@
   function receiptKey(itemId, round) { return "receipt." + me.id + "." + itemId + "." + round; }
   function pendingKey() { return "pending." + me.id; }
   function pendingBallot() { return get(pendingKey()); }
+  function supportKey(questionId) { return "support." + me.id + "." + questionId; }
 
   // --- small helpers -----------------------------------------------------------------------
 
@@ -84,6 +88,12 @@
   }
 
   function currentVoting() { return state.phase === "voting" ? state.voting : null; }
+  // This representative's recusal from the item on the floor (recusals are public), or null.
+  function myRecusal() {
+    var list = (state.item && state.item.recusals) || [];
+    for (var i = 0; i < list.length; i++) { if (list[i].representative_id === me.id) { return list[i]; } }
+    return null;
+  }
   function roundKey(v) { return v.item_id + "." + v.round; }
   function hasVoted(v) {
     return !!(v && (get(receiptKey(v.item_id, v.round)) || votedRounds[roundKey(v)]));
@@ -155,9 +165,11 @@
     show("vote", visible);
     if (!visible) { return; }
     var voted = v && hasVoted(v);
+    var recused = !!(v && myRecusal() && state.item && state.item.id === v.item_id);
     var mode = "none";
     if (p) { mode = "pending"; }
     else if (voted) { mode = "done"; }
+    else if (recused) { mode = "recused"; }
     else if (v && chosen) { mode = "confirm"; }
     else if (v) { mode = "choose"; }
     show("vote-choose", mode === "choose");
@@ -184,8 +196,10 @@
       setText("receipt-help", receipt ? T.receipt_help : "");
       show("receipt-help", !!receipt);
     }
-    setText("vote-error", voteError ? errorText(voteError, voteErrorMessage) : "");
-    show("vote-error", !!voteError && mode !== "pending");
+    var errorCode = mode === "recused" ? "recused" : voteError;
+    $("vote-error").classList.toggle("ph-calm", mode === "recused");
+    setText("vote-error", errorCode ? errorText(errorCode, voteErrorMessage) : "");
+    show("vote-error", !!errorCode && mode !== "pending");
     var showProgress = !!(v && progress && progress.item_id === v.item_id);
     if (showProgress) { setText("vote-progress", fmt(T.progress, progress)); }
     show("vote-progress", showProgress);
@@ -209,14 +223,42 @@
     setText("result-turnout", fmt(T.turnout, result));
   }
 
+  function renderRecusal() {
+    var item = state.item;
+    var mine = myRecusal();
+    // before the item's voting first opens, on a live meeting: a discreet link, then the form
+    var canDeclare = !revoked && !!item && state.meeting.status === "live" && item.status === "pending" &&
+      !item.vote_round && state.phase !== "voting" && !mine;
+    show("recusal", !!item && !revoked && (canDeclare || !!mine || !$("recusal-feedback").hidden));
+    if (!canDeclare) { recusalFormOpen = false; }
+    show("recusal-open", canDeclare && !recusalFormOpen);
+    show("recusal-form", canDeclare && recusalFormOpen);
+    setText("recusal-done", mine ? fmt(T.recused, { reason: mine.reason }) : "");
+    show("recusal-done", !!mine);
+    $("recusal-send").disabled = recusalBusy;
+  }
+
   function renderQuestions() {
     var item = state.item;
     var visible = !revoked && !!item && state.meeting.status === "live";
     show("questions", visible);
     if (!visible) { return; }
-    E.rows($("q-list"), item.questions, function (li, q) {
+    // the most supported first, as on the projector; equal support in the order asked
+    var questions = (item.questions || []).slice().sort(function (a, b) {
+      return (b.support || 0) - (a.support || 0) || a.id - b.id;
+    });
+    E.rows($("q-list"), questions, function (li, q) {
       E.text(li, "p", q.text);
       if (E.keep(li, ".ph-answer", q.answer)) { E.text(li, ".ph-answer", q.answer); }
+      var button = E.keep(li, ".ph-support", q.status === "approved");
+      if (button) {
+        var mine = !!get(supportKey(q.id));
+        button.textContent = fmt(mine ? T.supported : T.support, { n: q.support || 0 });
+        button.setAttribute("data-question", String(q.id));
+        button.setAttribute("aria-pressed", mine ? "true" : "false");
+        button.disabled = mine || !!supportBusy[q.id];
+        button.addEventListener("click", function () { supportQuestion(q.id); });
+      }
     });
     show("q-list", (item.questions || []).length > 0);
     var open = !!item.questions_open && state.phase !== "voting";
@@ -231,6 +273,7 @@
     renderVote();
     renderResult();
     renderItem();
+    renderRecusal();
     renderQuestions();
   }
 
@@ -328,12 +371,76 @@
     });
   }
 
+  function supportQuestion(questionId) {
+    if (supportBusy[questionId] || get(supportKey(questionId))) { return; }
+    if (!socket || !socket.connected) { questionFeedback(T.offline, true); return; }
+    supportBusy[questionId] = true;
+    render();
+    // a repeat changes nothing on the server, so a lost ack may simply be tapped again
+    socket.volatile.timeout(10000).emit("support_question", { question_id: questionId }, function (err, ack) {
+      delete supportBusy[questionId];
+      if (err) { questionFeedback(errorText("timeout"), true); }
+      else if (ack && ack.ok) {
+        put(supportKey(questionId), true);
+        var list = (state.item && state.item.questions) || [];
+        for (var i = 0; i < list.length; i++) { if (list[i].id === questionId) { list[i].support = ack.support; } }
+      } else {
+        var error = ack && ack.error ? ack.error : {code: "other"};
+        questionFeedback(errorText(error.code, error.message), true);
+      }
+      render();
+    });
+  }
+
+  // --- recusal (回避) -----------------------------------------------------------------------
+
+  function recusalFeedback(text, isError) {
+    var el = $("recusal-feedback");
+    el.textContent = text;
+    el.className = "ph-feedback" + (isError ? " ph-feedback-error" : "");
+    el.hidden = !text;
+  }
+
+  function declareRecusal(event) {
+    event.preventDefault();
+    var box = $("recusal-reason");
+    var reason = box.value.replace(/^\s+|\s+$/g, "");
+    if (!reason || !state.item || recusalBusy) {
+      if (!reason) { recusalFeedback(T.recusal_reason, true); }
+      return;
+    }
+    if (!socket || !socket.connected) { recusalFeedback(T.offline, true); return; }
+    recusalBusy = true;
+    recusalFeedback(T.question_sending, false);
+    render();
+    var itemId = state.item.id;
+    socket.volatile.timeout(10000).emit("declare_recusal", { item_id: itemId, reason: reason }, function (err, ack) {
+      recusalBusy = false;
+      if (err) { recusalFeedback(errorText("timeout"), true); }
+      else if (ack && ack.ok) {
+        box.value = "";
+        recusalFormOpen = false;
+        recusalFeedback(T.recusal_sent, false);
+        // shown at once; the next snapshot carries it for good
+        if (state.item && state.item.id === itemId && !myRecusal()) {
+          state.item.recusals = (state.item.recusals || []).concat([{ representative_id: me.id, reason: reason }]);
+        }
+      } else {
+        var error = ack && ack.error ? ack.error : {code: "other"};
+        recusalFeedback((T.recusal_errors && T.recusal_errors[error.code]) || errorText(error.code, error.message), true);
+      }
+      render();
+    });
+  }
+
   // --- the live channel --------------------------------------------------------------------
 
   function applyState(next) {
     var wasLive = state.meeting.status === "live";
     var before = currentVoting();
+    var itemBefore = state.item ? state.item.id : null;
     state = next;
+    if ((next.item ? next.item.id : null) !== itemBefore) { recusalFormOpen = false; recusalFeedback("", false); }
     if (next.me) { me = next.me; }
     var v = currentVoting();
     if (v && v.has_voted === true) { votedRounds[roundKey(v)] = true; }
@@ -421,6 +528,18 @@
   $("confirm-yes").addEventListener("click", confirmVote);
   $("confirm-back").addEventListener("click", function () { chosen = null; render(); });
   $("q-form").addEventListener("submit", askQuestion);
+  $("recusal-form").addEventListener("submit", declareRecusal);
+  $("recusal-open").addEventListener("click", function () {
+    recusalFormOpen = true;
+    recusalFeedback("", false);
+    render();
+    var box = $("recusal-reason");
+    if (box && box.focus) { box.focus(); }
+  });
+  $("recusal-reason").addEventListener("input", function () {
+    if ($("recusal-feedback").className.indexOf("error") >= 0) { recusalFeedback("", false); render(); }
+  });
+  $("recusal-cancel").addEventListener("click", function () { recusalFormOpen = false; render(); });
 
   render();
   connect();

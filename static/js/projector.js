@@ -41,7 +41,10 @@
   }
 
   function questions(view, item) {
-    var listed = (item.questions || []).filter(shownQuestion);
+    // the most supported first; equal support in the order asked
+    var listed = (item.questions || []).filter(shownQuestion).sort(function (a, b) {
+      return (b.support || 0) - (a.support || 0) || a.id - b.id;
+    });
     var open = !!item.questions_open;
     var badge = E.text(view, ".pj-qstate", open ? L.questions_open : L.questions_closed);
     badge.classList.toggle("open", open);
@@ -51,6 +54,7 @@
       E.rows(list, listed, function (li, q) {
         li.classList.add(q.status);
         E.text(li, ".pj-qtext", q.text);
+        if (E.keep(li, ".pj-support", q.support > 0)) { E.text(li, ".pj-support", E.fill(L.support_n, {n: q.support})); }
         if (E.keep(li, ".pj-qans", q.answer)) { E.text(li, ".pj-qans-text", q.answer); }
       });
     }
@@ -123,9 +127,11 @@
     stage.appendChild(view);
     E.show(document, "#pj-join", state.meeting.status !== "closed");
     renderAlerts();
-    // More questions than fit: keep the newest in view (the oldest scroll off the top).
+    // More questions than fit: keep the newest in view (the oldest scroll off the top) — unless
+    // the room backs some: then the most supported, at the top, stay in view.
     var list = stage.querySelector(".pj-qlist");
-    if (list) { list.scrollTop = list.scrollHeight; }
+    var backed = !!(state.item && (state.item.questions || []).some(function (q) { return q.support > 0; }));
+    if (list) { list.scrollTop = backed ? 0 : list.scrollHeight; }
   }
 
   /* Alerts (a join link used from a second device, a link re-issued): the newest three, so

@@ -236,6 +236,21 @@ def moderate_question(s: Smoke, lang: str) -> None:
     browser.api("PATCH", f"/api/v1/questions/{question}", {"answer": "会后在厂务公开栏公示。"})
 
 
+def record_recusal(s: Smoke, lang: str) -> None:
+    made = s.factory.live(reps=2)
+    answer = (
+        s.moderator(lang)
+        .api(
+            "POST",
+            f"/api/v1/items/{made.items[0]}/recusals",
+            {"representative_id": made.reps[1]["id"], "reason": "本人亲属在投标单位任职。"},
+            expect=201,
+        )
+        .json()
+    )
+    assert (answer["representative_id"], answer["reason"]) == (made.reps[1]["id"], "本人亲属在投标单位任职。")
+
+
 API_CALLS: dict[tuple[str, str], Visit] = {
     ("/api/v1/meetings", "POST"): create_meeting,
     ("/api/v1/meetings/<int:meeting_id>", "PATCH"): update_meeting,
@@ -259,4 +274,5 @@ API_CALLS: dict[tuple[str, str], Visit] = {
     ("/api/v1/items/<int:item_id>/actions", "POST"): add_action,
     ("/api/v1/actions/<int:action_id>", "PATCH"): update_action,
     ("/api/v1/questions/<int:question_id>", "PATCH"): moderate_question,
+    ("/api/v1/items/<int:item_id>/recusals", "POST"): record_recusal,
 }

@@ -138,6 +138,10 @@ PAGES: dict[str, Page] = {
     "/api/v1/items/<int:item_id>/results": Page(
         READER, lambda w: _ids("/api/v1/items", _decided(w), "/results")
     ),
+    "/api/v1/items/<int:item_id>/recusals": Page(
+        READER,
+        lambda w: _ids("/api/v1/items", [w.live.items[0], w.live.items[1], w.hist.items[0]], "/recusals"),
+    ),
     "/api/v1/stats": Page(READER, lambda w: ["/api/v1/stats"]),
     "/api/v1/exports/items.<any(xlsx, csv):fmt>": Page(
         READER, lambda w: ["/api/v1/exports/items.xlsx", "/api/v1/exports/items.csv?q=备件"]

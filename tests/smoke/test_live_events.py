@@ -90,6 +90,11 @@ def run_a_meeting(smoke: Smoke, log: EventLog) -> None:
         smoke.factory.call("POST", f"items/{first}/present")
         question = phone_a.ask(first, "供应商资质审核了吗？")
         console.wait("questions", lambda q: any(x["id"] == question for x in q.get("questions", [])))
+        smoke.factory.call("PATCH", f"questions/{question}", {"status": "approved"})
+        assert phone_b.call("support_question", {"question_id": question}) == {"ok": True, "support": 1}
+        assert phone_c.call("declare_recusal", {"item_id": second, "reason": "曾参与该项目询价。"}) == {
+            "ok": True
+        }
         for client in (console, projector, phone_b):
             ack = client.call("sync")
             assert ack["ok"] and ack["state"]["item"]["id"] == first, ack

@@ -218,6 +218,18 @@ def _questions_sheet(minutes: Minutes) -> Table:
     return Table("Questions", columns, rows)
 
 
+def _recusals_sheet(minutes: Minutes) -> Table:
+    """Who recused from which item, and why (public: a recusal names its representative)."""
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Representative", width=12),
+        Column("Reason for the recusal", width=40),
+    ]
+    rows = [[e.number, e.item.title, r.name, r.reason] for e in minutes.items for r in e.recusals]
+    return Table("Recusals", columns, rows)
+
+
 def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
     columns = [
         Column("No.", "int", 5),
@@ -265,6 +277,7 @@ def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "
             _rounds_sheet(minutes, translate),
             _questions_sheet(minutes),
             _actions_sheet(minutes, translate),
+            _recusals_sheet(minutes),
         ],
         translate,
     )

@@ -24,6 +24,7 @@ from evalmeet.services.accounts import audit
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.meetings.meeting import get_meeting
 from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.meetings.recusals import recusals_by_item
 
 # Meetings happen in China: every time in the minutes is China Standard Time (domain/clock).
 china_time = clock.china_time
@@ -65,6 +66,14 @@ class QuestionEntry:
 
 
 @dataclass(frozen=True)
+class RecusalEntry:
+    """A representative who recused from the item, and why (public, unlike any ballot)."""
+
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ActionEntry:
     """A follow-up action as the minutes list it."""
 
@@ -89,6 +98,7 @@ class ItemEntry:
     questions: list[QuestionEntry] = field(default_factory=list)
     rounds: list[Round] = field(default_factory=list)
     actions: list[ActionEntry] = field(default_factory=list)
+    recusals: list[RecusalEntry] = field(default_factory=list)
 
     @property
     def result(self) -> Round | None:
@@ -194,6 +204,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
     item_ids = [item.id for item in meeting.items]
     results = _results_by_item(session, item_ids)
     actions = _actions_by_item(session, item_ids)
+    recused = recusals_by_item(session, item_ids)
     entries = []
     for number, item in enumerate(meeting.items, start=1):
         person = item.responsible_person
@@ -210,6 +221,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
                 ],
                 rounds=[to_round(r) for r in results[item.id]],
                 actions=[to_action(a, today) for a in actions[item.id]],
+                recusals=[RecusalEntry(r.name, r.reason) for r in recused[item.id]],
             )
         )
     return Minutes(

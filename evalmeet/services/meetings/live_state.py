@@ -14,6 +14,7 @@ from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.alerts import alerts_for
 from evalmeet.services.meetings.meeting import attendance_of, get_item
 from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.meetings.recusals import recusals_of
 from evalmeet.services.voting.round import has_voted, latest_result
 
 
@@ -29,6 +30,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
             **dict(ItemOut.of(item)),
             questions=[QuestionOut.of(q) for q in questions_for(session, item.id, public_only=True)],
             questions_open=meeting.questions_open,
+            recusals=recusals_of(session, item.id),
         )
         if item.status == "voting":
             phase = "voting"

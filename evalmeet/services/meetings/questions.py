@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotAllowed, NotFound
 from evalmeet.domain.states import check_question_move
-from evalmeet.models import Question, Representative
-from evalmeet.schemas.live import AskQuestionBody
+from evalmeet.models import Question, QuestionSupport, Representative
+from evalmeet.models.base import utcnow
+from evalmeet.schemas.live import AskQuestionBody, SupportQuestionBody
 from evalmeet.schemas.questions import QuestionListOut, QuestionModerate, QuestionOut
 from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, QuestionAsked, QuestionsChanged, done
@@ -96,3 +98,46 @@ def moderators_list(session: Session, item_id: int | None) -> QuestionListOut:
     moderators' list; no item on the floor is an empty list."""
     rows = questions_for(session, item_id, public_only=False) if item_id is not None else []
     return QuestionListOut(item_id=item_id, questions=[QuestionOut.of(q) for q in rows])
+
+
+# --- support from the floor -------------------------------------------------------------------
+
+_INSERT_SUPPORT = {
+    name: dialect_insert(QuestionSupport)
+    .on_conflict_do_nothing(index_elements=["question_id", "representative_id"])
+    .returning(QuestionSupport.id)
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def support_question(session: Session, rep: Representative, body: SupportQuestionBody) -> Done[int]:
+    """A representative backs an approved question of the item on the floor; answers how many
+    back it now. Once per representative (the unique constraint, not a read, decides): a
+    repeat changes nothing and answers the same count."""
+    question = session.get(Question, body.question_id, with_for_update=True)
+    if question is None or question.item.meeting_id != rep.meeting_id or rep.revoked:
+        raise Conflict("there is no such question to support", code="invalid_question")
+    meeting = question.item.meeting
+    if (
+        question.status != "approved"
+        or meeting.status != "live"
+        or meeting.current_item_id != question.item_id
+    ):
+        raise Conflict(
+            "only approved questions on the item on the floor can be supported", code="invalid_question"
+        )
+    conn = session.connection()
+    added = conn.execute(
+        _INSERT_SUPPORT[conn.dialect.name],
+        [{"question_id": question.id, "representative_id": rep.id, "created_at": utcnow()}],
+    ).first()
+    if added is None:
+        return done(question.support)
+    session.execute(
+        update(Question)
+        .where(Question.id == question.id)
+        .values(support=Question.support + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(question, ["support"])
+    return done(question.support, QuestionsChanged(meeting.id))

@@ -185,6 +185,7 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
         if voting_now
         else set()
     )
+    recused = _recused_among(conn, requests, items, entitled)
 
     # One participation row per slot: a phone's second request in the same batch is a resend.
     first: dict[_Slot, _Pending] = {}
@@ -192,7 +193,7 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     lookups: list[_Lookup] = []
     for index, request in enumerate(requests):
         try:
-            check = _check(index, request, reps.get(request.rep_id), items, entitled)
+            check = _check(index, request, reps.get(request.rep_id), items, entitled, recused)
         except DomainError as refusal:
             outcomes[index] = refusal
             continue
@@ -258,8 +259,37 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
     return outcomes  # type: ignore[return-value]
 
 
+def _recused_among(
+    conn: Any, requests: list[CastRequest], items: dict[int, Any], entitled: set[_Slot]
+) -> set[tuple[int, int]]:
+    """``(item_id, representative_id)`` of the batch's senders who recused from the item.
+
+    A recused representative is never in an open round's electorate, so only requests for an
+    open round whose sender is not entitled are looked up: none on the ordinary path."""
+    candidates = {
+        (item.id, r.rep_id)
+        for r in requests
+        if r.vote.item_id is not None
+        and (item := items.get(r.vote.item_id)) is not None
+        and item.status == "voting"
+        and (item.id, item.vote_round, r.rep_id) not in entitled
+    }
+    if not candidates:
+        return set()
+    rows = conn.execute(
+        sql.SELECT_RECUSED,
+        {"items": list({c[0] for c in candidates}), "reps": list({c[1] for c in candidates})},
+    )
+    return {(row.item_id, row.representative_id) for row in rows} & candidates
+
+
 def _check(
-    index: int, request: CastRequest, rep: Any, items: dict[int, Any], entitled: set[_Slot]
+    index: int,
+    request: CastRequest,
+    rep: Any,
+    items: dict[int, Any],
+    entitled: set[_Slot],
+    recused: set[tuple[int, int]],
 ) -> _Pending | _Lookup:
     """The refusals of one request, in the order contract.md gives; raises the first.
 
@@ -294,7 +324,8 @@ def _check(
             raise ValidationFailed("round must be the item's current voting round", code="invalid_round")
     slot = (item.id, item.vote_round if vote_round is None else vote_round, rep.id)
     open_round = item.status == "voting" and slot[1] == item.vote_round
-    if open_round and slot not in entitled:
+    is_recused = (item.id, rep.id) in recused
+    if open_round and slot not in entitled and not is_recused:
         raise NotAllowed(
             "you joined the roster after this round of voting opened; you can vote in the next one",
             code="not_allowed",
@@ -310,6 +341,8 @@ def _check(
             f"round {slot[1]} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
         )
         return _Lookup(index, slot, key, item.meeting_id, closed)
+    if is_recused:
+        raise Conflict(f"you recused from item {item.id}; you do not vote on it", code="recused")
     if not rep.present:
         absent = NotAllowed("you have not checked in to this meeting", code="not_present")
         return _Lookup(index, slot, key, item.meeting_id, absent)

@@ -38,6 +38,7 @@ from evalmeet.schemas.voting import ReceiptCheckOut, ResultOut, RevoteBody
 from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, VotingClosed, VotingOpened, done
 from evalmeet.services.meetings.meeting import get_item, get_meeting, present_count, roster_size
+from evalmeet.services.meetings.recusals import recusal_count, recused_counts, recused_reps
 
 _shuffle = random.SystemRandom().shuffle
 _ballots_t = cast(Table, Ballot.__table__)
@@ -62,8 +63,10 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         raise Conflict(
             f"voting on item {other} is still open; close it first", code="voting_open", item_id=other
         )
-    present = present_count(session, meeting.id)
-    roster = roster_size(session, meeting.id)
+    # The item's roster and present leave out who recused from it (contract: who counts).
+    recused_roster, recused_present = recused_counts(session, item.id)
+    present = present_count(session, meeting.id) - recused_present
+    roster = roster_size(session, meeting.id) - recused_roster
     quorum = parse_fraction(meeting.quorum, "quorum")
     if not quorum_met(present, roster, quorum):
         needed = quorum_needed(roster, quorum)
@@ -99,6 +102,7 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
             "round": item.vote_round,
             "present": present,
             "roster": roster,
+            "recused": recused_roster,
             "revote_reason": revote_reason,
         },
         meeting.id,
@@ -112,12 +116,15 @@ def revote(session: Session, item_id: int, body: RevoteBody, actor: str) -> Done
 
 
 def _freeze_electorate(session: Session, item_id: int, vote_round: int, meeting_id: int) -> None:
-    """Who may vote in this round: the roster as it is now, in one statement (see Entitlement)."""
+    """Who may vote in this round: the roster as it is now, less who recused from the item, in
+    one statement (see Entitlement)."""
     session.execute(
         insert(Entitlement).from_select(
             ["item_id", "vote_round", "representative_id"],
             select(literal(item_id), literal(vote_round), Representative.id).where(
-                Representative.meeting_id == meeting_id, Representative.revoked.is_(False)
+                Representative.meeting_id == meeting_id,
+                Representative.revoked.is_(False),
+                Representative.id.not_in(recused_reps(item_id)),
             ),
         )
     )
@@ -240,6 +247,7 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
         ballots=outcome.ballots,
         present=present,
         roster=roster,
+        recused=recusal_count(session, item.id),
         satisfaction_num=outcome.favourable,
         satisfaction_den=outcome.ballots,
         pass_threshold=format_fraction(threshold),

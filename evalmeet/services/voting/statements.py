@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from evalmeet.models import Ballot, Entitlement, Item, Meeting, Participation, Representative
+from evalmeet.models import Ballot, Entitlement, Item, Meeting, Participation, Recusal, Representative
 
 _reps_t, _items_t, _meetings_t = (cast(Table, m.__table__) for m in (Representative, Item, Meeting))
 _parts_t, _ballots_t, _electorate_t = (cast(Table, m.__table__) for m in (Participation, Ballot, Entitlement))
@@ -38,6 +38,12 @@ SELECT_ENTITLED = select(
 ).where(
     _electorate_t.c.item_id.in_(bindparam("items", expanding=True)),
     _electorate_t.c.representative_id.in_(bindparam("reps", expanding=True)),
+)
+_recusals_t = cast(Table, Recusal.__table__)
+# Who of a batch's unentitled senders recused from the item (only read when there are such).
+SELECT_RECUSED = select(_recusals_t.c.item_id, _recusals_t.c.representative_id).where(
+    _recusals_t.c.item_id.in_(bindparam("items", expanding=True)),
+    _recusals_t.c.representative_id.in_(bindparam("reps", expanding=True)),
 )
 SELECT_KEY_HASHES = select(
     _parts_t.c.item_id, _parts_t.c.vote_round, _parts_t.c.representative_id, _parts_t.c.key_hash

@@ -3,7 +3,17 @@
 Importing the package registers every view on :data:`bp`; ``base`` holds what they share.
 """
 
-from evalmeet.web.api import actions, conduct, items, meetings, questions, roster, stats, voting
+from evalmeet.web.api import (
+    actions,
+    conduct,
+    items,
+    meetings,
+    questions,
+    recusals,
+    roster,
+    stats,
+    voting,
+)
 from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
 
 __all__ = [
@@ -15,6 +25,7 @@ __all__ = [
     "meetings",
     "questions",
     "reader",
+    "recusals",
     "roster",
     "spec",
     "stats",
