@@ -74,7 +74,7 @@ def _messages() -> dict[str, str]:
         "meeting_not_found.not_published": _("Meeting %(meeting_id)s has not been published."),
         "item_not_found": _("Item %(item_id)s was not found."),
         "representative_not_found": _("Representative %(representative_id)s was not found."),
-        "person_not_found": _(
+        "person_not_found.registry": _(
             "Responsible person %(person_id)s was not found: choose one from the list, or leave the "
             "choice empty and enter a new person."
         ),

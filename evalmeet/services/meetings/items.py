@@ -51,6 +51,7 @@ def _chosen_person(session: Session, person: PersonIn) -> ResponsiblePerson:
             f"there is no responsible person {person.id}",
             code="person_not_found",
             field="responsible_person.id",
+            reason="registry",
             person_id=person.id,
         )
     if (person.name and person.name != chosen.name) or (
