@@ -257,7 +257,6 @@ def _item_values(item: Any) -> dict[str, Any]:
     person = item.responsible_person
     return {
         "title": item.title,
-        "person_id": str(person.id),
         "person_name": person.name,
         "person_position": person.position,
         "person_department": person.department,

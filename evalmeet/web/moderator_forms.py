@@ -49,10 +49,12 @@ def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
 def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
     """The item fields for ``ItemCreate``/``ItemUpdate``, with the responsible person nested."""
     data: dict[str, Any] = {name: form[name] for name in ITEM_FIELDS if name in form}
-    person: dict[str, Any] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
-    if form.get("person_id"):  # chosen from the registry (the picker's empty choice: a new person)
-        person["id"] = form["person_id"]
-    data["responsible_person"] = person
+    if form.get("person_id"):
+        # Chosen in the picker: that registry entry, whatever the fields below it still hold (a
+        # page without its script leaves the previous person's name there).
+        data["responsible_person"] = {"id": form["person_id"]}
+    else:  # the picker's empty choice: the person typed in, matched by name + department
+        data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
     return data
 
 

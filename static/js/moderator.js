@@ -12,8 +12,8 @@
   });
 
   // The responsible-person picker: choosing someone on record fills the name, department and
-  // position fields (name and department then follow the choice); the empty choice frees them
-  // for a new person. A filter box narrows a long list by name or department.
+  // position fields and makes them read-only (the server uses the choice); the empty choice
+  // frees them to type a person in. A filter box narrows a long list by name or department.
   document.querySelectorAll("[data-person-picker]").forEach(function (picker) {
     var select = picker.querySelector("[data-person-select]");
     var form = picker.closest("form");
@@ -29,7 +29,7 @@
     var apply = function (fill) {
       var option = select.options[select.selectedIndex];
       var chosen = option && option.value !== "";
-      [name, department].forEach(function (input) {
+      [name, department, position].forEach(function (input) {
         if (input) {
           input.readOnly = chosen;
         }

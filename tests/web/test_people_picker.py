@@ -142,9 +142,15 @@ def test_the_item_form_picks_a_person_from_the_registry(app, api, login):
         assert item.responsible_person_id == iron
     assert people_count(app) == before
 
-    # The edit form shows the item's person chosen; a chosen id the registry lacks is refused there.
+    # On the edit form nothing is chosen: the fields hold the item's person (matched as before).
     edit = browser.get(f"/items/{item.id}/edit").get_data(as_text=True)
-    assert re.search(rf'<option value="{iron}"[^>]*selected', edit)
+    assert '<option value="" selected>' in edit and not re.search(r'<option value="\d+"[^>]*selected', edit)
+    # A choice wins over whatever the fields still hold (a page whose script did not run).
+    stale = {**form, "csrf_token": csrf_token(browser), "person_id": str(steel), "person_name": "张伟"}
+    assert browser.post(f"/items/{item.id}/edit", data={**stale, "person_department": "炼铁厂"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Item, item.id).responsible_person_id == steel
+    # A chosen id the registry lacks is refused beside the picker.
     refused = browser.post(
         f"/items/{item.id}/edit", data={**form, "csrf_token": csrf_token(browser), "person_id": "999999"}
     )
@@ -153,6 +159,7 @@ def test_the_item_form_picks_a_person_from_the_registry(app, api, login):
     assert re.search(r'<span class="field-error" id="item-person_id-error">[^<]*999999', text)
     # Without a choice, the typed name + department match (or make) the person, as before.
     typed = {**form, "csrf_token": csrf_token(browser), "person_id": "", "person_name": "张伟"}
-    assert browser.post(f"/items/{item.id}/edit", data={**typed, "person_department": "炼钢厂"}).status_code == 302
+    assert browser.post(f"/items/{item.id}/edit", data={**typed, "person_department": "炼铁厂"}).status_code == 302
     with app.app_context():
-        assert db.session.get(Item, item.id).responsible_person_id == steel
+        assert db.session.get(Item, item.id).responsible_person_id == iron
+    assert people_count(app) == before
