@@ -43,7 +43,8 @@ class PersonIn(Body):
     department sent with it must be that person's, and a position sent updates theirs."""
 
     id: Annotated[int | None, Whole(1, MAX_ID, optional=True)] = Field(
-        default=None, description="a person already in the registry (as an item's `responsible_person.id` names them)"
+        default=None,
+        description="a person already in the registry (as an item's `responsible_person.id` names them)",
     )
     name: Annotated[str, Text(100, required=False)] = Field(
         default="", validate_default=True, description="required unless `id` is given"

@@ -273,7 +273,11 @@ def _item_form(item_id: int, values: dict[str, Any], error: forms.FormError | No
     """The edit form; ``values`` are what the user typed (kept after a refusal)."""
     item = meetings.get_item(db.session, item_id)
     page = render_template(
-        "moderator/item_form.html", item=item, values=values, error=error, people=agenda.list_people(db.session)
+        "moderator/item_form.html",
+        item=item,
+        values=values,
+        error=error,
+        people=agenda.list_people(db.session),
     )
     return page, error.status if error else 200
 

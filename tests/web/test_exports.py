@@ -497,7 +497,9 @@ def test_the_import_preview_warns_of_a_single_source_with_several_suppliers(app,
     assert preview.status_code == 200
     rows = re.findall(r'<tr class="([^"]*)">\s*<td class="num">(\d+)</td>.*?</tr>', html, re.S)
     assert rows == [("row-warning", "2"), ("", "3")]
-    assert '<span class="warning">单一来源采购，却填写了 3 家供应商：请核对采购方式或供应商数量。</span>' in html
+    assert (
+        '<span class="warning">单一来源采购，却填写了 3 家供应商：请核对采购方式或供应商数量。</span>' in html
+    )
     assert "导入 2 行" in html  # a warning, not a refusal
     assert confirm(client, meeting_id, "items", html).status_code == 302
     client.get(f"/meetings/{meeting_id}/import/items?lang=en")  # the language cookie

@@ -11,7 +11,6 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from openpyxl import load_workbook
 
-from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import ActionCreate
 from evalmeet.schemas.items import ItemCreate
@@ -19,7 +18,7 @@ from evalmeet.services.followup import actions
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import items as agenda
-from tests.conftest import both_databases, csrf_token
+from tests.conftest import both_databases, csrf_token, make_account
 from tests.services.test_followup import vote_all
 from tests.web.test_exports import closed_meeting, pdf_text
 
@@ -39,7 +38,9 @@ def failed_and_passed(session, meeting_factory, **fields):
 
 
 def add_action(session, item_id):
-    actions.add_action(session, item_id, parse(ActionCreate, {"kind": "rectification", "description": "整改"}), "m")
+    actions.add_action(
+        session, item_id, parse(ActionCreate, {"kind": "rectification", "description": "整改"}), "m"
+    )
     session.commit()
 
 
@@ -62,18 +63,27 @@ def test_failed_items_without_actions_are_found_in_scope(session, meeting_factor
     assert followup.failed_without_actions(session, live.id) == []
 
 
-def test_the_meeting_page_flags_a_failed_item_until_an_action_is_recorded(app, session, meeting_factory, login):
+def test_the_meeting_page_flags_a_failed_item_until_an_action_is_recorded(
+    app, session, meeting_factory, login
+):
     live = failed_and_passed(session, meeting_factory)
     failed, passed = live.items[0].id, live.items[1].id
     browser = login("moderator")
     page = browser.get(f"/meetings/{live.id}").get_data(as_text=True)
-    flags = re.findall(r'<a class="badge badge-needs-action" data-needs-action="(\d+)" href="([^"]+)">([^<]+)</a>', page)
+    flags = re.findall(
+        r'<a class="badge badge-needs-action" data-needs-action="(\d+)" href="([^"]+)">([^<]+)</a>', page
+    )
     assert [(int(i), href) for i, href, _text in flags] == [(failed, f"/items/{failed}/actions/new")]
     assert "未通过但尚无整改措施" in flags[0][2]
     assert "未通过但尚无整改措施的项目：1 项" in page
     assert f'data-needs-action="{passed}"' not in page
 
-    form = {"csrf_token": csrf_token(browser), "kind": "rectification", "description": "限期整改", "due_date": ""}
+    form = {
+        "csrf_token": csrf_token(browser),
+        "kind": "rectification",
+        "description": "限期整改",
+        "due_date": "",
+    }
     assert browser.post(f"/items/{failed}/actions/new", data=form).status_code == 302
     page = browser.get(f"/meetings/{live.id}").get_data(as_text=True)
     assert "data-needs-action" not in page and "未通过但尚无整改措施" not in page
@@ -95,10 +105,10 @@ def test_the_actions_page_lists_failed_items_without_actions(app, session, meeti
     assert "Failed, but no follow-up action yet" in english
 
     viewer = app.test_client()
-    from tests.conftest import make_account
-
     make_account(app, "reader", "viewer", "correct horse")
-    viewer.post("/login", data={"csrf_token": csrf_token(viewer), "username": "reader", "password": "correct horse"})
+    viewer.post(
+        "/login", data={"csrf_token": csrf_token(viewer), "username": "reader", "password": "correct horse"}
+    )
     seen = viewer.get("/actions").get_data(as_text=True)
     assert 'data-needs-action="' in seen and "/actions/new" not in seen  # reads it, cannot record
 
@@ -120,7 +130,9 @@ def test_single_source_with_several_suppliers_is_a_warning_on_the_page_and_the_f
         "supplier_count": 3,
     }
     item = agenda.add_item(session, draft.id, parse(ItemCreate, body), "m").value
-    clean = agenda.add_item(session, draft.id, parse(ItemCreate, {**body, "title": "劳保", "supplier_count": 1}), "m").value
+    clean = agenda.add_item(
+        session, draft.id, parse(ItemCreate, {**body, "title": "劳保", "supplier_count": 1}), "m"
+    ).value
     session.commit()
     assert [f["code"] for f in item.risk_flags] == []  # not a risk flag: the room's flags stay as they were
     browser = login("moderator")
@@ -209,7 +221,11 @@ def test_the_date_field_of_a_new_action_is_styled_like_the_others():
 def test_the_new_action_form_uses_a_date_input_inside_a_field(app, session, meeting_factory, login):
     live = failed_and_passed(session, meeting_factory)
     page = login("moderator").get(f"/items/{live.items[0].id}/actions/new").get_data(as_text=True)
-    assert re.search(r'<label class="field">\s*<span class="field-label">完成期限</span>\s*<input type="date" name="due_date"', page)
+    assert re.search(
+        r'<label class="field">\s*<span class="field-label">完成期限</span>\s*'
+        r'<input type="date" name="due_date"',
+        page,
+    )
 
 
 def test_one_word_for_the_slip_in_chinese():

@@ -38,7 +38,9 @@ def test_an_item_names_an_existing_person_by_id(app, api):
     meeting, steel, iron = meeting_with_namesakes(api)
     assert steel != iron
     before = people_count(app)
-    made = api.post(f"meetings/{meeting['id']}/items", {"title": "铁矿石", "responsible_person": {"id": iron}})
+    made = api.post(
+        f"meetings/{meeting['id']}/items", {"title": "铁矿石", "responsible_person": {"id": iron}}
+    )
     assert made.status_code == 201, made.get_json()
     person = made.get_json()["responsible_person"]
     assert (person["id"], person["name"], person["department"]) == (iron, "张伟", "炼铁厂")
@@ -147,7 +149,10 @@ def test_the_item_form_picks_a_person_from_the_registry(app, api, login):
     assert '<option value="" selected>' in edit and not re.search(r'<option value="\d+"[^>]*selected', edit)
     # A choice wins over whatever the fields still hold (a page whose script did not run).
     stale = {**form, "csrf_token": csrf_token(browser), "person_id": str(steel), "person_name": "张伟"}
-    assert browser.post(f"/items/{item.id}/edit", data={**stale, "person_department": "炼铁厂"}).status_code == 302
+    assert (
+        browser.post(f"/items/{item.id}/edit", data={**stale, "person_department": "炼铁厂"}).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.get(Item, item.id).responsible_person_id == steel
     # A chosen id the registry lacks is refused beside the picker.
@@ -159,7 +164,10 @@ def test_the_item_form_picks_a_person_from_the_registry(app, api, login):
     assert re.search(r'<span class="field-error" id="item-person_id-error">[^<]*999999', text)
     # Without a choice, the typed name + department match (or make) the person, as before.
     typed = {**form, "csrf_token": csrf_token(browser), "person_id": "", "person_name": "张伟"}
-    assert browser.post(f"/items/{item.id}/edit", data={**typed, "person_department": "炼铁厂"}).status_code == 302
+    assert (
+        browser.post(f"/items/{item.id}/edit", data={**typed, "person_department": "炼铁厂"}).status_code
+        == 302
+    )
     with app.app_context():
         assert db.session.get(Item, item.id).responsible_person_id == iron
     assert people_count(app) == before
