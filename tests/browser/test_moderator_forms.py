@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_projector_console import Phone, browser, log_in, make_meeting  # noqa: F401
+from tests.browser.test_projector_console import Phone, log_in, make_meeting
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -57,11 +57,11 @@ def draft_with_people(server: LiveServer) -> dict[str, Any]:
 
 
 def test_the_picker_fills_and_locks_the_person_fields_and_filters_the_list(
-    browser: Browser, server: LiveServer
+    chromium: Browser, server: LiveServer
 ):
     made = draft_with_people(server)
     mid = made["meeting"]["id"]
-    page = moderator_page(browser, server)
+    page = moderator_page(chromium, server)
     page.goto(f"{server.url}/meetings/{mid}")
     page.locator("#add-item summary").click()  # the add-item form folds away once there are items
     form = page.locator("#add-item form")
@@ -128,11 +128,11 @@ def phones() -> Iterator[list[Phone]]:
 
 
 def test_a_failed_item_without_an_action_is_flagged_until_one_is_recorded(
-    browser: Browser, server: LiveServer, phones: list[Phone]
+    chromium: Browser, server: LiveServer, phones: list[Phone]
 ):
     made = failed_meeting(server, phones)
     mid, failed = made["meeting"]["id"], made["items"][0]["id"]
-    page = moderator_page(browser, server)
+    page = moderator_page(chromium, server)
     page.goto(f"{server.url}/meetings/{mid}")
     flag = page.locator(f"[data-needs-action='{failed}']")
     expect(flag).to_contain_text("未通过但尚无整改措施")
@@ -150,7 +150,8 @@ def test_a_failed_item_without_an_action_is_flagged_until_one_is_recorded(
     styles = page.evaluate(
         """() => ['owner', 'due_date'].map(n => {
             const s = getComputedStyle(document.querySelector(`[name=${n}]`));
-            return [s.borderTopWidth, s.borderTopColor, s.borderTopLeftRadius, s.minHeight, s.width, s.fontSize];
+            return [s.borderTopWidth, s.borderTopColor, s.borderTopLeftRadius,
+                    s.minHeight, s.width, s.fontSize];
         })"""
     )
     assert styles[0] == styles[1], styles  # the date field looks like the text field beside it
@@ -168,10 +169,10 @@ def test_a_failed_item_without_an_action_is_flagged_until_one_is_recorded(
 
 
 def test_the_import_preview_warns_and_the_minutes_are_signed(
-    browser: Browser, server: LiveServer, phones: list[Phone], tmp_path: Path
+    chromium: Browser, server: LiveServer, phones: list[Phone], tmp_path: Path
 ):
     draft = server.api("POST", "meetings", {"title": "第32次民主评价会"}).json()
-    page = moderator_page(browser, server)
+    page = moderator_page(chromium, server)
     page.goto(f"{server.url}/meetings/{draft['id']}/import/items")
     upload = tmp_path / "items.csv"
     upload.write_text(
