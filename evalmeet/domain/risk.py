@@ -19,6 +19,19 @@ class RiskFlag:
         return {"code": self.code, "message": self.message_zh, "message_en": self.message_en}
 
 
+def entry_warnings(*, procurement_method: str | None, supplier_count: int | None) -> list[str]:
+    """Codes of figures that do not fit together, for whoever enters them to look at again.
+
+    Not risk flags (those are for the room to ask about, and never change): a warning, never
+    a refusal. A single-source purchase that names more than one supplier is one of them: the
+    method or the count is likely a slip (or the single source needs explaining).
+    """
+    warnings: list[str] = []
+    if procurement_method == "single_source" and supplier_count is not None and supplier_count > 1:
+        warnings.append("single_source_several_suppliers")
+    return warnings
+
+
 def _yuan(value: Decimal) -> str:
     return f"{value:,.2f}"
 

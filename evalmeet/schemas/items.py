@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 
 from evalmeet.domain.states import PROCUREMENT_METHODS
 from evalmeet.schemas.base import Body
-from evalmeet.schemas.types import Ids, Money, OneOf, Text, Whole, refuse
+from evalmeet.schemas.types import MAX_ID, Ids, Money, OneOf, Text, Whole, refuse
 
 ITEM_KINDS = ("procurement", "report_back")
 # An item's own columns, as a body names them (the person and the kind are set apart).
@@ -37,11 +37,28 @@ SupplierCount = Annotated[int | None, Whole(0, 10_000, optional=True)]
 
 
 class PersonIn(Body):
-    """The person responsible for an item, matched in the registry by name + department."""
+    """The person responsible for an item: an existing entry of the registry named by ``id``
+    (so a typo makes no new person and namesakes stay apart), or else the entry matched by
+    name + department, created when new. With an ``id`` the name may be left out; a name or
+    department sent with it must be that person's, and a position sent updates theirs."""
 
-    name: Annotated[str, Text(100)]
+    id: Annotated[int | None, Whole(1, MAX_ID, optional=True)] = Field(
+        default=None,
+        description="a person already in the registry (as an item's `responsible_person.id` names them)",
+    )
+    name: Annotated[str, Text(100, required=False)] = Field(
+        default="", validate_default=True, description="required unless `id` is given"
+    )
     department: Annotated[str, Text(100, required=False)] = ""
     position: Annotated[str, Text(100, required=False)] = ""
+
+    @field_validator("name")
+    @classmethod
+    def _named_unless_chosen(cls, value: str, info: ValidationInfo) -> str:
+        # ``id`` is declared first, so it has been read (or refused) by now.
+        if not value and info.data.get("id") is None:
+            raise refuse("required", "is required")
+        return value
 
 
 def _an_object(value: Any) -> Any:

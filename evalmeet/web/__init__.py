@@ -185,6 +185,11 @@ def init_web(app: Flask) -> None:
     _register_errors(app)
     _security_headers(app)
 
+    @app.get("/favicon.ico")
+    def favicon() -> Any:
+        """The icon at the address browsers ask for by themselves (pages link static/favicon.svg)."""
+        return app.send_static_file("favicon.ico")
+
     @app.context_processor
     def _inject() -> dict[str, Any]:
         return {"lang": current_lang()}

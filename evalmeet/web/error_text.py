@@ -74,6 +74,14 @@ def _messages() -> dict[str, str]:
         "meeting_not_found.not_published": _("Meeting %(meeting_id)s has not been published."),
         "item_not_found": _("Item %(item_id)s was not found."),
         "representative_not_found": _("Representative %(representative_id)s was not found."),
+        "person_not_found.registry": _(
+            "Responsible person %(person_id)s was not found: choose one from the list, or leave the "
+            "choice empty and enter a new person."
+        ),
+        "person_mismatch": _(
+            "The chosen responsible person is %(name)s (%(department)s); the name or department "
+            "entered differs. Choose again, or leave the choice empty to enter a new person."
+        ),
         "meeting_draft": _("Not possible while the meeting is still a draft."),
         "meeting_draft.minutes": _("The minutes are ready once the meeting has finished."),
         "meeting_live": _("Not possible while the meeting is in progress."),
@@ -197,6 +205,10 @@ def _messages() -> dict[str, str]:
         "unknown_method": _("must be one of: %(allowed)s"),
         "item_exists": _("the same item is already on this meeting (it will be added again)"),
         "item_repeated": _("the same item is also in row %(other_row)s"),
+        "single_source_several_suppliers": _(
+            "Single-source purchase, yet %(count)s suppliers are stated: check the procurement method "
+            "or the number of suppliers."
+        ),
         # --- accounts (the command line speaks English; these are for completeness)
         "user_exists": _("User %(username)s already exists."),
         "user_not_found": _("There is no user %(username)s."),

@@ -125,7 +125,8 @@ def actions_dashboard() -> Any:
     """Every action of live and closed meetings, overdue first; filters by status, kind, owner."""
     filters, _ignored = parse_query(ActionFilters, request.args)
     view = followup.dashboard(db.session, filters)
-    return render_template("followup/actions.html", view=view, filters=filters)
+    unfollowed = followup.failed_without_actions(db.session)
+    return render_template("followup/actions.html", view=view, filters=filters, unfollowed=unfollowed)
 
 
 # --- one action -------------------------------------------------------------------------------

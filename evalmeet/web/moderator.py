@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
+from evalmeet.domain.risk import entry_warnings
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
@@ -26,10 +27,11 @@ from evalmeet.schemas.meetings import MeetingCreate, MeetingUpdate
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.services.archive import publishing
 from evalmeet.services.events import Done
+from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, overview, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import edge
+from evalmeet.web import edge, error_text
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url
@@ -48,7 +50,15 @@ def _helpers() -> dict[str, Any]:
         "datetime_local_value": forms.datetime_local_value,
         "money_value": forms.money_value,
         "DECIDED_ITEM_STATUSES": DECIDED_ITEM_STATUSES,
+        "person_label": forms.person_label,
+        "warnings_of": _entry_warnings,
     }
+
+
+def _entry_warnings(item: Any) -> list[str]:
+    """An item's figures that do not fit together, as sentences (a warning, not a refusal)."""
+    codes = entry_warnings(procurement_method=item.procurement_method, supplier_count=item.supplier_count)
+    return [error_text.message_for(code, {"count": item.supplier_count}) for code in codes]
 
 
 def _tender_threshold() -> Decimal:
@@ -159,6 +169,8 @@ def _meeting_page(
         failed_form=form,
         item_values=item_values or {},
         rep_values=rep_values or {},
+        people=agenda.list_people(db.session) if meeting.status != "closed" else [],
+        unfollowed={row.item.id for row in followup.failed_without_actions(db.session, meeting.id)},
         console_url=url_for("console.console", meeting_id=meeting.id),
         projector_url=url_for("projector.screen", token=meeting.display_token),
         self_url=url_for("moderator.meeting", meeting_id=meeting.id),
@@ -260,7 +272,13 @@ def _item_values(item: Any) -> dict[str, Any]:
 def _item_form(item_id: int, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
     """The edit form; ``values`` are what the user typed (kept after a refusal)."""
     item = meetings.get_item(db.session, item_id)
-    page = render_template("moderator/item_form.html", item=item, values=values, error=error)
+    page = render_template(
+        "moderator/item_form.html",
+        item=item,
+        values=values,
+        error=error,
+        people=agenda.list_people(db.session),
+    )
     return page, error.status if error else 200
 
 

@@ -49,7 +49,12 @@ def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
 def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
     """The item fields for ``ItemCreate``/``ItemUpdate``, with the responsible person nested."""
     data: dict[str, Any] = {name: form[name] for name in ITEM_FIELDS if name in form}
-    data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
+    if form.get("person_id"):
+        # Chosen in the picker: that registry entry, whatever the fields below it still hold (a
+        # page without its script leaves the previous person's name there).
+        data["responsible_person"] = {"id": form["person_id"]}
+    else:  # the picker's empty choice: the person typed in, matched by name + department
+        data["responsible_person"] = {key: form.get(name, "") for name, key in PERSON_FIELDS.items()}
     return data
 
 
@@ -80,6 +85,11 @@ def choices(kind: str) -> list[tuple[str, str]]:
     return list(labels.names(_VOCABULARIES.get(kind, {})).items())
 
 
+def person_label(person: Any) -> str:
+    """How the picker names a registry entry: ``王建国 · 供应处 · 采购员`` (namesakes apart)."""
+    return " · ".join(part for part in (person.name, person.department, person.position) if part)
+
+
 # --- formatting -------------------------------------------------------------------------------
 
 
@@ -104,6 +114,7 @@ def money_value(value: Decimal | None) -> str:
 # Where a service's field name is shown on the form.
 _FIELD_INPUTS = {
     "responsible_person": "person_name",
+    "responsible_person.id": "person_id",
     "responsible_person.name": "person_name",
     "responsible_person.position": "person_position",
     "responsible_person.department": "person_department",

@@ -429,3 +429,48 @@ def test_a_workbook_is_dated_by_the_apps_clock():
     with clock.pinned(datetime(2028, 2, 29, 16, 30, tzinfo=UTC), frozen=True):
         data = to_xlsx([Table("Items", [Column("Title")], [["焦炭"]])])
     assert load_workbook(io.BytesIO(data)).properties.created == datetime(2028, 2, 29, 16, 30)
+
+
+# --- the form's own label, and figures that do not fit together (issue 13) ----------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_items_title_column_may_be_headed_as_the_form_labels_it(session, pending_dir, fmt):
+    meeting_id = draft(session)
+    rows = [["标题", "责任人", "采购方式", "供应商数量"], ["备件采购", "刘洋", "单一来源", "1"]]
+    data = xlsx(*rows) if fmt == "xlsx" else "\n".join(",".join(r) for r in rows).encode("gbk")
+    preview = imports.parse(session, meeting_id, "items", f"i.{fmt}", data)
+    assert preview.ok and preview.headers["title"] == "标题"
+    assert stage_and_confirm(session, pending_dir, meeting_id, "items", f"i.{fmt}", data) == 1
+    item = session.scalars(select(Item).where(Item.meeting_id == meeting_id)).one()
+    assert (item.title, item.responsible_person.name) == ("备件采购", "刘洋")
+
+
+def test_title_and_project_name_together_are_one_field_twice(session):
+    meeting_id = draft(session)
+    with pytest.raises(FileRefused) as refused:
+        imports.parse(session, meeting_id, "items", "i.csv", "项目名称,标题,责任人\n甲,乙,丙\n".encode())
+    assert refused.value.code == "duplicate_columns"
+
+
+def test_single_source_with_several_suppliers_is_a_warning_that_still_imports(session, pending_dir):
+    meeting_id = draft(session)
+    data = (
+        "项目名称,责任人,采购方式,供应商数量\n"
+        "备件,刘洋,单一来源,3\n"  # the warning
+        "焦炭,王建国,单一来源,1\n"  # one supplier: as a single source should be
+        "砖,李明,招标,3\n"  # several suppliers of a tender
+        "钢板,赵强,单一来源,\n"  # no count: nothing to compare
+        "煤,孙丽,单一来源,两家\n"  # a bad cell is the row's error, not also a warning
+    ).encode()
+    preview = imports.parse(session, meeting_id, "items", "i.csv", data)
+    assert [(r.row, [(w.code, w.column, w.params) for w in r.warnings]) for r in preview.rows] == [
+        (2, [("single_source_several_suppliers", "供应商数量", {"count": 3})]),
+        (3, []),
+        (4, []),
+        (5, []),
+        (6, []),
+    ]
+    assert [i.row for i in preview.issues] == [6]
+    good = b"\n".join(data.splitlines()[:5]) + b"\n"
+    assert stage_and_confirm(session, pending_dir, meeting_id, "items", "i.csv", good) == 4

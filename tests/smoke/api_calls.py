@@ -113,6 +113,18 @@ def add_item(s: Smoke, lang: str) -> None:
         .json()["risk_flags"]
     )
     assert flags, "a dear negotiated purchase carries risk flags"
+    person = s.factory.call("GET", f"meetings/{made.id}")["items"][0]["responsible_person"]
+    again = (
+        s.moderator(lang)
+        .api(
+            "POST",
+            f"/api/v1/meetings/{made.id}/items",
+            {"title": "备件", "responsible_person": {"id": person["id"]}},
+            expect=201,
+        )
+        .json()
+    )
+    assert again["responsible_person"] == person
 
 
 def reorder_items(s: Smoke, lang: str) -> None:

@@ -134,7 +134,13 @@ ITEM_FORM = {
 def add_item(s: Smoke, lang: str) -> None:
     made = s.factory.draft(items=1)
     s.moderator(lang).submit(f"/meetings/{made.id}", f"/meetings/{made.id}/items", ITEM_FORM)
-    assert len(meeting_status(s, made.id)["items"]) == 2
+    items = meeting_status(s, made.id)["items"]
+    assert len(items) == 2
+    # The picker: a person on record chosen by id (the typed fields left empty) is that person.
+    person = items[0]["responsible_person"]["id"]
+    chosen = {"title": "备用耐火泥采购", "person_id": str(person), "person_name": "", "person_department": ""}
+    s.moderator(lang).submit(f"/meetings/{made.id}", f"/meetings/{made.id}/items", chosen)
+    assert meeting_status(s, made.id)["items"][2]["responsible_person"]["id"] == person
 
 
 def edit_item(s: Smoke, lang: str) -> None:

@@ -20,6 +20,8 @@ CONTENT = {
     ".css": "text/css",
     ".js": "text/javascript",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".svg": "image/svg+xml",
+    ".ico": "image/",
 }
 
 
@@ -97,8 +99,10 @@ PAGES: dict[str, Page] = {
             "/static/js/live.js",
             "/static/js/console.js",
             "/static/vendor/socket.io.min.js",
+            "/static/favicon.svg",
         ],
     ),
+    "/favicon.ico": Page(PUBLIC, lambda w: ["/favicon.ico"]),
     "/api/v1/openapi.json": Page(PUBLIC, lambda w: ["/api/v1/openapi.json"]),
     "/api/v1/items/<int:item_id>/receipts": Page(
         PUBLIC, lambda w: _ids("/api/v1/items", w.hist.items, "/receipts")

@@ -466,3 +466,22 @@ def test_import_pages_in_english(app, login):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "is required" in html and "has more than two decimals" in html and "Nothing has been saved" in html
+
+
+def test_the_import_preview_warns_of_a_single_source_with_several_suppliers(app, login):
+    client = login("moderator")
+    meeting_id = draft(app)
+    data = "标题,责任人,采购方式,供应商数量\n备件采购,刘洋,单一来源,3\n劳保用品,李梅,询价,3\n".encode()
+    preview = upload(client, meeting_id, "items", "items.csv", data)
+    html = preview.get_data(as_text=True)
+    assert preview.status_code == 200
+    rows = re.findall(r'<tr class="([^"]*)">\s*<td class="num">(\d+)</td>.*?</tr>', html, re.S)
+    assert rows == [("row-warning", "2"), ("", "3")]
+    assert (
+        '<span class="warning">单一来源采购，却填写了 3 家供应商：请核对采购方式或供应商数量。</span>' in html
+    )
+    assert "导入 2 行" in html  # a warning, not a refusal
+    assert confirm(client, meeting_id, "items", html).status_code == 302
+    client.get(f"/meetings/{meeting_id}/import/items?lang=en")  # the language cookie
+    english = upload(client, meeting_id, "items", "items.csv", data)
+    assert "Single-source purchase, yet 3 suppliers are stated" in english.get_data(as_text=True)

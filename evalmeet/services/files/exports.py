@@ -101,6 +101,12 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
     ]
     if m.rehearsal:
         rows.insert(1, [translate("Rehearsal"), translate("Yes")])
+    # The printed overview is signed like the PDF: a line for each signatory, signature and date.
+    rows.append([translate("Signatures"), translate("The undersigned confirm these minutes.")])
+    rows += [
+        [translate(role), translate("Signature: ____________________    Date: ________")]
+        for role in minutes.signatories
+    ]
     return Table(
         "Overview",
         [Column("Field", width=14), Column("Value", width=40)],

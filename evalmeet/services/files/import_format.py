@@ -38,7 +38,7 @@ FIELDS: dict[str, tuple[ImportField, ...]] = {
         ImportField("department", "部门", "department", ("单位", "所在部门", "所在单位")),
     ),
     "items": (
-        ImportField("title", "项目名称", "title", ("项目", "评价项目", "item"), True),
+        ImportField("title", "项目名称", "title", ("标题", "项目标题", "项目", "评价项目", "item"), True),
         ImportField(
             "person_name",
             "责任人",

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError
+from evalmeet.domain.risk import entry_warnings
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Representative, ResponsiblePerson
 from evalmeet.schemas.base import Body, refusals
@@ -266,6 +267,31 @@ def _duplicates(session: Session, preview: Preview) -> None:
             seen[pair] = row.row
 
 
+def _figure_warnings(preview: Preview) -> None:
+    """Figures of a good item row that do not fit together (a single source with several
+    suppliers): a warning on the row, which still imports."""
+    if preview.kind != "items":
+        return
+    for row in preview.rows:
+        if row.issues:
+            continue
+        item = parse_model(ItemCreate, row.data)
+        for code in entry_warnings(
+            procurement_method=item.procurement_method, supplier_count=item.supplier_count
+        ):
+            column = preview.headers.get("supplier_count") or preview.headers["title"]
+            row.warnings.append(
+                RowIssue(
+                    row.row,
+                    column,
+                    "supplier_count",
+                    code,
+                    f"a single-source purchase with {item.supplier_count} suppliers",
+                    {"count": item.supplier_count},
+                )
+            )
+
+
 def _capacity(session: Session, preview: Preview) -> None:
     if preview.kind == "roster":
         model: Any = Representative
@@ -307,6 +333,7 @@ def parse(session: Session, meeting_id: int, kind: str, filename: str, content: 
     fields = [f for f in FIELDS[kind] if f.key in positions]
     preview = Preview(kind, meeting_id, os.path.basename(filename)[:200], fields, headers, ignored, parsed)
     _duplicates(session, preview)
+    _figure_warnings(preview)
     _capacity(session, preview)
     return preview
 

@@ -19,12 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
+from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.meetings.meeting import get_meeting
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.meetings.recusals import recusals_by_item
+
+# Who signs the printed minutes, each on a line with the date: the moderator (主持人), the
+# recorder (记录人) and the scrutineers (监票人, two lines). Message ids, translated by the edge.
+SIGNATORIES = (N_("Moderator"), N_("Recorder"), N_("Scrutineer"), N_("Scrutineer"))
 
 # Meetings happen in China: every time in the minutes is China Standard Time (domain/clock).
 china_time = clock.china_time
@@ -118,6 +123,7 @@ class Minutes:
     items: list[ItemEntry]
     audit_head: str
     generated_at: datetime
+    signatories: tuple[str, ...] = SIGNATORIES
 
     @property
     def passed(self) -> int:

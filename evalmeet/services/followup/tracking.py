@@ -159,6 +159,38 @@ def dashboard(session: Session, filters: ActionFilters, today: date | None = Non
     )
 
 
+# --- failed items nobody has followed up yet ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnfollowedItem:
+    """An item whose vote failed and that has no follow-up action yet."""
+
+    item: Item
+    meeting: Meeting
+    person: ResponsiblePerson
+
+
+MAX_UNFOLLOWED = 200
+
+
+def failed_without_actions(
+    session: Session, meeting_id: int | None = None, limit: int = MAX_UNFOLLOWED
+) -> list[UnfollowedItem]:
+    """Failed items (未通过) without any follow-up action: of one meeting, or of every live and
+    closed real meeting (the dashboard's scope), oldest meeting first, in running order."""
+    has_action = select(Action.id).where(Action.item_id == Item.id).exists()
+    stmt = (
+        select(Item, Meeting, ResponsiblePerson)
+        .join(Meeting, Meeting.id == Item.meeting_id)
+        .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
+        .where(Item.status == "failed", ~has_action)
+    )
+    stmt = stmt.where(_in_scope()) if meeting_id is None else stmt.where(Item.meeting_id == meeting_id)
+    stmt = stmt.order_by(Meeting.id, Item.position, Item.id).limit(limit)
+    return [UnfollowedItem(item, meeting, person) for item, meeting, person in session.execute(stmt).all()]
+
+
 # --- one action -------------------------------------------------------------------------------
 
 

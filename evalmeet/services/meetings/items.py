@@ -25,7 +25,11 @@ MAX_ITEMS = 500
 
 
 def find_or_create_person(session: Session, person: PersonIn) -> ResponsiblePerson:
-    """The registry entry matched by name + department, created when new."""
+    """The registry entry the body names: by ``id`` when it gives one (refused when unknown, or
+    when the name or department sent with it are another person's), else matched by
+    name + department and created when new. A position sent updates the entry's."""
+    if person.id is not None:
+        return _chosen_person(session, person)
     found = session.scalar(
         select(ResponsiblePerson).where(
             ResponsiblePerson.name == person.name, ResponsiblePerson.department == person.department
@@ -38,6 +42,49 @@ def find_or_create_person(session: Session, person: PersonIn) -> ResponsiblePers
     elif person.position and found.position != person.position:
         found.position = person.position
     return found
+
+
+def _chosen_person(session: Session, person: PersonIn) -> ResponsiblePerson:
+    chosen = session.get(ResponsiblePerson, person.id)
+    if chosen is None:
+        raise ValidationFailed(
+            f"there is no responsible person {person.id}",
+            code="person_not_found",
+            field="responsible_person.id",
+            reason="registry",
+            person_id=person.id,
+        )
+    if (person.name and person.name != chosen.name) or (
+        person.department and person.department != chosen.department
+    ):
+        raise ValidationFailed(
+            f"responsible person {chosen.id} is {chosen.name} ({chosen.department}), not "
+            f"{person.name} ({person.department})",
+            code="person_mismatch",
+            field="responsible_person.id",
+            person_id=chosen.id,
+            name=chosen.name,
+            department=chosen.department or "—",
+        )
+    if person.position and chosen.position != person.position:
+        chosen.position = person.position
+    return chosen
+
+
+def list_people(session: Session, limit: int = 2000) -> list[ResponsiblePerson]:
+    """The registry for a picker: by name, then department and position (namesakes side by side)."""
+    return list(
+        session.scalars(
+            select(ResponsiblePerson)
+            .order_by(
+                ResponsiblePerson.name,
+                ResponsiblePerson.department,
+                ResponsiblePerson.position,
+                ResponsiblePerson.id,
+            )
+            .limit(limit)
+        )
+    )
 
 
 def refresh_risk_flags(item: Item, tender_threshold: Decimal = DEFAULT_TENDER_THRESHOLD) -> None:
