@@ -249,6 +249,7 @@ class MeOut(Out):
     id: int
     name: str
     present: bool
+    ballot: str
 
 
 class AlertPersonOut(Out):
@@ -381,6 +382,7 @@ class RosterRowOut(Out):
     present: bool
     revoked: bool
     checked_in_by: str | None
+    ballot: str
 
 
 class ConsoleViewOut(Out):

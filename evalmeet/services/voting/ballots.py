@@ -310,6 +310,8 @@ def _check(
             f"round {slot[1]} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
         )
         return _Lookup(index, slot, key, item.meeting_id, closed)
+    if rep.ballot == "paper":  # the scrutineers count this representative's sheet
+        raise NotAllowed("you vote on paper; hand your ballot to the scrutineers", code="paper_voter")
     if not rep.present:
         absent = NotAllowed("you have not checked in to this meeting", code="not_present")
         return _Lookup(index, slot, key, item.meeting_id, absent)
