@@ -86,6 +86,17 @@ def console_strings() -> dict[str, str]:
         "err_failed_because": _("That did not work: {message}"),
         "saved": _("Saved"),
         "live_connected": _("Connected"),
+        "paper_title": _("Paper ballots (counted by the scrutineers)"),
+        "paper_present": _("Paper voters present: {n}"),
+        "paper_entered": _("entered: {n} valid, {invalid} invalid"),
+        "paper_none": _("no count entered yet"),
+        "paper_invalid_label": _("Invalid"),
+        "scrutineers": _("Scrutineers"),
+        "scrutineers_hint": _("names, separated by commas"),
+        "paper_submit": _("Enter the paper count"),
+        "paper_saved": _("Paper count entered"),
+        "paper_badge": _("Paper"),
+        "paper_voter": _("Votes on a paper ballot"),
     }
 
 

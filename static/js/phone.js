@@ -158,12 +158,14 @@
     var mode = "none";
     if (p) { mode = "pending"; }
     else if (voted) { mode = "done"; }
+    else if (v && me.ballot === "paper") { mode = "paper"; }
     else if (v && chosen) { mode = "confirm"; }
     else if (v) { mode = "choose"; }
     show("vote-choose", mode === "choose");
     show("vote-confirm", mode === "confirm");
     show("vote-pending", mode === "pending");
     show("vote-done", mode === "done");
+    show("vote-paper", mode === "paper");
     if (mode === "choose") { buildChoices(v); }
     if (mode === "confirm") {
       var c = $("confirm-choice");

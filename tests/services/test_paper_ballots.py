@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from evalmeet.domain.errors import Conflict, NotAllowed, ValidationFailed
-from evalmeet.models import AuditEntry, PaperCount
+from evalmeet.models import AuditEntry, PaperCount, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.schemas.voting import PaperCountBody, ResultOut, RevoteBody
+from evalmeet.services.files import imports
 from evalmeet.services.meetings import roster
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import paper
@@ -268,3 +269,32 @@ def test_a_revote_starts_a_fresh_paper_count(session, hall):
     session.commit()
     assert paper.current_paper_count(session, item)[0] is None
     assert rounds.progress(session, item.id).ballots == 0
+
+
+def test_roster_import_reads_the_ballot_column(session, tmp_path):
+    from tests.services.test_imports import draft, stage_and_confirm
+
+    meeting_id = draft(session)
+    data = (
+        "姓名,工号,部门,投票方式\n张三,E001,炼铁厂,纸质\n李四,E002,炼钢厂,\n王五,E003,炼钢厂,手机\n".encode()
+    )
+    assert stage_and_confirm(session, tmp_path / "pending", meeting_id, "roster", "r.csv", data) == 3
+    reps = session.scalars(select(Representative).where(Representative.meeting_id == meeting_id)).all()
+    assert sorted((r.employee_no, r.ballot) for r in reps) == [
+        ("E001", "paper"),
+        ("E002", "phone"),
+        ("E003", "phone"),
+    ]
+    exported = imports.roster_table(session, meeting_id)
+    assert exported.columns[-1].header == "投票方式"
+    assert sorted(row[-1] for row in exported.rows) == ["手机", "手机", "纸质"]
+    bad = imports.stage(
+        session,
+        tmp_path / "p2",
+        meeting_id,
+        "roster",
+        "r.csv",
+        "姓名,工号,投票方式\n赵六,E009,飞鸽\n".encode(),
+        "m",
+    )
+    assert not bad.ok and bad.issues[0].field == "ballot"
