@@ -111,7 +111,7 @@ def percent_text(fraction: str | None) -> str:
 
 
 def channels_text(result: dict[str, Any] | None) -> str:
-    """"By phone 4 · on paper 3" (and the invalid sheets) of a result that had paper ballots;
+    """ "By phone 4 · on paper 3" (and the invalid sheets) of a result that had paper ballots;
     "" for one that came only by phone (static/js/live.js ``channelsText`` says the same)."""
     paper = ((result or {}).get("channels") or {}).get("paper")
     if not paper or not (paper["ballots"] or paper["invalid"] or paper["scrutineers"]):

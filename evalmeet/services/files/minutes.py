@@ -69,7 +69,9 @@ class Round:
         if self.channels is None:
             return None
         counts = getattr(self.channels, channel).counts
-        return None if counts is None else [(choice, int(counts.get(choice, 0))) for choice, _n in self.counts]
+        return (
+            None if counts is None else [(choice, int(counts.get(choice, 0))) for choice, _n in self.counts]
+        )
 
 
 @dataclass(frozen=True)
