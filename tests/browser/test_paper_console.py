@@ -59,20 +59,20 @@ def test_the_moderator_enters_the_paper_count_on_the_console(server, browser, ph
     panel.locator("input[data-paper-invalid]").fill("1")
     panel.locator("button[data-paper-submit]").click()
     expect(panel).to_contain_text("已录入：有效 2 票，无效 1 张", timeout=WAIT_MS)
-    expect(console.locator("#cs-count")).to_contain_text("2", timeout=WAIT_MS)
-    expect(projector.locator("#pj-stage")).to_contain_text("2", timeout=WAIT_MS)
+    expect(console.locator("#cs-count")).to_have_text("已投票 2 / 7", timeout=WAIT_MS)
+    expect(projector.locator("#pj-count")).to_have_text("已投票 2 / 7", timeout=WAIT_MS)
 
     for phone, choice in zip(
         phones, ["satisfied", "satisfied", "basically_satisfied", "dissatisfied"], strict=True
     ):
         phone.vote(item["id"], choice)
-    expect(console.locator("#cs-count")).to_contain_text("6", timeout=WAIT_MS)
+    expect(console.locator("#cs-count")).to_have_text("已投票 6 / 7", timeout=WAIT_MS)
     # the count is corrected: a later entry replaces the earlier one
     panel.locator('input[data-paper-choice="basically_satisfied"]').fill("1")
     panel.locator("input[data-paper-invalid]").fill("0")
     panel.locator("button[data-paper-submit]").click()
     expect(panel).to_contain_text("已录入：有效 3 票，无效 0 张", timeout=WAIT_MS)
-    expect(console.locator("#cs-count")).to_contain_text("7", timeout=WAIT_MS)
+    expect(console.locator("#cs-count")).to_have_text("已投票 7 / 7", timeout=WAIT_MS)
     assert panel.locator('input[data-paper-choice="satisfied"]').input_value() == "2"
     console.evaluate(
         "document.getElementById('cs-toasts').querySelectorAll('.cs-toast').forEach(t => t.remove())"
