@@ -37,6 +37,8 @@ SCALE_LABELS: Labels = {
     "three_level": L_("Satisfied / basically satisfied / dissatisfied"),
     "pass_fail": L_("Pass / fail"),
 }
+# How a representative votes: on their phone, or on a paper ballot the scrutineers count.
+BALLOT_LABELS: Labels = {"phone": L_("Phone"), "paper": L_("Paper ballot")}
 CHOICE_LABELS: Labels = {
     "satisfied": L_("Satisfied"),
     "basically_satisfied": L_("Basically satisfied"),

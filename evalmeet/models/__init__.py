@@ -3,7 +3,7 @@
 from evalmeet.models.account import ROLES, Account, ApiToken, LoginSession
 from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
 from evalmeet.models.audit import AuditEntry
-from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participation
+from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, PaperCount, Participation
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question, QuestionSupport, Recusal
 from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
@@ -25,6 +25,7 @@ __all__ = [
     "LinkDevice",
     "LoginSession",
     "Meeting",
+    "PaperCount",
     "Participation",
     "Question",
     "QuestionSupport",

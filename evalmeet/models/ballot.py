@@ -8,6 +8,7 @@ shuffled order in the closing transaction, and the tally is frozen in ``item_res
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -85,4 +86,22 @@ class ItemResult(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     # Why this round was superseded by a re-vote (null while it is the current result).
     superseded_reason: Mapped[str | None] = mapped_column(String(500))
+    # Each ballot channel of the round (phone, paper) as the result shows it; null before paper
+    # ballots existed (then every ballot came by phone).
+    channels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PaperCount(Base):
+    """The scrutineers' (监票人) count of one round's paper ballots, entered by the moderator
+    while the round is open; a later entry replaces it. Counts only, keyed by choice — never a
+    person. Removed at close, once the result has frozen what it shows of it."""
+
+    __tablename__ = "paper_counts"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    vote_round: Mapped[int] = mapped_column(primary_key=True)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    invalid: Mapped[int] = mapped_column(default=0)
+    scrutineers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -69,6 +69,8 @@ class Representative(Base):
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "link", "socket" or "moderator": how presence was recorded.
     checked_in_by: Mapped[str | None] = mapped_column(String(16))
+    # "phone" or "paper": how this representative votes (paper: counted by the scrutineers).
+    ballot: Mapped[str] = mapped_column(String(8), default="phone", server_default="phone")
 
     meeting: Mapped[Meeting] = relationship(back_populates="representatives")
 

@@ -29,7 +29,7 @@ from evalmeet.schemas.meetings import AttendanceOut, ItemOut
 from evalmeet.schemas.questions import QuestionListOut, QuestionOut
 from evalmeet.schemas.recusals import MAX_REASON, RecusalOut
 from evalmeet.schemas.types import MAX_ID, Text, When, is_id
-from evalmeet.schemas.voting import ResultOut
+from evalmeet.schemas.voting import PaperCountOut, ResultOut
 
 MAX_TEXT_FIELD = 4000
 KEY_MIN, KEY_MAX = 16, 128
@@ -277,6 +277,7 @@ class MeOut(Out):
     id: int
     name: str
     present: bool
+    ballot: str
 
 
 class AlertPersonOut(Out):
@@ -416,10 +417,22 @@ class RosterRowOut(Out):
     present: bool
     revoked: bool
     checked_in_by: str | None
+    ballot: str
+
+
+class PaperStatusOut(Out):
+    """The open vote's paper ballots on the console: the paper voters present (the most sheets
+    there can be) and the scrutineers' count entered so far (null before the first entry)."""
+
+    item_id: int
+    round: int
+    paper_present: int
+    entered: PaperCountOut | None
 
 
 class ConsoleViewOut(Out):
-    """``GET /meetings/{id}/console/data``: snapshot, running order, roster, questions on the floor."""
+    """``GET /meetings/{id}/console/data``: snapshot, running order, roster, questions on the
+    floor, and while a vote is open its paper ballots."""
 
     meeting: ConsoleMeetingOut
     state: LiveStateOut
@@ -427,6 +440,7 @@ class ConsoleViewOut(Out):
     items: list[ConsoleItemOut]
     roster: list[RosterRowOut]
     questions: QuestionListOut
+    paper: PaperStatusOut | None = None
 
     def json_dict(self) -> dict[str, Any]:
         """The view as the console reads it, its snapshot as the live channel sends it."""

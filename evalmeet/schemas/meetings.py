@@ -165,6 +165,7 @@ class RepresentativeOut(Out):
     present: bool
     revoked: bool
     checked_in_at: When
+    ballot: str
     join_url: str | None = None
 
     @classmethod

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, WithJsonSchema
 
 from evalmeet.schemas.base import Body
-from evalmeet.schemas.types import Text, refuse
+from evalmeet.schemas.types import OneOf, Text, refuse
 
 
 def _json_bool(value: Any) -> bool:
@@ -17,6 +17,9 @@ def _json_bool(value: Any) -> bool:
         return value
     raise refuse("not_yes_no", "must be true or false")
 
+
+BALLOT_CHANNELS = ("phone", "paper")
+"""How a representative votes: on their phone, or on a paper sheet the scrutineers count."""
 
 JsonBool = Annotated[bool | None, BeforeValidator(_json_bool), WithJsonSchema({"type": "boolean"})]
 """``true`` or ``false`` when sent (nothing else, not even null); None when not sent."""
@@ -28,13 +31,15 @@ class RepresentativeCreate(Body):
     name: Annotated[str, Text(100)]
     employee_no: Annotated[str, Text(64)]
     department: Annotated[str, Text(100, required=False)] = ""
+    ballot: Annotated[str, OneOf(BALLOT_CHANNELS)] = "phone"
 
 
 class RepresentativeUpdate(Body):
     """``PATCH /representatives/{id}`` and the edit form: the fields sent are changed.
 
     ``present`` marks attendance by hand (live meetings); ``revoked: true`` stops the join link
-    (``false`` changes nothing: a new link is issued instead).
+    (``false`` changes nothing: a new link is issued instead). ``ballot`` switches between phone
+    and paper (refused while any item of the meeting has voting open).
     """
 
     name: Annotated[str | None, Text(100)] = None  # sent as null: "is required"
@@ -42,10 +47,11 @@ class RepresentativeUpdate(Body):
     department: Annotated[str | None, Text(100, required=False)] = None
     present: JsonBool = None
     revoked: JsonBool = None
+    ballot: Annotated[str | None, OneOf(BALLOT_CHANNELS, optional=True)] = None
 
     def changes(self) -> dict[str, str]:
         """The roster entry's own fields that were sent, with their values."""
-        names = ("name", "employee_no", "department")
+        names = ("name", "employee_no", "department", "ballot")
         return {
             name: value
             for name in names

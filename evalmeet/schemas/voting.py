@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from evalmeet.models import ItemResult
+from pydantic import Field, SerializationInfo, SerializerFunctionWrapHandler, model_serializer
+
+from evalmeet.models import ItemResult, PaperCount
 from evalmeet.schemas.base import Body, Out
-from evalmeet.schemas.types import Text, When
+from evalmeet.schemas.types import Text, When, Whole
+
+MAX_SHEETS = 100_000
+MAX_SCRUTINEERS = 20
 
 
 class RevoteBody(Body):
@@ -15,8 +20,96 @@ class RevoteBody(Body):
     reason: Annotated[str, Text(500)]
 
 
+class PaperCountBody(Body):
+    """``PUT /items/{id}/paper_count``: the scrutineers' count of the paper ballots, by choice.
+
+    Keyed by choice (a later ``{criterion: {choice: n}}`` extends it); ``invalid``: spoilt or
+    blank sheets, which count towards the sheets but not the ballots.
+    """
+
+    counts: dict[str, Annotated[int, Whole(0, MAX_SHEETS)]]
+    invalid: Annotated[int, Whole(0, MAX_SHEETS)] = 0
+    scrutineers: Annotated[list[Annotated[str, Text(100)]], Field(max_length=MAX_SCRUTINEERS)]
+
+
+class PaperCountOut(Out):
+    """The paper count entered for an open round (``ballots``: the valid sheets; ``paper_present``:
+    the paper voters of the round who are present, which the sheets may not exceed)."""
+
+    item_id: int
+    round: int
+    counts: dict[str, int]
+    ballots: int
+    invalid: int
+    scrutineers: list[str]
+    paper_present: int
+    entered_at: When
+
+    @classmethod
+    def of(cls, row: PaperCount, paper_present: int) -> PaperCountOut:
+        """The answer for an entered count."""
+        return cls(
+            item_id=row.item_id,
+            round=row.vote_round,
+            counts=dict(row.counts),
+            ballots=sum(row.counts.values()),
+            invalid=row.invalid,
+            scrutineers=list(row.scrutineers),
+            paper_present=paper_present,
+            entered_at=row.entered_at,
+        )
+
+
+CHANNEL_MIN = 3
+"""A ballot channel with fewer ballots than this shows how many, never its counts (secrecy.md)."""
+
+
+class _ChannelOut(Out):
+    counts: dict[str, int] | None = None
+    ballots: int
+
+    @model_serializer(mode="wrap")
+    def _without_hidden_counts(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if data.get("counts") is None:
+            data.pop("counts", None)
+        return data
+
+
+class PhoneChannelOut(_ChannelOut):
+    """The ballots cast on phones; ``counts`` left out below three ballots."""
+
+
+class PaperChannelOut(_ChannelOut):
+    """The paper ballots the scrutineers counted; ``counts`` left out below three ballots."""
+
+    invalid: int = 0
+    scrutineers: list[str] = []
+
+
+class ChannelsOut(Out):
+    """Each ballot channel of a round; the result's own ``counts``/``ballots`` are their sum."""
+
+    phone: PhoneChannelOut
+    paper: PaperChannelOut
+
+    @classmethod
+    def of(cls, result: ItemResult) -> ChannelsOut:
+        """As frozen; a result from before paper ballots had only the phone channel."""
+        if result.channels is not None:
+            return cls.model_validate(result.channels)
+        counts = dict(result.counts) if result.ballots >= CHANNEL_MIN else None
+        return cls(
+            phone=PhoneChannelOut(counts=counts, ballots=result.ballots),
+            paper=PaperChannelOut(ballots=0),
+        )
+
+
 class ResultOut(Out):
-    """The contract's result object, frozen when the round closed."""
+    """The contract's result object, frozen when the round closed (``counts`` and ``ballots``:
+    every valid ballot, phone and paper; ``channels``: each apart)."""
 
     item_id: int
     round: int
@@ -31,6 +124,7 @@ class ResultOut(Out):
     passed: bool
     closed_at: When
     superseded_reason: str | None
+    channels: ChannelsOut
 
     @classmethod
     def of(cls, result: ItemResult) -> ResultOut:
@@ -49,6 +143,7 @@ class ResultOut(Out):
             passed=result.passed,
             closed_at=result.closed_at,
             superseded_reason=result.superseded_reason,
+            channels=ChannelsOut.of(result),
         )
 
 

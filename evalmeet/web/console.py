@@ -93,6 +93,17 @@ def console_strings() -> dict[str, str]:
         "recusal_reason": _("Why does {name} recuse from this item? (shown in the minutes)"),
         "support": _("Representatives who support this question"),
         "support_n": _("Support {n}"),
+        "paper_title": _("Paper ballots (counted by the scrutineers)"),
+        "paper_present": _("Paper voters present: {n}"),
+        "paper_entered": _("entered: {n} valid, {invalid} invalid"),
+        "paper_none": _("no count entered yet"),
+        "paper_invalid_label": _("Invalid"),
+        "scrutineers": _("Scrutineers"),
+        "scrutineers_hint": _("names, separated by commas"),
+        "paper_submit": _("Enter the paper count"),
+        "paper_saved": _("Paper count entered"),
+        "paper_badge": _("Paper"),
+        "paper_voter": _("Votes on a paper ballot"),
     }
 
 

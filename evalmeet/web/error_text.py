@@ -129,6 +129,13 @@ def _messages() -> dict[str, str]:
         "voting_closed.revote_needed": _("Voting on this item is closed; re-run it with a recorded reason."),
         "voting_not_open": _("Voting on this item is not open."),
         "empty_roster": _("The meeting has no representatives: add its roster before starting it."),
+        "voting_open.ballot_switch": _(
+            "Voting is open: switch between phone and paper ballot after it closes."
+        ),
+        "paper_voter": _("You vote on paper: please hand your ballot to the scrutineers."),
+        "too_many_paper_ballots": _(
+            "%(sheets)s paper ballots entered, but only %(paper_present)s paper voters are present."
+        ),
         "quorum_not_met": _(
             "Voting cannot open: quorum not met (%(present)s present of %(roster)s, %(needed)s needed)."
         ),
@@ -288,6 +295,9 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "action_id": pgettext("followup field", "Actions"),
         "body": pgettext("field", "Request body"),
         "counts": pgettext("field", "Counts"),
+        "invalid": _("Invalid ballots"),
+        "scrutineers": _("Scrutineers"),
+        "ballot": _("Ballot"),
         "roster": pgettext("field", "Roster size"),
         "username": _("Username"),
         "password": _("Password"),

@@ -363,7 +363,12 @@ def edit_representative(rep_id: int) -> Any:
     """Edit a roster entry."""
     rep = meetings.get_representative(db.session, rep_id)
     if request.method == "GET":
-        values = {"name": rep.name, "employee_no": rep.employee_no, "department": rep.department}
+        values = {
+            "name": rep.name,
+            "employee_no": rep.employee_no,
+            "department": rep.department,
+            "ballot": rep.ballot,
+        }
         return _representative_form(rep_id, values)
     data = forms.representative_data(request.form)
     return edge.form_post(

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
 from evalmeet.domain.labels import (
+    BALLOT_LABELS,
     ITEM_STATUS_LABELS,
     MEETING_STATUS_LABELS,
     PROCUREMENT_METHOD_LABELS,
@@ -59,8 +60,12 @@ def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
 
 
 def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """A roster entry's fields for ``RepresentativeCreate``/``RepresentativeUpdate``."""
-    return {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
+    """A roster entry's fields for ``RepresentativeCreate``/``RepresentativeUpdate`` (``ballot``
+    only when the form has it: phone by default)."""
+    data: dict[str, Any] = {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
+    if form.get("ballot"):
+        data["ballot"] = form["ballot"]
+    return data
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -72,6 +77,7 @@ _VOCABULARIES: dict[str, Labels] = {
     "item_status": ITEM_STATUS_LABELS,
     "method": PROCUREMENT_METHOD_LABELS,
     "scale": SCALE_LABELS,
+    "ballot": BALLOT_LABELS,
 }
 
 

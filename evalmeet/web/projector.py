@@ -70,6 +70,8 @@ def live_strings() -> dict[str, str]:
         "pass_rate": _("Pass rate"),
         "threshold": _("Needed to pass"),
         "ballots_of": _("{n} ballots, {m} present"),
+        "channels_of": _("By phone {phone} · on paper {paper}"),
+        "paper_invalid": _("{n} invalid paper ballots"),
         "result": pgettext("live-screens", "Result"),
         "round": _("Round {n}"),
         "reconnecting": _("Reconnecting…"),
@@ -109,6 +111,20 @@ def percent_text(fraction: str | None) -> str:
     return f"{pct}%"
 
 
+def channels_text(result: dict[str, Any] | None) -> str:
+    """ "By phone 4 · on paper 3" (and the invalid sheets) of a result that had paper ballots;
+    "" for one that came only by phone (static/js/live.js ``channelsText`` says the same)."""
+    paper = ((result or {}).get("channels") or {}).get("paper")
+    if not paper or not (paper["ballots"] or paper["invalid"] or paper["scrutineers"]):
+        return ""
+    strings = live_strings()
+    phone = result["channels"]["phone"]  # type: ignore[index]
+    line = fill(strings["channels_of"], phone=phone["ballots"], paper=paper["ballots"])
+    if paper["invalid"]:
+        line += " · " + fill(strings["paper_invalid"], n=paper["invalid"])
+    return line
+
+
 def fill(template: str, **values: Any) -> str:
     """Fill ``{name}`` placeholders of a translated string (the same syntax the JS uses)."""
     for key, value in values.items():
@@ -123,6 +139,7 @@ def page_helpers() -> dict[str, Any]:
         "money_text": money_text,
         "percent_text": percent_text,
         "fill": fill,
+        "channels_text": channels_text,
         "tiny_electorate": TINY_ELECTORATE,
         "scales": SCALES,
     }

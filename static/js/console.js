@@ -151,6 +151,7 @@
       E.text(li, ".cs-rname small", (rep.department ? rep.department + " \u00b7 " : "") + rep.employee_no);
       E.text(li, ".cs-rstate-text", rep.revoked ? C.revoked : (rep.present ? C.at_meeting : C.absent));
       E.keep(li, ".cs-byhand", !rep.revoked && rep.present && rep.checked_in_by === "moderator");
+      E.keep(li, ".cs-rpaper", rep.ballot === "paper");
       var button = E.keep(li, "button", !rep.revoked);
       if (button) {
         button.setAttribute("data-action", rep.present ? "mark-absent" : "mark-present");
@@ -231,6 +232,8 @@
       });
       E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold +
         " \u00b7 " + fill(L.ballots_of, {n: r.ballots, m: r.present}));
+      var channels = E.channelsText(r, L);
+      if (E.keep(box, ".cs-channels", channels)) { E.text(box, ".cs-channels", channels); }
     }
     return panel;
   }
@@ -302,6 +305,73 @@
     box.hidden = list.length === 0;
   }
 
+  // --- paper ballots: the scrutineers' count of the open vote -------------------------------------
+
+  var paperBox = byId("cs-paper");
+  var paperForm = byId("cs-paper-form");
+  var paperKey = data.paper ? data.paper.item_id + ":" + data.paper.round : "";
+
+  /* Put an entered count (or nothing) into the form's fields. */
+  function fillPaperForm(entered) {
+    paperForm.querySelectorAll("[data-paper-choice]").forEach(function (input) {
+      var choice = input.getAttribute("data-paper-choice");
+      input.value = entered ? (entered.counts[choice] || 0) : "";
+    });
+    paperForm.querySelector("[data-paper-invalid]").value = entered ? entered.invalid : "";
+    if (entered || !paperForm.querySelector("[data-paper-scrutineers]").value) {
+      paperForm.querySelector("[data-paper-scrutineers]").value = entered ? entered.scrutineers.join("\u3001") : "";
+    }
+  }
+
+  /* Shown while a vote with paper voters is open; the fields are refilled only for a new vote
+     (or after an entry), never while the moderator types. */
+  function renderPaper() {
+    var p = data.paper;
+    var voting = phase() === "voting" && p && st().voting && st().voting.item_id === p.item_id;
+    paperBox.hidden = !(voting && (p.paper_present || p.entered));
+    if (!p) { paperKey = ""; return; }
+    paperBox.setAttribute("data-item", p.item_id);
+    E.text(paperBox, '[data-paper="present"]', fill(C.paper_present, {n: p.paper_present}));
+    E.text(paperBox, '[data-paper="entered"]', p.entered
+      ? fill(C.paper_entered, {n: p.entered.ballots, invalid: p.entered.invalid}) : C.paper_none);
+    var key = p.item_id + ":" + p.round;
+    if (key !== paperKey) { paperKey = key; fillPaperForm(p.entered); }
+  }
+
+  function paperBody() {
+    var counts = {};
+    paperForm.querySelectorAll("[data-paper-choice]").forEach(function (input) {
+      counts[input.getAttribute("data-paper-choice")] = input.value.trim() === "" ? 0 : Number(input.value);
+    });
+    var invalid = paperForm.querySelector("[data-paper-invalid]").value.trim();
+    var names = paperForm.querySelector("[data-paper-scrutineers]").value.split(/[,\uff0c\u3001;\uff1b\n]+/)
+      .map(function (name) { return name.trim(); }).filter(Boolean);
+    return {counts: counts, invalid: invalid === "" ? 0 : Number(invalid), scrutineers: names};
+  }
+
+  paperForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var p = data.paper;
+    var button = paperForm.querySelector("[data-paper-submit]");
+    if (!p || button.disabled) { return; }
+    button.disabled = true;
+    api("PUT", "/items/" + p.item_id + "/paper_count", paperBody()).then(function (entered) {
+      if (data.paper && data.paper.item_id === entered.item_id) {
+        data.paper.entered = entered;
+        data.paper.paper_present = entered.paper_present;
+      }
+      fillPaperForm(entered);
+      renderPaper();
+      toast(C.paper_saved, "ok");
+    }, function (err) {
+      toast(err.code === "network" || !err.message ? (err.message || C.err_failed)
+        : fill(C.err_failed_because, {message: err.message}));
+    }).then(function () {
+      button.disabled = false;
+      scheduleRefresh();
+    });
+  });
+
   function renderAll() {
     renderAlerts();
     renderHeader();
@@ -309,6 +379,7 @@
     renderCurrent();
     renderQuestions();
     renderRoster();
+    renderPaper();
   }
 
   function renderProgress() {
@@ -351,6 +422,7 @@
         }
         if (!fresh.progress) { data.progress = null; }
         data.questions = fresh.questions;
+        data.paper = fresh.paper;
         renderAll();
       })
       .catch(function (err) { toast(err.message || C.err_network); })
@@ -471,6 +543,7 @@
     renderItems();
     renderCurrent();
     renderQuestions();
+    renderPaper();
     scheduleRefresh();
   }
 
@@ -488,7 +561,9 @@
       s.voting = null;
       s.item.status = r.passed ? "passed" : "failed";
       data.progress = null;
+      data.paper = null;
       renderCurrent();
+      renderPaper();
     }
     scheduleRefresh();
   }

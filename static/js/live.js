@@ -173,6 +173,18 @@
       " = " + percent(result.satisfaction);
   }
 
+  /* "By phone 4 · on paper 3" (and the invalid paper sheets) of a result that had paper
+     ballots; "" for one that came only by phone. */
+  function channelsText(result, L) {
+    var ch = result && result.channels;
+    if (!ch || !ch.paper || !(ch.paper.ballots || ch.paper.invalid || (ch.paper.scrutineers || []).length)) {
+      return "";
+    }
+    var line = fill(L.channels_of, {phone: ch.phone.ballots, paper: ch.paper.ballots});
+    if (ch.paper.invalid) { line += " \u00b7 " + fill(L.paper_invalid, {n: ch.paper.invalid}); }
+    return line;
+  }
+
   /* The sentence of an alert (a join link used from a second device, a link re-issued). */
   function alertText(alert, L) {
     return fill(L["alert_" + alert.kind] || alert.kind, {
@@ -224,6 +236,7 @@
     votedCount: votedCount,
     rateText: rateText,
     alertText: alertText,
+    channelsText: channelsText,
     connect: connect
   };
 }());

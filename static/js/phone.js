@@ -169,6 +169,7 @@
     var mode = "none";
     if (p) { mode = "pending"; }
     else if (voted) { mode = "done"; }
+    else if (v && me.ballot === "paper") { mode = "paper"; }
     else if (recused) { mode = "recused"; }
     else if (v && chosen) { mode = "confirm"; }
     else if (v) { mode = "choose"; }
@@ -176,6 +177,7 @@
     show("vote-confirm", mode === "confirm");
     show("vote-pending", mode === "pending");
     show("vote-done", mode === "done");
+    show("vote-paper", mode === "paper");
     if (mode === "choose") { buildChoices(v); }
     if (mode === "confirm") {
       var c = $("confirm-choice");

@@ -103,6 +103,8 @@
     E.text(view, ".pj-rate", E.rateText(r, L));
     E.text(view, ".pj-rule", L.threshold + " \u2265 " + r.pass_threshold);
     E.text(view, ".pj-turnout", E.fill(L.ballots_of, {n: r.ballots, m: r.present}));
+    var channels = E.channelsText(r, L);
+    if (E.keep(view, ".pj-channels", channels)) { E.text(view, ".pj-channels", channels); }
   }
 
   /* Which view the snapshot calls for, and how to fill it. */

@@ -55,7 +55,7 @@ def test_phone_gets_its_own_state_and_is_checked_in(app, session, plain_meeting)
     assert own["meeting"]["status"] == "live"
     assert own["phase"] == "idle" and own["item"] is None and own["voting"] is None
     assert own["attendance"] == {"present": 2, "roster": 3, "needed": 2, "quorum_met": True}
-    assert own["me"] == {"id": rep.id, "name": "代表3", "present": True}
+    assert own["me"] == {"id": rep.id, "name": "代表3", "present": True, "ballot": "phone"}
     row = rep_row(rep.id)
     assert row.present is True and row.checked_in_by == "socket"
 

@@ -76,7 +76,7 @@ def test_phone_without_a_session_is_told_to_scan_the_qr_code(app, client):
     response = client.get("/phone")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "请扫描纸条上的二维码" in html
+    assert "请扫描入场凭条上的二维码" in html
     assert "phone-boot" not in html
 
 
@@ -85,7 +85,7 @@ def test_unknown_join_link_is_a_404_page_not_json(app, client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
-    assert "此参会链接无效" in html and "invalid_token" in html and "Traceback" not in html
+    assert "此入场链接无效" in html and "invalid_token" in html and "Traceback" not in html
     assert "/static/css/phone.css" in html
     assert client.get("/j/short").status_code == 404
     as_json = client.get("/j/" + "z" * 32, headers={"Accept": "application/json"})
@@ -101,7 +101,7 @@ def test_revoked_link_and_stale_phone_session(app, session, plain_meeting):
     db.session.commit()
     stale = browser.get("/phone")
     assert stale.status_code == 404 and stale.mimetype == "text/html"
-    assert "此参会链接无效" in stale.get_data(as_text=True)
+    assert "此入场链接无效" in stale.get_data(as_text=True)
     # the dead token was dropped from the session: next time the phone is told to scan
-    assert "请扫描纸条上的二维码" in browser.get("/phone").get_data(as_text=True)
+    assert "请扫描入场凭条上的二维码" in browser.get("/phone").get_data(as_text=True)
     assert browser.get(f"/j/{rep.join_token}").status_code == 404

@@ -216,7 +216,12 @@ def test_the_snapshot_leaves_out_me_and_alerts_where_they_do_not_apply(session, 
     staff = build_state(session, live.meeting).json_dict()
     phone = build_state(session, live.meeting, live.reps[0]).json_dict()
     assert "alerts" in staff and "me" not in staff
-    assert phone["me"] == {"id": live.reps[0].id, "name": live.reps[0].name, "present": True}
+    assert phone["me"] == {
+        "id": live.reps[0].id,
+        "name": live.reps[0].name,
+        "present": True,
+        "ballot": "phone",
+    }
     assert "alerts" not in phone
     assert not {"me", "alerts"} & set(build_state(session, draft.meeting).json_dict())
     assert set(staff) == {"meeting", "item", "phase", "voting", "attendance", "result", "alerts"}

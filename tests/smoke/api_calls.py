@@ -191,6 +191,23 @@ def close_voting(s: Smoke, lang: str) -> None:
     assert (result["ballots"], result["satisfaction"], result["passed"]) == (3, "2/3", True)
 
 
+def paper_count(s: Smoke, lang: str) -> None:
+    made = s.factory.live(reps=4)
+    item = made.items[0]
+    for rep in made.reps[2:]:
+        s.factory.call("PATCH", f"representatives/{rep['id']}", {"ballot": "paper"})
+    s.factory.call("POST", f"items/{item}/voting/open")
+    moderator = s.moderator(lang)
+    body = {"counts": {"satisfied": 2}, "invalid": 1, "scrutineers": ["张监票"]}
+    refused = moderator.api("PUT", f"/api/v1/items/{item}/paper_count", body, expect=409).json()
+    assert refused["error"]["code"] == "too_many_paper_ballots" and refused["error"]["message"]
+    answer = moderator.api("PUT", f"/api/v1/items/{item}/paper_count", {**body, "invalid": 0}).json()
+    assert (answer["ballots"], answer["paper_present"]) == (2, 2)
+    s.factory.ballots(made, item, ["dissatisfied", "satisfied"])
+    result = s.factory.call("POST", f"items/{item}/voting/close")
+    assert result["channels"]["paper"]["ballots"] == 2 and result["ballots"] == 4
+
+
 def revote(s: Smoke, lang: str) -> None:
     made = s.factory.decided()
     item = made.items[0]
@@ -283,6 +300,7 @@ API_CALLS: dict[tuple[str, str], Visit] = {
     ("/api/v1/items/<int:item_id>/voting/open", "POST"): open_voting,
     ("/api/v1/items/<int:item_id>/voting/close", "POST"): close_voting,
     ("/api/v1/items/<int:item_id>/revote", "POST"): revote,
+    ("/api/v1/items/<int:item_id>/paper_count", "PUT"): paper_count,
     ("/api/v1/items/<int:item_id>/actions", "POST"): add_action,
     ("/api/v1/actions/<int:action_id>", "PATCH"): update_action,
     ("/api/v1/questions/<int:question_id>", "PATCH"): moderate_question,

@@ -40,6 +40,8 @@ class PublicRound:
     pass_threshold: str
     passed: bool
     superseded_reason: str | None
+    # Phone and paper apart, as frozen (null for rounds from before paper ballots).
+    channels: dict[str, Any] | None = None
 
     @property
     def satisfaction_text(self) -> str:
@@ -165,6 +167,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
                 pass_threshold=r.pass_threshold,
                 passed=r.passed,
                 superseded_reason=r.superseded_reason,
+                channels=r.channels,
             )
             for r in row.results
         )

@@ -20,6 +20,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
+    CHOICE_LABELS,
     ITEM_RESULT_LABELS,
     PROCUREMENT_METHOD_LABELS,
     SCALE_LABELS,
@@ -178,6 +179,12 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
         *_count_columns(minutes.choices),
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
+        Column("Phone ballots", "int", 8),
+        Column("Phone counts", width=20),
+        Column("Paper ballots", "int", 8),
+        Column("Paper counts", width=20),
+        Column("Invalid paper ballots", "int", 8),
+        Column("Scrutineers", width=16),
         Column("Satisfaction", width=8),
         Column("Satisfaction (%)", "decimal", 8),
         Column("Pass threshold", width=8),
@@ -189,6 +196,7 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
     for e in minutes.items:
         for r in e.rounds:
             counts = dict(r.counts)
+            channels = r.channels
             rows.append(
                 [
                     e.number,
@@ -197,6 +205,12 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                     *[counts.get(c, 0) for c in minutes.choices],
                     r.ballots,
                     r.present,
+                    channels.phone.ballots if channels else r.ballots,
+                    _counts_text(r.channel_counts("phone"), translate),
+                    channels.paper.ballots if channels else 0,
+                    _counts_text(r.channel_counts("paper"), translate),
+                    channels.paper.invalid if channels else 0,
+                    "、".join(channels.paper.scrutineers) if channels else "",
                     r.satisfaction,
                     r.percent,
                     r.pass_threshold,
@@ -206,6 +220,13 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                 ]
             )
     return Table("Voting rounds", columns, rows)
+
+
+def _counts_text(counts: list[tuple[str, int]] | None, translate: Translate) -> str:
+    """One channel's counts in a cell (``满意 2、基本满意 1、不满意 0``); "—" when not shown."""
+    if counts is None:
+        return "—"
+    return "、".join(f"{label_text(CHOICE_LABELS, choice, translate)} {n}" for choice, n in counts)
 
 
 def _questions_sheet(minutes: Minutes) -> Table:

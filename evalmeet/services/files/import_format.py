@@ -36,6 +36,7 @@ FIELDS: dict[str, tuple[ImportField, ...]] = {
             "employee_no", "工号", "employee_no", ("员工编号", "职工号", "职工编号", "employee number"), True
         ),
         ImportField("department", "部门", "department", ("单位", "所在部门", "所在单位")),
+        ImportField("ballot", "投票方式", "ballot", ("选票", "表决方式")),
     ),
     "items": (
         ImportField("title", "项目名称", "title", ("标题", "项目标题", "项目", "评价项目", "item"), True),
@@ -73,6 +74,17 @@ METHOD_NAMES = {
     "single source": "single_source",
     "competitive negotiation": "negotiation",
     **{code: code for code in PROCUREMENT_METHODS},
+}
+# How a representative votes, as people write it (empty: phone).
+BALLOT_NAMES = {
+    "手机": "phone",
+    "手机投票": "phone",
+    "纸质": "paper",
+    "纸质票": "paper",
+    "纸质选票": "paper",
+    "纸票": "paper",
+    "phone": "phone",
+    "paper": "paper",
 }
 METHOD_DISPLAY = "单一来源、招标、询价、竞争性谈判、其他 / " + ", ".join(PROCUREMENT_METHODS)
 

@@ -35,6 +35,7 @@ from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, MeetingChanged, done
 from evalmeet.services.files import staging
 from evalmeet.services.files.import_format import (
+    BALLOT_NAMES,
     FIELDS,
     KINDS,
     METHOD_DISPLAY,
@@ -129,6 +130,7 @@ _ISSUE_ORDER = (
     "name",
     "employee_no",
     "department",
+    "ballot",
     "person_name",
     "person_position",
     "person_department",
@@ -143,6 +145,9 @@ def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: in
     model: type[Body]
     if kind == "roster":
         out.data = {key: cells[key].strip() for key in ("name", "employee_no", "department") if key in cells}
+        ballot = cells.get("ballot", "").strip()
+        if ballot:
+            out.data["ballot"] = BALLOT_NAMES.get(ballot) or BALLOT_NAMES.get(ballot.casefold(), ballot)
         model = RepresentativeCreate
     else:
         out.data = _item_row(cells, headers, row, out.issues)
@@ -393,5 +398,10 @@ def roster_table(session: Session, meeting_id: int, english: bool = False) -> Ta
     """A meeting's roster with the import's headers, so it can be imported into the next meeting."""
     meeting = meetings.get_meeting(session, meeting_id)
     table = template_table("roster", english)
-    table.rows = [[r.name, r.employee_no, r.department] for r in meeting.representatives if not r.revoked]
+    ballot = {"phone": "phone", "paper": "paper"} if english else {"phone": "手机", "paper": "纸质"}
+    table.rows = [
+        [r.name, r.employee_no, r.department, ballot.get(r.ballot, r.ballot)]
+        for r in meeting.representatives
+        if not r.revoked
+    ]
     return table

@@ -21,6 +21,7 @@ from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
+from evalmeet.schemas.voting import ChannelsOut
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.meetings.meeting import get_meeting
@@ -60,6 +61,23 @@ class Round:
     passed: bool
     closed_at: datetime
     superseded_reason: str | None
+    # Phone and paper apart (a channel's counts are None below three ballots).
+    channels: ChannelsOut | None = None
+
+    @property
+    def had_paper(self) -> bool:
+        """Whether paper ballots were counted (or a paper count entered) in this round."""
+        paper = self.channels.paper if self.channels else None
+        return bool(paper and (paper.ballots or paper.invalid or paper.scrutineers))
+
+    def channel_counts(self, channel: str) -> list[tuple[str, int]] | None:
+        """One channel's counts in the scale's order, or None when they are not shown."""
+        if self.channels is None:
+            return None
+        counts = getattr(self.channels, channel).counts
+        return (
+            None if counts is None else [(choice, int(counts.get(choice, 0))) for choice, _n in self.counts]
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +171,7 @@ def to_round(result: ItemResult) -> Round:
         passed=result.passed,
         closed_at=result.closed_at,
         superseded_reason=result.superseded_reason,
+        channels=ChannelsOut.of(result),
     )
 
 

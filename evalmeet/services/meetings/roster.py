@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict
 from evalmeet.domain.states import require_meeting_status
-from evalmeet.models import Representative
+from evalmeet.models import Item, Representative
 from evalmeet.models.base import new_token
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.services.accounts import audit
@@ -71,6 +71,10 @@ def update_representative(
     ``revoked: true`` stops the link (in that order, as one change)."""
     rep = get_representative(session, rep_id)
     fields = data.changes()
+    if fields.get("ballot", rep.ballot) == rep.ballot:
+        fields.pop("ballot", None)
+    else:
+        _check_no_vote_open(session, rep.meeting_id)
     if fields:
         require_meeting_status(rep.meeting_id, rep.meeting.status, "draft", "live", doing="change the roster")
         try:
@@ -87,6 +91,21 @@ def update_representative(
     if data.revoked is True:
         events = revoke_representative(session, rep.id, actor).events
     return Done(rep, events)
+
+
+def _check_no_vote_open(session: Session, meeting_id: int) -> None:
+    """Switching between phone and paper waits until no vote of the meeting is open: the open
+    round's paper sheets are bounded by its paper voters, and its electorate is fixed."""
+    open_item = session.scalar(
+        select(Item.id).where(Item.meeting_id == meeting_id, Item.status == "voting").limit(1)
+    )
+    if open_item is not None:
+        raise Conflict(
+            f"voting on item {open_item} is open; switch between phone and paper after it closes",
+            code="voting_open",
+            reason="ballot_switch",
+            item_id=open_item,
+        )
 
 
 def remove_representative(session: Session, rep_id: int, actor: str) -> Done[None]:

@@ -18,6 +18,7 @@ from evalmeet.schemas.live import (
     ConsoleMeetingOut,
     ConsoleViewOut,
     LiveStateOut,
+    PaperStatusOut,
     ProgressOut,
     ProjectorViewOut,
     RosterRowOut,
@@ -25,8 +26,9 @@ from evalmeet.schemas.live import (
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.live_state import build_state
-from evalmeet.services.meetings.meeting import get_meeting
+from evalmeet.services.meetings.meeting import get_item, get_meeting
 from evalmeet.services.meetings.questions import moderators_list
+from evalmeet.services.voting.paper import current_paper_count
 from evalmeet.services.voting.round import latest_result, progress
 
 # Display tokens are made by ``new_token``; anything far outside that length is not one.
@@ -66,6 +68,13 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
         result = ResultOut.of(frozen) if frozen is not None else None
         items.append(ConsoleItemOut(**dict(ItemOut.of(item)), result=result))
     current = meeting.current_item_id if meeting.status == "live" else None
+    paper = None
+    if state.voting is not None:
+        voting_item = get_item(session, state.voting.item_id)
+        entered, paper_present = current_paper_count(session, voting_item)
+        paper = PaperStatusOut(
+            item_id=voting_item.id, round=voting_item.vote_round, paper_present=paper_present, entered=entered
+        )
     return ConsoleViewOut(
         meeting=ConsoleMeetingOut.model_validate(meeting),
         state=state,
@@ -73,4 +82,5 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
         items=items,
         roster=[RosterRowOut.model_validate(rep) for rep in meeting.representatives],
         questions=moderators_list(session, current),
+        paper=paper,
     )

@@ -341,6 +341,8 @@ def _check(
             f"round {slot[1]} of voting on item {item.id} is closed", code="voting_closed", item_id=item.id
         )
         return _Lookup(index, slot, key, item.meeting_id, closed)
+    if rep.ballot == "paper":  # the scrutineers count this representative's sheet
+        raise NotAllowed("you vote on paper; hand your ballot to the scrutineers", code="paper_voter")
     if is_recused:
         raise Conflict(f"you recused from item {item.id}; you do not vote on it", code="recused")
     if not rep.present:

@@ -39,6 +39,7 @@ from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, VotingClosed, VotingOpened, done
 from evalmeet.services.meetings.meeting import get_item, get_meeting, present_count, roster_size
 from evalmeet.services.meetings.recusals import recusal_count, recused_counts, recused_reps
+from evalmeet.services.voting.paper import freeze_channels, paper_ballots
 
 _shuffle = random.SystemRandom().shuffle
 _ballots_t = cast(Table, Ballot.__table__)
@@ -180,11 +181,13 @@ def ballots_cast(session: Session, item_id: int, vote_round: int) -> int:
 
 
 def progress(session: Session, item_id: int) -> ProgressOut:
-    """``{item_id, ballots, present}`` while voting: never the counts."""
+    """``{item_id, ballots, present}`` while voting: never the counts. ``ballots``: the phone
+    ballots plus the paper ballots entered so far."""
     item = get_item(session, item_id)
     return ProgressOut(
         item_id=item.id,
-        ballots=ballots_cast(session, item.id, item.vote_round),
+        ballots=ballots_cast(session, item.id, item.vote_round)
+        + paper_ballots(session, item.id, item.vote_round),
         present=electorate_counts(session, item.id, item.vote_round)[1],
     )
 
@@ -201,13 +204,15 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
     check_item_can_close(item.id, item.status)
     meeting = item.meeting
     vote_round = item.vote_round
-    counts = dict(
+    phone_counts = dict(
         session.execute(
             select(Ballot.choice, func.count())
             .where(Ballot.item_id == item.id, Ballot.vote_round == vote_round)
             .group_by(Ballot.choice)
         ).all()
     )
+    # Phone and paper merged: the valid ballots decide; each channel is kept as it may be shown.
+    counts, channels = freeze_channels(session, item, phone_counts)
     threshold = parse_fraction(meeting.pass_threshold, "pass_threshold")
     outcome = make_tally(meeting.scale, counts, threshold)
     roster, present = electorate_counts(session, item.id, vote_round)
@@ -252,6 +257,7 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
         satisfaction_den=outcome.ballots,
         pass_threshold=format_fraction(threshold),
         passed=outcome.passed,
+        channels=channels,
     )
     session.add(result)
     if meeting.current_item_id == item.id:
@@ -270,6 +276,7 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
             "ballots": outcome.ballots,
             "present": present,
             "passed": outcome.passed,
+            "channels": channels,
             "receipts": sorted(r for _c, r in rows),
         },
         meeting.id,

@@ -17,7 +17,12 @@ from evalmeet.models import Ballot, Entitlement, Item, Meeting, Participation, R
 _reps_t, _items_t, _meetings_t = (cast(Table, m.__table__) for m in (Representative, Item, Meeting))
 _parts_t, _ballots_t, _electorate_t = (cast(Table, m.__table__) for m in (Participation, Ballot, Entitlement))
 SELECT_REPS = select(
-    _reps_t.c.id, _reps_t.c.meeting_id, _reps_t.c.join_token, _reps_t.c.revoked, _reps_t.c.present
+    _reps_t.c.id,
+    _reps_t.c.meeting_id,
+    _reps_t.c.join_token,
+    _reps_t.c.revoked,
+    _reps_t.c.present,
+    _reps_t.c.ballot,
 ).where(_reps_t.c.id.in_(bindparam("ids", expanding=True)))
 # FOR SHARE OF items on PostgreSQL: a concurrent close (FOR UPDATE) waits for us, and we for it.
 # (SQLite renders no lock clause: BEGIN IMMEDIATE already serialises writers.)

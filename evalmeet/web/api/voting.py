@@ -10,8 +10,17 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import ItemOut
-from evalmeet.schemas.voting import ReceiptCheckOut, ReceiptsOut, ResultHistoryOut, ResultOut, RevoteBody
+from evalmeet.schemas.voting import (
+    PaperCountBody,
+    PaperCountOut,
+    ReceiptCheckOut,
+    ReceiptsOut,
+    ResultHistoryOut,
+    ResultOut,
+    RevoteBody,
+)
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import paper
 from evalmeet.services.voting import round as rounds
 from evalmeet.web import edge
 from evalmeet.web.api.base import answer, authenticate, body_of, bp, documented, moderator, reader
@@ -34,6 +43,18 @@ def close_voting(item_id: int) -> Any:
     """Close voting; answers with the frozen result."""
     result = edge.commit(rounds.close_voting(db.session, item_id, actor_name()))
     return answer(ResultOut.of(result))
+
+
+@bp.put("/items/<int:item_id>/paper_count")
+@documented("200", PaperCountOut, json=PaperCountBody)
+@moderator
+def enter_paper_count(item_id: int) -> Any:
+    """The scrutineers' count of the paper ballots while voting is open (a later PUT replaces
+    it): ``{"counts": {choice: n}, "invalid"?: n, "scrutineers": [name, ...]}``; 409
+    ``too_many_paper_ballots`` beyond the paper voters present."""
+    meetings.get_item(db.session, item_id)  # an unknown item is a 404 whatever the body
+    data = body_of(PaperCountBody)
+    return answer(edge.commit(paper.enter_paper_count(db.session, item_id, data, actor_name())))
 
 
 @bp.post("/items/<int:item_id>/revote")
