@@ -7,6 +7,7 @@ from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, Participatio
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question
 from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
+from evalmeet.models.timer import MeetingTimer
 
 __all__ = [
     "ROLES",
@@ -25,6 +26,7 @@ __all__ = [
     "LinkDevice",
     "LoginSession",
     "Meeting",
+    "MeetingTimer",
     "Participation",
     "Question",
     "ReportBackLink",

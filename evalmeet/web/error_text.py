@@ -274,6 +274,8 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "username": _("Username"),
         "password": _("Password"),
         "role": pgettext("field", "Role"),
+        "seconds": pgettext("timer field", "Seconds"),
+        "label": pgettext("timer field", "Label"),
     }
     if subject == ACTION:
         labels.update(

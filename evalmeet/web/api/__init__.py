@@ -3,7 +3,7 @@
 Importing the package registers every view on :data:`bp`; ``base`` holds what they share.
 """
 
-from evalmeet.web.api import actions, conduct, items, meetings, questions, roster, stats, voting
+from evalmeet.web.api import actions, conduct, items, meetings, questions, roster, stats, timer, voting
 from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
 
 __all__ = [
@@ -19,5 +19,6 @@ __all__ = [
     "spec",
     "stats",
     "tender_threshold",
+    "timer",
     "voting",
 ]
