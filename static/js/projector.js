@@ -123,6 +123,7 @@
     stage.appendChild(view);
     E.show(document, "#pj-join", state.meeting.status !== "closed");
     renderAlerts();
+    if (E.countdown) { E.countdown.update(state); }
     // More questions than fit: keep the newest in view (the oldest scroll off the top).
     var list = stage.querySelector(".pj-qlist");
     if (list) { list.scrollTop = list.scrollHeight; }
