@@ -96,7 +96,19 @@ PAGES: dict[str, Page] = {
             "/static/css/projector.css",
             "/static/js/live.js",
             "/static/js/console.js",
+            "/static/js/countdown.js",
+            "/static/css/countdown.css",
             "/static/vendor/socket.io.min.js",
+        ],
+    ),
+    # a receipt checked by anyone: the form, a counted code (as typed), an unknown one
+    "/verify": Page(
+        PUBLIC,
+        lambda w: [
+            "/verify",
+            f"/verify?code={w.receipts[0]}",
+            f"/verify?code={w.receipts[1].lower()}",
+            "/verify?code=AAAA-BBBB-CCCC",
         ],
     ),
     "/api/v1/openapi.json": Page(PUBLIC, lambda w: ["/api/v1/openapi.json"]),
