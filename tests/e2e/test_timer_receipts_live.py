@@ -5,6 +5,7 @@ HTTP like a representative at home would use.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -78,8 +79,6 @@ def test_a_one_second_timer_stays_at_zero_until_stopped(srv):
     timer = srv.api("POST", f"meetings/{meeting_id}/timer", {"seconds": 1}).json()
     projector = Screen(srv.url, {"display": display_token(srv, meeting_id)})
     try:
-        import time
-
         time.sleep(1.5)
         assert projector.call("sync", {})["state"]["timer"] == timer  # still there, at zero
         state = projector.call("sync", {})["state"]
@@ -96,7 +95,7 @@ def test_receipts_are_checked_by_anyone_once_the_round_closed(srv):
         assert srv.api("POST", f"items/{item_id}/voting/open").status_code == 200
         acks = [
             phone.vote(item_id, choice)
-            for phone, choice in zip(phones, ("satisfied", "satisfied", "dissatisfied"))
+            for phone, choice in zip(phones, ("satisfied", "satisfied", "dissatisfied"), strict=True)
         ]
         assert all(a["ok"] for a in acks), acks
         receipts = [a["receipt"] for a in acks]
