@@ -7,6 +7,7 @@ from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, PaperCount, 
 from evalmeet.models.base import Base, utcnow
 from evalmeet.models.item import Item, Question, QuestionSupport, Recusal
 from evalmeet.models.meeting import Alert, LinkDevice, Meeting, Representative, ResponsiblePerson
+from evalmeet.models.timer import MeetingTimer
 
 __all__ = [
     "ROLES",
@@ -26,6 +27,7 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "PaperCount",
+    "MeetingTimer",
     "Participation",
     "Question",
     "QuestionSupport",

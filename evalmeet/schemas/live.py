@@ -28,6 +28,7 @@ from evalmeet.schemas.base import Body, Out
 from evalmeet.schemas.meetings import AttendanceOut, ItemOut
 from evalmeet.schemas.questions import QuestionListOut, QuestionOut
 from evalmeet.schemas.recusals import MAX_REASON, RecusalOut
+from evalmeet.schemas.timer import TimerOut
 from evalmeet.schemas.types import MAX_ID, Text, When, is_id
 from evalmeet.schemas.voting import PaperCountOut, ResultOut
 
@@ -306,7 +307,9 @@ class AlertsOut(Out):
 class LiveStateOut(Out):
     """``state``: the full snapshot of a live meeting (contract.md), sent on connect and after
     every change. ``me`` only on a phone's own snapshot; ``alerts`` only on the console's and the
-    projector's while the meeting is live (both keys are left out otherwise)."""
+    projector's while the meeting is live (both keys are left out otherwise). ``timer``: the
+    meeting's countdown while it is live, else null; ``now``: the server's clock (ISO 8601, UTC)
+    when the snapshot was made, so a phone whose own clock is wrong still counts down right."""
 
     meeting: LiveMeetingOut
     item: LiveItemOut | None
@@ -316,6 +319,9 @@ class LiveStateOut(Out):
     result: ResultOut | None
     me: MeOut | None = None
     alerts: list[AlertOut] | None = None
+    # the countdown (or null), and the server's clock the screens count it down against
+    timer: TimerOut | None = None
+    now: When = None
 
     def json_dict(self) -> dict[str, Any]:
         """The snapshot as sent: without ``me`` and ``alerts`` where they do not apply."""

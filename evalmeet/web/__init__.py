@@ -170,6 +170,7 @@ def init_web(app: Flask) -> None:
         moderator,
         projector,
         representative,
+        verify,
     )
 
     app.register_blueprint(auth.bp)
@@ -182,6 +183,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     app.register_blueprint(followup.bp)
     app.register_blueprint(archive.bp)
+    app.register_blueprint(verify.bp)
     _register_errors(app)
     _security_headers(app)
 

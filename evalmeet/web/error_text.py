@@ -303,6 +303,8 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "password": _("Password"),
         "role": pgettext("field", "Role"),
         "representative_id": _("Representative"),
+        "seconds": pgettext("timer field", "Seconds"),
+        "label": pgettext("timer field", "Label"),
     }
     if subject == ACTION:
         labels.update(

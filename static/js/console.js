@@ -126,6 +126,7 @@
     var status = E.text(document, "#cs-mstatus", C["meeting_" + data.meeting.status] || data.meeting.status);
     E.variant(status, "m-", data.meeting.status);
     E.attendance(byId("cs-att"), st().attendance, L, "warn");
+    if (E.countdown) { E.countdown.update(st()); }
   }
 
   function renderItems() {

@@ -62,6 +62,7 @@
     return Object.prototype.hasOwnProperty.call(memory, key) ? memory[key] : null;
   }
   function receiptKey(itemId, round) { return "receipt." + me.id + "." + itemId + "." + round; }
+  function receiptsKey() { return "receipts." + me.id; }
   function pendingKey() { return "pending." + me.id; }
   function pendingBallot() { return get(pendingKey()); }
   function supportKey(questionId) { return "support." + me.id + "." + questionId; }
@@ -240,6 +241,31 @@
     $("recusal-send").disabled = recusalBusy;
   }
 
+  /* Every receipt this phone was given in this meeting stays listed (also after voting closes,
+     and after a reload), each with a link that checks it on /verify. Never the choice. */
+  function keepReceipt(p, receipt) {
+    var list = get(receiptsKey()) || [];
+    var seen = list.some(function (r) { return r.item_id === p.item_id && r.round === p.round; });
+    if (!seen) {
+      list.push({ item_id: p.item_id, round: p.round, receipt: receipt, title: p.title || "", position: p.position || null });
+      put(receiptsKey(), list);
+    }
+  }
+
+  function renderReceipts() {
+    var list = get(receiptsKey()) || [];
+    show("receipts", list.length > 0 && !revoked);
+    E.rows($("receipt-list"), list, function (li, r) {
+      var head = r.position ? fmt(T.item_no, { n: r.position }) : "";
+      if (r.round > 1) { head += (head ? " · " : "") + fmt(T.round, { n: r.round }); }
+      E.text(li, ".ph-rc-item", [head, r.title].filter(function (x) { return x; }).join(" "));
+      E.text(li, ".ph-rc-code", r.receipt);
+      li.setAttribute("data-receipt", r.receipt);
+      var link = li.querySelector("a");
+      link.setAttribute("href", "/verify?code=" + encodeURIComponent(r.receipt) + "&lang=" + encodeURIComponent(lang));
+    });
+  }
+
   function renderQuestions() {
     var item = state.item;
     var visible = !revoked && !!item && state.meeting.status === "live";
@@ -270,6 +296,7 @@
   }
 
   function render() {
+    if (E.countdown) { E.countdown.update(state); }
     renderConnection();
     renderNotice();
     renderVote();
@@ -277,6 +304,7 @@
     renderItem();
     renderRecusal();
     renderQuestions();
+    renderReceipts();
   }
 
   // --- voting ------------------------------------------------------------------------------
@@ -292,7 +320,9 @@
   function confirmVote() {
     var v = currentVoting();
     if (!v || !chosen || pendingBallot() || hasVoted(v)) { return; }
-    put(pendingKey(), { item_id: v.item_id, round: v.round, choice: chosen, key: newKey() });
+    var onFloor = state.item && state.item.id === v.item_id ? state.item : {};
+    put(pendingKey(), { item_id: v.item_id, round: v.round, choice: chosen, key: newKey(),
+      title: onFloor.title || "", position: onFloor.position || null });
     chosen = null;
     voteError = null;
     render();
@@ -321,6 +351,7 @@
         setTimeout(sendPending, 3000);
       } else if (ack && ack.ok) {
         put(receiptKey(p.item_id, p.round), ack.receipt);
+        keepReceipt(p, ack.receipt);
         put(pendingKey(), null);
         votedRounds[p.item_id + "." + p.round] = true;
         retrying = false;

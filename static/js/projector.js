@@ -129,6 +129,7 @@
     stage.appendChild(view);
     E.show(document, "#pj-join", state.meeting.status !== "closed");
     renderAlerts();
+    if (E.countdown) { E.countdown.update(state); }
     // More questions than fit: keep the newest in view (the oldest scroll off the top) — unless
     // the room backs some: then the most supported, at the top, stay in view.
     var list = stage.querySelector(".pj-qlist");

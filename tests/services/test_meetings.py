@@ -224,6 +224,7 @@ def test_the_snapshot_leaves_out_me_and_alerts_where_they_do_not_apply(session, 
     }
     assert "alerts" not in phone
     assert not {"me", "alerts"} & set(build_state(session, draft.meeting).json_dict())
-    assert set(staff) == {"meeting", "item", "phase", "voting", "attendance", "result", "alerts"}
+    every = {"meeting", "item", "phase", "voting", "attendance", "result", "timer", "now"}
+    assert set(staff) == every | {"alerts"}
     shared = build_state(session, live.meeting).for_phones(0).json_dict()
-    assert set(shared) == {"meeting", "item", "phase", "voting", "attendance", "result"}
+    assert set(shared) == every

@@ -105,6 +105,22 @@ def close_questions(s: Smoke, lang: str) -> None:
     s.moderator(lang).api("POST", f"/api/v1/meetings/{made.id}/questions/close")
 
 
+def start_timer(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    timer = (
+        s.moderator(lang)
+        .api("POST", f"/api/v1/meetings/{made.id}/timer", {"seconds": 180, "label": "质询时间"})
+        .json()
+    )
+    assert (timer["seconds"], timer["label"]) == (180, "质询时间") and timer["ends_at"]
+
+
+def stop_timer(s: Smoke, lang: str) -> None:
+    made = s.factory.live()
+    s.factory.call("POST", f"meetings/{made.id}/timer", {"seconds": 60})
+    s.moderator(lang).api("DELETE", f"/api/v1/meetings/{made.id}/timer", expect=204)
+
+
 def add_item(s: Smoke, lang: str) -> None:
     made = s.factory.draft(items=0)
     flags = (
@@ -291,6 +307,8 @@ API_CALLS: dict[tuple[str, str], Visit] = {
     ("/api/v1/meetings/<int:meeting_id>/next", "POST"): present_next,
     ("/api/v1/meetings/<int:meeting_id>/questions/open", "POST"): open_questions,
     ("/api/v1/meetings/<int:meeting_id>/questions/close", "POST"): close_questions,
+    ("/api/v1/meetings/<int:meeting_id>/timer", "POST"): start_timer,
+    ("/api/v1/meetings/<int:meeting_id>/timer", "DELETE"): stop_timer,
     ("/api/v1/meetings/<int:meeting_id>/items", "POST"): add_item,
     ("/api/v1/meetings/<int:meeting_id>/items/order", "PUT"): reorder_items,
     ("/api/v1/meetings/<int:meeting_id>/representatives", "POST"): add_representative,

@@ -98,11 +98,23 @@ PAGES: dict[str, Page] = {
             "/static/css/projector.css",
             "/static/js/live.js",
             "/static/js/console.js",
+            "/static/js/countdown.js",
+            "/static/css/countdown.css",
             "/static/vendor/socket.io.min.js",
             "/static/favicon.svg",
         ],
     ),
     "/favicon.ico": Page(PUBLIC, lambda w: ["/favicon.ico"]),
+    # a receipt checked by anyone: the form, a counted code (as typed), an unknown one
+    "/verify": Page(
+        PUBLIC,
+        lambda w: [
+            "/verify",
+            f"/verify?code={w.receipts[0]}",
+            f"/verify?code={w.receipts[1].lower()}",
+            "/verify?code=AAAA-BBBB-CCCC",
+        ],
+    ),
     "/api/v1/openapi.json": Page(PUBLIC, lambda w: ["/api/v1/openapi.json"]),
     "/api/v1/items/<int:item_id>/receipts": Page(
         PUBLIC, lambda w: _ids("/api/v1/items", w.hist.items, "/receipts")

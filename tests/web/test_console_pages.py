@@ -302,6 +302,7 @@ def test_screens_load_socketio_then_the_shared_helpers_then_their_own_script(cli
         assert re.findall(r'<script src="([^"]+)"', page) == [
             "/static/vendor/socket.io.min.js",
             "/static/js/live.js",
+            "/static/js/countdown.js",  # the meeting's timer, on every live screen
             f"/static/js/{script}",
         ]
 

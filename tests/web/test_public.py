@@ -50,11 +50,40 @@ def test_public_meeting_shows_every_round_of_a_re_vote(anon, seed):
     assert "第 1 轮" in page and "第 2 轮" in page and "计票有异议" in page
 
 
-def test_public_pages_reveal_no_voter_token_or_hidden_question(seeded, anon, seed):
-    app = seeded[0]
+def receipts_by_meeting(app):
+    from evalmeet.models import Item
+
     with app.app_context():
-        receipts = list(db.session.scalars(select(Ballot.receipt)))
+        rows = db.session.execute(
+            select(Item.meeting_id, Ballot.receipt).join(Item, Item.id == Ballot.item_id)
+        ).all()
         db.session.remove()
+    found: dict[int, set[str]] = {}
+    for meeting_id, receipt in rows:
+        found.setdefault(meeting_id, set()).add(receipt)
+    return found
+
+
+def test_a_published_meeting_lists_each_rounds_receipts_linked_to_verify(seeded, anon, seed):
+    by_meeting = receipts_by_meeting(seeded[0])
+    own = by_meeting[seed.meeting["M3"]]
+    assert own
+    page = html(anon.get(f"/public/meetings/{seed.meeting['M3']}"))
+    for receipt in own:
+        assert f'<a href="/verify?code={receipt}">{receipt}</a>' in page
+    assert "第 1 轮回执码" in page and "第 2 轮回执码" in page  # a re-voted item: each round's own list
+    for other, codes in by_meeting.items():
+        if other != seed.meeting["M3"]:
+            assert not any(code in page for code in codes)
+    listing = html(anon.get("/public"))
+    assert not any(code in listing for codes in by_meeting.values() for code in codes)
+    english = html(anon.get(f"/public/meetings/{seed.meeting['M3']}?lang=en"))
+    assert "Receipt codes, round 2" in english
+
+
+def test_public_pages_reveal_no_voter_token_or_hidden_question(seeded, anon, seed):
+    by_meeting = receipts_by_meeting(seeded[0])
+    receipts = {code for codes in by_meeting.values() for code in codes}
     assert receipts
     for key in ("M1", "M3"):
         page = html(anon.get(f"/public/meetings/{seed.meeting[key]}"))
@@ -67,7 +96,9 @@ def test_public_pages_reveal_no_voter_token_or_hidden_question(seeded, anon, see
             assert seed.display_tokens[key] not in text
             assert "隐藏的问题XYZ" not in text and "待审问题ABC" not in text
             assert "炼钢厂" not in text  # the representatives' department
-            for receipt in receipts:
+            # receipts only on the page of their own published meeting, never on the list
+            shown = by_meeting.get(seed.meeting[key], set()) if text is page else set()
+            for receipt in receipts - shown:
                 assert receipt not in text
         # attendance is a count
         assert re.search(r"<dt>到会代表</dt><dd>3</dd>", page)

@@ -2,8 +2,10 @@
 
 The pages get plain frozen records built here, never model objects, so a template cannot reach
 what is not meant to be public: no representatives (only how many attended), no join or display
-tokens, no receipts, no pending or hidden questions and nothing about who asked what, no
-follow-up owners or notes. Results are the frozen counts the room saw when voting closed.
+tokens, no pending or hidden questions and nothing about who asked what, no follow-up owners or
+notes. Results are the frozen counts the room saw when voting closed, each round with the sorted
+receipt codes of its ballots (never a choice next to one: a representative finds their own code
+there, or checks it on /verify).
 Only published, closed, non-rehearsal meetings exist here; anything else is NotFound.
 """
 
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import choices_for
-from evalmeet.models import Item, Meeting
+from evalmeet.models import Ballot, Item, Meeting
 from evalmeet.schemas.types import is_id
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
@@ -42,6 +44,7 @@ class PublicRound:
     superseded_reason: str | None
     # Phone and paper apart, as frozen (null for rounds from before paper ballots).
     channels: dict[str, Any] | None = None
+    receipts: tuple[str, ...] = ()
 
     @property
     def satisfaction_text(self) -> str:
@@ -154,6 +157,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
         .options(selectinload(Item.responsible_person))
         .order_by(Item.position, Item.id)
     )
+    receipts = _receipts_by_round(session, meeting.id)
     public_items = []
     for row in item_rows(session, items, today, with_questions=True):
         rounds = tuple(
@@ -168,6 +172,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
                 passed=r.passed,
                 superseded_reason=r.superseded_reason,
                 channels=r.channels,
+                receipts=tuple(receipts.get((row.item.id, r.vote_round), ())),
             )
             for r in row.results
         )
@@ -191,3 +196,17 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
         )
     public = _summary(meeting, summary.present, summary.evaluated, summary.passed, summary.failed)
     return replace(public, items=tuple(public_items))
+
+
+def _receipts_by_round(session: Session, meeting_id: int) -> dict[tuple[int, int], list[str]]:
+    """The meeting's receipt codes by (item, round), sorted: one query, no choices."""
+    rows = session.execute(
+        select(Ballot.item_id, Ballot.vote_round, Ballot.receipt)
+        .join(Item, Item.id == Ballot.item_id)
+        .where(Item.meeting_id == meeting_id)
+        .order_by(Ballot.receipt)
+    )
+    found: dict[tuple[int, int], list[str]] = {}
+    for item_id, vote_round, receipt in rows:
+        found.setdefault((item_id, vote_round), []).append(receipt)
+    return found

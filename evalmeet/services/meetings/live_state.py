@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.live import LiveItemOut, LiveMeetingOut, LiveStateOut, MeOut, VotingOut
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.questions import QuestionOut
+from evalmeet.schemas.timer import TimerOut
 from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.alerts import alerts_for
 from evalmeet.services.meetings.meeting import attendance_of, get_item
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.meetings.recusals import recusals_of
+from evalmeet.services.meetings.timer import timer_of
 from evalmeet.services.voting.round import has_voted, latest_result
 
 
@@ -43,6 +46,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
         elif item.status in DECIDED_ITEM_STATUSES:
             frozen = latest_result(session, item.id)
             result = ResultOut.of(frozen) if frozen is not None else None
+    timer = timer_of(session, meeting.id) if meeting.status == "live" else None
     return LiveStateOut(
         meeting=LiveMeetingOut.model_validate(meeting),
         item=item_out,
@@ -53,4 +57,6 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
         me=MeOut.model_validate(rep) if rep is not None else None,
         # the console and the projector: what the room must see
         alerts=alerts_for(session, meeting.id) if rep is None and meeting.status == "live" else None,
+        timer=TimerOut.of(timer) if timer is not None else None,
+        now=clock.now(),
     )

@@ -12,6 +12,7 @@ from evalmeet.web.api import (
     recusals,
     roster,
     stats,
+    timer,
     voting,
 )
 from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
@@ -30,5 +31,6 @@ __all__ = [
     "spec",
     "stats",
     "tender_threshold",
+    "timer",
     "voting",
 ]
