@@ -166,6 +166,18 @@ def _messages() -> dict[str, str]:
             "One of the ticked actions can no longer be reported back on here; the list has been refreshed."
         ),
         "person_not_found": _("Person %(person_id)s has no items in the archive."),
+        # --- appeals against a sanction, corrections after close
+        "appeal_not_found": _("Appeal %(appeal_id)s was not found."),
+        "appeal_not_allowed": _(
+            "Only a warning, a party or administrative discipline or a reassignment can be appealed against."
+        ),
+        "appeal_pending": _("An appeal on this action is already pending; decide it first."),
+        "appeal_too_late": _(
+            "Too late to appeal: appeals were due by %(deadline)s (%(days)s days after the meeting ended)."
+        ),
+        "appeal_decided": _("This appeal has already been decided; a decision is final."),
+        "appeal_decided.overturned": _("The sanction was already overturned on appeal."),
+        "forbidden.admin": _("This needs an administrator account."),
         # --- files: evidence uploads and imports
         "no_file": _("Choose a file to upload."),
         "file_missing": _("Choose a file to upload."),
@@ -274,6 +286,13 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "username": _("Username"),
         "password": _("Password"),
         "role": pgettext("field", "Role"),
+        "statement": _("Statement of the appeal"),
+        "filed_on": _("Filed on"),
+        "decision": _("Decision"),
+        "value": _("Corrected text"),
+        "target": _("What to correct"),
+        "target_id": _("What to correct"),
+        "field": _("What to correct"),
     }
     if subject == ACTION:
         labels.update(

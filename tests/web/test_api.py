@@ -253,6 +253,7 @@ def test_stats_follow_the_definitions(app, api, client):
         "people_disciplined": 1,  # one responsible person, two sanctions
         "actions_open": 3,
         "actions_overdue": 2,
+        "appeals_pending": 0,
     }
     assert overdue["overdue"] is True
 

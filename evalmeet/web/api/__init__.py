@@ -3,11 +3,12 @@
 Importing the package registers every view on :data:`bp`; ``base`` holds what they share.
 """
 
-from evalmeet.web.api import actions, conduct, items, meetings, questions, roster, stats, voting
+from evalmeet.web.api import actions, appeals, conduct, items, meetings, questions, roster, stats, voting
 from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
 
 __all__ = [
     "actions",
+    "appeals",
     "bp",
     "conduct",
     "document",
