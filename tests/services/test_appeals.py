@@ -181,3 +181,29 @@ def parse_filters(**kw):
     from evalmeet.schemas.archive import PeopleFilters
 
     return PeopleFilters(disciplined_only=kw.get("disciplined", False))
+
+
+def test_the_minutes_list_each_appeal_and_its_decision(session, closed):
+    import io
+
+    from openpyxl import load_workbook
+
+    from evalmeet.services.files import exports, minutes
+
+    action = sanction(session, closed.items[0].id)
+    decide(session, appeal(session, action.id, "处分依据不足").id, "modified", "改为诫勉谈话")
+    appeal(session, action.id, "再次申诉")
+    session.commit()
+    record = minutes.build_minutes(session, closed.id)
+    (entry,) = [a for a in record.items[0].actions]
+    assert [(a.status, a.statement, a.reason) for a in entry.appeals] == [
+        ("modified", "处分依据不足", "改为诫勉谈话"),
+        ("pending", "再次申诉", ""),
+    ]
+    book = load_workbook(io.BytesIO(exports.minutes_xlsx(record)), read_only=True)
+    rows = [list(r) for r in book["Appeals"].iter_rows(values_only=True)]
+    assert rows[0][:4] == ["No.", "Item title", "Responsible person", "Sanction"]
+    assert [(r[5], r[6], r[7]) for r in rows[1:]] == [
+        ("处分依据不足", "Sanction modified", "改为诫勉谈话"),
+        ("再次申诉", "Under review", None),
+    ]

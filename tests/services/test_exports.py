@@ -199,7 +199,14 @@ def test_minutes_workbook_has_typed_cells_counts_and_rounds(session):
     closed = build_closed_meeting(session)
     record = minutes.build_minutes(session, closed.meeting.id, today=date(2026, 12, 1))
     book = load_workbook(io.BytesIO(exports.minutes_xlsx(record)))
-    assert book.sheetnames == ["Overview", "Items", "Voting rounds", "Questions", "Follow-up actions"]
+    assert book.sheetnames == [
+        "Overview",
+        "Items",
+        "Voting rounds",
+        "Questions",
+        "Follow-up actions",
+        "Appeals",
+    ]
 
     overview = dict((r[0], r[1]) for r in _sheet_rows(book["Overview"])[1:])
     assert overview["Meeting title"] == "第25次民主评价会"
