@@ -87,7 +87,7 @@ class CorrectionCreate(Body):
     target: Annotated[str, Text(32)]
     target_id: Annotated[int | None, Whole(1, 2_147_483_647, optional=True)] = None
     field: Annotated[str, Text(32)]
-    value: Annotated[str, Text(5000, required=False, multiline=True)]
+    value: Annotated[str, Text(10_000, required=False, multiline=True)]
     reason: Annotated[str, Text(1000, multiline=True)]
 
 

@@ -178,6 +178,14 @@ def _messages() -> dict[str, str]:
         "appeal_decided": _("This appeal has already been decided; a decision is final."),
         "appeal_decided.overturned": _("The sanction was already overturned on appeal."),
         "forbidden.admin": _("This needs an administrator account."),
+        "not_correctable": _(
+            "Only texts can be corrected after the meeting (titles, descriptions, questions, answers, "
+            "names); results, ballots and attendance never change."
+        ),
+        "meeting_draft.correct": _("Corrections are for finished meetings; edit this one directly."),
+        "meeting_live.correct": _("Corrections are for finished meetings; edit this one directly."),
+        "correction_target_not_found": _("That text is not part of meeting %(meeting_id)s."),
+        "person_exists": _("Another responsible person of %(department)s is already called %(name)s."),
         # --- files: evidence uploads and imports
         "no_file": _("Choose a file to upload."),
         "file_missing": _("Choose a file to upload."),
@@ -239,6 +247,7 @@ def _problems() -> dict[str, str]:
         "incomplete_order": _("must list every item of the meeting exactly once"),
         "after_end": _("must not be after the end date"),
         "negative": _("cannot be negative"),
+        "unchanged": _("is the same as now: nothing to correct"),
     }
 
 

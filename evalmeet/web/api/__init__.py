@@ -3,7 +3,18 @@
 Importing the package registers every view on :data:`bp`; ``base`` holds what they share.
 """
 
-from evalmeet.web.api import actions, appeals, conduct, items, meetings, questions, roster, stats, voting
+from evalmeet.web.api import (
+    actions,
+    appeals,
+    conduct,
+    corrections,
+    items,
+    meetings,
+    questions,
+    roster,
+    stats,
+    voting,
+)
 from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
 
 __all__ = [
@@ -11,6 +22,7 @@ __all__ = [
     "appeals",
     "bp",
     "conduct",
+    "corrections",
     "document",
     "items",
     "meetings",
