@@ -108,6 +108,9 @@ class Config:
     LINK_MISS_DELAY = 2.0
     LINK_MISS_WAITING_PER_ADDRESS = 5
     LINK_MISS_WAITING = 200
+    # An appeal (申诉) against a sanction is due within this many China days of the later of the
+    # meeting's end and the action's creation (services/followup/appeals.py).
+    APPEAL_DAYS = 15
 
 
 class DevelopmentConfig(Config):

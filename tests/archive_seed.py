@@ -350,6 +350,7 @@ EXPECTED_TOTALS = {
     "people_disciplined": 2,
     "actions_open": 4,
     "actions_overdue": 2,
+    "appeals_pending": 0,
 }
 
 

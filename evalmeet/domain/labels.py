@@ -70,3 +70,23 @@ ACTION_PROGRESS_LABELS: Labels = {
     "done": L_("Done"),
     "verified": L_("Verified"),
 }
+# An appeal (申诉) against a sanction: pending (复核中) or decided (维持 / 撤销 / 变更); no context:
+# the minutes' workbook names them too.
+APPEAL_STATUS_LABELS: Labels = {
+    "pending": L_("Under review"),
+    "upheld": L_("Sanction upheld"),
+    "overturned": L_("Sanction overturned"),
+    "modified": L_("Sanction modified"),
+}
+# What a correction after close may change (更正): target → field → label.
+CORRECTION_FIELD_LABELS: Labels = {
+    "meeting.title": L_("Meeting title"),
+    "meeting.location": L_("Meeting location"),
+    "item.title": L_("Item title"),
+    "item.description": L_("Item description"),
+    "question.answer": L_("Answer to a question"),
+    "question.text": L_("Text of a question"),
+    "representative.name": L_("Representative's name"),
+    "responsible_person.name": L_("Responsible person's name"),
+    "responsible_person.position": L_("Responsible person's position"),
+}

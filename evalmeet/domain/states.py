@@ -134,3 +134,14 @@ def check_question_move(question_id: int, current: str, target: str) -> None:
             current=current,
             target=target,
         )
+
+
+# --- appeals (申诉) against a sanction, before it is final ----------------------------------------
+# The kinds a sanctioned person may appeal against (a warning too; rectification and re-tender
+# are not sanctions on a person).
+APPEALABLE_KINDS = ("warning", "party_discipline", "administrative_discipline", "reassignment")
+APPEAL_DECISIONS = ("upheld", "overturned", "modified")
+APPEAL_STATUSES = ("pending", *APPEAL_DECISIONS)
+# How many China days after the later of the meeting's end and the action's creation an appeal
+# may still be filed (EVALMEET_APPEAL_DAYS).
+DEFAULT_APPEAL_DAYS = 15

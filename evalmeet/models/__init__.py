@@ -2,6 +2,7 @@
 
 from evalmeet.models.account import ROLES, Account, ApiToken, LoginSession
 from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
+from evalmeet.models.appeal import Appeal, Correction
 from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, PaperCount, Participation
 from evalmeet.models.base import Base, utcnow
@@ -17,9 +18,11 @@ __all__ = [
     "ActionNote",
     "Alert",
     "ApiToken",
+    "Appeal",
     "AuditEntry",
     "Ballot",
     "Base",
+    "Correction",
     "Entitlement",
     "Item",
     "ItemResult",

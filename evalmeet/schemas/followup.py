@@ -116,7 +116,7 @@ class ReportBackCreate(Body):
 
 
 class ActionFilters(Body):
-    """The follow-up register's ``?status=&kind=&overdue=&owner=&page=`` (junk is ignored)."""
+    """The follow-up register's ``?status=&kind=&overdue=&owner=&appeal=&page=`` (junk is ignored)."""
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
 
@@ -127,12 +127,16 @@ class ActionFilters(Body):
     )
     owner: Annotated[str | None, QueryPrefix(100)] = None
     page: Annotated[int, QueryPage(6)] = 1
+    # ``?appeal=pending``: sanctions with an appeal awaiting its decision
+    appeal_pending: Annotated[bool, QueryFlag("pending")] = Field(default=False, validation_alias="appeal")
 
     def as_args(self) -> dict[str, str]:
         """The filters as query-string arguments (for links to other pages of the list)."""
         args = {"status": self.status or "", "kind": self.kind or "", "owner": self.owner or ""}
         if self.overdue_only:
             args["overdue"] = "1"
+        if self.appeal_pending:
+            args["appeal"] = "pending"
         return {k: v for k, v in args.items() if v}
 
 

@@ -16,3 +16,4 @@ class StatsOut(Out):
     people_disciplined: int
     actions_open: int
     actions_overdue: int
+    appeals_pending: int

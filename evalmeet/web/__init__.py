@@ -165,6 +165,7 @@ def init_web(app: Flask) -> None:
         archive,
         auth,
         console,
+        corrections,
         exports,
         followup,
         moderator,
@@ -184,6 +185,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(followup.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(verify.bp)
+    app.register_blueprint(corrections.bp)
     _register_errors(app)
     _security_headers(app)
 

@@ -21,7 +21,9 @@ from evalmeet.domain import clock
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_STATUS_LABELS,
+    APPEAL_STATUS_LABELS,
     CHOICE_LABELS,
+    CORRECTION_FIELD_LABELS,
     ITEM_KIND_LABELS,
     ITEM_RESULT_LABELS,
     PROCUREMENT_METHOD_LABELS,
@@ -55,6 +57,8 @@ _VOCABULARIES: dict[str, Labels] = {
     "action_status": ACTION_STATUS_LABELS,
     "choice": CHOICE_LABELS,
     "item_kind": ITEM_KIND_LABELS,
+    "appeal": APPEAL_STATUS_LABELS,
+    "correction": CORRECTION_FIELD_LABELS,
 }
 
 

@@ -182,6 +182,26 @@ def _messages() -> dict[str, str]:
             "One of the ticked actions can no longer be reported back on here; the list has been refreshed."
         ),
         "person_not_found": _("Person %(person_id)s has no items in the archive."),
+        # --- appeals against a sanction, corrections after close
+        "appeal_not_found": _("Appeal %(appeal_id)s was not found."),
+        "appeal_not_allowed": _(
+            "Only a warning, a party or administrative discipline or a reassignment can be appealed against."
+        ),
+        "appeal_pending": _("An appeal on this action is already pending; decide it first."),
+        "appeal_too_late": _(
+            "Too late to appeal: appeals were due by %(deadline)s (%(days)s days after the meeting ended)."
+        ),
+        "appeal_decided": _("This appeal has already been decided; a decision is final."),
+        "appeal_decided.overturned": _("The sanction was already overturned on appeal."),
+        "forbidden.admin": _("This needs an administrator account."),
+        "not_correctable": _(
+            "Only texts can be corrected after the meeting (titles, descriptions, questions, answers, "
+            "names); results, ballots and attendance never change."
+        ),
+        "meeting_draft.correct": _("Corrections are for finished meetings; edit this one directly."),
+        "meeting_live.correct": _("Corrections are for finished meetings; edit this one directly."),
+        "correction_target_not_found": _("That text is not part of meeting %(meeting_id)s."),
+        "person_exists": _("Another responsible person of %(department)s is already called %(name)s."),
         # --- files: evidence uploads and imports
         "no_file": _("Choose a file to upload."),
         "file_missing": _("Choose a file to upload."),
@@ -252,6 +272,7 @@ def _problems() -> dict[str, str]:
         "after_end": _("must not be after the end date"),
         "negative": _("cannot be negative"),
         "not_on_roster": _("is not on this meeting's roster"),
+        "unchanged": _("is the same as now: nothing to correct"),
     }
 
 
@@ -305,6 +326,13 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "representative_id": _("Representative"),
         "seconds": pgettext("timer field", "Seconds"),
         "label": pgettext("timer field", "Label"),
+        "statement": _("Statement of the appeal"),
+        "filed_on": _("Filed on"),
+        "decision": _("Decision"),
+        "value": _("Corrected text"),
+        "target": _("What to correct"),
+        "target_id": _("What to correct"),
+        "field": _("What to correct"),
     }
     if subject == ACTION:
         labels.update(

@@ -31,6 +31,7 @@ from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
+    APPEAL_STATUS_LABELS,
     CHOICE_LABELS,
     PROCUREMENT_METHOD_LABELS,
     SCALE_LABELS,
@@ -100,6 +101,7 @@ def _minutes_helpers() -> dict[str, Any]:
         "method_label": _label(PROCUREMENT_METHOD_LABELS),
         "kind_label": _label(ACTION_KIND_LABELS),
         "status_label": _label(ACTION_PROGRESS_LABELS),
+        "appeal_label": _label(APPEAL_STATUS_LABELS),
         "choice_label": _label(CHOICE_LABELS),
         "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),

@@ -34,9 +34,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError, NotFound, ValidationFailed
-from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS
-from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
+from evalmeet.domain.labels import ACTION_KIND_LABELS, ACTION_STATUS_LABELS, APPEAL_STATUS_LABELS
+from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES, APPEAL_DECISIONS
 from evalmeet.extensions import csrf, db
+from evalmeet.schemas.appeals import AppealCreate, AppealDecide
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import (
     ActionCreate,
@@ -47,10 +48,11 @@ from evalmeet.schemas.followup import (
     ReportBackCreate,
 )
 from evalmeet.schemas.query import parse_query
-from evalmeet.services.followup import actions, evidence
+from evalmeet.services.followup import actions, appeals, evidence
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge, error_response, error_text, labels, wants_json
+from evalmeet.web.api.base import appeal_days
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 
 bp = Blueprint("followup", __name__)
@@ -72,6 +74,11 @@ def status_label(status: str | None) -> str:
     return labels.name(ACTION_STATUS_LABELS, status)
 
 
+def appeal_label(status: str | None) -> str:
+    """复核中 / 维持原处理 / 撤销处理 / 变更处理 …"""
+    return labels.name(APPEAL_STATUS_LABELS, status)
+
+
 # ``2026-12-01 09:00`` in China time.
 china_time = clock.china_time
 
@@ -86,6 +93,8 @@ def _helpers() -> dict[str, Any]:
     return {
         "kind_label": kind_label,
         "status_label": status_label,
+        "appeal_label": appeal_label,
+        "appeal_decisions": APPEAL_DECISIONS,
         "china_time": china_time,
         "human_size": evidence.human_size,
         "action_kinds": ACTION_KINDS,
@@ -147,9 +156,21 @@ def _action_page(
         "due_date": action.due_date.isoformat() if action.due_date else "",
         "description": action.description,
     }
+    deadline = appeals.deadline(action, detail.meeting, appeal_days())
+    rows = appeals.appeals_of(db.session, action.id)
     page = render_template(
         "followup/action.html",
         detail=detail,
+        appeal_view={
+            "appealable": appeals.appealable(action),
+            "deadline": deadline,
+            "days": appeal_days(),
+            "late": clock.today() > deadline,
+            "rows": rows,
+            "pending": next((a for a in rows if a.status == "pending"), None),
+            "overturned": any(a.status == "overturned" for a in rows),
+            "today": clock.today(),
+        },
         moves=actions.allowed_moves(action.status),
         error=error,
         failed_form=form,
@@ -205,6 +226,39 @@ def edit_action(action_id: int) -> Any:
         again=lambda err: _action_again(action_id, err, "edit", data),
         then=lambda _action: url_for("followup.action", action_id=action_id, _anchor="history"),
         message=_("Action saved."),
+    )
+
+
+# --- appeals (申诉) ---------------------------------------------------------------------------
+
+
+@bp.post("/actions/<int:action_id>/appeals", endpoint="file_appeal")
+@moderator_page
+def file_appeal(action_id: int) -> Any:
+    """Record a sanctioned person's appeal (statement, day filed); a late one is refused."""
+    data = {name: request.form.get(name, "") for name in ("statement", "filed_on")}
+    return edge.form_post(
+        lambda: appeals.file_appeal(
+            db.session, action_id, parse(AppealCreate, data), actor_name(), appeal_days()
+        ),
+        again=lambda err: _action_again(action_id, err, "appeal", data),
+        then=lambda _appeal: url_for("followup.action", action_id=action_id, _anchor="appeals"),
+        message=_("Appeal recorded; it awaits a decision."),
+    )
+
+
+@bp.post("/appeals/<int:appeal_id>/decision", endpoint="decide_appeal")
+@moderator_page
+def decide_appeal(appeal_id: int) -> Any:
+    """Decide a pending appeal: upheld, overturned or modified, with a reason."""
+    appeal = appeals.get_appeal(db.session, appeal_id)
+    action_id = appeal.action_id
+    data = {name: request.form.get(name, "") for name in ("decision", "reason")}
+    return edge.form_post(
+        lambda: appeals.decide_appeal(db.session, appeal_id, parse(AppealDecide, data), actor_name()),
+        again=lambda err: _action_again(action_id, err, "decide", data),
+        then=lambda _appeal: url_for("followup.action", action_id=action_id, _anchor="appeals"),
+        message=_("Decision on the appeal recorded."),
     )
 
 

@@ -97,7 +97,10 @@ def make_meeting(
 
 
 BRICKS = item_body(
-    "高炉耐火砖采购", ("王建国", "采购员", "供应处"), amount="1280000", benchmark_price="3200",
+    "高炉耐火砖采购",
+    ("王建国", "采购员", "供应处"),
+    amount="1280000",
+    benchmark_price="3200",
     unit_price="3650",
 )
 GLOVES = item_body("劳保手套年度采购", ("李红", "采购员", "供应处"), "inquiry", 3, amount="86000")

@@ -34,8 +34,12 @@ from tests.conftest import both_databases
 from tests.factories import asked, ballot, item_body, moderation
 
 COKE = item_body(
-    "冶金焦炭采购", ("王建国", "采购员", "供应处"), amount="1250000.50", benchmark_price="2100.00",
-    unit_price="2350.00", description="四季度焦炭",
+    "冶金焦炭采购",
+    ("王建国", "采购员", "供应处"),
+    amount="1250000.50",
+    benchmark_price="2100.00",
+    unit_price="2350.00",
+    description="四季度焦炭",
 )
 BRICKS = item_body("耐火砖采购", ("李明", "科长", "炼钢厂"), "tender", 3, amount="86000.00")
 
@@ -194,6 +198,7 @@ def test_minutes_workbook_has_typed_cells_counts_and_rounds(session):
         "Questions",
         "Follow-up actions",
         "Recusals",
+        "Appeals",
     ]
 
     overview = dict((r[0], r[1]) for r in _sheet_rows(book["Overview"])[1:])

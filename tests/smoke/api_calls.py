@@ -265,6 +265,29 @@ def update_action(s: Smoke, lang: str) -> None:
     assert answer["status"] == "in_progress"
 
 
+def file_appeal(s: Smoke, lang: str) -> None:
+    action = s.factory.action(s.world.failed_item, "warning")
+    answer = s.moderator(lang).api(
+        "POST", f"/api/v1/actions/{action}/appeals", {"statement": "不服警告处分。"}, expect=201
+    )
+    assert answer.json()["status"] == "pending"
+
+
+def decide_appeal(s: Smoke, lang: str) -> None:
+    action = s.factory.action(s.world.failed_item, "party_discipline")
+    appeal = s.factory.call("POST", f"actions/{action}/appeals", {"statement": "请求复核。"}, 201)
+    body = {"decision": "upheld", "reason": "事实清楚，处理得当。"}
+    answer = s.moderator(lang).api("PATCH", f"/api/v1/appeals/{appeal['id']}", body)
+    assert answer.json()["status"] == "upheld"
+
+
+def correct_meeting(s: Smoke, lang: str) -> None:
+    made = s.factory.closed()
+    body = {"target": "meeting", "field": "location", "value": "职工之家三楼", "reason": "地点记错"}
+    answer = s.browser("admin", lang).api("POST", f"/api/v1/meetings/{made.id}/corrections", body, expect=201)
+    assert answer.json()["new_value"] == "职工之家三楼"
+
+
 def moderate_question(s: Smoke, lang: str) -> None:
     made = s.factory.live()
     s.factory.call("POST", f"items/{made.items[0]}/present")
@@ -323,4 +346,7 @@ API_CALLS: dict[tuple[str, str], Visit] = {
     ("/api/v1/actions/<int:action_id>", "PATCH"): update_action,
     ("/api/v1/questions/<int:question_id>", "PATCH"): moderate_question,
     ("/api/v1/items/<int:item_id>/recusals", "POST"): record_recusal,
+    ("/api/v1/actions/<int:action_id>/appeals", "POST"): file_appeal,
+    ("/api/v1/appeals/<int:appeal_id>", "PATCH"): decide_appeal,
+    ("/api/v1/meetings/<int:meeting_id>/corrections", "POST"): correct_meeting,
 }

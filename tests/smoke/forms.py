@@ -350,6 +350,39 @@ def new_action(s: Smoke, lang: str) -> None:
     assert re.fullmatch(r"/actions/\d+", landed(done)), done.url
 
 
+def file_appeal(s: Smoke, lang: str) -> None:
+    """The sanctioned person's appeal, recorded on the action's page, within the deadline."""
+    action = s.factory.action(s.world.failed_item, "administrative_discipline")
+    s.moderator(lang).submit(
+        f"/actions/{action}", f"/actions/{action}/appeals", {"statement": "处分依据的事实有出入，请求复核。"}
+    )
+    (appeal,) = s.factory.call("GET", f"actions/{action}/appeals")["appeals"]
+    assert appeal["status"] == "pending", appeal
+
+
+def decide_appeal(s: Smoke, lang: str) -> None:
+    action = s.factory.action(s.world.failed_item, "reassignment")
+    appeal = s.factory.call("POST", f"actions/{action}/appeals", {"statement": "调岗不当。"}, 201)
+    s.moderator(lang).submit(
+        f"/actions/{action}",
+        f"/appeals/{appeal['id']}/decision",
+        {"decision": "overturned", "reason": "经复核，调岗依据不足。"},
+    )
+    assert s.factory.call("GET", f"appeals/{appeal['id']}")["status"] == "overturned"
+
+
+def correct_meeting(s: Smoke, lang: str) -> None:
+    """An admin corrects a finished meeting's item title from the meeting's page."""
+    made = s.factory.closed()
+    item = made.items[0]
+    s.browser("admin", lang).submit(
+        f"/meetings/{made.id}",
+        f"/meetings/{made.id}/corrections",
+        {"what": f"item:{item}:title", "value": "转炉耐火材料采购（更正）", "reason": "名称笔误"},
+    )
+    assert meeting_status(s, made.id)["items"][0]["title"] == "转炉耐火材料采购（更正）"
+
+
 def report_back(s: Smoke, lang: str) -> None:
     made = s.factory.draft(items=1)
     action = s.world.hist_actions[0]
@@ -399,5 +432,8 @@ FORMS: dict[tuple[str, str], Visit] = {
     ("/actions/<int:action_id>/progress", "POST"): record_progress,
     ("/items/<int:item_id>/actions/new", "POST"): new_action,
     ("/meetings/<int:meeting_id>/report-back", "POST"): report_back,
+    ("/actions/<int:action_id>/appeals", "POST"): file_appeal,
+    ("/appeals/<int:appeal_id>/decision", "POST"): decide_appeal,
+    ("/meetings/<int:meeting_id>/corrections", "POST"): correct_meeting,
     ("/meetings/<int:meeting_id>/wipe", "POST"): wipe,
 }

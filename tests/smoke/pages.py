@@ -136,11 +136,27 @@ PAGES: dict[str, Page] = {
     "/archive/people/<int:person_id>": Page(READER, lambda w: _ids("/archive/people", w.person_ids)),
     "/dashboard": Page(READER, lambda w: ["/dashboard"]),
     "/actions": Page(
-        READER, lambda w: ["/actions", "/actions?status=open&overdue=1", "/actions?kind=retender"]
+        READER,
+        lambda w: [
+            "/actions",
+            "/actions?status=open&overdue=1",
+            "/actions?kind=retender",
+            "/actions?appeal=pending",
+        ],
     ),
     "/actions/<int:action_id>": Page(READER, lambda w: _ids("/actions", w.hist_actions + w.past_actions)),
     "/actions/<int:action_id>/attachments/<int:attachment_id>": Page(
         READER, lambda w: ["/actions/{}/attachments/{}".format(*w.attachment)], user_file=True
+    ),
+    "/meetings/<int:meeting_id>/corrections": Page(
+        READER, lambda w: _ids("/meetings", [w.hist.id, w.past.id], "/corrections")
+    ),
+    "/api/v1/actions/<int:action_id>/appeals": Page(
+        READER, lambda w: _ids("/api/v1/actions", w.hist_actions, "/appeals")
+    ),
+    "/api/v1/appeals/<int:appeal_id>": Page(READER, lambda w: _ids("/api/v1/appeals", w.appeals)),
+    "/api/v1/meetings/<int:meeting_id>/corrections": Page(
+        READER, lambda w: _ids("/api/v1/meetings", [w.hist.id, w.draft.id], "/corrections")
     ),
     "/api/v1/meetings": Page(READER, lambda w: ["/api/v1/meetings"]),
     "/api/v1/meetings/<int:meeting_id>": Page(READER, lambda w: _ids("/api/v1/meetings", _meetings(w))),

@@ -83,6 +83,7 @@ class World:
         default_factory=dict
     )  # the live meeting's representative "on the phone"
     receipts: list[str] = field(default_factory=list)  # two of the finished meeting's receipts
+    appeals: list[int] = field(default_factory=list)  # the finished meeting's decided appeal
 
     @property
     def failed_item(self) -> int:
@@ -292,6 +293,10 @@ def _hist(factory: Factory, mod: Browser) -> tuple[Made, list[int], tuple[int, i
     assert attachment, "the evidence file is not listed on the action's page"
     mod.submit(f"/meetings/{made.id}", f"/meetings/{made.id}/finish")
     mod.submit(f"/meetings/{made.id}", f"/meetings/{made.id}/publish")
+    appeal = factory.call(
+        "POST", f"actions/{warning}/appeals", {"statement": "警告处分过重，请求复核。"}, 201
+    )
+    factory.call("PATCH", f"appeals/{appeal['id']}", {"decision": "modified", "reason": "改为诫勉谈话。"})
     return made, [rectification, retender, warning], (rectification, int(attachment.group(1)))
 
 
@@ -397,4 +402,5 @@ def build_world(factory: Factory, demo_output: str, mod: Browser, phone: Browser
         person_ids=sorted(people),
         phone_rep=live.reps[0],
         receipts=factory.call("GET", f"items/{hist.items[0]}/receipts")["receipts"][:2],
+        appeals=[a["id"] for a in factory.call("GET", f"actions/{hist_actions[2]}/appeals")["appeals"]],
     )

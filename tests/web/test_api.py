@@ -16,8 +16,12 @@ from tests.factories import ballot, item_body
 pytestmark = both_databases
 
 ITEM = item_body(
-    "冶金焦炭采购", ("王建国", "采购员", "供应处"), amount="1250000.00", benchmark_price="2100.00",
-    unit_price="2350.00", description="四季度焦炭",
+    "冶金焦炭采购",
+    ("王建国", "采购员", "供应处"),
+    amount="1250000.00",
+    benchmark_price="2100.00",
+    unit_price="2350.00",
+    description="四季度焦炭",
 )
 
 
@@ -247,6 +251,7 @@ def test_stats_follow_the_definitions(app, api, client):
         "people_disciplined": 1,  # one responsible person, two sanctions
         "actions_open": 3,
         "actions_overdue": 2,
+        "appeals_pending": 0,
     }
     assert overdue["overdue"] is True
 

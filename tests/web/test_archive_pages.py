@@ -268,6 +268,7 @@ def test_every_figure_leads_to_the_records_behind_it(viewer):
     assert attr(links["people_disciplined"][1], "data-count") == EXPECTED_TOTALS["people_disciplined"]
     assert attr(links["actions_open"][1], "data-actions") == EXPECTED_TOTALS["actions_open"]
     assert attr(links["actions_overdue"][1], "data-actions") == EXPECTED_TOTALS["actions_overdue"]
+    assert attr(links["appeals_pending"][1], "data-matching") == EXPECTED_TOTALS["appeals_pending"]
 
 
 def test_breakdown_rows_lead_to_archive_pages_with_the_same_numbers(viewer):

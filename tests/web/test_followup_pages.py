@@ -276,7 +276,11 @@ def test_history_times_are_china_time(app, moderator, world):
 def test_edits_are_recorded_in_the_history(app, moderator, world):
     aid = world["open"]
     response = submit(
-        moderator, f"/actions/{aid}/edit", owner="财务处", due_date="2027-03-01", description="改为公开招标",
+        moderator,
+        f"/actions/{aid}/edit",
+        owner="财务处",
+        due_date="2027-03-01",
+        description="改为公开招标",
         note="领导批示",
     )
     assert response.status_code == 302

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.states import DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
-from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
+from evalmeet.models import Action, Appeal, Item, Meeting, ResponsiblePerson
 from evalmeet.models.base import contains_text
 from evalmeet.schemas.archive import PeopleFilters
 from evalmeet.schemas.types import is_id
@@ -29,6 +29,7 @@ from evalmeet.services.archive.search import (
     meeting_date,
     meeting_date_column,
 )
+from evalmeet.services.followup import appeals
 from evalmeet.services.followup.actions import is_overdue
 
 # Sanctions on a person (warning included); DISCIPLINE_KINDS are the ones the statistics count.
@@ -70,6 +71,7 @@ class PersonHistory:
 
     summary: PersonSummary
     rows: list[ItemRow]
+    appeals: dict[int, list[Appeal]] = field(default_factory=dict)  # by sanction action id
 
     @property
     def person(self) -> ResponsiblePerson:
@@ -92,7 +94,10 @@ def _archived_items(session: Session) -> Any:
     )
 
 
-def _summaries(items: list[Item], actions: list[Action], today: date) -> dict[int, PersonSummary]:
+def _summaries(
+    items: list[Item], actions: list[Action], today: date, overturned: frozenset[int] = frozenset()
+) -> dict[int, PersonSummary]:
+    """Each person's figures; a sanction in ``overturned`` (its appeal overturned it) is lifted."""
     out: dict[int, PersonSummary] = {}
     person_of_item: dict[int, int] = {}
     for item in items:
@@ -112,9 +117,16 @@ def _summaries(items: list[Item], actions: list[Action], today: date) -> dict[in
             summary.actions_open += 1
         if is_overdue(action, today):
             summary.actions_overdue += 1
-        if action.kind in SANCTION_KINDS:
+        if action.kind in SANCTION_KINDS and action.id not in overturned:
             summary.sanctions[action.kind] += 1
     return out
+
+
+def _overturned(session: Session, actions: list[Action]) -> frozenset[int]:
+    """The sanctions among ``actions`` that an appeal overturned."""
+    sanctions = [a.id for a in actions if a.kind in SANCTION_KINDS]
+    by_action = appeals.appeals_by_action(session, sanctions)
+    return frozenset(i for i, rows in by_action.items() if any(r.status == "overturned" for r in rows))
 
 
 def _actions_for(session: Session, item_ids: list[int]) -> list[Action]:
@@ -139,7 +151,8 @@ def people_index(
             contains_text(ResponsiblePerson.name, filters.name)
         )
     items = list(session.scalars(stmt))
-    summaries = _summaries(items, _actions_for(session, [i.id for i in items]), today)
+    actions = _actions_for(session, [i.id for i in items])
+    summaries = _summaries(items, actions, today, _overturned(session, actions))
     people = [s for s in summaries.values() if s.disciplined or not filters.disciplined_only]
     people.sort(key=lambda s: (-s.failed, -s.items, s.person.name, s.person.id))
     return people
@@ -163,5 +176,7 @@ def person_history(session: Session, person_id: Any, today: date | None = None) 
         )
     rows = item_rows(session, items, today, with_questions=True)
     actions = [action for row in rows for action in row.actions]
-    summary = _summaries(items, actions, today).get(person.id, PersonSummary(person))
-    return PersonHistory(summary=summary, rows=rows)
+    overturned = _overturned(session, actions)
+    summary = _summaries(items, actions, today, overturned).get(person.id, PersonSummary(person))
+    sanctions = [a.id for a in actions if a.kind in SANCTION_KINDS]
+    return PersonHistory(summary=summary, rows=rows, appeals=appeals.appeals_by_action(session, sanctions))

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES, UNFINISHED_ACTION_STATUSES
-from evalmeet.models import Action, Item, ItemResult, Meeting, Question, ResponsiblePerson
+from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Question, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime, contains_text
 from evalmeet.schemas.archive import MAX_YEAR, METHOD_FILTERS, NO_DEPARTMENT, NO_METHOD, ArchiveFilters
+from evalmeet.services.followup import appeals
 from evalmeet.services.followup.actions import is_overdue, overdue_condition
 
 # Meetings happen in China: dates in filters and on pages are China days (domain/clock).
@@ -104,6 +105,12 @@ class ItemRow:
     actions: list[Action]
     today: date
     questions: list[Question] = field(default_factory=list)
+    appeals: dict[int, list[Appeal]] = field(default_factory=dict)  # by action id, oldest first
+
+    def latest_appeal(self, action: Action) -> Appeal | None:
+        """The action's latest appeal (pending, or the last decision), if it was appealed."""
+        rows = self.appeals.get(action.id)
+        return rows[-1] if rows else None
 
     @property
     def result(self) -> ItemResult | None:
@@ -156,6 +163,7 @@ def item_rows(
                 .order_by(Question.id)
             ):
                 questions[question.item_id].append(question)
+    appealed = appeals.appeals_by_action(session, [a.id for rows in actions.values() for a in rows])
     return [
         ItemRow(
             item=item,
@@ -165,6 +173,7 @@ def item_rows(
             actions=actions[item.id],
             today=today,
             questions=questions[item.id],
+            appeals={a.id: appealed[a.id] for a in actions[item.id] if a.id in appealed},
         )
         for item in items
     ]

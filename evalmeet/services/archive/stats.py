@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES, DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
-from evalmeet.models import Action, Item, Meeting, Representative
+from evalmeet.models import Action, Appeal, Item, Meeting, Representative
 from evalmeet.services.followup.actions import overdue_condition
+from evalmeet.services.followup.appeals import overturned_condition
 
 
 def _closed_meetings() -> Select[Any]:
@@ -42,7 +43,11 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
             select(func.count(distinct(Item.responsible_person_id)))
             .select_from(Action)
             .join(Item, Item.id == Action.item_id)
-            .where(Item.meeting_id.in_(closed_ids), Action.kind.in_(DISCIPLINE_KINDS))
+            .where(
+                Item.meeting_id.in_(closed_ids),
+                Action.kind.in_(DISCIPLINE_KINDS),
+                ~overturned_condition(),  # an overturned appeal lifts it; pending/modified still count
+            )
         )
         or 0
     )
@@ -54,6 +59,16 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
     )
     actions_open = session.scalar(action_base.where(Action.status.in_(UNFINISHED_ACTION_STATUSES))) or 0
     actions_overdue = session.scalar(action_base.where(overdue_condition(today))) or 0
+    appeals_pending = (
+        session.scalar(
+            select(func.count())
+            .select_from(Appeal)
+            .join(Action, Action.id == Appeal.action_id)
+            .join(Item, Item.id == Action.item_id)
+            .where(Item.meeting_id.in_(closed_ids), Appeal.status == "pending")
+        )
+        or 0
+    )
     passed = int(by_status.get("passed", 0))
     failed = int(by_status.get("failed", 0))
     return {
@@ -65,4 +80,5 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
         "people_disciplined": int(disciplined),
         "actions_open": int(actions_open),
         "actions_overdue": int(actions_overdue),
+        "appeals_pending": int(appeals_pending),
     }

@@ -20,6 +20,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
+    APPEAL_STATUS_LABELS,
     CHOICE_LABELS,
     ITEM_RESULT_LABELS,
     PROCUREMENT_METHOD_LABELS,
@@ -295,8 +296,39 @@ def _action_cells(action: Any, overdue: bool, translate: Translate) -> list[Any]
     ]
 
 
+def _appeals_sheet(minutes: Minutes, translate: Translate) -> Table:
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Responsible person", width=10),
+        Column("Sanction", width=12),
+        Column("Filed on", "date", 11),
+        Column("Statement of the appeal", width=36),
+        Column("Decision", width=12),
+        Column("Reason of the decision", width=30),
+        Column("Decided at (China time)", width=17),
+    ]
+    rows = [
+        [
+            e.number,
+            e.item.title,
+            e.person_name,
+            label_text(ACTION_KIND_LABELS, a.kind, translate),
+            ap.filed_on,
+            ap.statement,
+            label_text(APPEAL_STATUS_LABELS, ap.status, translate),
+            ap.reason if ap.status != "pending" else "",
+            china_time(ap.decided_at),
+        ]
+        for e in minutes.items
+        for a in e.actions
+        for ap in a.appeals
+    ]
+    return Table("Appeals", columns, rows)
+
+
 def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "zh") -> bytes:
-    """The minutes as a workbook: overview, items, voting rounds, questions, actions."""
+    """The minutes as a workbook: overview, items, voting rounds, questions, actions, appeals."""
     return to_xlsx(
         [
             _overview(minutes, translate),
@@ -305,6 +337,7 @@ def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "
             _questions_sheet(minutes),
             _actions_sheet(minutes, translate),
             _recusals_sheet(minutes),
+            _appeals_sheet(minutes, translate),
         ],
         translate,
     )

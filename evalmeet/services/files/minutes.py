@@ -20,10 +20,11 @@ from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.i18n import N_
-from evalmeet.models import Action, Item, ItemResult, Meeting, Representative, utcnow
+from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.schemas.voting import ChannelsOut
 from evalmeet.services.accounts import audit
 from evalmeet.services.followup.actions import is_overdue
+from evalmeet.services.followup.appeals import appeals_by_action
 from evalmeet.services.meetings.meeting import get_meeting
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.meetings.recusals import recusals_by_item
@@ -97,6 +98,17 @@ class RecusalEntry:
 
 
 @dataclass(frozen=True)
+class AppealEntry:
+    """An appeal against a sanction (申诉) and its decision, as the minutes list it."""
+
+    status: str
+    statement: str
+    filed_on: date
+    reason: str
+    decided_at: datetime | None
+
+
+@dataclass(frozen=True)
 class ActionEntry:
     """A follow-up action as the minutes list it."""
 
@@ -106,6 +118,7 @@ class ActionEntry:
     due_date: date | None
     status: str
     overdue: bool
+    appeals: tuple[AppealEntry, ...] = ()
 
 
 @dataclass
@@ -175,8 +188,13 @@ def to_round(result: ItemResult) -> Round:
     )
 
 
-def to_action(action: Action, today: date) -> ActionEntry:
-    """An action as the minutes list it."""
+def to_appeal(appeal: Appeal) -> AppealEntry:
+    """An appeal as the minutes list it."""
+    return AppealEntry(appeal.status, appeal.statement, appeal.filed_on, appeal.reason, appeal.decided_at)
+
+
+def to_action(action: Action, today: date, appeals: list[Appeal] | None = None) -> ActionEntry:
+    """An action as the minutes list it (with its appeals, oldest first)."""
     return ActionEntry(
         kind=action.kind,
         description=action.description,
@@ -184,6 +202,7 @@ def to_action(action: Action, today: date) -> ActionEntry:
         due_date=action.due_date,
         status=action.status,
         overdue=is_overdue(action, today),
+        appeals=tuple(to_appeal(a) for a in appeals or ()),
     )
 
 
@@ -230,6 +249,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
     results = _results_by_item(session, item_ids)
     actions = _actions_by_item(session, item_ids)
     recused = recusals_by_item(session, item_ids)
+    appealed = appeals_by_action(session, [a.id for rows in actions.values() for a in rows])
     entries = []
     for number, item in enumerate(meeting.items, start=1):
         person = item.responsible_person
@@ -245,7 +265,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
                     QuestionEntry(q.text, q.answer) for q in questions_for(session, item.id, public_only=True)
                 ],
                 rounds=[to_round(r) for r in results[item.id]],
-                actions=[to_action(a, today) for a in actions[item.id]],
+                actions=[to_action(a, today, appealed.get(a.id)) for a in actions[item.id]],
                 recusals=[RecusalEntry(r.name, r.reason) for r in recused[item.id]],
             )
         )

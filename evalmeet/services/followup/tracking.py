@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, or_, select
+from sqlalchemy import Select, and_, case, delete, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
@@ -30,6 +30,7 @@ from evalmeet.models import (
     Action,
     ActionAttachment,
     ActionNote,
+    Appeal,
     Item,
     ItemResult,
     Meeting,
@@ -107,6 +108,8 @@ def dashboard(session: Session, filters: ActionFilters, today: date | None = Non
         conditions.append(overdue_condition(today))
     if filters.owner:
         conditions.append(contains_text(Action.owner, filters.owner))
+    if filters.appeal_pending:
+        conditions.append(exists().where(Appeal.action_id == Action.id, Appeal.status == "pending"))
 
     matching = session.scalar(_joined(select(func.count()).select_from(Action)).where(*conditions)) or 0
     pages = max(1, -(-matching // PAGE_SIZE))

@@ -5,7 +5,9 @@ Importing the package registers every view on :data:`bp`; ``base`` holds what th
 
 from evalmeet.web.api import (
     actions,
+    appeals,
     conduct,
+    corrections,
     items,
     meetings,
     questions,
@@ -19,8 +21,10 @@ from evalmeet.web.api.base import bp, document, reader, spec, tender_threshold
 
 __all__ = [
     "actions",
+    "appeals",
     "bp",
     "conduct",
+    "corrections",
     "document",
     "items",
     "meetings",

@@ -230,3 +230,22 @@ def meeting_response(meeting_id: int, status: int = 200) -> tuple[Any, int]:
     from evalmeet.services.meetings import meeting as meetings
 
     return answer(meetings.meeting_detail(db.session, meeting_id), status)
+
+
+def appeal_days() -> int:
+    """How many China days an appeal against a sanction stays open (``EVALMEET_APPEAL_DAYS``)."""
+    return int(current_app.config.get("APPEAL_DAYS", 15))
+
+
+def admin(view: F) -> F:
+    """Admins only (corrections of a finished meeting)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        authenticate(moderate=True)
+        account = current_account()
+        if account is None or account.role != "admin":
+            raise NotAllowed("this needs an admin account", code="forbidden", reason="admin")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)

@@ -1,0 +1,67 @@
+"""Appeals (申诉) against a sanction, and their decisions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evalmeet.extensions import db
+from evalmeet.models import Appeal
+from evalmeet.schemas.appeals import AppealCreate, AppealDecide, AppealListOut, AppealOut
+from evalmeet.services.followup import actions, appeals
+from evalmeet.web import edge
+from evalmeet.web.api.base import answer, appeal_days, body_of, bp, documented, moderator, reader
+from evalmeet.web.auth import actor_name
+
+
+def appeal_out(appeal: Appeal) -> AppealOut:
+    """The appeal with its action's deadline."""
+    action = actions.get_action(db.session, appeal.action_id)
+    last_day = appeals.deadline(action, appeals.meeting_of(db.session, action), appeal_days())
+    return AppealOut.of(appeal, last_day)
+
+
+@bp.post("/actions/<int:action_id>/appeals")
+@documented("201", AppealOut, json=AppealCreate)
+@moderator
+def file_appeal(action_id: int) -> Any:
+    """File an appeal against a sanction (warning, discipline, reassignment) within the deadline."""
+    data = body_of(AppealCreate)
+    appeal = edge.commit(appeals.file_appeal(db.session, action_id, data, actor_name(), appeal_days()))
+    return answer(appeal_out(appeal), 201)
+
+
+@bp.get("/actions/<int:action_id>/appeals")
+@documented("200", AppealListOut)
+@reader
+def list_appeals(action_id: int) -> Any:
+    """An action's appeals, oldest first, and the last day one may be filed."""
+    action = actions.get_action(db.session, action_id)
+    last_day = appeals.deadline(action, appeals.meeting_of(db.session, action), appeal_days())
+    rows = appeals.appeals_of(db.session, action.id)
+    return answer(
+        AppealListOut(
+            action_id=action.id,
+            deadline=last_day,
+            appealable=appeals.appealable(action),
+            appeals=[AppealOut.of(a, last_day) for a in rows],
+        )
+    )
+
+
+@bp.get("/appeals/<int:appeal_id>")
+@documented("200", AppealOut)
+@reader
+def get_appeal(appeal_id: int) -> Any:
+    """One appeal."""
+    return answer(appeal_out(appeals.get_appeal(db.session, appeal_id)))
+
+
+@bp.patch("/appeals/<int:appeal_id>")
+@documented("200", AppealOut, json=AppealDecide)
+@moderator
+def decide_appeal(appeal_id: int) -> Any:
+    """Decide a pending appeal: upheld, overturned or modified, with a reason."""
+    appeals.get_appeal(db.session, appeal_id)  # an unknown id is 404 before the body is read
+    data = body_of(AppealDecide)
+    appeal = edge.commit(appeals.decide_appeal(db.session, appeal_id, data, actor_name()))
+    return answer(appeal_out(appeal))
