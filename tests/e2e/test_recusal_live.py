@@ -149,7 +149,7 @@ def test_recusal_from_api_and_phone_changes_who_counts(server):
         workbook = srv.api("GET", f"meetings/{meeting_id}/minutes.xlsx")
         assert workbook.status_code == 200
         book = load_workbook(io.BytesIO(workbook.content), read_only=True)
-        sheet = book[book.sheetnames[-1]]
+        sheet = book["回避"]
         rows = [tuple(r) for r in sheet.iter_rows(values_only=True)][1:]
         assert sorted((r[2], r[3]) for r in rows) == sorted(
             [(roster[0]["name"], "本人配偶在供应商任职"), (roster[1]["name"], "曾参与该项目评标")]

@@ -104,7 +104,7 @@ def test_minutes_xlsx_sheets_headers_and_values(app, viewer_api):
     response = viewer_api.get(f"meetings/{meeting_id}/minutes.xlsx")
     assert response.status_code == 200 and response.mimetype == XLSX
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["会议概况", "评价项目", "表决记录", "质询", "整改措施", "申诉"]
+    assert book.sheetnames == ["会议概况", "评价项目", "表决记录", "质询", "整改措施", "回避", "申诉"]
     overview = {row[0]: row[1] for row in book["会议概况"].iter_rows(min_row=2, values_only=True)}
     assert overview["会议名称"] == "第25次民主评价会"
     assert (overview["应到人数"], overview["实到人数"]) == (4, 3)
