@@ -111,6 +111,9 @@ class Config:
     # An appeal (申诉) against a sanction is due within this many China days of the later of the
     # meeting's end and the action's creation (services/followup/appeals.py).
     APPEAL_DAYS = 15
+    # Rows on a page of a paged list (the meetings, the public list) when the request names no
+    # ``limit``: the API's GET /meetings and the /meetings and /public pages (web/paging.py).
+    PAGE_SIZE = 100
 
 
 class DevelopmentConfig(Config):

@@ -9,11 +9,13 @@ already parsed, so services and tests can build the same models directly.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from evalmeet.schemas.base import refusal
 from evalmeet.schemas.types import Rules, refuse
@@ -143,3 +145,103 @@ def QueryFlag(*on: str) -> Rules:  # noqa: N802
         return value is True or (isinstance(value, str) and value in values)
 
     return Rules(check, {"type": "string", "enum": sorted(values)})
+
+
+# --- paged lists (keyset) ----------------------------------------------------------------------
+#
+# A page of a list ends at a row; the link to the next page carries that row's sort key, not an
+# offset, so rows added or removed meanwhile never make a row appear twice or go missing. The key
+# travels as an opaque token: URL-safe base64 of a small JSON array ``[list, direction, *key]``
+# (the list it belongs to, ``"n"`` for the rows after the key or ``"p"`` for those before it,
+# then the key's values). Clients only ever copy it from a ``Link`` header or a page link.
+
+PAGE_MAX = 500  # the largest ``limit`` a client may ask for
+CURSOR_MAX = 400  # characters of a cursor token; any longer is refused unread
+
+Key = tuple[int | str, ...]
+
+
+class Cursor(BaseModel):
+    """Where a page starts: after (``forward``) or before the row whose sort key is ``key``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    list: str
+    key: Key
+    forward: bool = True
+
+    def token(self) -> str:
+        """The opaque text of this cursor, for a URL."""
+        raw = json.dumps([self.list, "n" if self.forward else "p", *self.key], separators=(",", ":"))
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def read(cls, token: str) -> Cursor:
+        """The cursor a token names; ``ValueError`` for anything that is not one of ours."""
+        if len(token) > CURSOR_MAX or not token.isascii():
+            raise ValueError("not a cursor")
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            data = json.loads(raw.decode())
+        except (ValueError, UnicodeDecodeError):
+            raise ValueError("not a cursor") from None
+        if not isinstance(data, list) or len(data) < 3:
+            raise ValueError("not a cursor")
+        name, direction, *key = data
+        scalars = all(isinstance(v, (int, str)) and not isinstance(v, bool) for v in key)
+        if not isinstance(name, str) or direction not in ("n", "p") or not scalars:
+            raise ValueError("not a cursor")
+        return cls(list=name, key=tuple(key), forward=direction == "n")
+
+
+def QueryLimit(high: int = PAGE_MAX) -> Rules:  # noqa: N802
+    """How many rows a page holds: a whole number in 1 … ``high``; blank is not given."""
+
+    def check(value: Any) -> int | None:
+        value = _clean(value)
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str) and value.isdecimal() and len(value) <= 6:
+            number = int(value)
+        else:
+            raise refuse("not_whole", "must be a whole number")
+        if not 1 <= number <= high:
+            raise refuse("out_of_range", f"must be in 1 … {high}", low=1, high=high)
+        return number
+
+    return Rules(check, {"type": "integer", "minimum": 1, "maximum": high})
+
+
+def QueryCursor() -> Rules:  # noqa: N802
+    """A cursor token from a ``Link`` header or a page link; blank is the first page."""
+
+    def check(value: Any) -> Cursor | None:
+        if isinstance(value, Cursor):
+            return value
+        value = _clean(value)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise refuse("invalid_cursor", "is not a cursor of this list")
+        try:
+            return Cursor.read(value)
+        except ValueError:
+            raise refuse("invalid_cursor", "is not a cursor of this list") from None
+
+    return Rules(check, {"type": "string", "maxLength": CURSOR_MAX})
+
+
+class PageQuery(BaseModel):
+    """``?limit=&cursor=`` of a paged list: the page's size and where it starts.
+
+    ``limit`` (1 … 500) is the most rows per page; ``cursor`` is the token of the ``Link:
+    <…>; rel="next"`` (or ``rel="prev"``) header of the page before, opaque to clients. Other
+    names in the query string are ignored here.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    limit: Annotated[int | None, QueryLimit()] = None
+    cursor: Annotated[Cursor | None, QueryCursor()] = None

@@ -43,7 +43,7 @@ from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
 from evalmeet.services.archive.search import percent
-from evalmeet.web import dashboard_charts, labels
+from evalmeet.web import dashboard_charts, labels, paging
 from evalmeet.web.auth import login_required_page
 
 bp = Blueprint("archive", __name__)
@@ -228,7 +228,10 @@ def dashboard_page() -> Any:
 @bp.get("/public")
 def public() -> Any:
     """Published meetings: results, counts and actions; no login."""
-    return render_template("archive/public.html", meetings=disclosure.public_meetings(db.session))
+    page = paging.html_page(
+        lambda query: disclosure.public_page(db.session, query, default=paging.page_size())
+    )
+    return render_template("archive/public.html", meetings=page.rows, pager=paging.pager(page))
 
 
 @bp.get("/public/meetings/<int:meeting_id>")

@@ -31,7 +31,7 @@ from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, overview, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import edge, error_text
+from evalmeet.web import edge, error_text, paging
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url
@@ -80,10 +80,14 @@ def _refused(err: DomainError) -> forms.FormError:
 @bp.get("/meetings", endpoint="meetings")
 @moderator_page
 def meetings_list() -> Any:
-    """Every meeting, newest first, with its status and size."""
-    rows = meetings.list_meetings(db.session)
-    counts = overview.meeting_counts(db.session, [m.id for m in rows])
-    return render_template("moderator/meetings.html", meetings=rows, counts=counts)
+    """The meetings, newest first, with their status and size; a page at a time."""
+    page = paging.html_page(
+        lambda query: meetings.meetings_page(db.session, query, default=paging.page_size())
+    )
+    counts = overview.meeting_counts(db.session, [m.id for m in page.rows])
+    return render_template(
+        "moderator/meetings.html", meetings=page.rows, counts=counts, pager=paging.pager(page)
+    )
 
 
 def _meeting_form(meeting: Any, values: dict[str, Any], error: forms.FormError | None = None) -> Any:

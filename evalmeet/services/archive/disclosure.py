@@ -24,7 +24,9 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.rules import choices_for
 from evalmeet.models import Ballot, Item, Meeting
+from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.types import is_id
+from evalmeet.services import paging
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
 
@@ -137,6 +139,28 @@ def public_meetings(session: Session) -> list[PublicMeeting]:
         _summary(s.meeting, s.present, s.evaluated, s.passed, s.failed)
         for s in meeting_summaries(session, meetings)
     ]
+
+
+# Newest first by the date a meeting is filed under, then by id (the order of the whole list).
+PUBLIC: paging.Keyset[Meeting] = paging.Keyset(
+    "public",
+    paging.keys((meeting_date_column(), datetime), (Meeting.id, int)),
+    key_of=lambda m: (meeting_date(m), m.id),
+)
+
+
+def public_page(
+    session: Session, query: PageQuery, *, default: int | None = paging.DEFAULT_LIMIT
+) -> paging.Page[PublicMeeting]:
+    """One page of :func:`public_meetings` (``default`` rows when ``query`` names no limit)."""
+    found = paging.page(
+        session, _published(), PUBLIC, limit=query.limit, cursor=query.cursor, default=default
+    )
+    rows = [
+        _summary(s.meeting, s.present, s.evaluated, s.passed, s.failed)
+        for s in meeting_summaries(session, found.rows)
+    ]
+    return paging.Page(rows, next=found.next, prev=found.prev)
 
 
 def public_meeting(session: Session, meeting_id: Any, today: date | None = None) -> PublicMeeting:

@@ -17,7 +17,9 @@ from evalmeet.domain.rules import parse_fraction, quorum_met, quorum_needed
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.meetings import AttendanceOut, MeetingCreate, MeetingDetailOut, MeetingUpdate
+from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.types import is_id
+from evalmeet.services import paging
 from evalmeet.services.accounts import audit
 from evalmeet.services.events import Done, MeetingChanged, done
 
@@ -49,6 +51,21 @@ def list_meetings(session: Session, *, include_rehearsals: bool = True) -> list[
     if not include_rehearsals:
         stmt = stmt.where(Meeting.rehearsal.is_(False))
     return list(session.scalars(stmt))
+
+
+# Newest first: by id, so a meeting just created is on the first page.
+MEETINGS: paging.Keyset[Meeting] = paging.Keyset(
+    "meetings", paging.keys((Meeting.id, int)), key_of=lambda m: (m.id,)
+)
+
+
+def meetings_page(
+    session: Session, query: PageQuery, *, default: int | None = paging.DEFAULT_LIMIT
+) -> paging.Page[Meeting]:
+    """One page of every meeting, newest first (``default`` rows when ``query`` names no limit)."""
+    return paging.page(
+        session, select(Meeting), MEETINGS, limit=query.limit, cursor=query.cursor, default=default
+    )
 
 
 def create_meeting(session: Session, data: MeetingCreate, actor: str) -> Done[Meeting]:

@@ -68,11 +68,13 @@ def documented(
     query: type[BaseModel] | None = None,
     file: str | tuple[str, ...] | None = None,
     public: bool = False,
+    paged: bool = False,
     tags: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """Describe a view in the OpenAPI document: its body, its answer and every error answer.
 
     ``file``: the answer is a download of that media type. ``public``: no login needed.
+    ``paged``: a keyset-paged list (``query=PageQuery``) whose answer may carry a ``Link`` header.
     """
     statuses: dict[str, Any] = {f"HTTP_{ok}": None if file else answer}
     for status in ERRORS:
@@ -96,6 +98,8 @@ def documented(
             return view(*args, **kwargs)
 
         run.__wrapped__ = described  # how spectree finds the operation
+        if paged:
+            run.api_paged = ok  # type: ignore[attr-defined]
         if file:
             run.api_file = (ok, (file,) if isinstance(file, str) else file)  # type: ignore[attr-defined]
         return cast(F, run)
@@ -104,6 +108,13 @@ def documented(
 
 
 PREFIX = "/api/v1"
+
+LINK_HEADER = {
+    "description": 'The neighbouring pages of a paged list (RFC 8288): `<URL>; rel="next"` while '
+    'there are more rows (absent on the last page), `<URL>; rel="prev"` after the first page. '
+    "Follow the URLs as they are: their `cursor` is opaque.",
+    "schema": {"type": "string"},
+}
 
 
 def document() -> dict[str, Any]:
@@ -116,18 +127,23 @@ def document() -> dict[str, Any]:
     for route in current_app.url_map.iter_rules():
         view = current_app.view_functions.get(route.endpoint)
         marked = getattr(view, "api_file", None)
-        if marked is None:
+        paged = getattr(view, "api_paged", None)
+        if marked is None and paged is None:
             continue
-        status, media_types = marked
         path = spec.backend.parse_path(route, None)[0]
         for method in route.methods or ():
             operation = doc["paths"].get(path, {}).get(method.lower())
-            if operation is not None:
+            if operation is None:
+                continue
+            if marked is not None:
+                status, media_types = marked
                 binary = {"schema": {"type": "string", "format": "binary"}}
                 operation["responses"][status] = {
                     "description": "the file",
                     "content": {media_type: binary for media_type in media_types},
                 }
+            if paged is not None:
+                operation["responses"][paged].setdefault("headers", {})["Link"] = LINK_HEADER
     doc["paths"] = {path.removeprefix(PREFIX): ops for path, ops in doc["paths"].items()}
     doc["servers"] = [{"url": PREFIX}]
     return doc

@@ -6,9 +6,10 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import MeetingCreate, MeetingDetailOut, MeetingList, MeetingOut, MeetingUpdate
+from evalmeet.schemas.query import PageQuery
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import edge
+from evalmeet.web import edge, paging
 from evalmeet.web.api.base import (
     answer,
     body_of,
@@ -31,11 +32,17 @@ def create_meeting() -> Any:
 
 
 @bp.get("/meetings")
-@documented("200", MeetingList)
+@documented("200", MeetingList, query=PageQuery, paged=True)
 @reader
 def list_meetings() -> Any:
-    """Every meeting, newest first: a JSON array of meetings (contract.md: "meetings")."""
-    return answer(MeetingList([MeetingOut.of(m) for m in meetings.list_meetings(db.session)]))
+    """The meetings, newest first: a JSON array of meetings (contract.md: "meetings").
+
+    Paged by keyset: at most ``limit`` meetings (default 100); the next page's URL comes in
+    ``Link: <…>; rel="next"`` (absent on the last page), the previous one's in ``rel="prev"``.
+    """
+    page = meetings.meetings_page(db.session, paging.api_query(), default=paging.page_size())
+    body, status = answer(MeetingList([MeetingOut.of(m) for m in page.rows]))
+    return body, status, paging.link_header(page)
 
 
 @bp.get("/meetings/<int:meeting_id>")
