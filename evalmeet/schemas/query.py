@@ -206,7 +206,7 @@ def QueryLimit(high: int = PAGE_MAX) -> Rules:  # noqa: N802
         elif isinstance(value, str) and value.isdecimal() and len(value) <= 6:
             number = int(value)
         else:
-            raise refuse("not_whole", "must be a whole number")
+            raise refuse("not_whole_number", "must be a whole number")
         if not 1 <= number <= high:
             raise refuse("out_of_range", f"must be in 1 … {high}", low=1, high=high)
         return number
@@ -218,12 +218,11 @@ def QueryCursor() -> Rules:  # noqa: N802
     """A cursor token from a ``Link`` header or a page link; blank is the first page."""
 
     def check(value: Any) -> Cursor | None:
-        if isinstance(value, Cursor):
+        if isinstance(value, Cursor) or value is None:
             return value
-        value = _clean(value)
-        if value is None:
-            return None
-        if not isinstance(value, str):
+        if isinstance(value, str) and not value.strip():
+            return None  # ``?cursor=``: the first page
+        if not isinstance(value, str):  # (control characters are no cursor's: refused, not cut)
             raise refuse("invalid_cursor", "is not a cursor of this list")
         try:
             return Cursor.read(value)

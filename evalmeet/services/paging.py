@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, and_, or_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from evalmeet.domain.errors import ValidationFailed
-from evalmeet.schemas.query import Cursor, Key
+from evalmeet.schemas.query import Cursor
 from evalmeet.schemas.types import MAX_ID
 
 T = TypeVar("T")
@@ -38,7 +38,7 @@ def invalid_cursor(why: str) -> ValidationFailed:
 class Part:
     """One column of a sort key and the kind of its values (``int`` ids or UTC ``datetime``)."""
 
-    column: ColumnElement[Any]
+    column: ColumnElement[Any] | QueryableAttribute[Any]
     kind: type
 
 
@@ -89,7 +89,7 @@ class Page(Generic[T]):
 
 def page(
     session: Session,
-    stmt: Select[tuple[T]],
+    stmt: Select[Any],
     keyset: Keyset[T],
     *,
     limit: int | None,
@@ -125,7 +125,7 @@ def page(
     return Page(rows, next=keyset.cursor(rows[-1]), prev=keyset.cursor(rows[0], forward=False))
 
 
-def _first(session: Session, stmt: Select[tuple[T]], keyset: Keyset[T], size: int) -> Page[T]:
+def _first(session: Session, stmt: Select[Any], keyset: Keyset[T], size: int) -> Page[T]:
     rows = list(session.scalars(stmt.order_by(*keyset.order(True)).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
@@ -160,7 +160,7 @@ def _load(kind: type, value: int | str) -> Any:
     return value
 
 
-def keys(*parts: tuple[ColumnElement[Any], type]) -> tuple[Part, ...]:
+def keys(*parts: tuple[ColumnElement[Any] | QueryableAttribute[Any], type]) -> tuple[Part, ...]:
     """The parts of a sort key: ``keys((Meeting.id, int))``."""
     return tuple(Part(column, kind) for column, kind in parts)
 

@@ -68,6 +68,10 @@ def _messages() -> dict[str, str]:
         ),
         "internal_error": _("Something went wrong on our side; please try again."),
         "invalid_json": _("The request body must be a JSON object (Content-Type: application/json)."),
+        "invalid_cursor": _(
+            "This page link (its cursor) is damaged or belongs to another list: start again from the "
+            "first page and follow the next-page links as they are."
+        ),
         # --- meetings, items, roster
         "meeting_not_found": _("Meeting %(meeting_id)s was not found."),
         "meeting_not_found.not_archived": _("Meeting %(meeting_id)s is not in the archive."),
@@ -279,6 +283,7 @@ def _problems() -> dict[str, str]:
 def _field_labels(subject: str | None) -> dict[str, str]:
     """A service's field name → its label on the form (the follow-up forms name theirs apart)."""
     labels = {
+        "limit": _("Rows per page"),
         "title": _("Title"),
         "scheduled_at": _("Date and time"),
         "location": _("Location"),
