@@ -6,10 +6,12 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.followup import ActionCreate, ActionListOut, ActionOut, ActionUpdate
+from evalmeet.schemas.query import PageQuery
+from evalmeet.services import lists
 from evalmeet.services.followup import actions
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, reader
+from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, page_query, paged_answer, reader
 from evalmeet.web.auth import actor_name
 
 
@@ -23,14 +25,13 @@ def add_action(item_id: int) -> Any:
 
 
 @bp.get("/items/<int:item_id>/actions")
-@documented("200", ActionListOut)
+@documented("200", ActionListOut, query=PageQuery, paged=True)
 @reader
 def list_actions(item_id: int) -> Any:
-    """An item's follow-up actions."""
+    """An item's follow-up actions, oldest first (whole, or a page of ``limit``)."""
     meetings.get_item(db.session, item_id)
-    return answer(
-        ActionListOut(actions=[ActionOut.of(a) for a in actions.actions_for_item(db.session, item_id)])
-    )
+    page = lists.actions_page(db.session, item_id, page_query())
+    return paged_answer(ActionListOut(actions=[ActionOut.of(a) for a in page.rows]), page)
 
 
 @bp.patch("/actions/<int:action_id>")

@@ -7,9 +7,21 @@ from typing import Any
 from evalmeet.extensions import db
 from evalmeet.models import Appeal
 from evalmeet.schemas.appeals import AppealCreate, AppealDecide, AppealListOut, AppealOut
+from evalmeet.schemas.query import PageQuery
+from evalmeet.services import lists
 from evalmeet.services.followup import actions, appeals
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, appeal_days, body_of, bp, documented, moderator, reader
+from evalmeet.web.api.base import (
+    answer,
+    appeal_days,
+    body_of,
+    bp,
+    documented,
+    moderator,
+    page_query,
+    paged_answer,
+    reader,
+)
 from evalmeet.web.auth import actor_name
 
 
@@ -31,20 +43,22 @@ def file_appeal(action_id: int) -> Any:
 
 
 @bp.get("/actions/<int:action_id>/appeals")
-@documented("200", AppealListOut)
+@documented("200", AppealListOut, query=PageQuery, paged=True)
 @reader
 def list_appeals(action_id: int) -> Any:
     """An action's appeals, oldest first, and the last day one may be filed."""
     action = actions.get_action(db.session, action_id)
     last_day = appeals.deadline(action, appeals.meeting_of(db.session, action), appeal_days())
-    rows = appeals.appeals_of(db.session, action.id)
-    return answer(
+    page = lists.appeals_page(db.session, action.id, page_query())
+    rows = page.rows
+    return paged_answer(
         AppealListOut(
             action_id=action.id,
             deadline=last_day,
             appealable=appeals.appealable(action),
             appeals=[AppealOut.of(a, last_day) for a in rows],
-        )
+        ),
+        page,
     )
 
 

@@ -27,6 +27,9 @@ from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
 from evalmeet.extensions import csrf
 from evalmeet.schemas.base import Out, parse
 from evalmeet.schemas.common import ErrorOut
+from evalmeet.schemas.query import PageQuery
+from evalmeet.services.paging import Page
+from evalmeet.web import paging
 from evalmeet.web.auth import current_account
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -233,6 +236,17 @@ def answer(out: Out | list[Out] | BaseModel, status: int = 200) -> tuple[Any, in
     if isinstance(out, list):
         return jsonify([o.model_dump(mode="json", by_alias=True) for o in out]), status
     return jsonify(out.model_dump(mode="json", by_alias=True)), status
+
+
+def paged_answer(out: Out | list[Out] | BaseModel, page: Page[Any]) -> tuple[Any, int, dict[str, str]]:
+    """The answer for one page of a list, with its ``Link`` header (web/paging.py)."""
+    body, status = answer(out)
+    return body, status, paging.link_header(page)
+
+
+def page_query() -> PageQuery:
+    """``?limit=&cursor=`` of this request, or the 422 refusal of a bad one."""
+    return paging.api_query()
 
 
 def tender_threshold() -> Decimal:

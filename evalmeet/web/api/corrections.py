@@ -6,10 +6,12 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.appeals import CorrectionCreate, CorrectionListOut, CorrectionOut
+from evalmeet.schemas.query import PageQuery
+from evalmeet.services import lists
 from evalmeet.services.meetings import corrections
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge
-from evalmeet.web.api.base import admin, answer, body_of, bp, documented, reader
+from evalmeet.web.api.base import admin, answer, body_of, bp, documented, page_query, paged_answer, reader
 from evalmeet.web.auth import actor_name
 
 
@@ -26,10 +28,13 @@ def correct_meeting(meeting_id: int) -> Any:
 
 
 @bp.get("/meetings/<int:meeting_id>/corrections")
-@documented("200", CorrectionListOut)
+@documented("200", CorrectionListOut, query=PageQuery, paged=True)
 @reader
 def list_corrections(meeting_id: int) -> Any:
     """A meeting's revision history: every correction after close, oldest first."""
     meetings.get_meeting(db.session, meeting_id)
-    rows = corrections.corrections_of(db.session, meeting_id)
-    return answer(CorrectionListOut(meeting_id=meeting_id, corrections=[CorrectionOut.of(c) for c in rows]))
+    page = lists.corrections_page(db.session, meeting_id, page_query())
+    rows = page.rows
+    return paged_answer(
+        CorrectionListOut(meeting_id=meeting_id, corrections=[CorrectionOut.of(c) for c in rows]), page
+    )

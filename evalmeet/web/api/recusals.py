@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from evalmeet.extensions import db
+from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.recusals import RecusalCreate, RecusalListOut, RecusalOut
+from evalmeet.services import lists
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import recusals as recusal_service
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, reader
+from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, page_query, paged_answer, reader
 from evalmeet.web.auth import actor_name
 
 
@@ -26,9 +28,10 @@ def record_recusal(item_id: int) -> Any:
 
 
 @bp.get("/items/<int:item_id>/recusals")
-@documented("200", RecusalListOut)
+@documented("200", RecusalListOut, query=PageQuery, paged=True)
 @reader
 def list_recusals(item_id: int) -> Any:
     """Who recused from the item, and why."""
     meetings.get_item(db.session, item_id)
-    return answer(RecusalListOut(item_id=item_id, recusals=recusal_service.recusals_of(db.session, item_id)))
+    page = lists.recusals_page(db.session, item_id, page_query())
+    return paged_answer(RecusalListOut(item_id=item_id, recusals=page.rows), page)

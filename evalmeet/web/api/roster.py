@@ -6,11 +6,13 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import RepresentativeOut, RosterOut
+from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
+from evalmeet.services import lists
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import roster
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, body_of, bp, documented, moderator
+from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, page_query, paged_answer
 from evalmeet.web.auth import actor_name
 from evalmeet.web.links import join_url
 
@@ -31,12 +33,14 @@ def add_representative(meeting_id: int) -> Any:
 
 
 @bp.get("/meetings/<int:meeting_id>/representatives")
-@documented("200", RosterOut)
+@documented("200", RosterOut, query=PageQuery, paged=True)
 @moderator
 def list_representatives(meeting_id: int) -> Any:
-    """The roster with join links (moderators only: the links are credentials)."""
-    meeting = meetings.get_meeting(db.session, meeting_id)
-    return answer(RosterOut(representatives=[_out(rep) for rep in meeting.representatives]))
+    """The roster with join links (moderators only: the links are credentials); whole, or a
+    page of ``limit`` with ``Link: <…>; rel="next"``."""
+    meetings.get_meeting(db.session, meeting_id)
+    page = lists.representatives_page(db.session, meeting_id, page_query())
+    return paged_answer(RosterOut(representatives=[_out(rep) for rep in page.rows]), page)
 
 
 @bp.patch("/representatives/<int:rep_id>")

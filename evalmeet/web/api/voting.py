@@ -10,6 +10,7 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import ItemOut
+from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.voting import (
     PaperCountBody,
     PaperCountOut,
@@ -19,11 +20,22 @@ from evalmeet.schemas.voting import (
     ResultOut,
     RevoteBody,
 )
+from evalmeet.services import lists
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import paper
 from evalmeet.services.voting import round as rounds
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, authenticate, body_of, bp, documented, moderator, reader
+from evalmeet.web.api.base import (
+    answer,
+    authenticate,
+    body_of,
+    bp,
+    documented,
+    moderator,
+    page_query,
+    paged_answer,
+    reader,
+)
 from evalmeet.web.auth import actor_name
 
 
@@ -86,14 +98,15 @@ def result_history(item_id: int) -> Any:
 
 
 @bp.get("/items/<int:item_id>/receipts")
-@documented("200", ReceiptsOut, public=True)
+@documented("200", ReceiptsOut, query=PageQuery, paged=True, public=True)
 def get_receipts(item_id: int) -> Any:
     """Sorted receipt codes after close, no choices. Without a login only for items of published
     meetings (厂务公开); a representative checks one code with ``GET /receipts/{code}``."""
     item = meetings.get_item(db.session, item_id)
     if not item.meeting.published:
         authenticate(moderate=False)
-    return answer(ReceiptsOut(item_id=item_id, receipts=rounds.receipts(db.session, item_id)))
+    page = lists.receipts_page(db.session, item_id, page_query())
+    return paged_answer(ReceiptsOut(item_id=item_id, receipts=page.rows), page)
 
 
 @bp.get("/receipts/<code>")
