@@ -14,6 +14,7 @@ from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.schemas.query import Cursor
 from tests.conftest import both_databases
+from tests.factories import item_body
 
 pytestmark = both_databases
 
@@ -207,3 +208,70 @@ def test_the_public_list_pages_by_date_with_links(app, client):
     assert seen == [f"分页会议{i:02d}" for i in (4, 3, 2, 1, 0)]
     assert "上一页" in page
     assert client.get("/public?cursor=zzz").status_code == 200
+
+
+def every_row(api, path, name):
+    rows, url = [], path
+    while url:
+        response = api.get(url)
+        assert response.status_code == 200, response.get_json()
+        rows += response.get_json()[name]
+        found = NEXT.search(response.headers.get("Link", ""))
+        url = local(found.group(1)) if found else None
+    return rows
+
+
+def test_the_roster_and_an_items_actions_page_when_asked_and_answer_whole_otherwise(api):
+    meeting = api.post("meetings", {"title": "名册分页"}).get_json()["id"]
+    reps = [
+        api.post(
+            f"meetings/{meeting}/representatives",
+            {"name": f"代表{i}", "employee_no": f"E{i:03d}", "department": "炼铁厂"},
+        ).get_json()["id"]
+        for i in range(7)
+    ]
+    roster = f"meetings/{meeting}/representatives"
+    whole = api.get(roster)
+    assert [r["id"] for r in whole.get_json()["representatives"]] == reps and "Link" not in whole.headers
+    assert [r["id"] for r in every_row(api, roster + "?limit=3", "representatives")] == reps
+    assert api.get(roster + "?limit=3").get_json().keys() == {"representatives"}
+
+    item = api.post(f"meetings/{meeting}/items", item_body("焦炭", ("王", "采购员", "供应处"))).get_json()[
+        "id"
+    ]
+    made = [
+        api.post(f"items/{item}/actions", {"kind": "rectification", "description": f"整改{i}"}).get_json()[
+            "id"
+        ]
+        for i in range(5)
+    ]
+    assert [a["id"] for a in every_row(api, f"items/{item}/actions?limit=2", "actions")] == made
+    assert [a["id"] for a in api.get(f"items/{item}/actions").get_json()["actions"]] == made
+    # a cursor of the roster is not one of the actions'
+    roster_cursor = NEXT.search(api.get(roster + "?limit=3").headers["Link"]).group(1).split("cursor=")[1]
+    refused = api.get(f"items/{item}/actions?limit=2&cursor={roster_cursor}")
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "invalid_cursor"
+    # an unknown parent is still a 404 first
+    assert api.get(f"items/999999/actions?cursor={roster_cursor}").status_code == 404
+
+
+def test_every_paged_list_documents_its_query_and_link(api):
+    doc = api.get("openapi.json").get_json()
+    paged = {
+        path
+        for path, ops in doc["paths"].items()
+        if "get" in ops and "Link" in ops["get"]["responses"]["200"].get("headers", {})
+    }
+    assert paged == {
+        "/meetings",
+        "/meetings/{meeting_id}/representatives",
+        "/meetings/{meeting_id}/corrections",
+        "/items/{item_id}/receipts",
+        "/items/{item_id}/actions",
+        "/items/{item_id}/questions",
+        "/items/{item_id}/recusals",
+        "/actions/{action_id}/appeals",
+    }
+    for path in paged:
+        names = {p["name"] for p in doc["paths"][path]["get"]["parameters"] if p["in"] == "query"}
+        assert names == {"limit", "cursor"}, path
