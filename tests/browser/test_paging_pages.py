@@ -1,0 +1,85 @@
+"""Paged lists in Chromium against the real server: /meetings a page at a time with 上一页 / 下一页
+links that lead forward and back, /public the same for everyone, both on a 360-px phone without
+sideways scrolling; screenshots for the docs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.browser.conftest import screenshot_path
+from tests.server import LiveServer, live_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+ADMIN, ADMIN_PASSWORD = "root", "admin horse battery staple"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("paging")) as server:
+        server.create_user(ADMIN, "admin", ADMIN_PASSWORD, token=False)
+        for n in range(1, 8):
+            meeting = server.api(
+                "POST",
+                "meetings",
+                {"title": f"2026年第{n}次物资采购民主评价会", "location": "职工之家", "quorum": "1/2"},
+            ).json()
+            if n <= 5:  # five finished and published, two still in preparation
+                server.api(
+                    "POST", f"meetings/{meeting['id']}/representatives", {"name": "张三", "employee_no": "E1"}
+                )
+                assert server.api("POST", f"meetings/{meeting['id']}/start").status_code == 200
+                assert server.api("POST", f"meetings/{meeting['id']}/finish").status_code == 200
+                assert server.api("POST", f"meetings/{meeting['id']}/publish").status_code == 200
+        yield server
+
+
+def logged_in(chromium, srv, **options):
+    context = chromium.new_context(locale="zh-CN", **options)
+    page = context.new_page()
+    page.goto(srv.url + "/login")
+    page.fill("input[name=username]", ADMIN)
+    page.fill("input[name=password]", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/meetings")
+    return context, page
+
+
+def titles(page) -> list[int]:
+    return [int(n) for n in re.findall(r"2026年第(\d)次", page.inner_text("main"))]
+
+
+def test_the_meetings_list_pages_forward_and_back(srv, chromium):
+    context, page = logged_in(chromium, srv, viewport={"width": 1200, "height": 900})
+    try:
+        page.goto(f"{srv.url}/meetings?limit=3")
+        assert titles(page) == [7, 6, 5]
+        assert page.locator(".pagination a[rel=prev]").count() == 0
+        page.click(".pagination a[rel=next]")
+        assert titles(page) == [4, 3, 2]
+        page.screenshot(path=screenshot_path("meetings-paged.png"), full_page=True)
+        page.click(".pagination a[rel=next]")
+        assert titles(page) == [1] and page.locator(".pagination a[rel=next]").count() == 0
+        page.click(".pagination a[rel=prev]")
+        assert titles(page) == [4, 3, 2]
+        page.click(".pagination a[rel=prev]")
+        assert titles(page) == [7, 6, 5]
+        page.goto(f"{srv.url}/meetings?limit=3&lang=en")
+        assert page.inner_text(".pagination a[rel=next]").startswith("Next")
+    finally:
+        context.close()
+
+
+def test_the_public_list_pages_on_a_phone(srv, phone_context):
+    page = phone_context().new_page()
+    page.goto(f"{srv.url}/public?limit=2")
+    assert titles(page) == [5, 4]
+    page.click(".pagination a[rel=next]")
+    assert titles(page) == [3, 2]
+    assert page.inner_text(".pagination").split() == ["‹", "上一页", "下一页", "›"]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.screenshot(path=screenshot_path("public-paged.png"), full_page=True)
+    page.click(".pagination a[rel=next]")
+    assert titles(page) == [1]
