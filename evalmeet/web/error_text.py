@@ -277,6 +277,7 @@ def _problems() -> dict[str, str]:
         "negative": _("cannot be negative"),
         "not_on_roster": _("is not on this meeting's roster"),
         "unchanged": _("is the same as now: nothing to correct"),
+        "invalid_cursor": _("is not a page link of this list"),
     }
 
 
