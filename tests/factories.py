@@ -108,12 +108,24 @@ def meeting_factory(session: Session) -> Any:
     return make
 
 
+# The buyer most test items are about: (name, position, department).
+BUYER = ("王建国", "采购员", "供应处")
+
+
 def item_body(
-    title: str, person: tuple[str, str, str], method: str = "single_source", suppliers: int = 1, **more: str
+    title: str,
+    person: tuple[str, str, str],
+    method: str = "single_source",
+    suppliers: int = 1,
+    *,
+    prices: tuple[str, str, str] | None = None,
+    **more: str,
 ) -> dict[str, Any]:
     """An item as the API and ``ItemCreate`` take it: ``person`` is (name, position, department);
-    ``more`` adds amount, benchmark_price, unit_price, description."""
+    ``prices`` the (amount, benchmark_price, unit_price); ``more`` adds amount, description."""
     name, position, department = person
+    if prices is not None:
+        more = dict(zip(("amount", "benchmark_price", "unit_price"), prices, strict=True)) | more
     return {
         "title": title,
         "responsible_person": {"name": name, "position": position, "department": department},

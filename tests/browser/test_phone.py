@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select
 
 from evalmeet.models import Participation
 from tests.browser.conftest import screenshot_path
-from tests.factories import item_body
+from tests.factories import BUYER, item_body
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -29,10 +29,8 @@ RECEIPT = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
 TIMEOUT = 15_000
 ITEM = item_body(
     "转炉用镁碳砖采购",
-    ("王建国", "采购员", "供应处"),
-    amount="486000.00",
-    benchmark_price="5200.00",
-    unit_price="6350.00",
+    BUYER,
+    prices=("486000.00", "5200.00", "6350.00"),
     description="2026年第二季度炼钢厂转炉维修用镁碳砖 76.5 吨，由原供应商单一来源采购。",
 )
 
