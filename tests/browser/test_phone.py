@@ -42,7 +42,9 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def new_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[int, list[dict[str, Any]], int]:
+def new_meeting(
+    srv: LiveServer, title: str, reps: int = 3, item: dict[str, Any] = ITEM
+) -> tuple[int, list[dict[str, Any]], int]:
     """A started meeting with ``reps`` representatives and one flagged item."""
     meeting = srv.api("POST", "meetings", {"title": title})
     assert meeting.status_code == 201, meeting.text
@@ -56,10 +58,10 @@ def new_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[int, list[d
         )
         assert rep.status_code == 201, rep.text
         roster.append(rep.json())
-    item = srv.api("POST", f"meetings/{meeting_id}/items", ITEM)
-    assert item.status_code == 201, item.text
+    made = srv.api("POST", f"meetings/{meeting_id}/items", item)
+    assert made.status_code == 201, made.text
     assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, item.json()["id"]
+    return meeting_id, roster, made.json()["id"]
 
 
 def open_phone(page: Page, join_url: str) -> None:
