@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from evalmeet.domain.errors import DomainError
 from evalmeet.models import Action, Item, Meeting, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import ActionCreate
@@ -19,6 +20,7 @@ from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 
 __all__ = [
     "meeting_factory",
@@ -160,3 +162,11 @@ def moderation(status: Any = None, answer: Any = None) -> QuestionModerate:
     if answer is not None:
         body["answer"] = answer
     return parse(QuestionModerate, body)
+
+
+def refusal(session: Session, rep: Representative, payload: CastVoteBody) -> DomainError:
+    """What casting ``payload`` as ``rep`` is refused with (the session is rolled back after)."""
+    with pytest.raises(DomainError) as err:
+        voting.cast_ballot(session, rep, payload)
+    session.rollback()
+    return err.value
