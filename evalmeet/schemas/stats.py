@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from evalmeet.schemas.base import Out
+from evalmeet.schemas.types import SignedMoneyText
 
 
 class StatsOut(Out):
@@ -17,3 +18,5 @@ class StatsOut(Out):
     actions_open: int
     actions_overdue: int
     appeals_pending: int
+    # what verified re-tenders saved (yuan, two decimals, negative when dearer)
+    savings: SignedMoneyText

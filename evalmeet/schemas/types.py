@@ -113,6 +113,29 @@ def _unless_null(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+_EMAIL_BAD = set(' \t\r\n<>,;:"()[]\\')
+
+
+def _email_check(value: Any) -> str:
+    text = _text_check(254, False, False, 0)(value)
+    if not text:
+        return ""
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain or "@" in local or domain.startswith(".") or domain.endswith("."):
+        raise refuse("not_email", "must be an e-mail address like name@example.com")
+    if any(ch in _EMAIL_BAD for ch in text):
+        raise refuse("not_email", "must be an e-mail address like name@example.com")
+    return text
+
+
+Email = Annotated[
+    str,
+    BeforeValidator(_email_check),
+    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 254, "examples": ["li@example.com"]}, {"type": "null"}]}),
+]
+"""An e-mail address (one line, ``name@domain``), or "" (missing or null: none)."""
+
+
 # --- numbers ---------------------------------------------------------------------------------------
 
 
@@ -284,6 +307,13 @@ MoneyText = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["1234.50"]}, {"type": "null"}]}),
 ]
 """An amount in an answer: a string with two decimals, so no float touches it."""
+
+SignedMoneyText = Annotated[
+    Decimal,
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["12500.00", "-300.00"]}),
+]
+"""A signed amount in an answer (a saving, which a dearer re-tender makes negative): two decimals."""
 
 
 def _iso(value: datetime | date | None) -> str | None:
