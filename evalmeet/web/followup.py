@@ -48,7 +48,7 @@ from evalmeet.schemas.followup import (
     ReportBackCreate,
 )
 from evalmeet.schemas.query import parse_query
-from evalmeet.services.followup import actions, appeals, evidence
+from evalmeet.services.followup import actions, appeals, evidence, reminders
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge, error_response, error_text, labels, wants_json
@@ -84,6 +84,11 @@ def appeal_label(status: str | None) -> str:
 china_time = clock.china_time
 
 
+def channel_label(channel: str) -> str:
+    """``mail`` → "E-mail", ``webhook`` → "Group robot (webhook)"."""
+    return {"mail": _("E-mail"), "webhook": _("Group robot (webhook)")}.get(channel, channel)
+
+
 def _can_moderate() -> bool:
     account = current_account()
     return bool(account and account.can_moderate)
@@ -98,6 +103,7 @@ def _helpers() -> dict[str, Any]:
         "appeal_decisions": APPEAL_DECISIONS,
         "china_time": china_time,
         "human_size": evidence.human_size,
+        "channel_label": channel_label,
         "money": money,
         "action_kinds": ACTION_KINDS,
         "action_statuses": ACTION_STATUSES,
@@ -137,7 +143,13 @@ def actions_dashboard() -> Any:
     filters, _ignored = parse_query(ActionFilters, request.args)
     view = followup.dashboard(db.session, filters)
     unfollowed = followup.failed_without_actions(db.session)
-    return render_template("followup/actions.html", view=view, filters=filters, unfollowed=unfollowed)
+    return render_template(
+        "followup/actions.html",
+        view=view,
+        filters=filters,
+        unfollowed=unfollowed,
+        reminder_failures=reminders.failures(db.session),
+    )
 
 
 # --- one action -------------------------------------------------------------------------------
