@@ -119,6 +119,8 @@ class Config:
     REMIND_DAYS = 3
     # `serve`: after a run in which a channel failed, try the failed ones again this much later.
     REMIND_RETRY_SECONDS = 600
+    # How long one SMTP step or webhook request may take before it counts as failed.
+    REMIND_TIMEOUT_SECONDS = 10.0
 
 
 class DevelopmentConfig(Config):

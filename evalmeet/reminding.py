@@ -71,6 +71,7 @@ class Settings:
             days=max(0, int(config.get("REMIND_DAYS") or 0)),
             base_url=(config.get("PUBLIC_URL") or "").strip() or None,
             retry_seconds=max(1.0, float(config.get("REMIND_RETRY_SECONDS") or 600)),
+            timeout=max(0.5, float(config.get("REMIND_TIMEOUT_SECONDS") or TIMEOUT)),
         )
 
     @property
