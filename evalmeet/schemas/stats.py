@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from evalmeet.schemas.base import Out
-from evalmeet.schemas.types import SignedMoneyText
 
 
 class StatsOut(Out):
@@ -19,4 +20,4 @@ class StatsOut(Out):
     actions_overdue: int
     appeals_pending: int
     # what verified re-tenders saved (yuan, two decimals, negative when dearer)
-    savings: SignedMoneyText
+    savings: str = Field(pattern=r"^-?\d+\.\d{2}$", examples=["12500.00", "-300.00"])

@@ -308,12 +308,6 @@ MoneyText = Annotated[
 ]
 """An amount in an answer: a string with two decimals, so no float touches it."""
 
-SignedMoneyText = Annotated[
-    Decimal,
-    PlainSerializer(lambda value: f"{value:.2f}", return_type=str),
-    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["12500.00", "-300.00"]}),
-]
-"""A signed amount in an answer (a saving, which a dearer re-tender makes negative): two decimals."""
 
 
 def _iso(value: datetime | date | None) -> str | None:

@@ -21,7 +21,8 @@ def _closed_meetings() -> Select[Any]:
 
 
 def totals(session: Session, today: date | None = None) -> dict[str, Any]:
-    """The headline figures (counts, and ``savings`` as a Decimal); rehearsals never count."""
+    """The headline figures (counts, and ``savings``: yuan, two decimals, signed, as the API
+    writes it); rehearsals never count."""
     today = today or clock.today()
     closed_ids = _closed_meetings()
     meetings = session.scalar(select(func.count()).select_from(closed_ids.subquery())) or 0
@@ -82,5 +83,5 @@ def totals(session: Session, today: date | None = None) -> dict[str, Any]:
         "actions_open": int(actions_open),
         "actions_overdue": int(actions_overdue),
         "appeals_pending": int(appeals_pending),
-        "savings": savings.total(session),
+        "savings": f"{savings.total(session):.2f}",
     }
