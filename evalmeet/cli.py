@@ -189,7 +189,9 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
     from evalmeet import reminding
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     app = _app()
     settings = reminding.Settings.of(app.config)
     if not settings.configured:
@@ -356,7 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="exit 0 (instead of 1) when the database is not empty"
     )
 
-    add("remind", cmd_remind, "send today's reminders of follow-up actions due soon or overdue (e-mail, webhook)")
+    add(
+        "remind",
+        cmd_remind,
+        "send today's reminders of follow-up actions due soon or overdue (e-mail, webhook)",
+    )
 
     db_cmd = sub.add_parser("db", help="database schema (migrations)", description="database schema")
     db_cmd.set_defaults(usage_of=db_cmd)

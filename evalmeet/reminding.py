@@ -87,7 +87,9 @@ def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
     """One e-mail through ``settings.smtp_url``; SendFailed when the server does not take it."""
     url = urlsplit(settings.smtp_url or "")
     if url.scheme not in ("smtp", "smtps") or not url.hostname:
-        raise SendFailed(f"EVALMEET_SMTP_URL must be smtp://host:port or smtps://host:port, not {url.scheme}://…")
+        raise SendFailed(
+            f"EVALMEET_SMTP_URL must be smtp://host:port or smtps://host:port, not {url.scheme}://…"
+        )
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = to
@@ -99,7 +101,9 @@ def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
         port = url.port or (465 if url.scheme == "smtps" else 25)
         server: smtplib.SMTP
         if url.scheme == "smtps":
-            server = smtplib.SMTP_SSL(url.hostname, port, timeout=settings.timeout, context=ssl.create_default_context())
+            server = smtplib.SMTP_SSL(
+                url.hostname, port, timeout=settings.timeout, context=ssl.create_default_context()
+            )
         else:
             server = smtplib.SMTP(url.hostname, port, timeout=settings.timeout)
         with server:
@@ -234,7 +238,9 @@ def _remind(
         reminders.finish(session, item.action_id, channel, today, error)
         session.commit()
         if error:
-            log.warning("reminder of action %s by %s failed (retried next run): %s", item.action_id, channel, error)
+            log.warning(
+                "reminder of action %s by %s failed (retried next run): %s", item.action_id, channel, error
+            )
             report.failed.append(f"action {item.action_id} {channel}: {error}")
         else:
             sent.append(shown)

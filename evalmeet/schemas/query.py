@@ -129,7 +129,12 @@ def QueryYear(first_year: int = 1970, last_year: int = 2999) -> Rules:  # noqa: 
         if isinstance(value, str) and value.isdecimal() and len(value) == 4:
             value = int(value)
         if not isinstance(value, int) or isinstance(value, bool) or not first_year <= value <= last_year:
-            raise refuse("out_of_range", f"must be a year in {first_year} … {last_year}", low=first_year, high=last_year)
+            raise refuse(
+                "out_of_range",
+                f"must be a year in {first_year} … {last_year}",
+                low=first_year,
+                high=last_year,
+            )
         return value
 
     return Rules(check, _schema("integer", minimum=first_year, maximum=last_year))

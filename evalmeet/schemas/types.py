@@ -131,7 +131,9 @@ def _email_check(value: Any) -> str:
 Email = Annotated[
     str,
     BeforeValidator(_email_check),
-    WithJsonSchema({"anyOf": [{"type": "string", "maxLength": 254, "examples": ["li@example.com"]}, {"type": "null"}]}),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": 254, "examples": ["li@example.com"]}, {"type": "null"}]}
+    ),
 ]
 """An e-mail address (one line, ``name@domain``), or "" (missing or null: none)."""
 
@@ -307,7 +309,6 @@ MoneyText = Annotated[
     WithJsonSchema({"anyOf": [{"type": "string", "examples": ["1234.50"]}, {"type": "null"}]}),
 ]
 """An amount in an answer: a string with two decimals, so no float touches it."""
-
 
 
 def _iso(value: datetime | date | None) -> str | None:

@@ -379,7 +379,10 @@ def new_action(item_id: int) -> Any:
     if request.method == "GET":
         values = {"kind": "rectification" if item.status == "failed" else "", "owner": "", "due_date": ""}
         return render_template("followup/new_action.html", item=item, values=values, error=None)
-    data = {name: request.form.get(name, "") for name in ("kind", "description", "owner", "owner_email", "due_date")}
+    data = {
+        name: request.form.get(name, "")
+        for name in ("kind", "description", "owner", "owner_email", "due_date")
+    }
 
     def again(err: DomainError) -> Any:
         _not_found(err)

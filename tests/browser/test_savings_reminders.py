@@ -35,7 +35,10 @@ def srv(tmp_path_factory: pytest.TempPathFactory, hook) -> Iterator[LiveServer]:
 def record(srv):
     meeting = srv.api("POST", "meetings", {"title": "第33次物资采购民主评价会", "quorum": "1/2"}).json()
     actions = {}
-    for title, department, amount in (("焦炭采购", "供应处", "1280000.00"), ("耐火材料采购", "炼钢厂", "356000.00")):
+    for title, department, amount in (
+        ("焦炭采购", "供应处", "1280000.00"),
+        ("耐火材料采购", "炼钢厂", "356000.00"),
+    ):
         item = srv.api(
             "POST",
             f"meetings/{meeting['id']}/items",
@@ -48,7 +51,9 @@ def record(srv):
             },
         ).json()
         actions[title] = srv.api(
-            "POST", f"items/{item['id']}/actions", {"kind": "retender", "description": "公开重新招标", "owner": "招标办"}
+            "POST",
+            f"items/{item['id']}/actions",
+            {"kind": "retender", "description": "公开重新招标", "owner": "招标办"},
         ).json()
     srv.api("POST", f"meetings/{meeting['id']}/representatives", {"name": "张三", "employee_no": "E1"})
     srv.api("POST", f"meetings/{meeting['id']}/start")

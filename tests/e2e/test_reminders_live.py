@@ -20,7 +20,11 @@ pytestmark = pytest.mark.server
 def _due_actions(srv):
     """A live meeting with an overdue action (with an owner's e-mail) and one due in 2 days."""
     meeting = srv.api("POST", "meetings", {"title": "提醒测试会"}).json()
-    rep = srv.api("POST", f"meetings/{meeting['id']}/representatives", {"name": "代表甲", "employee_no": "E0001", "department": "炼钢厂"})
+    rep = srv.api(
+        "POST",
+        f"meetings/{meeting['id']}/representatives",
+        {"name": "代表甲", "employee_no": "E0001", "department": "炼钢厂"},
+    )
     assert rep.status_code == 201, rep.text
     item = srv.api(
         "POST",
@@ -59,7 +63,11 @@ def _wait_for(check, timeout=20.0):
 
 def test_the_remind_command_sends_once_a_china_day(tmp_path):
     with smtp_server() as (smtp, box), webhook_receiver() as (hook_url, hook):
-        env = {"EVALMEET_SMTP_URL": smtp, "EVALMEET_WEBHOOK_URL": hook_url, "EVALMEET_MAIL_FROM": "pj@example.com"}
+        env = {
+            "EVALMEET_SMTP_URL": smtp,
+            "EVALMEET_WEBHOOK_URL": hook_url,
+            "EVALMEET_MAIL_FROM": "pj@example.com",
+        }
         with live_server(tmp_path, env) as srv:
             overdue, soon = _due_actions(srv)
             out = srv.cli("remind")

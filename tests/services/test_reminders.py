@@ -32,8 +32,14 @@ def due(session):
 
     def on(it, days, email="", status=None, **more):
         action = action_on(
-            session, it.id, f"整改 {days}", kind="rectification", owner="李明", owner_email=email,
-            due_date=(today + timedelta(days=days)).isoformat(), **more,
+            session,
+            it.id,
+            f"整改 {days}",
+            kind="rectification",
+            owner="李明",
+            owner_email=email,
+            due_date=(today + timedelta(days=days)).isoformat(),
+            **more,
         )
         if status:
             action.status = status
@@ -67,15 +73,22 @@ def test_due_and_overdue_owners_get_one_mail_and_the_group_one_message_a_day(app
         assert reminded == {due["overdue"], due["today"], due["in3"], due["no_email"]}
         assert len(lines) == 4  # one line per action, whatever its channels
         assert sorted(rcpt for _from, (rcpt,) in box.envelopes) == [
-            "li@example.com", "wang@example.com", "zhao@example.com"
+            "li@example.com",
+            "wang@example.com",
+            "zhao@example.com",
         ]
         assert {sender for sender, _to in box.envelopes} == {"evalmeet@localhost"}
         mail = next(m for m in box.messages if m["To"] == "li@example.com")
         assert "整改逾期提醒" in mail["Subject"] and "已逾期 2 天" in mail["Subject"]
         body = mail.get_content()
         overdue_day = (clock.today() - timedelta(days=2)).isoformat()
-        for words in ("事项：采购项目 1", "负责人：李明", f"完成期限：{overdue_day}", "逾期天数：2",
-                      f"查看：https://pj.example.com/actions/{due['overdue']}"):
+        for words in (
+            "事项：采购项目 1",
+            "负责人：李明",
+            f"完成期限：{overdue_day}",
+            "逾期天数：2",
+            f"查看：https://pj.example.com/actions/{due['overdue']}",
+        ):
             assert words in body, body
         assert len(hook.posts) == 4
         assert all(post["msgtype"] == "text" and set(post) == {"msgtype", "text"} for post in hook.posts)
@@ -91,7 +104,9 @@ def test_a_failing_channel_is_recorded_shown_and_retried_alone(app, due, login):
     port = free_port()  # nobody listens there yet: the mail server is down
     with webhook_receiver() as (hook_url, hook):
         hook.status, hook.body = 500, b"busy"
-        first = reminding.run(app, settings(f"smtp://127.0.0.1:{port}", hook_url, timeout=2.0), out=lambda _l: None)
+        first = reminding.run(
+            app, settings(f"smtp://127.0.0.1:{port}", hook_url, timeout=2.0), out=lambda _l: None
+        )
         assert first.lines == [] and len(first.failed) == 7  # 3 mails + 4 webhook posts
         page = login("viewer").get("/actions").get_data(as_text=True)
         assert "提醒发送失败" in page and "webhook answered HTTP 500" in page
@@ -103,13 +118,18 @@ def test_a_failing_channel_is_recorded_shown_and_retried_alone(app, due, login):
             second = reminding.run(app, settings(smtp, hook_url), out=lines.append)
             assert second.failed == [] and len(lines) == 4
             assert len(box.messages) == 3 and len(hook.posts) == 4
-            assert "mail to li@example.com, webhook" in next(l for l in lines if f"action {due['overdue']} " in l)
+            assert "mail to li@example.com, webhook" in next(
+                line for line in lines if f"action {due['overdue']} " in line
+            )
             # once through, each channel is done for the day
             assert reminding.run(app, settings(smtp, hook_url), out=lines.append).lines == []
         assert "提醒发送失败" not in login("moderator", "mod2").get("/actions").get_data(as_text=True)
     with app.app_context():
         rows = db.session.scalars(select(ReminderSend).where(ReminderSend.action_id == due["overdue"])).all()
-        assert {(r.channel, r.status, r.attempts) for r in rows} == {("mail", "sent", 2), ("webhook", "sent", 2)}
+        assert {(r.channel, r.status, r.attempts) for r in rows} == {
+            ("mail", "sent", 2),
+            ("webhook", "sent", 2),
+        }
 
 
 @both_databases
@@ -139,7 +159,8 @@ def test_finished_and_far_actions_are_not_due(session, due):
     found = {d.action.id for d in reminders.due_actions(session, clock.today(), 3)}
     assert found == {due["overdue"], due["today"], due["in3"], due["no_email"]}
     assert {d.action.id for d in reminders.due_actions(session, clock.today(), 0)} == {
-        due["overdue"], due["today"]
+        due["overdue"],
+        due["today"],
     }
 
 

@@ -15,8 +15,8 @@ from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
 from evalmeet.services.meetings import conduct, roster
-from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import items as agenda
+from evalmeet.services.meetings import meeting as meetings
 from tests.conftest import both_databases, csrf_token
 from tests.factories import action_on
 
@@ -52,10 +52,16 @@ def retenders(session, api):
         session,
         "2030 年评价会",
         "2030-06-01T09:00",
-        [("焦炭采购", "供应处", "1000000.00"), ("耐材采购", "炼钢厂", "200000.00"), ("劳保用品", "供应处", None)],
+        [
+            ("焦炭采购", "供应处", "1000000.00"),
+            ("耐材采购", "炼钢厂", "200000.00"),
+            ("劳保用品", "供应处", None),
+        ],
     )
     (c,) = _meeting(session, "2031 年评价会", "2031-03-01T09:00", [("废钢采购", "供应处", "500000.50")])
-    (rehearsed,) = _meeting(session, "演练", "2031-03-02T09:00", [("演练项目", "供应处", "900.00")], rehearsal=True)
+    (rehearsed,) = _meeting(
+        session, "演练", "2031-03-02T09:00", [("演练项目", "供应处", "900.00")], rehearsal=True
+    )
     ids = {
         "a": action_on(session, a.id, "重新招标", kind="retender").id,
         "b": action_on(session, b.id, "重新招标", kind="retender").id,
@@ -165,4 +171,3 @@ def test_the_action_form_records_the_outcome_and_the_owner_email(login, session,
         data={"owner_email": "not an address", "description": "再次招标", "csrf_token": csrf_token(client)},
     )
     assert refused.status_code == 422 and "电子邮件地址" in refused.get_data(as_text=True)
-

@@ -50,7 +50,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reminder_sends_action_id"), ["action_id"], unique=False)
 
     with op.batch_alter_table("actions", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("owner_email", sa.String(length=254), server_default="", nullable=False))
+        batch_op.add_column(
+            sa.Column("owner_email", sa.String(length=254), server_default="", nullable=False)
+        )
         batch_op.add_column(sa.Column("outcome_amount", sa.Numeric(precision=16, scale=2), nullable=True))
 
     # ### end Alembic commands ###

@@ -45,7 +45,9 @@ def year_condition(year: int) -> ColumnElement[bool]:
 def department_condition(department: str) -> ColumnElement[bool]:
     """Items whose responsible person is of ``department`` (blank ones: ``NO_DEPARTMENT``)."""
     if department == NO_DEPARTMENT:
-        return or_(ResponsiblePerson.department.in_(("", NO_DEPARTMENT)), ResponsiblePerson.department.is_(None))
+        return or_(
+            ResponsiblePerson.department.in_(("", NO_DEPARTMENT)), ResponsiblePerson.department.is_(None)
+        )
     return ResponsiblePerson.department == department
 
 

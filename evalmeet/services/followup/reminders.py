@@ -186,5 +186,10 @@ def failures(session: Session, action_ids: list[int] | None = None, limit: int =
     )
     if action_ids is not None:
         stmt = stmt.where(ReminderSend.action_id.in_(action_ids))
-    rows = session.execute(stmt.order_by(ReminderSend.attempted_at.desc(), ReminderSend.id.desc()).limit(limit))
-    return [Failure(r.action_id, title, r.channel, r.day, r.attempted_at, r.error, r.attempts) for r, title in rows]
+    rows = session.execute(
+        stmt.order_by(ReminderSend.attempted_at.desc(), ReminderSend.id.desc()).limit(limit)
+    )
+    return [
+        Failure(r.action_id, title, r.channel, r.day, r.attempted_at, r.error, r.attempts)
+        for r, title in rows
+    ]

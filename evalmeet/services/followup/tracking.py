@@ -174,7 +174,9 @@ def dashboard(session: Session, filters: ActionFilters, today: date | None = Non
 
 def _saved(session: Session, conditions: list[Any]) -> Decimal:
     """What the re-tenders matching ``conditions`` saved (every page, not just this one)."""
-    rows = session.execute(_joined(select(Item.amount, Action.outcome_amount).select_from(Action)).where(*conditions))
+    rows = session.execute(
+        _joined(select(Item.amount, Action.outcome_amount).select_from(Action)).where(*conditions)
+    )
     return sum((savings.saving(amount, outcome) for amount, outcome in rows), Decimal("0.00"))
 
 
