@@ -77,6 +77,7 @@ def retenders(session, api):
     _verify(api, ids["no_amount"], "100.00")  # no amount on the item: skipped
     _verify(api, ids["c"], "400000.25")  # saves 100,000.25
     assert api.patch(f"actions/{ids['unverified']}", {"outcome_amount": "1.00"}).status_code == 200
+    assert api.patch(f"actions/{ids['unverified']}", {"status": "done"}).status_code == 200  # not verified
     _verify(api, ids["rehearsal"], "100.00")
     return ids
 
