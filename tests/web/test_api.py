@@ -245,6 +245,7 @@ def test_stats_follow_the_definitions(app, api, client):
         "actions_open": 3,
         "actions_overdue": 2,
         "appeals_pending": 0,
+        "savings": "0.00",
     }
     assert overdue["overdue"] is True
 
