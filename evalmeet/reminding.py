@@ -122,14 +122,17 @@ def post_webhook(settings: Settings, content: str) -> None:
     """The group robot's text message to ``settings.webhook_url``; SendFailed unless it is taken
     (an HTTP error, or a robot's ``errcode`` other than 0)."""
     payload = json.dumps({"msgtype": "text", "text": {"content": content}}, ensure_ascii=False).encode()
+    url = settings.webhook_url or ""
+    if urlsplit(url).scheme not in ("http", "https"):  # never file: or a custom scheme
+        raise SendFailed("EVALMEET_WEBHOOK_URL must be an http:// or https:// URL")
     request = urllib.request.Request(
-        settings.webhook_url or "",
+        url,
         data=payload,
         method="POST",
         headers={"Content-Type": "application/json; charset=utf-8"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310 (the operator's URL)
+        with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310  # nosec B310 (http(s) only, checked above)
             answer = response.read(65536)
     except urllib.error.HTTPError as exc:
         raise SendFailed(f"webhook answered HTTP {exc.code}") from None

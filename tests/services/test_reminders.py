@@ -207,3 +207,10 @@ def test_started_after_eight_it_runs_at_once(monkeypatch, app):
     with pytest.raises(KeyboardInterrupt):  # PINNED_AT is 10:30 China time
         reminding.daily(app, reminding.Settings(smtp_url="smtp://127.0.0.1:1"), sleep=sleep)
     assert len(runs) == 1
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://127.0.0.1/x", "robot://hook"])
+def test_the_webhook_is_only_ever_http(url):
+    """A webhook URL that is not http(s) is a failed send, never a file read or another scheme."""
+    with pytest.raises(reminding.SendFailed, match="http"):
+        reminding.post_webhook(reminding.Settings(webhook_url=url), "提醒")
