@@ -169,11 +169,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
             gevent.sleep(0.002)
 
     gevent.spawn(announce)
+    from evalmeet import reminding
+
+    remind_settings = reminding.Settings.of(app.config)
+    if remind_settings.configured:  # daily at 08:00 China time; at once when started later
+        gevent.spawn(reminding.daily, app, remind_settings)
+        log.info("reminders of due follow-up actions: daily at 08:00 China time")
     try:
         socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
     except OSError as exc:  # port taken, address not on this machine, port < 1024 without root
         raise CliError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from None
     log.info("evalmeet stopped")
+    return 0
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """Send today's reminders of due and overdue actions; one line per action reminded."""
+    import logging
+
+    from evalmeet import reminding
+
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    app = _app()
+    settings = reminding.Settings.of(app.config)
+    if not settings.configured:
+        _err("nothing to send with: set EVALMEET_SMTP_URL and/or EVALMEET_WEBHOOK_URL")
+        return 0
+    report = reminding.run(app, settings, out=_out)
+    for failure in report.failed:
+        _err(f"failed (tried again next run): {failure}")
     return 0
 
 
@@ -330,6 +356,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = add("demo", cmd_demo, "fill an empty database with a realistic demo meeting")
     demo.add_argument(
         "--if-empty", action="store_true", help="exit 0 (instead of 1) when the database is not empty"
+    )
+
+    add(
+        "remind",
+        cmd_remind,
+        "send today's reminders of follow-up actions due soon or overdue (e-mail, webhook)",
     )
 
     db_cmd = sub.add_parser("db", help="database schema (migrations)", description="database schema")

@@ -111,6 +111,16 @@ class Config:
     # An appeal (申诉) against a sanction is due within this many China days of the later of the
     # meeting's end and the action's creation (services/followup/appeals.py).
     APPEAL_DAYS = 15
+    # Reminders of follow-up actions (evalmeet/reminding.py): `evalmeet remind`, and `serve` daily
+    # at 08:00 China time when a channel is set. Due within REMIND_DAYS China days, or overdue.
+    SMTP_URL: str | None = None  # smtp://host:port (plain) or smtps://host:port (TLS)
+    MAIL_FROM = "evalmeet@localhost"
+    WEBHOOK_URL: str | None = None  # a 企业微信 / 钉钉 group robot's URL
+    REMIND_DAYS = 3
+    # `serve`: after a run in which a channel failed, try the failed ones again this much later.
+    REMIND_RETRY_SECONDS = 600
+    # How long one SMTP step or webhook request may take before it counts as failed.
+    REMIND_TIMEOUT_SECONDS = 10.0
     # Rows on a page of a paged list (the meetings, the public list) when the request names no
     # ``limit``: the API's GET /meetings and the /meetings and /public pages (web/paging.py).
     PAGE_SIZE = 100

@@ -351,6 +351,7 @@ EXPECTED_TOTALS = {
     "actions_open": 4,
     "actions_overdue": 2,
     "appeals_pending": 0,
+    "savings": "0.00",
 }
 
 

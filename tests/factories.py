@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from evalmeet.domain.errors import DomainError
 from evalmeet.models import Action, Item, Meeting, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import ActionCreate
@@ -19,6 +20,7 @@ from evalmeet.services.followup import actions
 from evalmeet.services.meetings import conduct, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting import ballots as voting
 
 __all__ = [
     "meeting_factory",
@@ -108,12 +110,24 @@ def meeting_factory(session: Session) -> Any:
     return make
 
 
+# The buyer most test items are about: (name, position, department).
+BUYER = ("王建国", "采购员", "供应处")
+
+
 def item_body(
-    title: str, person: tuple[str, str, str], method: str = "single_source", suppliers: int = 1, **more: str
+    title: str,
+    person: tuple[str, str, str],
+    method: str = "single_source",
+    suppliers: int = 1,
+    *,
+    prices: tuple[str, str, str] | None = None,
+    **more: str,
 ) -> dict[str, Any]:
     """An item as the API and ``ItemCreate`` take it: ``person`` is (name, position, department);
-    ``more`` adds amount, benchmark_price, unit_price, description."""
+    ``prices`` the (amount, benchmark_price, unit_price); ``more`` adds amount, description."""
     name, position, department = person
+    if prices is not None:
+        more = dict(zip(("amount", "benchmark_price", "unit_price"), prices, strict=True)) | more
     return {
         "title": title,
         "responsible_person": {"name": name, "position": position, "department": department},
@@ -148,3 +162,11 @@ def moderation(status: Any = None, answer: Any = None) -> QuestionModerate:
     if answer is not None:
         body["answer"] = answer
     return parse(QuestionModerate, body)
+
+
+def refusal(session: Session, rep: Representative, payload: CastVoteBody) -> DomainError:
+    """What casting ``payload`` as ``rep`` is refused with (the session is rolled back after)."""
+    with pytest.raises(DomainError) as err:
+        voting.cast_ballot(session, rep, payload)
+    session.rollback()
+    return err.value

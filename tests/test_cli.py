@@ -257,6 +257,7 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(migrated: Cli) -
     with migrated.app() as app, app.app_context():
         totals = stats.totals(db.session)
     assert totals["meetings"] == 1 and totals["items_failed"] == 2
+    assert totals["savings"] == "134000.00"  # the verified re-tender of the 980,000 yuan copper plates
     # The demo was dated by the command's clock, the totals by the test's: the same pinned day.
     assert totals["people_disciplined"] == 2 and totals["actions_overdue"] == 1
 

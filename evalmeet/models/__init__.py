@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from evalmeet.models.account import ROLES, Account, ApiToken, LoginSession
-from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReportBackLink
+from evalmeet.models.action import Action, ActionAttachment, ActionNote, ReminderSend, ReportBackLink
 from evalmeet.models.appeal import Appeal, Correction
 from evalmeet.models.audit import AuditEntry
 from evalmeet.models.ballot import Ballot, Entitlement, ItemResult, PaperCount, Participation
@@ -35,6 +35,7 @@ __all__ = [
     "Question",
     "QuestionSupport",
     "Recusal",
+    "ReminderSend",
     "ReportBackLink",
     "Representative",
     "ResponsiblePerson",

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from evalmeet.models.base import Base, UTCDateTime, utcnow
@@ -20,11 +21,16 @@ class Action(Base):
     kind: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(100), default="")
+    # where reminders go (``evalmeet remind``): the owner's e-mail address, "" for none
+    owner_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     due_date: Mapped[date | None] = mapped_column(Date)
     # open -> in_progress -> done -> verified
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # a re-tender's outcome: the price (yuan) the new tender reached; what it saved is the
+    # item's amount minus this (services/archive/savings.py)
+    outcome_amount: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
 
     notes: Mapped[list[ActionNote]] = relationship(order_by="ActionNote.id", cascade="all, delete-orphan")
 
@@ -68,3 +74,24 @@ class ReportBackLink(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+
+
+class ReminderSend(Base):
+    """One reminder of an action on one channel (``mail``, ``webhook``) for one China day.
+
+    The row is claimed (``sending``) and committed before anything is sent, so the unique
+    constraint lets only one run (of one server) send it; it ends ``sent`` or ``failed`` (with
+    the error), and a failed one is claimed again by the next run of the same day.
+    """
+
+    __tablename__ = "reminder_sends"
+    __table_args__ = (UniqueConstraint("action_id", "channel", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    day: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=1)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -17,8 +17,19 @@ from evalmeet.domain import clock
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
 from evalmeet.models import Action, ActionAttachment
 from evalmeet.schemas.base import Body, Out
-from evalmeet.schemas.query import QueryChoice, QueryFlag, QueryPage, QueryPrefix
-from evalmeet.schemas.types import Day, OneOf, OptionalDate, Text, When, is_id, refuse
+from evalmeet.schemas.query import QueryChoice, QueryFlag, QueryPage, QueryPrefix, QueryText, QueryYear
+from evalmeet.schemas.types import (
+    Day,
+    Email,
+    Money,
+    MoneyText,
+    OneOf,
+    OptionalDate,
+    Text,
+    When,
+    is_id,
+    refuse,
+)
 
 MAX_FILENAME = 200
 _UNSAFE_CHARS = set('<>:"/\\|?*')
@@ -42,26 +53,32 @@ class ActionCreate(Body):
     kind: Annotated[str, OneOf(ACTION_KINDS)] = Field(default=None, validate_default=True)
     description: Annotated[str, Text(5000, multiline=True)]
     owner: Annotated[str, Text(100, required=False)] = ""
+    owner_email: Email = ""
     due_date: OptionalDate = None
 
 
 class ActionUpdate(Body):
     """``PATCH /actions/{id}`` and the action page's forms: the fields sent are changed.
 
-    A ``note`` goes into the history with the change; ``due_date`` sent empty clears it.
+    A ``note`` goes into the history with the change; ``due_date`` sent empty clears it, and so
+    do ``owner_email`` and ``outcome_amount`` (the price a re-tender reached: ``retender``
+    actions only, refused on others).
     """
 
     note: Annotated[str, Text(5000, required=False, multiline=True)] = ""
     status: Annotated[str | None, OneOf(ACTION_STATUSES)] = None  # sent as null: not one of them
     owner: Annotated[str | None, Text(100, required=False)] = None
+    owner_email: Email = ""
     due_date: OptionalDate = None
     description: Annotated[str | None, Text(5000, multiline=True)] = None  # sent as null: required
+    outcome_amount: Money = None
 
     def changes(self) -> dict[str, Any]:
-        """The details sent (owner, due date, description) with their parsed values."""
-        return {
-            name: getattr(self, name) for name in ("owner", "due_date", "description") if name in self.given()
-        }
+        """The details sent (owner, e-mail, due date, description, outcome) with their parsed values."""
+        return {name: getattr(self, name) for name in DETAIL_FIELDS if name in self.given()}
+
+
+DETAIL_FIELDS = ("owner", "owner_email", "due_date", "description", "outcome_amount")
 
 
 def clean_filename(raw: object) -> str:
@@ -116,7 +133,11 @@ class ReportBackCreate(Body):
 
 
 class ActionFilters(Body):
-    """The follow-up register's ``?status=&kind=&overdue=&owner=&appeal=&page=`` (junk is ignored)."""
+    """The follow-up register's ``?status=&kind=&overdue=&owner=&appeal=&page=`` (junk is ignored).
+
+    ``?savings=1`` lists the re-tenders whose saving counts (the dashboard's savings figures),
+    narrowed by ``year`` (of the meeting) and ``department`` (of the responsible person).
+    """
 
     model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
 
@@ -129,6 +150,9 @@ class ActionFilters(Body):
     page: Annotated[int, QueryPage(6)] = 1
     # ``?appeal=pending``: sanctions with an appeal awaiting its decision
     appeal_pending: Annotated[bool, QueryFlag("pending")] = Field(default=False, validation_alias="appeal")
+    savings: Annotated[bool, QueryFlag("1", "on", "true", "yes")] = False
+    year: Annotated[int | None, QueryYear()] = None
+    department: Annotated[str | None, QueryText(100)] = None
 
     def as_args(self) -> dict[str, str]:
         """The filters as query-string arguments (for links to other pages of the list)."""
@@ -137,6 +161,12 @@ class ActionFilters(Body):
             args["overdue"] = "1"
         if self.appeal_pending:
             args["appeal"] = "pending"
+        if self.savings:
+            args["savings"] = "1"
+        if self.year:
+            args["year"] = str(self.year)
+        if self.department:
+            args["department"] = self.department
         return {k: v for k, v in args.items() if v}
 
 
@@ -161,9 +191,11 @@ class ActionOut(Out):
     kind: str
     description: str
     owner: str | None
+    owner_email: str
     due_date: Day
     status: str
     overdue: bool
+    outcome_amount: MoneyText
     created_at: When
     updated_at: When
     history: list[ActionNoteOut]
@@ -179,9 +211,11 @@ class ActionOut(Out):
             kind=action.kind,
             description=action.description,
             owner=action.owner,
+            owner_email=action.owner_email,
             due_date=action.due_date,
             status=action.status,
             overdue=is_overdue(action, today or clock.today()),
+            outcome_amount=action.outcome_amount,
             created_at=action.created_at,
             updated_at=action.updated_at,
             history=[

@@ -121,6 +121,27 @@ def QueryDate(first_year: int = 1970, last_year: int = 2999) -> Rules:  # noqa: 
     return Rules(check, _schema("string", format="date"))
 
 
+def QueryYear(first_year: int = 1970, last_year: int = 2999) -> Rules:  # noqa: N802
+    """A year ``YYYY`` in ``first_year … last_year``, or None when blank."""
+
+    def check(value: Any) -> int | None:
+        value = _clean(value)
+        if value is None:
+            return None
+        if isinstance(value, str) and value.isdecimal() and len(value) == 4:
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool) or not first_year <= value <= last_year:
+            raise refuse(
+                "out_of_range",
+                f"must be a year in {first_year} … {last_year}",
+                low=first_year,
+                high=last_year,
+            )
+        return value
+
+    return Rules(check, _schema("integer", minimum=first_year, maximum=last_year))
+
+
 def QueryPage(max_digits: int = 6) -> Rules:  # noqa: N802
     """A page number from 1, of at most ``max_digits`` digits; blank is page 1."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from evalmeet.schemas.base import Out
 
 
@@ -17,3 +19,5 @@ class StatsOut(Out):
     actions_open: int
     actions_overdue: int
     appeals_pending: int
+    # what verified re-tenders saved (yuan, two decimals, negative when dearer)
+    savings: str = Field(pattern=r"^-?\d+\.\d{2}$", examples=["12500.00", "-300.00"])

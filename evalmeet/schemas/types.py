@@ -113,6 +113,31 @@ def _unless_null(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+_EMAIL_BAD = set(' \t\r\n<>,;:"()[]\\')
+
+
+def _email_check(value: Any) -> str:
+    text = _text_check(254, False, False, 0)(value)
+    if not text:
+        return ""
+    local, at, domain = text.rpartition("@")
+    if not at or not local or not domain or "@" in local or domain.startswith(".") or domain.endswith("."):
+        raise refuse("not_email", "must be an e-mail address like name@example.com")
+    if any(ch in _EMAIL_BAD for ch in text):
+        raise refuse("not_email", "must be an e-mail address like name@example.com")
+    return text
+
+
+Email = Annotated[
+    str,
+    BeforeValidator(_email_check),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": 254, "examples": ["li@example.com"]}, {"type": "null"}]}
+    ),
+]
+"""An e-mail address (one line, ``name@domain``), or "" (missing or null: none)."""
+
+
 # --- numbers ---------------------------------------------------------------------------------------
 
 

@@ -111,8 +111,10 @@ def day(value: datetime | date | None) -> str:
 
 
 def yuan(value: Decimal | None) -> str:
-    """``¥1,234.50`` (— when unknown)."""
-    return "—" if value is None else f"¥{value:,.2f}"
+    """``¥1,234.50``, ``-¥300.00`` (— when unknown)."""
+    if value is None:
+        return "—"
+    return f"-¥{-value:,.2f}" if value < 0 else f"¥{value:,.2f}"
 
 
 def ratio(num: int, den: int) -> str:

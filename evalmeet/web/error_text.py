@@ -277,6 +277,8 @@ def _problems() -> dict[str, str]:
         "negative": _("cannot be negative"),
         "not_on_roster": _("is not on this meeting's roster"),
         "unchanged": _("is the same as now: nothing to correct"),
+        "not_email": _("must be an e-mail address like name@example.com"),
+        "not_retender": _("can only be recorded on a re-tender"),
         "invalid_cursor": _("is not a page link of this list"),
     }
 
@@ -311,6 +313,8 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "note": pgettext("followup field", "Progress note"),
         "kind": _("Kind"),
         "owner": _("Owner"),
+        "owner_email": _("Owner's e-mail"),
+        "outcome_amount": _("Re-tender price (yuan)"),
         "due_date": _("Due date"),
         "text": pgettext("field", "Question"),
         "answer": _("Answer summary (secretary's notes)"),

@@ -48,11 +48,12 @@ from evalmeet.schemas.followup import (
     ReportBackCreate,
 )
 from evalmeet.schemas.query import parse_query
-from evalmeet.services.followup import actions, appeals, evidence
+from evalmeet.services.followup import actions, appeals, evidence, reminders
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import edge, error_response, error_text, labels, wants_json
 from evalmeet.web.api.base import appeal_days
+from evalmeet.web.archive import yuan as money
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
 
 bp = Blueprint("followup", __name__)
@@ -83,6 +84,11 @@ def appeal_label(status: str | None) -> str:
 china_time = clock.china_time
 
 
+def channel_label(channel: str) -> str:
+    """``mail`` → "E-mail", ``webhook`` → "Group robot (webhook)"."""
+    return {"mail": _("E-mail"), "webhook": _("Group robot (webhook)")}.get(channel, channel)
+
+
 def _can_moderate() -> bool:
     account = current_account()
     return bool(account and account.can_moderate)
@@ -97,6 +103,8 @@ def _helpers() -> dict[str, Any]:
         "appeal_decisions": APPEAL_DECISIONS,
         "china_time": china_time,
         "human_size": evidence.human_size,
+        "channel_label": channel_label,
+        "money": money,
         "action_kinds": ACTION_KINDS,
         "action_statuses": ACTION_STATUSES,
         "can_moderate": _can_moderate(),
@@ -135,7 +143,13 @@ def actions_dashboard() -> Any:
     filters, _ignored = parse_query(ActionFilters, request.args)
     view = followup.dashboard(db.session, filters)
     unfollowed = followup.failed_without_actions(db.session)
-    return render_template("followup/actions.html", view=view, filters=filters, unfollowed=unfollowed)
+    return render_template(
+        "followup/actions.html",
+        view=view,
+        filters=filters,
+        unfollowed=unfollowed,
+        reminder_failures=reminders.failures(db.session),
+    )
 
 
 # --- one action -------------------------------------------------------------------------------
@@ -153,6 +167,8 @@ def _action_page(
     action = detail.action
     defaults = {
         "owner": action.owner,
+        "owner_email": action.owner_email,
+        "outcome_amount": "" if action.outcome_amount is None else f"{action.outcome_amount:.2f}",
         "due_date": action.due_date.isoformat() if action.due_date else "",
         "description": action.description,
     }
@@ -220,7 +236,10 @@ def record_progress(action_id: int) -> Any:
 @moderator_page
 def edit_action(action_id: int) -> Any:
     """Change the owner, due date or description; the history keeps the old values."""
-    data = {name: request.form.get(name, "") for name in ("owner", "due_date", "description", "note")}
+    fields = ("owner", "owner_email", "due_date", "description", "note")
+    data = {name: request.form.get(name, "") for name in fields}
+    if "outcome_amount" in request.form:  # offered on re-tenders only
+        data["outcome_amount"] = request.form["outcome_amount"]
     return edge.form_post(
         lambda: actions.update_action(db.session, action_id, parse(ActionUpdate, data), actor_name()),
         again=lambda err: _action_again(action_id, err, "edit", data),
@@ -360,7 +379,10 @@ def new_action(item_id: int) -> Any:
     if request.method == "GET":
         values = {"kind": "rectification" if item.status == "failed" else "", "owner": "", "due_date": ""}
         return render_template("followup/new_action.html", item=item, values=values, error=None)
-    data = {name: request.form.get(name, "") for name in ("kind", "description", "owner", "due_date")}
+    data = {
+        name: request.form.get(name, "")
+        for name in ("kind", "description", "owner", "owner_email", "due_date")
+    }
 
     def again(err: DomainError) -> Any:
         _not_found(err)

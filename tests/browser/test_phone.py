@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, func, select
 
 from evalmeet.models import Participation
 from tests.browser.conftest import screenshot_path
-from tests.factories import item_body
+from tests.factories import BUYER, item_body
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -29,10 +29,8 @@ RECEIPT = re.compile(r"^[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}$")
 TIMEOUT = 15_000
 ITEM = item_body(
     "转炉用镁碳砖采购",
-    ("王建国", "采购员", "供应处"),
-    amount="486000.00",
-    benchmark_price="5200.00",
-    unit_price="6350.00",
+    BUYER,
+    prices=("486000.00", "5200.00", "6350.00"),
     description="2026年第二季度炼钢厂转炉维修用镁碳砖 76.5 吨，由原供应商单一来源采购。",
 )
 
@@ -44,7 +42,9 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def new_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[int, list[dict[str, Any]], int]:
+def new_meeting(
+    srv: LiveServer, title: str, reps: int = 3, item: dict[str, Any] = ITEM
+) -> tuple[int, list[dict[str, Any]], int]:
     """A started meeting with ``reps`` representatives and one flagged item."""
     meeting = srv.api("POST", "meetings", {"title": title})
     assert meeting.status_code == 201, meeting.text
@@ -58,10 +58,10 @@ def new_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[int, list[d
         )
         assert rep.status_code == 201, rep.text
         roster.append(rep.json())
-    item = srv.api("POST", f"meetings/{meeting_id}/items", ITEM)
-    assert item.status_code == 201, item.text
+    made = srv.api("POST", f"meetings/{meeting_id}/items", item)
+    assert made.status_code == 201, made.text
     assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, item.json()["id"]
+    return meeting_id, roster, made.json()["id"]
 
 
 def open_phone(page: Page, join_url: str) -> None:

@@ -19,7 +19,7 @@ import socketio
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot_path
-from tests.factories import item_body
+from tests.factories import BUYER, item_body
 from tests.over_api import closed_afterwards, started_meeting
 from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
 
@@ -96,13 +96,7 @@ def make_meeting(
     return {"meeting": meeting, "reps": roster, "items": made}
 
 
-BRICKS = item_body(
-    "高炉耐火砖采购",
-    ("王建国", "采购员", "供应处"),
-    amount="1280000",
-    benchmark_price="3200",
-    unit_price="3650",
-)
+BRICKS = item_body("高炉耐火砖采购", BUYER, prices=("1280000", "3200", "3650"))
 GLOVES = item_body("劳保手套年度采购", ("李红", "采购员", "供应处"), "inquiry", 3, amount="86000")
 
 

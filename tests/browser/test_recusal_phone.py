@@ -10,16 +10,16 @@ projector-support.png.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import socketio
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
+from tests.browser.test_phone import new_meeting, open_phone
+from tests.browser.test_projector_console import log_in
+from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -41,31 +41,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def new_meeting(srv: LiveServer) -> tuple[int, list[dict[str, Any]], int]:
-    meeting = srv.api("POST", "meetings", {"title": "2026年第12次采购民主评价会"})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    roster = []
-    for n, name in enumerate(["李秀英", "张伟", "刘洋", "陈静"]):
-        rep = srv.api(
-            "POST",
-            f"meetings/{meeting_id}/representatives",
-            {"name": name, "employee_no": f"R{n:04d}", "department": "炼铁厂"},
-        )
-        assert rep.status_code == 201, rep.text
-        roster.append(rep.json())
-    item = srv.api("POST", f"meetings/{meeting_id}/items", ITEM)
-    assert item.status_code == 201, item.text
-    assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, item.json()["id"]
-
-
-def open_phone(page: Page, srv: LiveServer, rep: dict[str, Any]) -> None:
-    page.goto(f"{srv.url}/j/{rep['join_token']}")
-    expect(page).to_have_url(re.compile(r"/phone$"))
-    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
-
-
 def no_sideways_scroll(page: Page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"the page is {width}px wide on a 360px screen"
@@ -79,22 +54,13 @@ def socket_client(srv: LiveServer, token: str) -> socketio.Client:
     return client
 
 
-def log_in(page: Page, srv: LiveServer) -> None:
-    page.goto(srv.url + "/login")
-    page.fill("input[name=username]", MODERATOR)
-    page.fill("input[name=password]", MODERATOR_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, "login failed"
-
-
 def test_recusal_from_a_phone_and_support_for_a_question(srv, phone_context, chromium: Browser):
-    meeting_id, roster, item_id = new_meeting(srv)
+    meeting_id, roster, item_id = new_meeting(srv, "2026年第12次采购民主评价会", reps=4, item=ITEM)
     assert srv.api("POST", f"items/{item_id}/present").status_code == 200
     page = phone_context().new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    open_phone(page, srv, roster[0])
+    open_phone(page, roster[0]["join_url"])
 
     # A discreet link under the item, then the form; an empty reason is refused on the phone.
     link = page.locator("#recusal-open")
@@ -204,10 +170,10 @@ def test_recusal_from_a_phone_and_support_for_a_question(srv, phone_context, chr
 
 
 def test_the_recusal_link_speaks_english(srv, phone_context):
-    _meeting_id, roster, item_id = new_meeting(srv)
+    _meeting_id, roster, item_id = new_meeting(srv, "2026年第12次采购民主评价会", reps=4, item=ITEM)
     assert srv.api("POST", f"items/{item_id}/present").status_code == 200
     page = phone_context(locale="en-US").new_page()
-    open_phone(page, srv, roster[3])
+    open_phone(page, roster[3]["join_url"])
     page.goto(f"{srv.url}/phone?lang=en")
     expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
     expect(page.locator("#recusal-open")).to_have_text("Declare a recusal", timeout=TIMEOUT)

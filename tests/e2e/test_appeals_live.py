@@ -8,22 +8,14 @@ from datetime import timedelta
 import pytest
 
 from evalmeet.domain import clock
-from tests.conftest import drop_postgres_schema, postgres_schema_url
 from tests.server import live_server
 
 pytestmark = pytest.mark.server
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def server_env(request):
-    if request.param == "sqlite":
-        yield {"EVALMEET_APPEAL_DAYS": "10"}
-        return
-    url = postgres_schema_url()
-    try:
-        yield {"EVALMEET_APPEAL_DAYS": "10", "EVALMEET_DATABASE_URL": url}
-    finally:
-        drop_postgres_schema(url)
+@pytest.fixture
+def server_env(database_env):
+    return {"EVALMEET_APPEAL_DAYS": "10", **database_env}
 
 
 def closed_meeting_with_sanctions(srv):

@@ -11,23 +11,10 @@ import pytest
 import requests
 
 from evalmeet.domain import clock
-from tests.conftest import drop_postgres_schema, postgres_schema_url
 from tests.server import live_server
 
 pytestmark = pytest.mark.server
 ADMIN_PASSWORD = "admin horse battery staple"
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def server_env(request):
-    if request.param == "sqlite":
-        yield {}
-        return
-    url = postgres_schema_url()
-    try:
-        yield {"EVALMEET_DATABASE_URL": url}
-    finally:
-        drop_postgres_schema(url)
 
 
 def finished_meeting(srv):
@@ -52,8 +39,8 @@ def as_admin(srv, token):
     return call
 
 
-def test_corrections_through_the_real_server(tmp_path, server_env):
-    with live_server(tmp_path, env=server_env) as srv:
+def test_corrections_through_the_real_server(tmp_path, database_env):
+    with live_server(tmp_path, env=database_env) as srv:
         admin = as_admin(srv, srv.create_user("root", "admin", ADMIN_PASSWORD))
         meeting, item, rep = finished_meeting(srv)
         mid = meeting["id"]
@@ -156,8 +143,8 @@ def form_post(browser, srv, page_path, action, fields):
     )
 
 
-def test_the_appeal_and_correction_pages_through_the_real_server(tmp_path, server_env):
-    with live_server(tmp_path, env=server_env) as srv:
+def test_the_appeal_and_correction_pages_through_the_real_server(tmp_path, database_env):
+    with live_server(tmp_path, env=database_env) as srv:
         srv.create_user("root", "admin", ADMIN_PASSWORD, token=False)
         meeting, item, _rep = finished_meeting(srv)
         action = srv.api(

@@ -116,9 +116,7 @@ def setup_meeting(srv: LiveServer, reps: int, items: int = 1) -> tuple[int, list
         item_body(
             f"采购项目 {n}：转炉耐火材料",
             (f"采购员{n}", "采购员", "供应处"),
-            amount="480000.00",
-            benchmark_price="100.00",
-            unit_price="126.00",
+            prices=("480000.00", "100.00", "126.00"),
         )
         for n in range(1, items + 1)
     ]

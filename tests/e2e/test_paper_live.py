@@ -4,29 +4,11 @@ entered with ``PUT /items/{id}/paper_count``, and the result merges both channel
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.conftest import drop_postgres_schema, postgres_schema_url
 from tests.e2e.test_live_meeting import Screen, setup_meeting
-from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def server(request, tmp_path) -> Iterator[LiveServer]:
-    if request.param == "sqlite":
-        with live_server(tmp_path) as srv:
-            yield srv
-        return
-    url = postgres_schema_url()
-    try:
-        with live_server(tmp_path, env={"EVALMEET_DATABASE_URL": url}) as srv:
-            yield srv
-    finally:
-        drop_postgres_schema(url)
 
 
 def error_code(response) -> str:

@@ -11,32 +11,13 @@ from __future__ import annotations
 
 import io
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.databases import drop_postgres_schema, postgres_schema_url
 from tests.e2e.test_live_meeting import Screen, setup_meeting
-from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
-    """The real server on a SQLite file, or on a fresh PostgreSQL schema (migrated by the CLI)."""
-    if request.param == "sqlite":
-        with live_server(tmp_path) as srv:
-            yield srv
-        return
-    url = postgres_schema_url()
-    try:
-        with live_server(tmp_path, env={"EVALMEET_DATABASE_URL": url}) as srv:
-            yield srv
-    finally:
-        drop_postgres_schema(url)
 
 
 def code(response_or_ack) -> str:

@@ -31,16 +31,9 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
-from tests.factories import asked, ballot, item_body, moderation
+from tests.factories import BUYER, asked, ballot, item_body, moderation
 
-COKE = item_body(
-    "冶金焦炭采购",
-    ("王建国", "采购员", "供应处"),
-    amount="1250000.50",
-    benchmark_price="2100.00",
-    unit_price="2350.00",
-    description="四季度焦炭",
-)
+COKE = item_body("冶金焦炭采购", BUYER, prices=("1250000.50", "2100.00", "2350.00"), description="四季度焦炭")
 BRICKS = item_body("耐火砖采购", ("李明", "科长", "炼钢厂"), "tender", 3, amount="86000.00")
 
 

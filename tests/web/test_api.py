@@ -11,18 +11,11 @@ from evalmeet.extensions import db
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import ballots as voting
 from tests.conftest import both_databases
-from tests.factories import ballot, item_body
+from tests.factories import BUYER, ballot, item_body
 
 pytestmark = both_databases
 
-ITEM = item_body(
-    "冶金焦炭采购",
-    ("王建国", "采购员", "供应处"),
-    amount="1250000.00",
-    benchmark_price="2100.00",
-    unit_price="2350.00",
-    description="四季度焦炭",
-)
+ITEM = item_body("冶金焦炭采购", BUYER, prices=("1250000.00", "2100.00", "2350.00"), description="四季度焦炭")
 
 
 def make_meeting(api, **extra):
@@ -252,6 +245,7 @@ def test_stats_follow_the_definitions(app, api, client):
         "actions_open": 3,
         "actions_overdue": 2,
         "appeals_pending": 0,
+        "savings": "0.00",
     }
     assert overdue["overdue"] is True
 

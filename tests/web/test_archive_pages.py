@@ -234,10 +234,14 @@ def test_people_index_is_sorted_by_failures(viewer):
 def figures(page):
     found = re.findall(
         r'<a class="figure[^"]*" href="([^"]+)" data-figure="(\w+)">\s*'
-        r'<span class="figure-value">(\d+)</span>',
+        r'<span class="figure-value">(-?¥[\d,]+\.\d\d|\d+)</span>',
         page,
     )
-    return {key: (int(value), unescape(href)) for href, key, value in found}
+    # counts as numbers; the savings (¥1,234.50) as the API writes them ("1234.50")
+    return {
+        key: (value.replace("¥", "").replace(",", "") if "¥" in value else int(value), unescape(href))
+        for href, key, value in found
+    }
 
 
 def test_dashboard_figures_equal_the_api_and_stats(seeded, viewer):

@@ -12,6 +12,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from evalmeet.domain import clock
 from evalmeet.domain.states import ACTION_STATUSES, DECIDED_ITEM_STATUSES, PROCUREMENT_METHODS
 from evalmeet.models import Action, Item, Meeting, ResponsiblePerson
-from evalmeet.services.archive import stats
+from evalmeet.services.archive import savings, stats
 from evalmeet.services.archive.search import (
     NO_DEPARTMENT,
     NO_METHOD,
@@ -60,13 +61,14 @@ class Breakdown:
 class Dashboard:
     """Everything the dashboard shows."""
 
-    totals: dict[str, int]
+    totals: dict[str, Any]
     months: list[Breakdown]
     methods: list[Breakdown]
     departments: list[Breakdown]
     action_status: dict[str, int]
     overdue: int
     today: date
+    savings: savings.Savings | None = None
 
     @property
     def pass_rate(self) -> Fraction | None:
@@ -146,4 +148,5 @@ def build(session: Session, today: date | None = None) -> Dashboard:
         action_status=by_status,
         overdue=int(overdue),
         today=today,
+        savings=savings.build(session),
     )

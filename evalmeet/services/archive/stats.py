@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from evalmeet.domain import clock
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES, DISCIPLINE_KINDS, UNFINISHED_ACTION_STATUSES
 from evalmeet.models import Action, Appeal, Item, Meeting, Representative
+from evalmeet.services.archive import savings
 from evalmeet.services.followup.actions import overdue_condition
 from evalmeet.services.followup.appeals import overturned_condition
 
@@ -19,8 +20,9 @@ def _closed_meetings() -> Select[Any]:
     return select(Meeting.id).where(Meeting.status == "closed", Meeting.rehearsal.is_(False))
 
 
-def totals(session: Session, today: date | None = None) -> dict[str, int]:
-    """The headline figures; rehearsals never count."""
+def totals(session: Session, today: date | None = None) -> dict[str, Any]:
+    """The headline figures (counts, and ``savings``: yuan, two decimals, signed, as the API
+    writes it); rehearsals never count."""
     today = today or clock.today()
     closed_ids = _closed_meetings()
     meetings = session.scalar(select(func.count()).select_from(closed_ids.subquery())) or 0
@@ -81,4 +83,5 @@ def totals(session: Session, today: date | None = None) -> dict[str, int]:
         "actions_open": int(actions_open),
         "actions_overdue": int(actions_overdue),
         "appeals_pending": int(appeals_pending),
+        "savings": f"{savings.total(session):.2f}",
     }

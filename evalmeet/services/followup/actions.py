@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.errors import Conflict, NotFound
+from evalmeet.domain.errors import Conflict, NotFound, ValidationFailed
 from evalmeet.domain.states import ACTION_STATUSES, UNFINISHED_ACTION_STATUSES, check_action_move
 from evalmeet.models import Action, ActionNote, Item, utcnow
 from evalmeet.schemas.followup import ActionCreate, ActionUpdate
@@ -25,7 +25,15 @@ from evalmeet.services.events import Done, done
 from evalmeet.services.meetings.meeting import get_item
 
 # How edited fields are named in the history (the record is kept in Chinese).
-_FIELD_NAMES = {"owner": "负责人", "due_date": "完成期限", "description": "措施内容"}
+_FIELD_NAMES = {
+    "owner": "负责人",
+    "owner_email": "负责人邮箱",
+    "due_date": "完成期限",
+    "description": "措施内容",
+    "outcome_amount": "重新招标成交价（元）",
+}
+# Only a re-tender reaches a new price (its saving: the item's amount minus it).
+OUTCOME_KINDS = ("retender",)
 
 
 def add_action(session: Session, item_id: Any, data: ActionCreate, actor: str) -> Done[Action]:
@@ -79,6 +87,12 @@ def update_action(session: Session, action_id: Any, data: ActionUpdate, actor: s
         check_action_move(action.id, action.status, data.status)
         action.status = data.status
     updates = data.changes()
+    if updates.get("outcome_amount") is not None and action.kind not in OUTCOME_KINDS:
+        raise ValidationFailed(
+            f"action {action.id} is a {action.kind}: only a re-tender records an outcome amount",
+            field="outcome_amount",
+            reason="not_retender",
+        )
     changed = [field for field, value in updates.items() if getattr(action, field) != value]
     lines = [_change_line(field, getattr(action, field), updates[field]) for field in changed]
     for field in changed:

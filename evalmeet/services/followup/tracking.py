@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, case, delete, exists, func, or_, select
@@ -42,6 +43,7 @@ from evalmeet.models.base import contains_text
 from evalmeet.schemas.followup import ActionFilters, ReportBackCreate
 from evalmeet.schemas.items import ItemCreate, PersonIn
 from evalmeet.services.accounts import audit
+from evalmeet.services.archive import savings
 from evalmeet.services.events import Done, FilesRemoved, MeetingChanged, done
 from evalmeet.services.followup import evidence
 from evalmeet.services.followup.actions import days_overdue, get_action, overdue_condition
@@ -80,6 +82,7 @@ class Dashboard:
     pages: int
     today: date
     filters: ActionFilters = field(default_factory=ActionFilters)
+    saved: Decimal | None = None  # with ``?savings=1``: what the listed re-tenders saved
 
 
 def _in_scope() -> Any:
@@ -110,6 +113,12 @@ def dashboard(session: Session, filters: ActionFilters, today: date | None = Non
         conditions.append(contains_text(Action.owner, filters.owner))
     if filters.appeal_pending:
         conditions.append(exists().where(Appeal.action_id == Action.id, Appeal.status == "pending"))
+    if filters.savings:
+        conditions.append(savings.savings_condition())
+    if filters.year:
+        conditions.append(savings.year_condition(filters.year))
+    if filters.department:
+        conditions.append(savings.department_condition(filters.department))
 
     matching = session.scalar(_joined(select(func.count()).select_from(Action)).where(*conditions)) or 0
     pages = max(1, -(-matching // PAGE_SIZE))
@@ -159,7 +168,16 @@ def dashboard(session: Session, filters: ActionFilters, today: date | None = Non
         pages=pages,
         today=today,
         filters=filters,
+        saved=_saved(session, conditions) if filters.savings else None,
     )
+
+
+def _saved(session: Session, conditions: list[Any]) -> Decimal:
+    """What the re-tenders matching ``conditions`` saved (every page, not just this one)."""
+    rows = session.execute(
+        _joined(select(Item.amount, Action.outcome_amount).select_from(Action)).where(*conditions)
+    )
+    return sum((savings.saving(amount, outcome) for amount, outcome in rows), Decimal("0.00"))
 
 
 # --- failed items nobody has followed up yet ----------------------------------------------------

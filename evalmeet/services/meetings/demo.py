@@ -106,6 +106,7 @@ PAST_ITEMS: list[dict[str, Any]] = [
                 "description": "结晶器铜板下批采购实行公开招标，邀请不少于3家供应商。",
                 "owner": "供应处",
                 "due_days": -40,
+                "outcome_amount": "846000.00",  # the open tender's price: 134,000 yuan saved
                 "moves": ["in_progress", "done", "verified"],
             },
             {
@@ -303,6 +304,9 @@ def _run_past_meeting(
                 "due_date": (today + timedelta(days=plan["due_days"])).isoformat(),
             }
             action = actions.add_action(session, item_id, parse(ActionCreate, fields), ACTOR).value
+            if "outcome_amount" in plan:
+                outcome = parse(ActionUpdate, {"outcome_amount": plan["outcome_amount"]})
+                actions.update_action(session, action.id, outcome, ACTOR)
             for status in plan["moves"]:
                 actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), ACTOR)
     conduct.clear_stage(session, meeting.id, ACTOR)
