@@ -79,13 +79,19 @@ def console_strings() -> dict[str, str]:
         "revote_reason": _("Why is the vote being re-run? (recorded in the minutes)"),
         "finish_confirm": _("Finish the meeting? Nobody can vote or ask after this."),
         "finish_pending": _(
-            "{n} items are still to be evaluated. Finish the meeting anyway? Nobody can vote or ask after this."
+            "{n} items are still to be evaluated. Finish the meeting anyway? Nobody can vote or ask after this."  # noqa: E501
         ),
         "close_unvoted": _("{n} present have not voted yet. Close voting anyway?"),
-        "open_confirm": _("Open voting on “{title}”? Its questions close, and the vote cannot be taken back."),
-        "absent_confirm": _("Mark {name} absent? Their phone can no longer vote until they are marked present."),
+        "open_confirm": _(
+            "Open voting on “{title}”? Its questions close, and the vote cannot be taken back."
+        ),
+        "absent_confirm": _(
+            "Mark {name} absent? Their phone can no longer vote until they are marked present."
+        ),
         "start_confirm": _("Start the meeting now? Representatives can then check in with their links."),
-        "start_no_items": _("This meeting has no items yet. Start it anyway? Items can still be added while it runs."),
+        "start_no_items": _(
+            "This meeting has no items yet. Start it anyway? Items can still be added while it runs."
+        ),
         "next_title": _("The meeting has ended. What comes next"),
         "next_minutes": _("Minutes: download them, print and sign them."),
         "next_minutes_pdf": _("Minutes (PDF)"),

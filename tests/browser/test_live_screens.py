@@ -34,7 +34,9 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield server
 
 
-def new_meeting(srv: LiveServer, items: int = 2, start: bool = True) -> tuple[int, list[dict[str, Any]], list[int]]:
+def new_meeting(
+    srv: LiveServer, items: int = 2, start: bool = True
+) -> tuple[int, list[dict[str, Any]], list[int]]:
     meeting = srv.api("POST", "meetings", {"title": "2026年第13次采购民主评价会"})
     assert meeting.status_code == 201, meeting.text
     meeting_id = meeting.json()["id"]
@@ -229,7 +231,9 @@ def test_confirmations_revote_round_and_the_closing_summary(srv, phone_context, 
     expect(nxt.get_by_role("link", name="会议纪要（PDF）")).to_have_attribute(
         "href", f"/api/v1/meetings/{meeting_id}/minutes.pdf"
     )
-    expect(nxt.get_by_role("link", name="到会议页面公开")).to_have_attribute("href", f"/meetings/{meeting_id}")
+    expect(nxt.get_by_role("link", name="到会议页面公开")).to_have_attribute(
+        "href", f"/meetings/{meeting_id}"
+    )
     console.screenshot(path=screenshot_path("console-next-steps.png"))
     assert not errors, errors
 

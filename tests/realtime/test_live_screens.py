@@ -90,7 +90,10 @@ def test_a_closed_meetings_snapshot_summarises_every_item(app, session, plain_me
     assert api.post(f"items/{first}/voting/open").status_code == 200
     phone = connect(app, {"token": m.reps[0].join_token})
     assert phone.emit(
-        "cast_vote", {"item_id": first, "choice": "satisfied", "key": "k" * 32}, namespace=NAMESPACE, callback=True
+        "cast_vote",
+        {"item_id": first, "choice": "satisfied", "key": "k" * 32},
+        namespace=NAMESPACE,
+        callback=True,
     )["ok"]
     assert api.post(f"items/{first}/voting/close").status_code == 200
     received(projector)

@@ -86,7 +86,9 @@ def moderate_question(
     if question.representative_id is not None:
         events = (
             *events,
-            QuestionModerated(meeting_id, question.representative_id, question.id, question.item_id, question.status),
+            QuestionModerated(
+                meeting_id, question.representative_id, question.id, question.item_id, question.status
+            ),
         )
     return Done(question, events)
 
