@@ -73,6 +73,7 @@
     if (summary) {
       E.rows(summary.querySelector("tbody"), state.summary || [], function (tr, row) {
         var r = row.result;
+        tr.classList.remove("open");
         tr.classList.add(r ? (r.passed ? "passed" : "failed") : "open");
         E.text(tr, ".pj-sum-pos", row.position);
         E.text(tr, ".pj-sum-title", row.title);

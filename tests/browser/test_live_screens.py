@@ -191,11 +191,19 @@ def test_confirmations_revote_round_and_the_closing_summary(srv, phone_context, 
         expect(page.locator("#vote-choose")).to_be_visible()
     no_sideways_scroll(phone)
     phone.screenshot(path=screenshot_path("phone-revote.png"), full_page=True)
+    # in English too, on the same 360-px screen
+    phones[1].goto(f"{srv.url}/phone?lang=en")
+    expect(phones[1].locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
+    expect(phones[1].locator("#vote-round")).to_have_text("Round 2 of voting")
+    expect(phones[1].locator("#vote-reason")).to_have_text(
+        "The vote is being run again: 计票时投影中断，代表要求重新表决. Please vote once more."
+    )
+    no_sideways_scroll(phones[1])
     expect(projector.locator(".pj-itemno")).to_contain_text("第 2 轮")
     expect(projector.locator(".pj-revote")).to_have_text("重新投票原因：计票时投影中断，代表要求重新表决")
     expect(projector.locator("#pj-count")).to_contain_text("0")
     vote_on(phone, "satisfied")
-    expect(phones[1].locator("#vote-progress")).to_have_text("出席 2 人中已有 1 人投票", timeout=TIMEOUT)
+    expect(phones[1].locator("#vote-progress")).to_have_text("1 of 2 present have voted", timeout=TIMEOUT)
     vote_on(phones[1], "satisfied")
     expect(console.locator("#cs-count")).to_have_text("已投票 2 / 2", timeout=TIMEOUT)
     console.click('#cs-current button[data-action="close-voting"]')
@@ -215,6 +223,7 @@ def test_confirmations_revote_round_and_the_closing_summary(srv, phone_context, 
     expect(rows).to_have_count(2, timeout=TIMEOUT)
     expect(rows.nth(0)).to_contain_text("转炉氧枪喷头采购")
     expect(rows.nth(0).locator(".pj-sum-verdict")).to_have_text("通过")
+    expect(rows.nth(0)).to_have_class("pj-sumrow passed")
     expect(rows.nth(0).locator(".pj-sum-rate")).to_have_text("100.0% · 投票 2 人 / 到会 2 人")
     expect(rows.nth(1)).to_contain_text("连铸结晶器铜板采购")
     expect(rows.nth(1).locator(".pj-sum-verdict")).to_have_text("未表决")
