@@ -97,7 +97,10 @@ def make_meeting(
 
 
 BRICKS = item_body(
-    "高炉耐火砖采购", ("王建国", "采购员", "供应处"), amount="1280000", benchmark_price="3200",
+    "高炉耐火砖采购",
+    ("王建国", "采购员", "供应处"),
+    amount="1280000",
+    benchmark_price="3200",
     unit_price="3650",
 )
 GLOVES = item_body("劳保手套年度采购", ("李红", "采购员", "供应处"), "inquiry", 3, amount="86000")
@@ -347,7 +350,9 @@ def test_revote_asks_a_reason_and_finish_asks_to_confirm(server, browser, phones
     for phone in phones:
         phone.vote(item["id"], "satisfied")
     expect(stage.locator("#pj-count")).to_have_text("已投票 3 / 3", timeout=WAIT_MS)
-    expect(console.locator("#cs-count")).to_have_text("已投票 3 / 3", timeout=WAIT_MS)  # all voted: no question
+    expect(console.locator("#cs-count")).to_have_text(
+        "已投票 3 / 3", timeout=WAIT_MS
+    )  # all voted: no question
     console.locator("button[data-action=close-voting]").click()
     expect(stage.locator(".pj-verdict")).to_contain_text("通过", timeout=WAIT_MS)
     expect(stage.locator(".pj-rate")).to_have_text("满意率 3/3 = 100.0%")
