@@ -11,7 +11,10 @@ from evalmeet.extensions import db
 from evalmeet.models import Meeting
 from evalmeet.realtime.rooms import NAMESPACE
 from evalmeet.schemas.live import LiveStateOut, MyQuestionOut
+from tests.conftest import both_databases
 from tests.realtime.conftest import connect, received, wait_for
+
+pytestmark = both_databases
 
 
 def test_a_phone_marked_absent_gets_its_own_snapshot_at_once(app, session, plain_meeting, api):
