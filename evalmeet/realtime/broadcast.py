@@ -20,6 +20,10 @@ Who gets what (rooms in :mod:`evalmeet.realtime.rooms`):
 - ``result`` — the frozen result, to the whole meeting, at once.
 - ``questions`` — ``{item_id, questions}`` with every question (pending and hidden too), to
   moderators only.
+- ``state`` to one phone — its own exact snapshot (``me``, ``has_voted``) when that
+  representative's own standing changed (marked present or absent by hand, the ballot channel).
+- ``my_question`` — ``{question_id, item_id, status}`` to the author's phone when their question
+  was moderated (approved, hidden, answered), so it stops saying "awaiting review".
 - ``revoked`` — to a representative whose link was revoked; their sockets on this process are
   then disconnected. With a message queue (several processes) sockets held by another process
   are not reachable by id from here: they get the ``revoked`` event through the queue, and every
@@ -44,7 +48,7 @@ from evalmeet.domain.errors import NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.realtime.gate import gate
 from evalmeet.realtime.rooms import NAMESPACE, meeting_room, mods_room, rep_room, reps_room, staff_room
-from evalmeet.schemas.live import AlertsOut
+from evalmeet.schemas.live import AlertsOut, MyQuestionOut
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings.alerts import alerts_for
 from evalmeet.services.meetings.live_state import build_state
@@ -284,6 +288,28 @@ def questions_changed(meeting_id: int, item_id: int | None = None) -> None:
     questions are part of ``state``). ``item_id`` defaults to the item on the floor."""
     _safely("questions", lambda: _send_questions(meeting_id, item_id))
     state_changed(meeting_id)
+
+
+def rep_state(meeting_id: int, rep_id: int) -> None:
+    """Send one representative's phone its own exact snapshot (not throttled: one socket)."""
+
+    def send() -> None:
+        with _reading() as session:
+            try:
+                meeting = meetings.get_meeting(session, meeting_id)
+                rep = meetings.get_representative(session, rep_id)
+            except NotFound:
+                return
+            state = build_state(session, meeting, rep)
+        _emit("state", state.json_dict(), rep_room(rep_id))
+
+    _safely("state", send)
+
+
+def my_question(rep_id: int, question_id: int, item_id: int, status: str) -> None:
+    """Tell a question's author what became of it."""
+    payload = MyQuestionOut(question_id=question_id, item_id=item_id, status=status).json_dict()
+    _safely("my_question", lambda: _emit("my_question", payload, rep_room(rep_id)))
 
 
 def alert(meeting_id: int) -> None:

@@ -242,6 +242,14 @@ class ProgressOut(Out):
     present: int
 
 
+class MyQuestionOut(Out):
+    """``my_question``: to the author's phone only, what became of their question."""
+
+    question_id: int
+    item_id: int
+    status: str
+
+
 class LiveMeetingOut(Out):
     """The meeting as every live screen shows it."""
 
@@ -270,6 +278,8 @@ class VotingOut(Out):
     round: int
     choices: list[str]
     has_voted: bool | None
+    # Why this round re-runs the vote (the reason recorded with the re-vote); null in round 1.
+    revote_reason: str | None = None
 
 
 class MeOut(Out):
@@ -304,12 +314,23 @@ class AlertsOut(Out):
     alerts: list[AlertOut]
 
 
+class SummaryRowOut(Out):
+    """One item of a finished meeting as its closing summary shows it: its latest result."""
+
+    id: int
+    position: int
+    title: str
+    status: str
+    result: ResultOut | None
+
+
 class LiveStateOut(Out):
     """``state``: the full snapshot of a live meeting (contract.md), sent on connect and after
     every change. ``me`` only on a phone's own snapshot; ``alerts`` only on the console's and the
     projector's while the meeting is live (both keys are left out otherwise). ``timer``: the
     meeting's countdown while it is live, else null; ``now``: the server's clock (ISO 8601, UTC)
-    when the snapshot was made, so a phone whose own clock is wrong still counts down right."""
+    when the snapshot was made, so a phone whose own clock is wrong still counts down right;
+    ``summary`` (every item's result) once the meeting has closed (left out otherwise)."""
 
     meeting: LiveMeetingOut
     item: LiveItemOut | None
@@ -322,14 +343,16 @@ class LiveStateOut(Out):
     # the countdown (or null), and the server's clock the screens count it down against
     timer: TimerOut | None = None
     now: When = None
+    # Once the meeting has closed: every item's result, for the closing screens.
+    summary: list[SummaryRowOut] | None = None
 
     def json_dict(self) -> dict[str, Any]:
-        """The snapshot as sent: without ``me`` and ``alerts`` where they do not apply."""
+        """The snapshot as sent: without ``me``, ``alerts`` and ``summary`` where they do not
+        apply."""
         data = super().json_dict()
-        if self.me is None:
-            del data["me"]
-        if self.alerts is None:
-            del data["alerts"]
+        for key in ("me", "alerts", "summary"):
+            if getattr(self, key) is None:
+                del data[key]
         return data
 
     def for_phones(self, ballots_in_round: int) -> LiveStateOut:

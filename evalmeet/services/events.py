@@ -75,6 +75,26 @@ class LinkRevoked:
 
 
 @dataclass(frozen=True)
+class RepresentativeChanged:
+    """One representative's own view changed (attendance taken by hand, ballot channel): their
+    phone gets its own exact snapshot at once (the shared one carries no ``me``)."""
+
+    meeting_id: int
+    rep_id: int
+
+
+@dataclass(frozen=True)
+class QuestionModerated:
+    """A question was approved, hidden or answered: its author's phone is told its status."""
+
+    meeting_id: int
+    rep_id: int
+    question_id: int
+    item_id: int
+    status: str
+
+
+@dataclass(frozen=True)
 class AlertRaised:
     """A new alert for the console and the projector."""
 
@@ -103,6 +123,8 @@ Event = (
     | QuestionAsked
     | QuestionsChanged
     | LinkRevoked
+    | RepresentativeChanged
+    | QuestionModerated
     | AlertRaised
     | FilesRemoved
     | FilesWritten

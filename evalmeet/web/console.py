@@ -60,6 +60,7 @@ def console_strings() -> dict[str, str]:
         "attendance": _("Attendance"),
         "at_meeting": _("At the meeting"),
         "absent": _("Absent"),
+        "not_arrived": _("Not arrived"),
         "revoked": _("Link revoked"),
         "by_hand": _("marked by hand"),
         "mark_present": _("Mark present"),
@@ -77,6 +78,29 @@ def console_strings() -> dict[str, str]:
         "no_questions_yet": _("No questions on this item yet"),
         "revote_reason": _("Why is the vote being re-run? (recorded in the minutes)"),
         "finish_confirm": _("Finish the meeting? Nobody can vote or ask after this."),
+        "finish_pending": _(
+            "{n} items are still to be evaluated. Finish the meeting anyway? Nobody can vote or ask after this."  # noqa: E501
+        ),
+        "close_unvoted": _("{n} present have not voted yet. Close voting anyway?"),
+        "open_confirm": _(
+            "Open voting on “{title}”? Its questions close, and the vote cannot be taken back."
+        ),
+        "absent_confirm": _(
+            "Mark {name} absent? Their phone can no longer vote until they are marked present."
+        ),
+        "start_confirm": _("Start the meeting now? Representatives can then check in with their links."),
+        "start_no_items": _(
+            "This meeting has no items yet. Start it anyway? Items can still be added while it runs."
+        ),
+        "next_title": _("The meeting has ended. What comes next"),
+        "next_minutes": _("Minutes: download them, print and sign them."),
+        "next_minutes_pdf": _("Minutes (PDF)"),
+        "next_minutes_xlsx": _("Minutes (Excel)"),
+        "next_followup": _("Follow-up: record an action for each failed item, then track it."),
+        "next_followup_items": _("Items and their actions"),
+        "next_followup_register": _("Follow-up register"),
+        "next_publish": _("Publishing: publish the results and actions for every employee to read."),
+        "next_publish_link": _("Publish from the meeting page"),
         "cancel": _("Cancel"),
         "confirm": _("Confirm"),
         "err_csrf": _("This page has expired: reload it."),
@@ -123,6 +147,13 @@ def console(meeting_id: int) -> Any:
         slips_url=url_for("moderator.slips", meeting_id=meeting_id),
         meeting_url=url_for("moderator.meeting", meeting_id=meeting_id),
         data_url=url_for("console.data", meeting_id=meeting_id),
+        next_urls={
+            "minutes_pdf": url_for("exports.minutes_pdf", meeting_id=meeting_id),
+            "minutes_xlsx": url_for("exports.minutes_xlsx", meeting_id=meeting_id),
+            "items": url_for("moderator.meeting", meeting_id=meeting_id) + "#items",
+            "register": url_for("followup.actions"),
+            "publish": url_for("moderator.meeting", meeting_id=meeting_id),
+        },
         **helpers,
     )
 

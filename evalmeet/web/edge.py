@@ -87,6 +87,10 @@ def after_commit(events: tuple[ev.Event, ...]) -> None:
                 broadcast.questions_changed(meeting_id, item_id)
             case ev.LinkRevoked(meeting_id, rep_id):
                 broadcast.token_revoked(meeting_id, rep_id)
+            case ev.RepresentativeChanged(meeting_id, rep_id):
+                broadcast.rep_state(meeting_id, rep_id)
+            case ev.QuestionModerated(_meeting_id, rep_id, question_id, item_id, status):
+                broadcast.my_question(rep_id, question_id, item_id, status)
             case ev.AlertRaised(meeting_id):
                 broadcast.alert(meeting_id)
             case ev.FilesRemoved(names):

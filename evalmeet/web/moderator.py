@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.risk import entry_warnings
+from evalmeet.domain.rules import SCALES
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
@@ -31,10 +32,12 @@ from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import conduct, overview, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
+from evalmeet.services.voting.round import latest_result
 from evalmeet.web import edge, error_text, paging
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url
+from evalmeet.web.projector import percent_text
 from evalmeet.web.reach import join_base
 
 bp = Blueprint("moderator", __name__)
@@ -175,11 +178,32 @@ def _meeting_page(
         rep_values=rep_values or {},
         people=agenda.list_people(db.session) if meeting.status != "closed" else [],
         unfollowed={row.item.id for row in followup.failed_without_actions(db.session, meeting.id)},
+        results=_results(meeting),
         console_url=url_for("console.console", meeting_id=meeting.id),
         projector_url=url_for("projector.screen", token=meeting.display_token),
         self_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, error.status if error else 200
+
+
+def _results(meeting: Any) -> dict[int, dict[str, Any]]:
+    """Each decided item's latest result as the page shows it, by item id: the counts of each
+    choice in ballot order, the rate, ballots and present."""
+    out: dict[int, dict[str, Any]] = {}
+    for item in meeting.items:
+        frozen = latest_result(db.session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
+        if frozen is None:
+            continue
+        order = list(SCALES.get(frozen.scale, ()))
+        order += [c for c in frozen.counts if c not in order]
+        out[item.id] = {
+            "counts": [(forms.label("choice", c), frozen.counts.get(c, 0)) for c in order],
+            "rate": percent_text(f"{frozen.satisfaction_num}/{frozen.satisfaction_den}"),
+            "ballots": frozen.ballots,
+            "present": frozen.present,
+            "round": frozen.vote_round,
+        }
+    return out
 
 
 @bp.get("/meetings/<int:meeting_id>", endpoint="meeting")

@@ -17,6 +17,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
 from evalmeet.domain.labels import (
     BALLOT_LABELS,
+    CHOICE_LABELS,
     ITEM_STATUS_LABELS,
     MEETING_STATUS_LABELS,
     PROCUREMENT_METHOD_LABELS,
@@ -78,6 +79,7 @@ _VOCABULARIES: dict[str, Labels] = {
     "method": PROCUREMENT_METHOD_LABELS,
     "scale": SCALE_LABELS,
     "ballot": BALLOT_LABELS,
+    "choice": CHOICE_LABELS,
 }
 
 

@@ -150,7 +150,9 @@
       li.classList.add(rep.revoked ? "revoked" : (rep.present ? "present" : "absent"));
       E.text(li, ".cs-rwho", rep.name);
       E.text(li, ".cs-rname small", (rep.department ? rep.department + " \u00b7 " : "") + rep.employee_no);
-      E.text(li, ".cs-rstate-text", rep.revoked ? C.revoked : (rep.present ? C.at_meeting : C.absent));
+      // 未到 until someone has checked in at all; 缺席 once they were here and were marked absent
+      E.text(li, ".cs-rstate-text", rep.revoked ? C.revoked
+        : (rep.present ? C.at_meeting : (rep.checked_in_by ? C.absent : C.not_arrived)));
       E.keep(li, ".cs-byhand", !rep.revoked && rep.present && rep.checked_in_by === "moderator");
       E.keep(li, ".cs-rpaper", rep.ballot === "paper");
       var button = E.keep(li, "button", !rep.revoked);
@@ -251,6 +253,8 @@
     var badge = E.text(document, "#cs-qopen", open ? L.questions_open : L.questions_closed);
     badge.classList.toggle("open", open);
     badge.classList.toggle("closed", !open);
+    badge.hidden = !st().item; // before any item is on the floor, questions neither open nor close
+    byId("cs-next").hidden = data.meeting.status !== "closed";
   }
 
   function questionRow(li, q) {
@@ -448,11 +452,25 @@
     var rep = el.getAttribute("data-rep");
     switch (action) {
       case "present": return api("POST", "/items/" + el.getAttribute("data-item") + "/present");
-      case "start": return api("POST", "/meetings/" + meetingId + "/start");
+      case "start":
+        return ask((data.items || []).length ? C.start_confirm : C.start_no_items, false).then(function (ok) {
+          if (ok === null) { return null; }
+          return api("POST", "/meetings/" + meetingId + "/start");
+        });
       case "open-questions": return api("POST", "/meetings/" + meetingId + "/questions/open");
       case "close-questions": return api("POST", "/meetings/" + meetingId + "/questions/close");
-      case "open-voting": return api("POST", "/items/" + item + "/voting/open");
-      case "close-voting": return api("POST", "/items/" + item + "/voting/close");
+      case "open-voting":
+        return ask(fill(C.open_confirm, {title: st().item.title}), false).then(function (ok) {
+          if (ok === null) { return null; }
+          return api("POST", "/items/" + item + "/voting/open");
+        });
+      case "close-voting":
+        var p = data.progress;
+        var missing = p && p.item_id === item ? Math.max(0, p.present - p.ballots) : 0;
+        return (missing > 0 ? ask(fill(C.close_unvoted, {n: missing}), false) : Promise.resolve("")).then(function (ok) {
+          if (ok === null) { return null; }
+          return api("POST", "/items/" + item + "/voting/close");
+        });
       case "next": return api("POST", "/meetings/" + meetingId + "/next");
       case "clear": return api("POST", "/meetings/" + meetingId + "/clear");
       case "revote":
@@ -461,7 +479,8 @@
           return api("POST", "/items/" + item + "/revote", {reason: reason});
         });
       case "finish":
-        return ask(C.finish_confirm, false).then(function (ok) {
+        var pending = (data.items || []).filter(function (i) { return i.status === "pending"; }).length;
+        return ask(pending ? fill(C.finish_pending, {n: pending}) : C.finish_confirm, false).then(function (ok) {
           if (ok === null) { return null; }
           return api("POST", "/meetings/" + meetingId + "/finish");
         });
@@ -478,7 +497,12 @@
           });
         });
       case "mark-present": return api("PATCH", "/representatives/" + rep, {present: true});
-      case "mark-absent": return api("PATCH", "/representatives/" + rep, {present: false});
+      case "mark-absent":
+        var absentee = (data.roster || []).filter(function (r) { return String(r.id) === rep; })[0];
+        return ask(fill(C.absent_confirm, {name: absentee ? absentee.name : ""}), false).then(function (ok) {
+          if (ok === null) { return null; }
+          return api("PATCH", "/representatives/" + rep, {present: false});
+        });
       case "q-approve": return api("PATCH", "/questions/" + qid, {status: "approved"});
       case "q-hide": return api("PATCH", "/questions/" + qid, {status: "hidden"});
       case "q-answered": return api("PATCH", "/questions/" + qid, {status: "answered", answer: answerOf(qid)});
@@ -536,8 +560,9 @@
     data.state = snapshot;
     data.meeting.status = snapshot.meeting.status;
     data.meeting.title = snapshot.meeting.title;
-    if (!snapshot.voting || (data.progress && data.progress.item_id !== snapshot.voting.item_id)) {
-      data.progress = null;
+    if (!snapshot.voting || (data.progress && data.progress.item_id !== snapshot.voting.item_id) ||
+        (before.voting && before.voting.round !== snapshot.voting.round)) {
+      data.progress = null; // a new round (a re-vote) starts from nobody
     }
     renderAlerts();
     renderHeader();

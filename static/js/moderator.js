@@ -72,3 +72,60 @@
     });
   });
 })();
+
+// The meeting page of a live meeting follows check-ins: it re-reads the console's data every few
+// seconds and updates the head count and each representative's attendance in place.
+(function () {
+  "use strict";
+  var roster = document.querySelector("[data-live-url]");
+  if (!roster || !window.fetch) {
+    return;
+  }
+  var url = roster.getAttribute("data-live-url");
+  var present = document.getElementById("attendance-present");
+  var absent = document.getElementById("attendance-absent");
+  var headcount = document.getElementById("meeting-attendance");
+  var stopped = false;
+
+  function badge(template) {
+    return template.content.firstElementChild.cloneNode(true);
+  }
+
+  function apply(view) {
+    var att = view.state && view.state.attendance;
+    if (att && headcount) {
+      headcount.textContent = att.present + " / " + att.roster;
+      headcount.classList.toggle("ok", !!att.quorum_met);
+    }
+    (view.roster || []).forEach(function (rep) {
+      var cell = document.querySelector('[data-attendance="' + rep.id + '"]');
+      if (!cell || rep.revoked) {
+        return;
+      }
+      var shown = cell.querySelector(".status-present") ? true : (cell.querySelector(".status-absent") ? false : null);
+      if (shown === rep.present || shown === null) {
+        return;
+      }
+      while (cell.firstChild) { cell.removeChild(cell.firstChild); }
+      cell.appendChild(badge(rep.present ? present : absent));
+    });
+    if (view.meeting && view.meeting.status !== "live") {
+      stopped = true; // finished elsewhere: the page's buttons are stale now; a reload shows the result
+    }
+  }
+
+  function poll() {
+    if (stopped) {
+      return;
+    }
+    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (resp) {
+        if (!resp.ok || resp.redirected) { throw new Error("HTTP " + resp.status); }
+        return resp.json();
+      })
+      .then(apply)
+      .catch(function () { /* try again next time */ })
+      .then(function () { setTimeout(poll, document.hidden ? 15000 : 3000); });
+  }
+  setTimeout(poll, 3000);
+})();

@@ -65,6 +65,7 @@
   function receiptsKey() { return "receipts." + me.id; }
   function pendingKey() { return "pending." + me.id; }
   function pendingBallot() { return get(pendingKey()); }
+  function questionKey() { return "question." + me.id; }
   function supportKey(questionId) { return "support." + me.id + "." + questionId; }
 
   // --- small helpers -----------------------------------------------------------------------
@@ -203,6 +204,13 @@
     $("vote-error").classList.toggle("ph-calm", mode === "recused");
     setText("vote-error", errorCode ? errorText(errorCode, voteErrorMessage) : "");
     show("vote-error", !!errorCode && mode !== "pending");
+    // A re-vote says so, with its reason, so nobody thinks their first ballot was lost.
+    var again = !!(v && v.round > 1);
+    if (again) {
+      setText("vote-round", fmt(T.round, { n: v.round }));
+      setText("vote-reason", v.revote_reason ? fmt(T.revote_reason, { reason: v.revote_reason }) : T.revote);
+    }
+    show("vote-round-box", again);
     var showProgress = !!(v && progress && progress.item_id === v.item_id);
     if (showProgress) { setText("vote-progress", fmt(T.progress, progress)); }
     show("vote-progress", showProgress);
@@ -395,7 +403,11 @@
     socket.volatile.timeout(10000).emit("ask_question", { item_id: state.item.id, text: text }, function (err, ack) {
       questionBusy = false;
       if (err) { questionFeedback(errorText("timeout"), true); }
-      else if (ack && ack.ok) { box.value = ""; questionFeedback(T.question_sent, false); }
+      else if (ack && ack.ok) {
+        box.value = "";
+        put(questionKey(), { id: ack.question_id, item_id: state.item ? state.item.id : null, status: "pending" });
+        questionFeedback(T.question_sent, false);
+      }
       else {
         var error = ack && ack.error ? ack.error : {code: "other"};
         questionFeedback(errorText(error.code, error.message), true);
@@ -478,10 +490,32 @@
     var v = currentVoting();
     if (v && v.has_voted === true) { votedRounds[roundKey(v)] = true; }
     if (!v || !before || roundKey(v) !== roundKey(before)) { chosen = null; }
+    // A new round (a re-vote too) starts from nobody: the last round's "8 of 8" must not linger.
+    if (v && (!before || roundKey(v) !== roundKey(before))) {
+      var recused = (next.item && next.item.recusals) ? next.item.recusals.length : 0;
+      progress = { item_id: v.item_id, ballots: 0, present: Math.max(0, next.attendance.present - recused) };
+    }
+    if (!v) { progress = null; }
     if (!v && state.phase !== "result") { voteError = null; }
     if (next.result) { lastResult = next.result; }
     // The meeting went live while this phone was connected: connecting counts as check-in.
     if (!wasLive && next.meeting.status === "live" && !me.present) { sync(); }
+  }
+
+  /* What became of this phone's question (the moderator approved, hid or answered it). */
+  function questionModerated(payload) {
+    var mine = get(questionKey());
+    if (!payload || !mine || mine.id !== payload.question_id) { return; }
+    mine.status = payload.status;
+    put(questionKey(), mine);
+    showQuestionStatus();
+  }
+
+  function showQuestionStatus() {
+    var mine = get(questionKey());
+    if (!mine || !state.item || mine.item_id !== state.item.id) { return; }
+    var text = T.question_status && T.question_status[mine.status];
+    if (text) { questionFeedback(text, false); }
   }
 
   function sync() {
@@ -534,6 +568,7 @@
     socket.on("state", function (next) { applyState(next); render(); sendPending(); });
     socket.on("progress", function (p) { progress = p; render(); });
     socket.on("result", function (r) { lastResult = r; render(); });
+    socket.on("my_question", function (payload) { questionModerated(payload); render(); });
     socket.on("revoked", function () {
       revoked = true;
       conn = "refused";
@@ -575,5 +610,6 @@
   $("recusal-cancel").addEventListener("click", function () { recusalFormOpen = false; render(); });
 
   render();
+  showQuestionStatus();
   connect();
 }());

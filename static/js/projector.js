@@ -66,8 +66,21 @@
   function idleView(view) {
     var status = state.meeting.status;
     E.text(view, ".pj-idle-msg", status === "closed" ? L.finished : (status === "draft" ? L.not_started : L.waiting));
-    E.attendance(view, state.attendance, L, "bad");
-    E.keep(view, ".pj-idle-join", status !== "closed");
+    var closed = status === "closed";
+    if (E.keep(view, ".pj-bigatt", !closed)) { E.attendance(view, state.attendance, L, "bad"); }
+    E.keep(view, ".pj-badge.big", !closed);
+    var summary = E.keep(view, ".pj-summary", closed);
+    if (summary) {
+      E.rows(summary.querySelector("tbody"), state.summary || [], function (tr, row) {
+        var r = row.result;
+        tr.classList.remove("open");
+        tr.classList.add(r ? (r.passed ? "passed" : "failed") : "open");
+        E.text(tr, ".pj-sum-pos", row.position);
+        E.text(tr, ".pj-sum-title", row.title);
+        E.text(tr, ".pj-sum-rate", r ? E.percent(r.satisfaction) + " \u00b7 " + E.fill(L.ballots_of, {n: r.ballots, m: r.present}) : "");
+        E.text(tr, ".pj-sum-verdict", r ? (r.passed ? L.passed : L.failed) : L.not_voted);
+      });
+    }
   }
 
   function itemView(view) {
@@ -81,6 +94,8 @@
   function votingView(view) {
     itemHead(view, state.item, state.voting.round);
     E.votedCount(view, progress ? progress.ballots : 0, progress ? progress.present : state.attendance.present, L);
+    var reason = state.voting.revote_reason;
+    if (E.keep(view, ".pj-revote", reason)) { E.text(view, ".pj-revote", E.fill(L.revote_reason, {reason: reason})); }
     E.keep(view, ".pj-tiny", tiny());
   }
 
@@ -120,7 +135,9 @@
   function render() {
     E.text(document, "#pj-title", state.meeting.title);
     document.title = state.meeting.title;
-    E.attendance(document.getElementById("pj-att"), state.attendance, L, "bad");
+    var att = document.getElementById("pj-att");
+    E.attendance(att, state.attendance, L, "bad");
+    att.hidden = !state.item; // the idle stage shows the figures big: once is enough
     var chosen = currentView();
     var view = E.clone(document.getElementById("pj-view-" + chosen[0]));
     chosen[1](view);
@@ -166,8 +183,11 @@
   }
 
   function onState(snapshot) {
+    var before = state.voting;
     state = snapshot;
     if (!state.voting || (progress && progress.item_id !== state.voting.item_id)) { progress = null; }
+    // a new round (a re-vote) starts from nobody: not the last round's count
+    if (state.voting && before && before.round !== state.voting.round) { progress = null; }
     render();
   }
 

@@ -42,6 +42,7 @@ def test_the_moderator_enters_the_paper_count_on_the_console(server, browser, ph
     expect(console.locator("#cs-roster .cs-rpaper")).to_have_count(3)
     assert server.api("POST", f"items/{item['id']}/present").status_code == 200
     console.locator('#cs-current button[data-action="open-voting"]').click()
+    console.locator("#cs-dialog-ok").click()  # opening voting asks first
     expect(panel).to_be_visible(timeout=WAIT_MS)
     expect(panel).to_contain_text("出席的纸质投票代表：3 人")
     expect(panel).to_contain_text("尚未录入")

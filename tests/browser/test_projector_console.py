@@ -142,6 +142,13 @@ def timed(action: Callable[[], Any], *checks: Callable[[], Any]) -> float:
     return time.monotonic() - start
 
 
+def asked_then(console: Any, action: str) -> None:
+    """Click the console's ``action``, which asks first (issue 13), and confirm."""
+    console.locator(f"button[data-action={action}]").click()
+    expect(console.locator("#cs-dialog")).to_be_visible(timeout=WAIT_MS)
+    console.locator("#cs-dialog-ok").click()
+
+
 def shows(locator: Any, text: str | re.Pattern[str]) -> Callable[[], None]:
     return lambda: expect(locator).to_contain_text(text, timeout=WAIT_MS)
 
@@ -229,7 +236,7 @@ def test_a_meeting_runs_from_the_console_onto_the_projector(server, browser, pho
     console.locator("button[data-action=close-questions]").click()
     expect(stage.locator(".pj-qstate")).to_have_text("质询已结束", timeout=WAIT_MS)
     took = timed(
-        lambda: console.locator("button[data-action=open-voting]").click(),
+        lambda: asked_then(console, "open-voting"),
         shows(stage.locator("#pj-count"), "已投票 0 / 8"),
     )
     assert took < WITHIN, f"opening the vote took {took:.2f}s to reach the projector"
@@ -262,7 +269,7 @@ def test_a_meeting_runs_from_the_console_onto_the_projector(server, browser, pho
 
     # Close: counts, satisfaction and the verdict, on the projector and the console.
     took = timed(
-        lambda: console.locator("button[data-action=close-voting]").click(),
+        lambda: asked_then(console, "close-voting"),  # 2 of the 8 have not voted
         shows(stage.locator(".pj-verdict"), "未通过"),
     )
     assert took < WITHIN, f"the result took {took:.2f}s to reach the projector"
@@ -313,7 +320,7 @@ def test_voting_refused_without_quorum_shows_the_reason(server, browser, phones)
     expect(projector.locator("#pj-stage .pj-itemtitle")).to_have_text("劳保手套年度采购", timeout=WAIT_MS)
     # one voter present: the projector warns before voting opens
     expect(projector.locator("#pj-stage .pj-tiny")).to_have_text("投票人数很少，结果可能暴露个人选择")
-    console.locator("button[data-action=open-voting]").click()
+    asked_then(console, "open-voting")
     reason = "无法开始投票：未达到法定人数（应到 6 人，已到 1 人，需要 4 人）。"
     expect(console.locator("#cs-refusal")).to_have_text(reason, timeout=WAIT_MS)
     expect(console.locator("#cs-toasts")).to_contain_text(reason)
@@ -332,11 +339,14 @@ def test_revote_asks_a_reason_and_finish_asks_to_confirm(server, browser, phones
     phones.extend(Phone(server, rep["join_token"]) for rep in setup["reps"])
     console.locator("button[data-action=next]").click()
     expect(stage.locator(".pj-itemtitle")).to_have_text("劳保手套年度采购", timeout=WAIT_MS)
-    console.locator("button[data-action=open-voting]").click()
+    asked_then(console, "open-voting")
     expect(stage.locator("#pj-count")).to_have_text("已投票 0 / 3", timeout=WAIT_MS)
     for phone in phones:
         phone.vote(item["id"], "satisfied")
     expect(stage.locator("#pj-count")).to_have_text("已投票 3 / 3", timeout=WAIT_MS)
+    expect(console.locator("#cs-count")).to_have_text(
+        "已投票 3 / 3", timeout=WAIT_MS
+    )  # all voted: no question
     console.locator("button[data-action=close-voting]").click()
     expect(stage.locator(".pj-verdict")).to_contain_text("通过", timeout=WAIT_MS)
     expect(stage.locator(".pj-rate")).to_have_text("满意率 3/3 = 100.0%")
@@ -362,7 +372,10 @@ def test_revote_asks_a_reason_and_finish_asks_to_confirm(server, browser, phones
 
     # Finishing is refused while the vote is open (the button says so), then confirmed.
     expect(console.locator("button[data-action=finish]")).to_be_disabled()
+    expect(console.locator("#cs-count")).to_have_text("已投票 1 / 3", timeout=WAIT_MS)
     console.locator("button[data-action=close-voting]").click()
+    expect(console.locator("#cs-dialog-text")).to_have_text("还有 2 人未投票，确定结束投票？")
+    console.locator("#cs-dialog-ok").click()
     expect(stage.locator(".pj-verdict")).to_contain_text("未通过", timeout=WAIT_MS)
     console.locator("button[data-action=finish]").click()
     expect(console.locator("#cs-dialog-text")).to_contain_text("确定结束会议吗")
@@ -423,7 +436,7 @@ def test_screens_reconnect_after_a_server_restart(server, browser, phones):
     # and the console's controls work again (its session survived the restart)
     phones.append(Phone(server, setup["reps"][0]["join_token"]))
     took = timed(
-        lambda: console.locator("button[data-action=open-voting]").click(),
+        lambda: asked_then(console, "open-voting"),
         shows(projector.locator("#pj-count"), "已投票 0 / 1"),
     )
     assert took < WITHIN, f"after the restart, opening the vote took {took:.2f}s"

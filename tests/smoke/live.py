@@ -17,7 +17,7 @@ from typing import Any
 import socketio
 
 NAMESPACE = "/live"
-PUSHED = ("state", "progress", "result", "questions", "revoked", "alert")
+PUSHED = ("state", "progress", "result", "questions", "revoked", "alert", "my_question")
 
 
 @dataclass

@@ -91,6 +91,9 @@ def run_a_meeting(smoke: Smoke, log: EventLog) -> None:
         question = phone_a.ask(first, "供应商资质审核了吗？")
         console.wait("questions", lambda q: any(x["id"] == question for x in q.get("questions", [])))
         smoke.factory.call("PATCH", f"questions/{question}", {"status": "approved"})
+        # its author is told (and only its author)
+        told = phone_a.wait("my_question")
+        assert told == {"question_id": question, "item_id": first, "status": "approved"}, told
         assert phone_b.call("support_question", {"question_id": question}) == {"ok": True, "support": 1}
         assert phone_c.call("declare_recusal", {"item_id": second, "reason": "曾参与该项目询价。"}) == {
             "ok": True

@@ -8,7 +8,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting, Representative
-from evalmeet.schemas.live import LiveItemOut, LiveMeetingOut, LiveStateOut, MeOut, VotingOut
+from evalmeet.schemas.live import LiveItemOut, LiveMeetingOut, LiveStateOut, MeOut, SummaryRowOut, VotingOut
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.questions import QuestionOut
 from evalmeet.schemas.timer import TimerOut
@@ -18,7 +18,7 @@ from evalmeet.services.meetings.meeting import attendance_of, get_item
 from evalmeet.services.meetings.questions import questions_for
 from evalmeet.services.meetings.recusals import recusals_of
 from evalmeet.services.meetings.timer import timer_of
-from evalmeet.services.voting.round import has_voted, latest_result
+from evalmeet.services.voting.round import has_voted, latest_result, revote_reason
 
 
 def build_state(session: Session, meeting: Meeting, rep: Representative | None = None) -> LiveStateOut:
@@ -42,6 +42,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
                 round=item.vote_round,
                 choices=list(choices_for(meeting.scale)),
                 has_voted=has_voted(session, item, rep.id) if rep is not None else False,
+                revote_reason=revote_reason(session, item),
             )
         elif item.status in DECIDED_ITEM_STATUSES:
             frozen = latest_result(session, item.id)
@@ -59,4 +60,22 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
         alerts=alerts_for(session, meeting.id) if rep is None and meeting.status == "live" else None,
         timer=TimerOut.of(timer) if timer is not None else None,
         now=clock.now(),
+        summary=closing_summary(session, meeting) if meeting.status == "closed" else None,
     )
+
+
+def closing_summary(session: Session, meeting: Meeting) -> list[SummaryRowOut]:
+    """Every item of a closed meeting with its latest result (none for an item never voted)."""
+    rows = []
+    for item in meeting.items:
+        frozen = latest_result(session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
+        rows.append(
+            SummaryRowOut(
+                id=item.id,
+                position=item.position,
+                title=item.title,
+                status=item.status,
+                result=ResultOut.of(frozen) if frozen is not None else None,
+            )
+        )
+    return rows

@@ -13,7 +13,7 @@ from evalmeet.models.base import utcnow
 from evalmeet.schemas.live import AskQuestionBody, SupportQuestionBody
 from evalmeet.schemas.questions import QuestionListOut, QuestionModerate, QuestionOut
 from evalmeet.services.accounts import audit
-from evalmeet.services.events import Done, QuestionAsked, QuestionsChanged, done
+from evalmeet.services.events import Done, Event, QuestionAsked, QuestionModerated, QuestionsChanged, done
 from evalmeet.services.meetings.meeting import get_item
 
 MAX_PENDING_PER_REP = 5
@@ -82,7 +82,15 @@ def moderate_question(
         {"question_id": question.id, "status": question.status},
         meeting_id,
     )
-    return done(question, QuestionsChanged(meeting_id))
+    events: tuple[Event, ...] = (QuestionsChanged(meeting_id),)
+    if question.representative_id is not None:
+        events = (
+            *events,
+            QuestionModerated(
+                meeting_id, question.representative_id, question.id, question.item_id, question.status
+            ),
+        )
+    return Done(question, events)
 
 
 def questions_for(session: Session, item_id: int, *, public_only: bool) -> list[Question]:

@@ -18,7 +18,15 @@ from evalmeet.models import Item, Representative
 from evalmeet.models.base import new_token
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.services.accounts import audit
-from evalmeet.services.events import AlertRaised, Done, Event, LinkRevoked, MeetingChanged, done
+from evalmeet.services.events import (
+    AlertRaised,
+    Done,
+    Event,
+    LinkRevoked,
+    MeetingChanged,
+    RepresentativeChanged,
+    done,
+)
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings.alerts import record_alert
 from evalmeet.services.meetings.meeting import get_meeting, get_representative
@@ -88,6 +96,8 @@ def update_representative(
     if data.present is not None:
         conduct.set_present(session, rep.id, data.present, actor)
     events: tuple[Event, ...] = (MeetingChanged(rep.meeting_id),)
+    if data.present is not None or "ballot" in fields:
+        events = (*events, RepresentativeChanged(rep.meeting_id, rep.id))
     if data.revoked is True:
         events = revoke_representative(session, rep.id, actor).events
     return Done(rep, events)

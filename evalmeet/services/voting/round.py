@@ -322,6 +322,18 @@ def _note_report_back(
 # --- after it closed --------------------------------------------------------------------------
 
 
+def revote_reason(session: Session, item: Item) -> str | None:
+    """Why the item's current round re-runs its vote: the reason recorded on the round before
+    (None in the first round)."""
+    if item.vote_round <= 1:
+        return None
+    return session.scalar(
+        select(ItemResult.superseded_reason).where(
+            ItemResult.item_id == item.id, ItemResult.vote_round == item.vote_round - 1
+        )
+    )
+
+
 def latest_result(session: Session, item_id: int) -> ItemResult | None:
     """The result of the item's newest closed round, or None."""
     return session.scalar(
