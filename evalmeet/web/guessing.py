@@ -199,6 +199,13 @@ class Guards:
             )
         else:
             storage = storage_from_string("memory://")
+            # MemoryStorage starts a 10 ms expiry timer (a non-daemon thread) as it is made, and
+            # starts another whenever a hit needs one. With nothing counted yet it has nothing to
+            # expire: stop it, so a process that never counts (every CLI command) exits at once —
+            # under libfaketime that idle timer's wait never ended and `evalmeet db upgrade` hung.
+            idle = getattr(storage, "timer", None)
+            if idle is not None:
+                idle.cancel()
         self.storage = storage
         strategy = MovingWindowRateLimiter(storage)
         self.logins = LoginGuard(
