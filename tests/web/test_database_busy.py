@@ -101,7 +101,9 @@ def test_a_lock_released_during_the_wait_lets_the_request_through(tmp_path):
     app = make_test_app(f"sqlite:///{tmp_path / 'b.db'}", tmp_path / "instance", SQLITE_LOCK_WAIT_MS=5000)
     client = app.test_client()
     with WriteLock(tmp_path / "b.db") as lock:
-        threading.Timer(0.3, lock.release).start()
+        # a thread that sleeps, not threading.Timer: under libfaketime (make test-clock) a
+        # Timer's timed wait never ends, and the lock was never let go
+        threading.Thread(target=lambda: (time.sleep(0.3), lock.release()), daemon=True).start()
         page, took = timed(lambda: client.get("/public"))
     assert page.status_code == 200
     assert 0.25 <= took < 2.0
