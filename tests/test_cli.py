@@ -415,7 +415,8 @@ def test_a_command_waits_out_a_write_lock_longer_than_the_servers_wait(migrated:
 
     holder = sqlite3.connect(migrated.db_path, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")
-    released = threading.Timer(3.0, holder.commit)
+    # a sleeping thread, not threading.Timer (whose timed wait never ends under libfaketime)
+    released = threading.Thread(target=lambda: (time.sleep(3.0), holder.commit()), daemon=True)
     released.start()
     started = time.monotonic()
     try:
