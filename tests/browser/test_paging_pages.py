@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import screenshot_path
+from tests.browser.test_appeals_corrections import logged_in
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -34,17 +35,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                 assert server.api("POST", f"meetings/{meeting['id']}/finish").status_code == 200
                 assert server.api("POST", f"meetings/{meeting['id']}/publish").status_code == 200
         yield server
-
-
-def logged_in(chromium, srv, **options):
-    context = chromium.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.goto(srv.url + "/login")
-    page.fill("input[name=username]", ADMIN)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/meetings")
-    return context, page
 
 
 def titles(page) -> list[int]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser.conftest import screenshot_path
+from tests.browser.test_appeals_corrections import logged_in
 from tests.receivers import webhook_receiver
 from tests.server import LiveServer, live_server
 
@@ -68,17 +69,6 @@ def record(srv):
         for status in ("done", "verified") if action is not actions["焦炭采购"] else ("done",):
             srv.api("PATCH", f"actions/{action['id']}", {"status": status})
     return {"actions": actions, "late": late}
-
-
-def logged_in(chromium, srv, **options):
-    context = chromium.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.goto(srv.url + "/login")
-    page.fill("input[name=username]", ADMIN)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/meetings")
-    return context, page
 
 
 def test_a_retender_price_entered_on_the_action_page_shows_on_the_dashboard(srv, chromium, record):
