@@ -54,9 +54,11 @@ def build_meeting(
     items: int = 1,
     start: bool = True,
     present: int | None = None,
+    group_of: list[str] | None = None,
     **meeting_fields: Any,
 ) -> LiveMeeting:
-    """A meeting with ``reps`` representatives and ``items`` items; ``present`` check in."""
+    """A meeting with ``reps`` representatives and ``items`` items; ``present`` check in;
+    ``group_of``: each representative's rater group (meetings with ``groups``)."""
     fields = {"title": "第一次采购评价会"}
     fields.update(meeting_fields)
     meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), "test").value
@@ -65,7 +67,9 @@ def build_meeting(
             session,
             meeting.id,
             parse(
-                RepresentativeCreate, {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
+                RepresentativeCreate,
+                {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
+                | ({"group": group_of[i - 1]} if group_of else {}),
             ),
             "test",
         ).value
@@ -144,8 +148,11 @@ def action_on(session: Session, item_id: int, description: str, kind: str = "oth
 
 
 def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002
-    """A phone's ``cast_vote`` payload, read as the live channel reads it (``round`` if given)."""
-    payload = {"item_id": item_id, "choice": choice, "key": key}
+    """A phone's ``cast_vote`` payload, read as the live channel reads it (``round`` if given;
+    a dict ``choice`` is a rating sheet, sent as ``choices``)."""
+    payload = {"item_id": item_id, "key": key} | (
+        {"choices": choice} if isinstance(choice, dict) else {"choice": choice}
+    )
     if round is not None:
         payload["round"] = round
     return parse(CastVoteBody, payload)

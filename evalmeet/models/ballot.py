@@ -60,7 +60,10 @@ class Ballot(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     vote_round: Mapped[int] = mapped_column()
-    choice: Mapped[str] = mapped_column(String(32))
+    # The choice, or a rating sheet "crit=choice,..." (domain/sheets.py).
+    choice: Mapped[str] = mapped_column(String(700))
+    # The voter's rater group while the round is open (it weighs the tally); null after close.
+    rater_group: Mapped[str | None] = mapped_column(String(32))
     receipt: Mapped[str] = mapped_column(String(32), unique=True)
 
 
@@ -89,6 +92,11 @@ class ItemResult(Base):
     # Each ballot channel of the round (phone, paper) as the result shows it; null before paper
     # ballots existed (then every ballot came by phone).
     channels: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # With criteria: {key: {counts, satisfaction}}; with rater groups: {key: {ballots,
+    # satisfaction, weight}}; on a scored scale: the exact average score "a/b".
+    criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    groups: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    average_score: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -101,7 +109,10 @@ class PaperCount(Base):
 
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
     vote_round: Mapped[int] = mapped_column(primary_key=True)
-    counts: Mapped[dict[str, int]] = mapped_column(JSON)
+    # The rater group counted ("" without groups): each group's sheets are counted apart.
+    rater_group: Mapped[str] = mapped_column(String(32), primary_key=True, default="", server_default="")
+    # {choice: n}, or with criteria {criterion: {choice: n}}
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     invalid: Mapped[int] = mapped_column(default=0)
     scrutineers: Mapped[list[str]] = mapped_column(JSON, default=list)
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from evalmeet.domain.sheets import Rules, rules_from
 from evalmeet.models.base import Base, UTCDateTime, new_token, utcnow
 
 if TYPE_CHECKING:
@@ -23,7 +24,14 @@ class Meeting(Base):
     title: Mapped[str] = mapped_column(String(200))
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     location: Mapped[str] = mapped_column(String(200), default="")
+    # A preset's name, or "custom" with its choices in scale_choices (domain/sheets.py).
     scale: Mapped[str] = mapped_column(String(16), default="three_level")
+    scale_choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # A rating sheet's lines [{key, label}] and the rater groups [{key, label, weight}], or null.
+    criteria: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    rater_groups: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # "overall" or "every_criterion": which satisfaction must reach the threshold.
+    pass_rule: Mapped[str] = mapped_column(String(16), default="overall", server_default="overall")
     pass_threshold: Mapped[str] = mapped_column(String(16), default="2/3")
     quorum: Mapped[str] = mapped_column(String(16), default="2/3")
     status: Mapped[str] = mapped_column(String(16), default="draft")
@@ -51,6 +59,11 @@ class Meeting(Base):
         back_populates="meeting", order_by="Representative.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def rules(self) -> Rules:
+        """The scale, criteria, groups and pass rule its ballots and results follow."""
+        return rules_from(self.scale, self.scale_choices, self.criteria, self.rater_groups, self.pass_rule)
+
 
 class Representative(Base):
     """A worker representative (职工代表) on one meeting's roster."""
@@ -71,6 +84,8 @@ class Representative(Base):
     checked_in_by: Mapped[str | None] = mapped_column(String(16))
     # "phone" or "paper": how this representative votes (paper: counted by the scrutineers).
     ballot: Mapped[str] = mapped_column(String(8), default="phone", server_default="phone")
+    # The rater group's key (meetings with groups: every representative has one).
+    rater_group: Mapped[str | None] = mapped_column(String(32))
 
     meeting: Mapped[Meeting] = relationship(back_populates="representatives")
 

@@ -28,6 +28,7 @@ from evalmeet.schemas.base import Body, Out
 from evalmeet.schemas.meetings import AttendanceOut, ItemOut
 from evalmeet.schemas.questions import QuestionListOut, QuestionOut
 from evalmeet.schemas.recusals import MAX_REASON, RecusalOut
+from evalmeet.schemas.sheets import ChoiceOut, CriterionOut
 from evalmeet.schemas.timer import TimerOut
 from evalmeet.schemas.types import MAX_ID, Text, When, is_id
 from evalmeet.schemas.voting import PaperCountOut, ResultOut
@@ -126,6 +127,12 @@ ItemRef = Annotated[int | None, BeforeValidator(_item_ref), WithJsonSchema(_ID_S
 """An item id as sent; ``None`` when it cannot be one (refused ``invalid_item`` in its turn)."""
 ChoiceRef = Annotated[str | None, BeforeValidator(_text_ref), WithJsonSchema({"type": "string"})]
 """A choice as sent; ``None`` when it is not text (refused ``invalid_choice`` in its turn)."""
+SheetRef = Annotated[
+    dict[str, Any] | None,
+    BeforeValidator(lambda value: value if isinstance(value, dict) and len(value) <= 20 else None),
+    WithJsonSchema({"type": "object", "additionalProperties": {"type": "string"}}),
+]
+"""A rating sheet as sent, ``{criterion: choice}``; ``None`` when it is not an object."""
 KeyRef = Annotated[
     str | None,
     BeforeValidator(_key_ref),
@@ -139,14 +146,30 @@ RoundRef = Annotated[
 
 
 class CastVoteBody(LiveBody):
-    """``cast_vote {item_id, choice, key, round?}``: one secret ballot (see the module doc)."""
+    """``cast_vote {item_id, choice, key, round?}``: one secret ballot (see the module doc).
 
-    required: ClassVar[tuple[str, ...]] = ("item_id", "choice", "key")
+    A meeting with criteria rates each on one sheet: ``choices: {criterion: choice}`` instead of
+    ``choice`` (one of the two must be sent)."""
+
+    required: ClassVar[tuple[str, ...]] = ("item_id", "key")
 
     item_id: ItemRef
-    choice: ChoiceRef
+    choice: ChoiceRef = None
+    choices: SheetRef = None
     key: KeyRef
     round: RoundRef = None
+
+    @classmethod
+    def envelope(cls, payload: Any) -> dict[str, Any]:
+        """As every event's, and a ballot carries ``choice`` or ``choices``."""
+        data = super().envelope(payload)
+        if "choice" not in data and "choices" not in data:
+            raise InvalidPayload("missing field(s): choice", reason="missing_fields", fields=["choice"])
+        sheet = data.get("choices")
+        texts = [data.get("choice"), *(sheet.values() if isinstance(sheet, dict) else ())]
+        if any(isinstance(t, str) and len(t) > MAX_TEXT_FIELD for t in texts):
+            raise InvalidPayload("choice is too long", reason="too_long", field="choice", max=MAX_TEXT_FIELD)
+        return data
 
 
 def _item_id(value: Any) -> int:
@@ -277,6 +300,9 @@ class VotingOut(Out):
     item_id: int
     round: int
     choices: list[str]
+    # every choice with its label and flags, and the sheet's criteria (null: one verdict)
+    scale: list[ChoiceOut] = []
+    criteria: list[CriterionOut] | None = None
     has_voted: bool | None
     # Why this round re-runs the vote (the reason recorded with the re-vote); null in round 1.
     revote_reason: str | None = None
@@ -457,6 +483,8 @@ class PaperStatusOut(Out):
     round: int
     paper_present: int
     entered: PaperCountOut | None
+    # every count entered so far, one per rater group (the one above: the meeting's without groups)
+    entries: list[PaperCountOut] = []
 
 
 class ConsoleViewOut(Out):

@@ -6,10 +6,25 @@ from typing import Annotated, Any
 
 from pydantic import Field, RootModel
 
-from evalmeet.domain.rules import SCALES, choices_for
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import Body, Out
-from evalmeet.schemas.types import Fraction, MoneyText, OneOf, OptionalDateTime, Text, When, YesNo
+from evalmeet.schemas.sheets import (
+    ChoiceOut,
+    CriteriaIn,
+    CriterionOut,
+    GroupOut,
+    GroupsIn,
+    OptionalPassRuleIn,
+    OptionalScaleIn,
+    PassRuleIn,
+    ScaleIn,
+    choices_out,
+    criteria_out,
+    groups_out,
+    scale_out,
+    stored_rules,
+)
+from evalmeet.schemas.types import Fraction, MoneyText, OptionalDateTime, Text, When, YesNo
 
 
 class MeetingCreate(Body):
@@ -18,10 +33,18 @@ class MeetingCreate(Body):
     title: Annotated[str, Text(200)]
     scheduled_at: OptionalDateTime = None
     location: Annotated[str, Text(200, required=False)] = ""
-    scale: Annotated[str, OneOf(SCALES)] = "three_level"
+    scale: ScaleIn = "three_level"
+    criteria: CriteriaIn = None
+    groups: GroupsIn = None
+    pass_rule: PassRuleIn = "overall"
     pass_threshold: Fraction = "2/3"
     quorum: Fraction = "2/3"
     rehearsal: YesNo = False
+
+    def columns(self) -> dict[str, Any]:
+        """The meeting's column values."""
+        data = self.model_dump(exclude={"scale", "groups"})
+        return {**data, **stored_rules(self.scale), "rater_groups": self.groups}
 
 
 class MeetingUpdate(Body):
@@ -30,19 +53,29 @@ class MeetingUpdate(Body):
     title: Annotated[str | None, Text(200)] = None  # sent as null: "is required"
     scheduled_at: OptionalDateTime = None
     location: Annotated[str | None, Text(200, required=False)] = None
-    scale: Annotated[str | None, OneOf(SCALES, optional=True)] = None
+    scale: OptionalScaleIn = None
+    # [] (or null) removes the criteria / the groups
+    criteria: CriteriaIn = None
+    groups: GroupsIn = None
+    pass_rule: OptionalPassRuleIn = None
     pass_threshold: Fraction | None = None
     quorum: Fraction | None = None
     rehearsal: YesNo | None = None
 
     def changes(self) -> dict[str, Any]:
-        """The fields sent, with their parsed values (a null rule keeps the current one)."""
-        rules = {"scale", "pass_threshold", "quorum", "rehearsal"}
-        return {
+        """The columns to change, with their parsed values (a null rule keeps the current one;
+        criteria and groups sent as null or [] are removed)."""
+        rules = {"scale", "pass_rule", "pass_threshold", "quorum", "rehearsal"}
+        fields = {
             name: getattr(self, name)
             for name in self.given()
             if not (name in rules and getattr(self, name) is None)
         }
+        if "scale" in fields:
+            fields.update(stored_rules(fields.pop("scale")))
+        if "groups" in fields:
+            fields["rater_groups"] = fields.pop("groups")
+        return fields
 
 
 class AttendanceOut(Out):
@@ -110,8 +143,14 @@ class MeetingOut(Out):
     status: str
     scheduled_at: When
     location: str | None
-    scale: str
+    # a preset's name, or {"choices": [...]} for a custom scale
+    scale: str | dict[str, Any]
     choices: list[str]
+    # every choice with its label, whether it counts as satisfied, and its score
+    scale_choices: list[ChoiceOut]
+    criteria: list[CriterionOut] | None
+    groups: list[GroupOut] | None
+    pass_rule: str
     pass_threshold: str
     quorum: str
     published: bool
@@ -147,9 +186,19 @@ class MeetingDetailOut(MeetingOut):
         )
 
 
+_RULE_FIELDS = {"scale", "choices", "scale_choices", "criteria", "groups"}
+
+
 def _meeting_fields(model: type[MeetingOut], meeting: Meeting) -> dict[str, Any]:
-    fields = {name: getattr(meeting, name) for name in model.model_fields if name != "choices"}
-    fields["choices"] = list(choices_for(meeting.scale))
+    fields = {name: getattr(meeting, name) for name in model.model_fields if name not in _RULE_FIELDS}
+    rules = meeting.rules
+    fields.update(
+        scale=scale_out(rules),
+        choices=list(rules.scale.keys),
+        scale_choices=choices_out(rules),
+        criteria=criteria_out(rules),
+        groups=groups_out(rules),
+    )
     return fields
 
 
@@ -166,13 +215,15 @@ class RepresentativeOut(Out):
     revoked: bool
     checked_in_at: When
     ballot: str
+    # the rater group's key (meetings with groups), else null
+    group: str | None = None
     join_url: str | None = None
 
     @classmethod
     def of(cls, rep: Representative, join_url: str | None = None) -> RepresentativeOut:
         """The answer for ``rep`` (``join_url``: the link its slip carries)."""
-        fields = {name: getattr(rep, name) for name in cls.model_fields if name != "join_url"}
-        return cls.model_validate({**fields, "join_url": join_url})
+        fields = {name: getattr(rep, name) for name in cls.model_fields if name not in ("join_url", "group")}
+        return cls.model_validate({**fields, "group": rep.rater_group, "join_url": join_url})
 
 
 class RosterOut(Out):

@@ -32,6 +32,13 @@ class RepresentativeCreate(Body):
     employee_no: Annotated[str, Text(64)]
     department: Annotated[str, Text(100, required=False)] = ""
     ballot: Annotated[str, OneOf(BALLOT_CHANNELS)] = "phone"
+    # the rater group's key (required once the meeting has groups)
+    group: Annotated[str | None, Text(32, required=False)] = None
+
+    def columns(self) -> dict[str, object]:
+        """The roster entry's column values."""
+        data = self.model_dump(exclude={"group"})
+        return {**data, "rater_group": self.group or None}
 
 
 class RepresentativeUpdate(Body):
@@ -48,12 +55,14 @@ class RepresentativeUpdate(Body):
     present: JsonBool = None
     revoked: JsonBool = None
     ballot: Annotated[str | None, OneOf(BALLOT_CHANNELS, optional=True)] = None
+    group: Annotated[str | None, Text(32, required=False)] = None
 
     def changes(self) -> dict[str, str]:
-        """The roster entry's own fields that were sent, with their values."""
-        names = ("name", "employee_no", "department", "ballot")
+        """The roster entry's own fields that were sent, with their values (``group`` as the
+        ``rater_group`` column)."""
+        names = ("name", "employee_no", "department", "ballot", "group")
         return {
-            name: value
+            ("rater_group" if name == "group" else name): value
             for name in names
             if name in self.given() and (value := getattr(self, name)) is not None
         }

@@ -20,16 +20,22 @@ class RevoteBody(Body):
     reason: Annotated[str, Text(500)]
 
 
+Count = Annotated[int, Whole(0, MAX_SHEETS)]
+
+
 class PaperCountBody(Body):
     """``PUT /items/{id}/paper_count``: the scrutineers' count of the paper ballots, by choice.
 
-    Keyed by choice (a later ``{criterion: {choice: n}}`` extends it); ``invalid``: spoilt or
-    blank sheets, which count towards the sheets but not the ballots.
+    ``counts``: ``{choice: n}``, or with criteria ``{criterion: {choice: n}}`` (each criterion's
+    counts and ``invalid`` add up to the same number of sheets); ``invalid``: spoilt or blank
+    sheets, which count towards the sheets but not the ballots; ``group``: the rater group whose
+    sheets these are (meetings with groups: each group is counted, and replaced, apart).
     """
 
-    counts: dict[str, Annotated[int, Whole(0, MAX_SHEETS)]]
-    invalid: Annotated[int, Whole(0, MAX_SHEETS)] = 0
+    counts: dict[str, Count | dict[str, Count]]
+    invalid: Count = 0
     scrutineers: Annotated[list[Annotated[str, Text(100)]], Field(max_length=MAX_SCRUTINEERS)]
+    group: Annotated[str | None, Text(32, required=False)] = None
 
 
 class PaperCountOut(Out):
@@ -38,7 +44,8 @@ class PaperCountOut(Out):
 
     item_id: int
     round: int
-    counts: dict[str, int]
+    group: str | None = None
+    counts: dict[str, int | dict[str, int]]
     ballots: int
     invalid: int
     scrutineers: list[str]
@@ -51,13 +58,20 @@ class PaperCountOut(Out):
         return cls(
             item_id=row.item_id,
             round=row.vote_round,
+            group=row.rater_group or None,
             counts=dict(row.counts),
-            ballots=sum(row.counts.values()),
+            ballots=valid_sheets(row.counts),
             invalid=row.invalid,
             scrutineers=list(row.scrutineers),
             paper_present=paper_present,
             entered_at=row.entered_at,
         )
+
+
+def valid_sheets(counts: dict[str, Any]) -> int:
+    """The valid sheets of a paper count: its choices' sum (with criteria: any criterion's)."""
+    first = next(iter(counts.values()), 0)
+    return sum(first.values()) if isinstance(first, dict) else sum(counts.values())
 
 
 CHANNEL_MIN = 3
@@ -107,6 +121,21 @@ class ChannelsOut(Out):
         )
 
 
+class CriterionResultOut(Out):
+    """One criterion of a rating sheet: its counts by choice, and its satisfaction."""
+
+    counts: dict[str, int]
+    satisfaction: str
+
+
+class GroupResultOut(Out):
+    """One rater group: its ballots, its satisfaction and its weight (exact fractions)."""
+
+    ballots: int
+    satisfaction: str
+    weight: str
+
+
 class ResultOut(Out):
     """The contract's result object, frozen when the round closed (``counts`` and ``ballots``:
     every valid ballot, phone and paper; ``channels``: each apart)."""
@@ -125,6 +154,21 @@ class ResultOut(Out):
     closed_at: When
     superseded_reason: str | None
     channels: ChannelsOut
+    # With criteria: each one's counts and satisfaction; with rater groups: each group's ballots,
+    # satisfaction and weight; on a scored scale: the exact average score. Left out otherwise.
+    criteria: dict[str, CriterionResultOut] | None = None
+    groups: dict[str, GroupResultOut] | None = None
+    average_score: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_absent_figures(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in ("criteria", "groups", "average_score"):
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
 
     @classmethod
     def of(cls, result: ItemResult) -> ResultOut:
@@ -144,6 +188,9 @@ class ResultOut(Out):
             closed_at=result.closed_at,
             superseded_reason=result.superseded_reason,
             channels=ChannelsOut.of(result),
+            criteria=result.criteria,
+            groups=result.groups,
+            average_score=result.average_score,
         )
 
 

@@ -136,6 +136,16 @@ def _messages() -> dict[str, str]:
         "voting_open.ballot_switch": _(
             "Voting is open: switch between phone and paper ballot after it closes."
         ),
+        "voting_open.group_switch": _(
+            "Voting is open: change a representative's rater group after it closes."
+        ),
+        "group_too_small": _(
+            "Voting cannot open: rater group %(group)s has only %(present)s present; "
+            "at least %(needed)s of a group must be present, so no group's tally is one person's vote."
+        ),
+        "group_missing": _(
+            "Voting cannot open: %(count)s representative(s) belong to none of this meeting's rater groups."
+        ),
         "paper_voter": _("You vote on paper: please hand your ballot to the scrutineers."),
         "too_many_paper_ballots": _(
             "%(sheets)s paper ballots entered, but only %(paper_present)s paper voters are present."
@@ -280,6 +290,17 @@ def _problems() -> dict[str, str]:
         "not_email": _("must be an e-mail address like name@example.com"),
         "not_retender": _("can only be recorded on a re-tender"),
         "invalid_cursor": _("is not a page link of this list"),
+        "not_list": _("must be a list"),
+        "not_key": _("needs keys in lower case letters, digits and _ (like good_price)"),
+        "not_entry": _("needs an entry with %(fields)s for each line"),
+        "duplicate_key": _("uses the key %(key)s twice"),
+        "not_score": _('needs scores written as decimals, like "80"'),
+        "not_scale": _("must be a preset or a list of choices"),
+        "no_satisfied_choice": _("needs at least one choice that counts as satisfied"),
+        "weights_not_one": _("must have weights that add up to 1"),
+        "no_groups": _("cannot be set: this meeting has no rater groups"),
+        "not_counts": _("must give a number for each choice"),
+        "uneven_sheets": _("must count the same number of sheets for every criterion"),
     }
 
 
@@ -291,6 +312,10 @@ def _field_labels(subject: str | None) -> dict[str, str]:
         "scheduled_at": _("Date and time"),
         "location": _("Location"),
         "scale": _("Rating scale"),
+        "criteria": _("Criteria"),
+        "groups": _("Rater groups"),
+        "group": _("Rater group"),
+        "pass_rule": _("Pass rule"),
         "pass_threshold": _("Pass threshold"),
         "quorum": _("Quorum"),
         "rehearsal": _("Rehearsal"),

@@ -260,7 +260,7 @@ def test_a_revote_starts_a_fresh_paper_count(session, hall):
     session.commit()
     rounds.revote(session, item.id, parse(RevoteBody, {"reason": "计票有误"}), "mod")
     session.commit()
-    assert paper.current_paper_count(session, item)[0] is None
+    assert paper.current_paper_count(session, item)[0] == []
     assert rounds.progress(session, item.id).ballots == 0
 
 

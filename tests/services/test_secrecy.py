@@ -49,7 +49,9 @@ def test_sqlite_file_has_no_link_after_close(app, session, meeting_factory, tmp_
     with pytest.raises(sqlite3.OperationalError):
         raw.execute("SELECT rowid FROM ballots").fetchall()
     ballot_cols = [r[1] for r in raw.execute("PRAGMA table_info(ballots)")]
-    assert ballot_cols == ["id", "item_id", "vote_round", "choice", "receipt"]
+    # rater_group: the voter's group while the round is open (it weighs the tally), null after.
+    assert sorted(ballot_cols) == ["choice", "id", "item_id", "rater_group", "receipt", "vote_round"]
+    assert raw.execute("SELECT count(*) FROM ballots WHERE rater_group IS NOT NULL").fetchone() == (0,)
     part_cols = [r[1] for r in raw.execute("PRAGMA table_info(participations)")]
     assert "choice" not in part_cols and "receipt" not in part_cols
     # Physical order (a plain scan) is not the casting order.

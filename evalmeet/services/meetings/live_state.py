@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from evalmeet.domain import clock
-from evalmeet.domain.rules import choices_for
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.models import Meeting, Representative
 from evalmeet.schemas.live import LiveItemOut, LiveMeetingOut, LiveStateOut, MeOut, SummaryRowOut, VotingOut
 from evalmeet.schemas.meetings import ItemOut
 from evalmeet.schemas.questions import QuestionOut
+from evalmeet.schemas.sheets import choices_out, criteria_out
 from evalmeet.schemas.timer import TimerOut
 from evalmeet.schemas.voting import ResultOut
 from evalmeet.services.meetings.alerts import alerts_for
@@ -40,7 +40,9 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
             voting = VotingOut(
                 item_id=item.id,
                 round=item.vote_round,
-                choices=list(choices_for(meeting.scale)),
+                choices=list(meeting.rules.scale.keys),
+                scale=choices_out(meeting.rules),
+                criteria=criteria_out(meeting.rules),
                 has_voted=has_voted(session, item, rep.id) if rep is not None else False,
                 revote_reason=revote_reason(session, item),
             )

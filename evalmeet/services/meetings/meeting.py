@@ -70,7 +70,7 @@ def meetings_page(
 
 def create_meeting(session: Session, data: MeetingCreate, actor: str) -> Done[Meeting]:
     """Create a draft meeting."""
-    meeting = Meeting(**data.model_dump())
+    meeting = Meeting(**data.columns())
     session.add(meeting)
     session.flush()
     audit.append(session, actor, "meeting.created", {"title": meeting.title}, meeting.id)
@@ -81,7 +81,16 @@ def update_meeting(session: Session, meeting_id: int, data: MeetingUpdate, actor
     """Edit a meeting; the rules of the vote (scale, threshold, quorum) only while draft."""
     meeting = get_meeting(session, meeting_id)
     fields = data.changes()
-    rules = {"scale", "pass_threshold", "quorum", "rehearsal"}
+    rules = {
+        "scale",
+        "scale_choices",
+        "criteria",
+        "rater_groups",
+        "pass_rule",
+        "pass_threshold",
+        "quorum",
+        "rehearsal",
+    }
     changed_rules = {k for k in rules & fields.keys() if getattr(meeting, k) != fields[k]}
     if changed_rules:
         require_meeting_status(
@@ -91,6 +100,10 @@ def update_meeting(session: Session, meeting_id: int, data: MeetingUpdate, actor
         require_meeting_status(
             meeting.id, meeting.status, "draft", "live", doing="edit the meeting", reason="edit_meeting"
         )
+    if "rater_groups" in changed_rules and not fields["rater_groups"]:
+        # No groups any more: nobody on the roster belongs to one.
+        for rep in meeting.representatives:
+            rep.rater_group = None
     for key, value in fields.items():
         setattr(meeting, key, value)
     session.flush()

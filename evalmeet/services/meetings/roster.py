@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import Conflict
+from evalmeet.domain.errors import Conflict, ValidationFailed, not_one_of
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Representative
 from evalmeet.models.base import new_token
@@ -55,7 +55,8 @@ def add_representative(
         raise Conflict(
             f"a roster holds at most {MAX_ROSTER} representatives", code="roster_full", max=MAX_ROSTER
         )
-    rep = Representative(meeting_id=meeting.id, **data.model_dump())
+    check_group(meeting.rules.group_keys, data.group)
+    rep = Representative(meeting_id=meeting.id, **data.columns())
     try:
         with session.begin_nested():
             session.add(rep)
@@ -78,11 +79,18 @@ def update_representative(
     """Edit a roster entry with the fields sent; ``present`` takes attendance by hand, and
     ``revoked: true`` stops the link (in that order, as one change)."""
     rep = get_representative(session, rep_id)
-    fields = data.changes()
+    fields: dict[str, str | None] = dict(data.changes())
     if fields.get("ballot", rep.ballot) == rep.ballot:
         fields.pop("ballot", None)
     else:
         _check_no_vote_open(session, rep.meeting_id)
+    if "rater_group" in fields:
+        fields["rater_group"] = fields["rater_group"] or None
+        check_group(rep.meeting.rules.group_keys, fields["rater_group"])
+        if fields["rater_group"] == rep.rater_group:
+            fields.pop("rater_group")
+        else:
+            _check_no_vote_open(session, rep.meeting_id, reason="group_switch")
     if fields:
         require_meeting_status(rep.meeting_id, rep.meeting.status, "draft", "live", doing="change the roster")
         try:
@@ -91,21 +99,36 @@ def update_representative(
                     setattr(rep, key, value)
                 session.flush()
         except IntegrityError:
-            raise _duplicate(fields.get("employee_no", rep.employee_no)) from None
+            raise _duplicate(fields.get("employee_no") or rep.employee_no) from None
         audit.append(session, actor, "representative.updated", {"representative_id": rep.id}, rep.meeting_id)
     if data.present is not None:
         conduct.set_present(session, rep.id, data.present, actor)
     events: tuple[Event, ...] = (MeetingChanged(rep.meeting_id),)
-    if data.present is not None or "ballot" in fields:
+    if data.present is not None or "ballot" in fields or "rater_group" in fields:
         events = (*events, RepresentativeChanged(rep.meeting_id, rep.id))
     if data.revoked is True:
         events = revoke_representative(session, rep.id, actor).events
     return Done(rep, events)
 
 
-def _check_no_vote_open(session: Session, meeting_id: int) -> None:
-    """Switching between phone and paper waits until no vote of the meeting is open: the open
-    round's paper sheets are bounded by its paper voters, and its electorate is fixed."""
+def check_group(groups: tuple[str, ...], group: str | None) -> None:
+    """A representative's group: one of the meeting's groups, required once it has any (422)."""
+    if not groups:
+        if group:
+            raise ValidationFailed("this meeting has no rater groups", field="group", reason="no_groups")
+        return
+    if not group:
+        raise ValidationFailed(
+            "group is required: this meeting has rater groups", field="group", reason="required"
+        )
+    if group not in groups:
+        raise not_one_of("group", groups, f"group must be one of: {', '.join(groups)}")
+
+
+def _check_no_vote_open(session: Session, meeting_id: int, reason: str = "ballot_switch") -> None:
+    """Switching between phone and paper (or between rater groups) waits until no vote of the
+    meeting is open: the open round's paper sheets are bounded by its paper voters, and its
+    electorate and group tallies are fixed."""
     open_item = session.scalar(
         select(Item.id).where(Item.meeting_id == meeting_id, Item.status == "voting").limit(1)
     )
@@ -113,7 +136,7 @@ def _check_no_vote_open(session: Session, meeting_id: int) -> None:
         raise Conflict(
             f"voting on item {open_item} is open; switch between phone and paper after it closes",
             code="voting_open",
-            reason="ballot_switch",
+            reason=reason,
             item_id=open_item,
         )
 

@@ -71,9 +71,13 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
     paper = None
     if state.voting is not None:
         voting_item = get_item(session, state.voting.item_id)
-        entered, paper_present = current_paper_count(session, voting_item)
+        entries, paper_present = current_paper_count(session, voting_item)
         paper = PaperStatusOut(
-            item_id=voting_item.id, round=voting_item.vote_round, paper_present=paper_present, entered=entered
+            item_id=voting_item.id,
+            round=voting_item.vote_round,
+            paper_present=paper_present,
+            entered=next((e for e in entries if e.group is None), None),
+            entries=entries,
         )
     return ConsoleViewOut(
         meeting=ConsoleMeetingOut.model_validate(meeting),

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed
-from evalmeet.domain.rules import choices_for
+from evalmeet.domain.sheets import rules_from
 from evalmeet.models import Representative
 from evalmeet.models.base import random_id
 from evalmeet.schemas.live import KEY_MAX, KEY_MIN, CastVoteBody
@@ -105,6 +105,7 @@ class _Pending:
     key: str
     choice: str
     meeting_id: int
+    rater_group: str | None = None
 
     @property
     def receipt(self) -> str:
@@ -234,6 +235,7 @@ def cast_ballots(session: Session, requests: list[CastRequest]) -> list[CastOutc
                 "item_id": slot[0],
                 "vote_round": slot[1],
                 "choice": p.choice,
+                "rater_group": p.rater_group,
                 "receipt": p.receipt,
             }
         )
@@ -348,15 +350,16 @@ def _check(
     if not rep.present:
         absent = NotAllowed("you have not checked in to this meeting", code="not_present")
         return _Lookup(index, slot, key, item.meeting_id, absent)
-    choice = vote.choice
-    if choice is None or choice not in choices_for(item.scale):
-        invalid = ValidationFailed(
-            f"choice must be one of: {', '.join(choices_for(item.scale))}",
-            code="invalid_choice",
-            allowed=", ".join(choices_for(item.scale)),
+    rules = rules_from(item.scale, item.scale_choices, item.criteria, item.rater_groups, item.pass_rule)
+    sheet = rules.sheet_of(vote.choice, vote.choices)
+    if sheet is None:
+        allowed = ", ".join(rules.scale.keys)
+        what = (
+            f"choices must rate each of {', '.join(rules.lines)} with" if rules.criteria else "choice must be"
         )
+        invalid = ValidationFailed(f"{what} one of: {allowed}", code="invalid_choice", allowed=allowed)
         return _Lookup(index, slot, key, item.meeting_id, invalid)
-    return _Pending(index, slot, key, choice, item.meeting_id)
+    return _Pending(index, slot, key, sheet, item.meeting_id, rep.rater_group)
 
 
 def _answer_lookups(

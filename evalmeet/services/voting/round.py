@@ -18,8 +18,8 @@ from sqlalchemy import String, Table, Text, delete, func, insert, literal, selec
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import Conflict, NotFound
-from evalmeet.domain.rules import Tally, format_fraction, parse_fraction, quorum_met, quorum_needed
-from evalmeet.domain.rules import tally as make_tally
+from evalmeet.domain.rules import format_fraction, parse_fraction, quorum_met, quorum_needed
+from evalmeet.domain.sheets import GROUP_MIN, Evaluation, evaluate
 from evalmeet.domain.states import check_item_can_close, check_item_can_open, require_meeting_status
 from evalmeet.models import (
     ActionNote,
@@ -27,6 +27,7 @@ from evalmeet.models import (
     Entitlement,
     Item,
     ItemResult,
+    Meeting,
     Participation,
     ReportBackLink,
     Representative,
@@ -78,6 +79,7 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
             roster=roster,
             needed=needed,
         )
+    _check_groups(session, meeting, item.id)
     if revote_reason is not None:
         if item.status == "pending":
             raise Conflict(f"item {item.id} has not been voted on yet", code="not_voted", item_id=item.id)
@@ -109,6 +111,45 @@ def open_voting(session: Session, item_id: int, actor: str, revote_reason: str |
         meeting.id,
     )
     return done(item, VotingOpened(meeting.id, item.id))
+
+
+def _check_groups(session: Session, meeting: Meeting, item_id: int) -> None:
+    """With rater groups: no group with members present has fewer than three of them present
+    (recused members left out), so no group's tally is one or two persons' votes; and everyone
+    on the roster belongs to one of the meeting's groups."""
+    keys = meeting.rules.group_keys
+    if not keys:
+        return
+    on_roster = (
+        Representative.meeting_id == meeting.id,
+        Representative.revoked.is_(False),
+        Representative.id.not_in(recused_reps(item_id)),
+    )
+    present = session.execute(
+        select(Representative.rater_group, func.count())
+        .where(*on_roster, Representative.present.is_(True))
+        .group_by(Representative.rater_group)
+    ).all()
+    for group, n in sorted(present, key=lambda row: keys.index(row[0]) if row[0] in keys else len(keys)):
+        if group in keys and 0 < n < GROUP_MIN:
+            raise Conflict(
+                f"rater group {group} has {n} present; voting needs at least {GROUP_MIN} of a group",
+                code="group_too_small",
+                group=group,
+                present=n,
+                needed=GROUP_MIN,
+            )
+    outside = session.scalar(
+        select(func.count())
+        .select_from(Representative)
+        .where(*on_roster, (Representative.rater_group.is_(None)) | Representative.rater_group.not_in(keys))
+    )
+    if outside:
+        raise Conflict(
+            f"{outside} representative(s) belong to no rater group of this meeting",
+            code="group_missing",
+            count=outside,
+        )
 
 
 def revote(session: Session, item_id: int, body: RevoteBody, actor: str) -> Done[Item]:
@@ -204,21 +245,20 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
     check_item_can_close(item.id, item.status)
     meeting = item.meeting
     vote_round = item.vote_round
-    phone_counts = dict(
-        session.execute(
-            select(Ballot.choice, func.count())
-            .where(Ballot.item_id == item.id, Ballot.vote_round == vote_round)
-            .group_by(Ballot.choice)
-        ).all()
-    )
+    phone_rows = session.execute(
+        select(Ballot.rater_group, Ballot.choice, func.count())
+        .where(Ballot.item_id == item.id, Ballot.vote_round == vote_round)
+        .group_by(Ballot.rater_group, Ballot.choice)
+    ).all()
     # Phone and paper merged: the valid ballots decide; each channel is kept as it may be shown.
-    counts, channels = freeze_channels(session, item, phone_counts)
+    tallies, channels = freeze_channels(session, item, [(g, c, int(n)) for g, c, n in phone_rows])
     threshold = parse_fraction(meeting.pass_threshold, "pass_threshold")
-    outcome = make_tally(meeting.scale, counts, threshold)
+    outcome = evaluate(meeting.rules, tallies, threshold)
     roster, present = electorate_counts(session, item.id, vote_round)
 
     # Rewrite the round's ballots in random order under new ids, inside this transaction, so
-    # neither physical order nor transaction ids link a ballot to a participation row.
+    # neither physical order nor transaction ids link a ballot to a participation row; the
+    # rewritten rows carry no rater group (it only weighed the tally, now frozen).
     # Core statements on the session's connection: thousands of plain rows need no ORM.
     conn = session.connection()
     in_round = (_ballots_t.c.item_id == item.id) & (_ballots_t.c.vote_round == vote_round)
@@ -253,11 +293,14 @@ def close_voting(session: Session, item_id: int, actor: str) -> Done[ItemResult]
         present=present,
         roster=roster,
         recused=recusal_count(session, item.id),
-        satisfaction_num=outcome.favourable,
-        satisfaction_den=outcome.ballots,
+        satisfaction_num=outcome.satisfaction[0],
+        satisfaction_den=outcome.satisfaction[1],
         pass_threshold=format_fraction(threshold),
         passed=outcome.passed,
         channels=channels,
+        criteria=outcome.criteria,
+        groups=outcome.groups,
+        average_score=outcome.average_score,
     )
     session.add(result)
     if meeting.current_item_id == item.id:
@@ -297,7 +340,7 @@ def _copy_ballots(conn: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def _note_report_back(
-    session: Session, item_id: int, meeting_title: str, vote_round: int, outcome: Tally, actor: str
+    session: Session, item_id: int, meeting_title: str, vote_round: int, outcome: Evaluation, actor: str
 ) -> None:
     """Write the report-back result into the history of every linked action: ONE statement.
 
@@ -305,7 +348,7 @@ def _note_report_back(
     """
     verdict = "通过" if outcome.passed else "未通过"
     again = f"（第{vote_round}轮）" if vote_round > 1 else ""
-    note = f"回头看表决（{meeting_title}）{again}：{verdict} {outcome.favourable}/{outcome.ballots}"
+    note = f"回头看表决（{meeting_title}）{again}：{verdict} {outcome.satisfaction_text}"
     session.execute(
         insert(ActionNote).from_select(
             ["action_id", "author", "note", "created_at"],

@@ -23,6 +23,7 @@ SELECT_REPS = select(
     _reps_t.c.revoked,
     _reps_t.c.present,
     _reps_t.c.ballot,
+    _reps_t.c.rater_group,
 ).where(_reps_t.c.id.in_(bindparam("ids", expanding=True)))
 # FOR SHARE OF items on PostgreSQL: a concurrent close (FOR UPDATE) waits for us, and we for it.
 # (SQLite renders no lock clause: BEGIN IMMEDIATE already serialises writers.)
@@ -33,6 +34,10 @@ SELECT_ITEMS = (
         _items_t.c.status,
         _items_t.c.vote_round,
         _meetings_t.c.scale,
+        _meetings_t.c.scale_choices,
+        _meetings_t.c.criteria,
+        _meetings_t.c.rater_groups,
+        _meetings_t.c.pass_rule,
     )
     .join(_meetings_t, _meetings_t.c.id == _items_t.c.meeting_id)
     .where(_items_t.c.id.in_(bindparam("ids", expanding=True)))
