@@ -140,7 +140,7 @@ def _messages() -> dict[str, str]:
             "Voting is open: change a representative's rater group after it closes."
         ),
         "group_too_small": _(
-            "Voting cannot open: rater group %(group)s has only %(present)s present; "
+            "Voting cannot open: rater group %(label)s has only %(present)s present; "
             "at least %(needed)s of a group must be present, so no group's tally is one person's vote."
         ),
         "group_missing": _(

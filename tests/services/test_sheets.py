@@ -98,7 +98,7 @@ def test_voting_waits_until_every_group_with_members_present_has_three(session, 
     with pytest.raises(Conflict) as err:
         rounds.open_voting(session, item.id, "mod")
     assert err.value.code == "group_too_small"
-    assert err.value.details == {"group": "managers", "present": 2, "needed": 3}
+    assert err.value.details == {"group": "managers", "label": "中层干部", "present": 2, "needed": 3}
     session.rollback()
     conduct.check_in(session, live.reps[6], "link")
     session.commit()

@@ -136,6 +136,7 @@ def _check_groups(session: Session, meeting: Meeting, item_id: int) -> None:
                 f"rater group {group} has {n} present; voting needs at least {GROUP_MIN} of a group",
                 code="group_too_small",
                 group=group,
+                label=next(g.label for g in meeting.rules.groups if g.key == group),
                 present=n,
                 needed=GROUP_MIN,
             )
