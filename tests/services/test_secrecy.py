@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 from collections import Counter
 
@@ -124,3 +125,40 @@ def test_close_runs_a_fixed_number_of_statements(app, session, meeting_factory):
         counts[reps] = len(statements)
         assert session.scalar(select(Participation.id).where(Participation.item_id == item.id)) is not None
     assert counts[3] == counts[40], counts
+
+
+def test_sqlite_file_keeps_no_group_beside_a_rating_sheet_after_close(app, session, meeting_factory):
+    """Rater groups weigh the tally while a round is open; after close the raw file holds no
+    ballot with its group (a small group's members would otherwise be narrowed to their sheets)."""
+    groups = [
+        {"key": "grpworkers", "label": "职工代表", "weight": "1/2"},
+        {"key": "grpleaders", "label": "班子成员", "weight": "1/2"},
+    ]
+    criteria = [{"key": "de", "label": "德"}, {"key": "neng", "label": "能"}]
+    live = meeting_factory(
+        reps=6, group_of=["grpworkers"] * 3 + ["grpleaders"] * 3, groups=groups, criteria=criteria
+    )
+    item = live.items[0]
+    rounds.open_voting(session, item.id, "mod")
+    session.commit()
+    for n, rep in enumerate(live.reps):
+        sheet = {"de": "satisfied", "neng": "dissatisfied" if n < 3 else "basically_satisfied"}
+        voting.cast_ballot(session, rep, ballot(item.id, sheet, f"secret-key-{n:04d}-abcdefgh"))
+        session.commit()
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    sheet_then_group = re.compile(rb"de=\w+,neng=\w+.{0,48}?grp(workers|leaders)", re.DOTALL)
+
+    def on_disk() -> bytes:
+        from pathlib import Path
+
+        return b"".join(Path(f).read_bytes() for f in (path, path + "-wal") if os.path.exists(f))
+
+    assert sheet_then_group.search(on_disk())  # while open, the rows carry it (the check can fail)
+    rounds.close_voting(session, item.id, "mod")
+    session.commit()
+    session.close()
+    scrub_sqlite_wal(db.engine)
+    db.engine.dispose()
+    blob = on_disk()
+    assert blob.count(b"de=satisfied,neng=") >= 6  # the sheets are there, shuffled
+    assert not sheet_then_group.search(blob)
