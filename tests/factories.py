@@ -114,6 +114,16 @@ def meeting_factory(session: Session) -> Any:
     return make
 
 
+# A custom scale with scores (the one a yearly 民主测评 uses), as the API takes it.
+GRADES: dict[str, Any] = {
+    "choices": [
+        {"key": "excellent", "label": "优秀", "satisfied": True, "score": "100"},
+        {"key": "competent", "label": "称职", "satisfied": True, "score": "80"},
+        {"key": "basically_competent", "label": "基本称职", "satisfied": True, "score": "60"},
+        {"key": "incompetent", "label": "不称职", "satisfied": False, "score": "0"},
+    ]
+}
+
 # The buyer most test items are about: (name, position, department).
 BUYER = ("王建国", "采购员", "供应处")
 

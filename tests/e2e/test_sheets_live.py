@@ -11,19 +11,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.test_live_meeting import Screen, new_key
-from tests.factories import BUYER, item_body
+from tests.factories import BUYER, GRADES, item_body
 from tests.over_api import created
 
 pytestmark = pytest.mark.server
 
-SCALE = {
-    "choices": [
-        {"key": "excellent", "label": "优秀", "satisfied": True, "score": "100"},
-        {"key": "competent", "label": "称职", "satisfied": True, "score": "80"},
-        {"key": "basically_competent", "label": "基本称职", "satisfied": True, "score": "60"},
-        {"key": "incompetent", "label": "不称职", "satisfied": False, "score": "0"},
-    ]
-}
 CRITERIA = [{"key": "de", "label": "德"}, {"key": "neng", "label": "能"}]
 GROUPS = [
     {"key": "workers", "label": "职工代表", "weight": "3/5"},
@@ -42,7 +34,7 @@ def test_a_rating_sheet_with_weighted_groups_through_the_real_server(server):
         "meetings",
         {
             "title": "2026年度中层管理人员民主测评",
-            "scale": SCALE,
+            "scale": GRADES,
             "criteria": CRITERIA,
             "groups": GROUPS,
             "pass_rule": "every_criterion",
@@ -50,7 +42,7 @@ def test_a_rating_sheet_with_weighted_groups_through_the_real_server(server):
             "quorum": "1/2",
         },
     )
-    assert meeting["scale"] == SCALE and meeting["criteria"] == CRITERIA and meeting["groups"] == GROUPS
+    assert meeting["scale"] == GRADES and meeting["criteria"] == CRITERIA and meeting["groups"] == GROUPS
     assert meeting["pass_rule"] == "every_criterion"
     bad = srv.api("POST", "meetings", {"title": "x", "groups": [{"key": "a", "label": "A", "weight": "1/2"}]})
     assert bad.status_code == 422 and bad.json()["error"]["details"]["reason"] == "weights_not_one"

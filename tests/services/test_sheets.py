@@ -21,7 +21,7 @@ from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import paper
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
-from tests.factories import ballot, refusal
+from tests.factories import GRADES, ballot, refusal
 
 pytestmark = both_databases
 
@@ -30,14 +30,6 @@ GROUPS = [
     {"key": "workers", "label": "职工代表", "weight": "2/3"},
     {"key": "managers", "label": "中层干部", "weight": "1/3"},
 ]
-GRADES = {
-    "choices": [
-        {"key": "excellent", "label": "优秀", "satisfied": True, "score": "100"},
-        {"key": "competent", "label": "称职", "satisfied": True, "score": "80"},
-        {"key": "basically_competent", "label": "基本称职", "satisfied": True, "score": "60"},
-        {"key": "incompetent", "label": "不称职", "satisfied": False, "score": "0"},
-    ]
-}
 
 
 def key(n: int) -> str:
