@@ -36,6 +36,8 @@ PROCUREMENT_METHOD_LABELS: Labels = {
 SCALE_LABELS: Labels = {
     "three_level": L_("Satisfied / basically satisfied / dissatisfied"),
     "pass_fail": L_("Pass / fail"),
+    "four_grade": L_("Excellent / competent / basically competent / incompetent"),
+    "custom": L_("Custom scale"),
 }
 # How a representative votes: on their phone, or on a paper ballot the scrutineers count.
 BALLOT_LABELS: Labels = {"phone": L_("Phone"), "paper": L_("Paper ballot")}
@@ -45,6 +47,10 @@ CHOICE_LABELS: Labels = {
     "dissatisfied": L_("Dissatisfied"),
     "pass": L_("Pass"),
     "fail": L_("Fail"),
+    "excellent": L_("Excellent"),
+    "competent": L_("Competent"),
+    "basically_competent": L_("Basically competent"),
+    "incompetent": L_("Incompetent"),
 }
 ACTION_KIND_LABELS: Labels = {
     "rectification": L_("Rectification"),

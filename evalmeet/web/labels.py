@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_babel import gettext, pgettext
 
-from evalmeet.domain.labels import Labels
+from evalmeet.domain.labels import CHOICE_LABELS, Labels
+from evalmeet.domain.sheets import PRESETS, Rules
 from evalmeet.i18n import Label
 
 
@@ -26,3 +27,11 @@ def name(labels: Labels, value: str | None) -> str:
         return ""
     label = labels.get(value)
     return value if label is None else translated(label)
+
+
+def choice_names(rules: Rules) -> dict[str, str]:
+    """``choice key → name`` of a meeting's scale, in order: a preset's choices translated, a
+    custom scale's as the moderator wrote them."""
+    if rules.scale.name in PRESETS:
+        return {c.key: name(CHOICE_LABELS, c.key) for c in rules.scale.choices}
+    return {c.key: c.label or c.key for c in rules.scale.choices}
