@@ -28,7 +28,7 @@ VENDOR_JS := static/vendor/socket.io.min.js
 STAMP := $(VENV)/.evalmeet-installed
 SHA256 = $(PYTHON) -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())'
 
-.PHONY: help setup run test test-clock lint typecheck security audit vendor translations messages db migration
+.PHONY: help setup run test test-clock lint typecheck security audit vendor static translations messages db migration
 
 help:
 	@echo "make run     set up and serve the demo on port $(PORT) (HOST=$(HOST))"
@@ -37,7 +37,7 @@ help:
 	@echo "make setup   only install: $(VENV), the package, $(VENDOR_JS), translations, database"
 	@echo "make messages  extract the UI's messages and update messages.po (then translate the new ones)"
 
-setup: $(STAMP) vendor translations db
+setup: $(STAMP) vendor static translations db
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ vendor:
 	cp "$$tmp/package/dist/socket.io.min.js" $(VENDOR_JS).tmp; \
 	mv $(VENDOR_JS).tmp $(VENDOR_JS); \
 	echo "installed $(VENDOR_JS) (sha256 verified)"
+
+# Minified, content-hashed, precompressed copies in git-ignored static/dist/ (static_build.py).
+static: $(STAMP) vendor
+	@$(BIN)/python -m evalmeet.static_build
 
 translations: $(STAMP)
 	@$(BIN)/python -c 'from evalmeet.i18n import compile_catalogs; compile_catalogs()'

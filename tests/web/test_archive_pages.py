@@ -15,6 +15,7 @@ from evalmeet.extensions import db
 from evalmeet.services.archive import stats
 from tests.archive_seed import EXPECTED_TOTALS, XSS, XSS_ESCAPED, seeded_database
 from tests.conftest import make_account
+from tests.static_names import static
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse"
@@ -89,7 +90,7 @@ def test_viewers_and_moderators_can_read_every_page(seeded, role):
     for path in pages_of(seed):
         page = html(client.get(path))
         assert "<style" not in page and ' style="' not in page  # the CSP forbids inline styles
-        assert "/static/css/archive.css" in page
+        assert static("css/archive.css") in page
     nav = html(client.get("/archive"))
     assert 'href="/dashboard"' in nav and 'href="/archive/people"' in nav
 

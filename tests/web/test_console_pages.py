@@ -20,6 +20,7 @@ from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import ApiClient, make_account
 from tests.factories import asked, ballot, moderation
+from tests.static_names import static
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -300,10 +301,10 @@ def test_screens_load_socketio_then_the_shared_helpers_then_their_own_script(cli
     }
     for script, page in pages.items():
         assert re.findall(r'<script src="([^"]+)"', page) == [
-            "/static/vendor/socket.io.min.js",
-            "/static/js/live.js",
-            "/static/js/countdown.js",  # the meeting's timer, on every live screen
-            f"/static/js/{script}",
+            static("vendor/socket.io.min.js"),
+            static("js/live.js"),
+            static("js/countdown.js"),  # the meeting's timer, on every live screen
+            static(f"js/{script}"),
         ]
 
 

@@ -20,6 +20,7 @@ from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings import items as agenda
 from tests.conftest import both_databases, csrf_token, make_account
 from tests.services.test_followup import vote_all
+from tests.static_names import static
 from tests.web.test_exports import closed_meeting, pdf_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -198,7 +199,7 @@ def test_every_moderator_page_has_the_people_archive_in_the_menu_and_the_favicon
         page = response.get_data(as_text=True)
         nav = re.search(r'<nav class="site-nav".*?</nav>', page, re.S).group(0)
         assert re.search(r'<a href="/archive/people"[^>]*>责任人</a>', nav), path
-        assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page, path
+        assert f'<link rel="icon" href="{static("favicon.svg")}" type="image/svg+xml">' in page, path
     people = browser.get("/archive/people").get_data(as_text=True)
     assert re.search(r'<a href="/archive/people" aria-current="page">责任人</a>', people)
     meetings = browser.get("/meetings").get_data(as_text=True)

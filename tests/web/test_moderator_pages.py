@@ -19,6 +19,7 @@ from evalmeet.models import Item, Meeting, Representative
 from evalmeet.services.meetings import conduct
 from evalmeet.services.voting import round as rounds
 from tests.conftest import csrf_token
+from tests.static_names import static
 
 XSS = "<script>alert(1)</script>"
 XSS_ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -675,8 +676,8 @@ def test_join_slips_use_the_public_url(mod: FlaskClient, app: Flask, draft: Any)
 
 def test_join_slips_link_a_print_stylesheet_and_script(mod: FlaskClient, app: Flask, draft: Any) -> None:
     page = html(mod.get(f"/meetings/{draft.id}/slips"))
-    assert 'href="/static/css/app.css"' in page
-    assert 'src="/static/js/moderator.js"' in page
+    assert f'href="{static("css/app.css")}"' in page
+    assert f'src="{static("js/moderator.js")}"' in page
     assert "<script>" not in page and "style=" not in page  # CSP: nothing inline
     css = app.test_client().get("/static/css/app.css")
     text = css.get_data(as_text=True)
@@ -811,7 +812,9 @@ def test_markup_in_user_input_is_escaped_everywhere(mod: FlaskClient, session: S
     for url in pages:
         page = html(mod.get(url))
         assert XSS not in page, url
-        assert "<script" not in page.replace('<script src="/static/js/moderator.js" defer></script>', ""), url
+        assert "<script" not in page.replace(
+            f'<script src="{static("js/moderator.js")}" defer></script>', ""
+        ), url
         assert XSS_ESCAPED in page, url
     # A refused form shows the typed value back, escaped too.
     response = submit(mod, f"/meetings/{meeting_id}/items", {**ITEM_FORM, "title": XSS, "amount": "-5"})
