@@ -109,4 +109,5 @@ def init_app(app: Flask) -> None:
             if hashed is not None:
                 values["filename"] = hashed
 
+    app.jinja_env.globals["has_static"] = manifest.__contains__
     app.wsgi_app = HashedStatic(app.wsgi_app, root, manifest.values())  # type: ignore[method-assign]

@@ -544,15 +544,17 @@
   }
 
   function connect() {
-    var lb = new Uint32Array(2);
-    window.crypto.getRandomValues(lb);
+    // early.js opened the WebSocket already, with this key: the client then takes that socket.
+    var early = window.EvalmeetEarly;
+    var lb = early ? null : new Uint32Array(2);
+    if (lb) { window.crypto.getRandomValues(lb); }
     socket = E.connect({
       // This phone's own random id, kept across visits: the server raises an alarm when the
       // same join link shows up on another device (a reconnect from this one is no alarm).
       auth: {device: deviceId()},
       // nginx spreads phones over the workers on this key (deploy/nginx/evalmeet-maps.conf);
       // it stays the same for the life of the page, so long-polling stays on one worker.
-      query: {lb: lb[0].toString(36) + lb[1].toString(36)},
+      query: {lb: early ? early.lb : lb[0].toString(36) + lb[1].toString(36)},
       // WebSocket first (no polling-to-WebSocket upgrade to get stuck half-way when the network
       // drops during it); long-polling when a proxy blocks WebSockets.
       transports: ["websocket", "polling"],

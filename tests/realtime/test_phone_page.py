@@ -8,6 +8,7 @@ import re
 from evalmeet.extensions import db
 from evalmeet.models import Representative
 from evalmeet.services.meetings import roster
+from evalmeet.static_build import BUNDLES
 from tests.static_names import static
 
 
@@ -32,13 +33,18 @@ def test_join_link_checks_in_and_leads_to_the_phone_page(app, session, plain_mee
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "第一次采购评价会" in html and "代表1" in html
-    assert static("vendor/socket.io.min.js") in html and static("js/phone.js") in html
-    # the live screens' shared helpers, before the phone's own script
-    assert html.index(static("vendor/socket.io.min.js")) < html.index(static("js/live.js"))
-    assert html.index(static("js/live.js")) < html.index(static("js/phone.js"))
-    assert static("css/phone.css") in html
-    # over factory Wi-Fi: the base sheet and the phone's own, not the office pages' app.css
-    assert static("css/base.css") in html and static("css/app.css") not in html
+    # over factory Wi-Fi: one stylesheet and one script (the bundles of static_build.BUNDLES),
+    # and early.js first of all, before the stylesheet
+    assert re.findall(r'<script src="([^"]+)"', html) == [static("js/early.js"), static("bundles/phone.js")]
+    assert html.index(static("js/early.js")) < html.index(static("bundles/phone.css"))
+    assert static("css/app.css") not in html and static("css/phone.css") not in html
+    assert BUNDLES["bundles/phone.js"] == (
+        "vendor/socket.io.min.js",
+        "js/live.js",
+        "js/countdown.js",
+        "js/phone.js",
+    )
+    assert BUNDLES["bundles/phone.css"] == ("css/base.css", "css/phone.css", "css/countdown.css")
     assert "<script>" not in html  # CSP: no inline executable scripts
     boot = json_block(html, "phone-boot")
     assert boot["lang"] == "zh"
@@ -87,7 +93,7 @@ def test_unknown_join_link_is_a_404_page_not_json(app, client):
     assert response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "此入场链接无效" in html and "invalid_token" in html and "Traceback" not in html
-    assert static("css/phone.css") in html
+    assert static("bundles/phone.css") in html
     assert client.get("/j/short").status_code == 404
     as_json = client.get("/j/" + "z" * 32, headers={"Accept": "application/json"})
     assert as_json.status_code == 404 and as_json.get_json()["error"]["code"] == "invalid_token"
