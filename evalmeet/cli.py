@@ -169,6 +169,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
             gevent.sleep(0.002)
 
     gevent.spawn(announce)
+    workers = None
+    if int(app.config.get("JOBS_WORKERS") or 0) > 0:
+        from evalmeet.jobs.supervisor import Supervisor
+
+        workers = Supervisor(int(app.config["JOBS_WORKERS"]), app.instance_path)
+        workers.start()  # from the main greenlet (see jobs/supervisor.py)
+        app.config["JOBS_IN_WORKERS"] = True
+        log.info("minutes and exports are made by %d worker process(es)", workers.count)
     from evalmeet import reminding
 
     remind_settings = reminding.Settings.of(app.config)
@@ -179,8 +187,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
     except OSError as exc:  # port taken, address not on this machine, port < 1024 without root
         raise CliError(f"cannot listen on {host}:{args.port}: {exc.strerror or exc}") from None
+    finally:
+        if workers is not None:
+            workers.stop()
     log.info("evalmeet stopped")
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Take minutes and export jobs from the queue until stopped (``evalmeet serve`` starts these)."""
+    from evalmeet.jobs import worker
+
+    return worker.run()
 
 
 def cmd_remind(args: argparse.Namespace) -> int:
@@ -358,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--if-empty", action="store_true", help="exit 0 (instead of 1) when the database is not empty"
     )
 
+    add("worker", cmd_worker, "make minutes and exports from the job queue (serve starts these itself)")
     add(
         "remind",
         cmd_remind,

@@ -21,6 +21,7 @@ NOT_FROM_ENV = frozenset(
         "SERVE_HOST",
         "SERVE_PORT",
         "FAST_PASSWORD_HASHES",
+        "JOBS_IN_WORKERS",
     }
 )
 
@@ -81,6 +82,15 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Heavy work (minutes, exports) in worker processes (evalmeet/jobs/): how many `evalmeet
+    # serve` starts (0: none, the work runs in the request), how long a request waits for one,
+    # and the Redis the queue lives in (default: the message queue's Redis, else SQLite in the
+    # instance folder).
+    JOBS_WORKERS = 1
+    JOBS_TIMEOUT_S = 300
+    # A browser that navigated to a download waits this long before it is shown the progress page.
+    JOBS_BROWSER_PATIENCE_S = 1.5
+    JOBS_REDIS_URL: str | None = None
     # Socket.IO timings: phones on bad Wi-Fi.
     PING_INTERVAL = 20
     PING_TIMEOUT = 20

@@ -24,8 +24,11 @@ the database and truncates it (``wal_scrub.py``).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sqlite3
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -103,6 +106,20 @@ def is_temporarily_unavailable(exc: BaseException) -> bool:
     return is_busy(exc) or not isinstance(exc.orig, sqlite3.Error)
 
 
+_READING_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("evalmeet_reading_only", default=False)
+
+
+@contextlib.contextmanager
+def reading_only() -> Iterator[None]:
+    """Transactions begun inside only read: on SQLite a plain (deferred) ``BEGIN``, a snapshot
+    that never takes the write lock, so a long export in a worker never holds up a vote."""
+    token = _READING_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READING_ONLY.reset(token)
+
+
 class LockWait:
     """``BEGIN IMMEDIATE`` retried cooperatively while another process holds the write lock.
 
@@ -121,6 +138,9 @@ class LockWait:
     def begin(self, conn: Any) -> None:
         """The ``begin`` event: emit ``BEGIN IMMEDIATE``, waiting for an outside lock politely."""
         raw = conn.connection.dbapi_connection
+        if _READING_ONLY.get():
+            raw.execute("BEGIN")
+            return
         delay = _FIRST_RETRY_S
         while True:
             try:

@@ -37,3 +37,16 @@ def hit(name: str) -> None:
         if _passes[name] < _ARMED[name]:
             return
     os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pause(name: str, seconds: float = 4.0) -> None:
+    """Sleep here when ``name`` is armed (every pass): a window for a test to kill the process
+    in the middle of its work (tests/e2e/test_jobs_live.py)."""
+    if _ARMED and name in _ARMED:
+        import time
+        from pathlib import Path
+
+        mark = os.environ.get("EVALMEET_FAILPOINT_MARK")
+        if mark:  # tells the test the pause has begun
+            Path(mark).write_text(str(os.getpid()))
+        time.sleep(seconds)

@@ -187,6 +187,7 @@ def init_web(app: Flask) -> None:
         corrections,
         exports,
         followup,
+        jobs,
         moderator,
         projector,
         representative,
@@ -205,6 +206,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(archive.bp)
     app.register_blueprint(verify.bp)
     app.register_blueprint(corrections.bp)
+    app.register_blueprint(jobs.bp)
     _register_errors(app)
     _security_headers(app)
 

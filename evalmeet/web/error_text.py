@@ -185,6 +185,12 @@ def _messages() -> dict[str, str]:
             "The database is busy or unreachable; nothing was saved. Please send it again."
         ),
         "temporarily_unavailable.page": _("The database is busy. Please try again in a moment."),
+        # --- jobs (minutes, exports made in a worker process)
+        "job_failed": _(
+            "The file could not be made. Please try again; if it fails again, tell the administrator."
+        ),
+        "worker_lost": _("The process making the file stopped before it was done. Please try again."),
+        "job_timeout": _("The file was not ready in time. Please try again in a moment."),
         # --- follow-up, evidence
         "action_not_found": _("Action %(action_id)s was not found."),
         "attachment_not_found": _("Evidence file %(attachment_id)s was not found."),

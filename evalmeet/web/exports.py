@@ -38,6 +38,8 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
+from evalmeet.jobs import wait as jobs_wait
+from evalmeet.jobs.wait import Produced
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.files import exports, import_format, imports, minutes, staging
@@ -114,6 +116,10 @@ def _minutes_helpers() -> dict[str, Any]:
 @reader
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
+    return _in_a_job("minutes_pdf", meeting_id=meeting_id)
+
+
+def _minutes_pdf_file(meeting_id: int) -> Produced:
     record = minutes.build_minutes(db.session, meeting_id)
     html = render_template("exports/minutes.html", m=record, **_minutes_helpers())
     name = _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf")
@@ -122,8 +128,7 @@ def minutes_pdf(meeting_id: int) -> Any:
     db.session.close()
     assert current_app.static_folder is not None
     stylesheet = Path(current_app.static_folder) / "css" / "minutes.css"
-    pdf = _off_the_loop(exports.render_pdf, html, stylesheet)
-    return _download(pdf, "application/pdf", name)
+    return Produced("application/pdf", name, _off_the_loop(exports.render_pdf, html, stylesheet))
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes.xlsx")
@@ -131,9 +136,13 @@ def minutes_pdf(meeting_id: int) -> Any:
 @reader
 def minutes_xlsx(meeting_id: int) -> Any:
     """The minutes of a closed meeting as a workbook (overview, items, rounds, questions, actions)."""
+    return _in_a_job("minutes_xlsx", meeting_id=meeting_id)
+
+
+def _minutes_xlsx_file(meeting_id: int) -> Produced:
     record = minutes.build_minutes(db.session, meeting_id)
     data = exports.minutes_xlsx(record, _, current_lang())
-    return _download(data, XLSX, _file_name(f"{_('Minutes')}-{record.meeting.title}", "xlsx"))
+    return Produced(XLSX, _file_name(f"{_('Minutes')}-{record.meeting.title}", "xlsx"), data)
 
 
 # --- archive and actions ----------------------------------------------------------------------
@@ -144,8 +153,13 @@ def minutes_xlsx(meeting_id: int) -> Any:
 @reader
 def items_export(fmt: str) -> Any:
     """Every decided item of closed, non-rehearsal meetings (``?q=&from=&to=`` as in the archive)."""
-    table = exports.archive_items_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
-    return _table_download(table, fmt, _("Evaluated items"))
+    parse(ExportQuery, request.args.to_dict())  # a bad query is refused here, not in the job
+    return _in_a_job("items_export", fmt=fmt, query=request.args.to_dict())
+
+
+def _items_file(fmt: str, query: dict[str, str]) -> Produced:
+    table = exports.archive_items_table(db.session, parse(ExportQuery, query), _)
+    return _table_file(table, fmt, _("Evaluated items"))
 
 
 @bp.get(f"/api/v1/exports/actions.{FORMAT}")
@@ -153,8 +167,34 @@ def items_export(fmt: str) -> Any:
 @reader
 def actions_export(fmt: str) -> Any:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    table = exports.actions_table(db.session, parse(ExportQuery, request.args.to_dict()), _)
-    return _table_download(table, fmt, _("Follow-up actions"))
+    parse(ExportQuery, request.args.to_dict())
+    return _in_a_job("actions_export", fmt=fmt, query=request.args.to_dict())
+
+
+def _actions_file(fmt: str, query: dict[str, str]) -> Produced:
+    table = exports.actions_table(db.session, parse(ExportQuery, query), _)
+    return _table_file(table, fmt, _("Follow-up actions"))
+
+
+def _table_file(table: Table, fmt: str, stem: str) -> Produced:
+    if fmt == "csv":
+        return Produced(CSV, _file_name(stem, "csv"), to_csv(table, _))
+    return Produced(XLSX, _file_name(stem, "xlsx"), to_xlsx([table], _))
+
+
+# What a job may run (evalmeet/jobs/worker.py looks the name up here): each makes one file in a
+# request context, from plain arguments.
+PRODUCERS: dict[str, Callable[..., Produced]] = {
+    "minutes_pdf": _minutes_pdf_file,
+    "minutes_xlsx": _minutes_xlsx_file,
+    "items_export": _items_file,
+    "actions_export": _actions_file,
+}
+
+
+def _in_a_job(name: str, **kwargs: Any) -> Any:
+    """Run producer ``name`` in a worker process and answer with its file (jobs/wait.py)."""
+    return jobs_wait.download(name, PRODUCERS[name], kwargs, current_lang())
 
 
 # --- imports ----------------------------------------------------------------------------------

@@ -37,6 +37,9 @@ def content_type(path: str) -> str:
     return "text/html"
 
 
+UNKNOWN_JOB = "00000000-0000-4000-8000-000000000000"
+
+
 @dataclass(frozen=True)
 class Page:
     """A GET rule: its paths in the world, who may read it, the status and kind of the answer."""
@@ -116,6 +119,11 @@ PAGES: dict[str, Page] = {
         ],
     ),
     "/api/v1/openapi.json": Page(PUBLIC, lambda w: ["/api/v1/openapi.json"]),
+    # a job's progress page and file are the starting session's only (tests/e2e/test_jobs_live.py)
+    "/jobs/<string(length=36):job_id>": Page(READER, lambda w: [f"/jobs/{UNKNOWN_JOB}"], status=404),
+    "/jobs/<string(length=36):job_id>/file": Page(
+        READER, lambda w: [f"/jobs/{UNKNOWN_JOB}/file"], status=404
+    ),
     "/api/v1/items/<int:item_id>/receipts": Page(
         PUBLIC, lambda w: _ids("/api/v1/items", w.hist.items, "/receipts")
     ),

@@ -1,0 +1,107 @@
+"""The Huey queue of an installation, and the one task its workers run."""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+FILES = "files"
+# Finished files stay this long for their progress page's download, then go.
+KEEP_SECONDS = 3600
+# SQLite's own lock wait happens inside C and stops the server's event loop: keep it short;
+# the server retries cooperatively (jobs/wait.py).
+SQLITE_TIMEOUT_S = 0.05
+
+
+def folder(config: dict[str, Any]) -> Path:
+    """``<instance>/jobs``: the SQLite queue and the finished files (owner only)."""
+    path = Path(config["INSTANCE_PATH"]) / "jobs"
+    (path / FILES).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def queue_for(config: dict[str, Any], *, worker: bool = False) -> Huey:
+    """The installation's queue: Redis when ``JOBS_REDIS_URL`` (or a Redis message queue) is set,
+    else SQLite in the instance folder (a worker may wait for SQLite's lock: not a server)."""
+    redis_url = config.get("JOBS_REDIS_URL") or config.get("MESSAGE_QUEUE") or ""
+    if redis_url.startswith(("redis://", "rediss://", "unix://")):
+        channel = config.get("MESSAGE_QUEUE_CHANNEL", "evalmeet")
+        return _redis_queue(f"{channel}-jobs", redis_url)
+    return _sqlite_queue(str(folder(config) / "queue.sqlite3"), 5.0 if worker else SQLITE_TIMEOUT_S)
+
+
+@functools.lru_cache(maxsize=4)
+def _sqlite_queue(filename: str, timeout: float) -> Huey:
+    queue = SqliteHuey("evalmeet-jobs", filename=filename, timeout=timeout)
+    _register(queue)
+    return queue
+
+
+@functools.lru_cache(maxsize=4)
+def _redis_queue(name: str, url: str) -> Huey:
+    queue = RedisHuey(name, url=url)
+    _register(queue)
+    return queue
+
+
+def _started_key(job_id: str) -> str:
+    return f"started:{job_id}"
+
+
+def _progress_key(job_id: str) -> str:
+    return f"progress:{job_id}"
+
+
+_PRODUCE: dict[int, Any] = {}
+
+
+def produce_task(queue: Huey) -> Any:
+    """The queue's ``produce`` task: call it to enqueue a job (answers Huey's result handle)."""
+    return _PRODUCE[id(queue)]
+
+
+def _register(queue: Huey) -> None:
+    @queue.task(name="produce", context=True)
+    def produce(name: str, kwargs: dict[str, Any], lang: str, task: Any = None) -> dict[str, Any]:
+        from evalmeet.jobs import worker
+
+        assert task is not None
+        queue.put(
+            _started_key(task.id), {"pid": os.getpid(), "host": socket.gethostname(), "at": time.time()}
+        )
+        return worker.produce(queue, task.id, name, kwargs, lang)
+
+    _PRODUCE[id(queue)] = produce
+
+
+def started(queue: Huey, job_id: str) -> dict[str, Any] | None:
+    """Who runs the job (``pid``, ``host``), once a worker has taken it."""
+    value: dict[str, Any] | None = queue.get(_started_key(job_id), peek=True)
+    return value
+
+
+def progress(queue: Huey, job_id: str) -> tuple[int, int] | None:
+    """``(done, total)`` as the job last reported it."""
+    value = queue.get(_progress_key(job_id), peek=True)
+    return None if value is None else (int(value[0]), int(value[1]))
+
+
+def report(queue: Huey, job_id: str, done: int, total: int) -> None:
+    queue.put(_progress_key(job_id), (done, total))
+
+
+def sweep(config: dict[str, Any]) -> None:
+    """Delete finished files older than ``KEEP_SECONDS``."""
+    cutoff = time.time() - KEEP_SECONDS
+    for path in (folder(config) / FILES).iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue

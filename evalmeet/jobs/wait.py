@@ -1,0 +1,201 @@
+"""The server's side of a job: enqueue, wait without blocking the event loop, answer with the file.
+
+``download(name, producer, kwargs)`` is what a download view returns. With workers (``evalmeet
+serve`` started them: ``JOBS_IN_WORKERS``) the producer runs in a worker process and this request
+greenlet polls the queue with cooperative sleeps, so phones keep voting meanwhile; an API client
+gets the file as before (contract: "Downloads stay downloads"). A browser that navigated to the
+download and would wait more than a moment is sent to the job's progress page instead
+(``/jobs/<id>``), which downloads the file when it is ready. Without workers (the test client,
+the command line, ``EVALMEET_JOBS_WORKERS=0``) the producer runs right here.
+
+A job that raised answers 503 ``job_failed``; one whose worker died under it 503 ``worker_lost``;
+one nobody took or finished in ``JOBS_TIMEOUT_S`` 503 ``job_timeout``: never a hang.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, redirect, request, send_file, url_for
+from huey import Huey
+from huey.exceptions import TaskException
+
+from evalmeet.domain.errors import DomainError
+from evalmeet.jobs.queue import FILES, folder, produce_task, queue_for, started, sweep
+
+# A browser waits this long for its file before it is shown the progress page instead.
+BROWSER_PATIENCE_S = 1.5
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A file a producer made: its bytes (or chunks), type and download name."""
+
+    mimetype: str
+    name: str
+    data: bytes | None = None
+    parts: Callable[[], Iterator[bytes]] | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        if self.data is not None:
+            yield self.data
+        elif self.parts is not None:
+            yield from self.parts()
+
+    def response(self) -> Response:
+        body = self.data if self.data is not None else b"".join(self.chunks())
+        import io
+
+        return _attachment(
+            send_file(io.BytesIO(body), mimetype=self.mimetype, as_attachment=True, download_name=self.name)
+        )
+
+
+class JobError(DomainError):
+    status = 503
+    code = "job_failed"
+
+
+def _attachment(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def refusal(data: dict[str, Any]) -> DomainError:
+    err = DomainError(str(data["message"]), str(data["code"]), **dict(data.get("details") or {}))
+    err.status = int(data["status"])
+    return err
+
+
+def _alive(info: dict[str, Any]) -> bool:
+    if info.get("host") != socket.gethostname():
+        return True  # another machine's worker (the cluster): its own supervisor watches it
+    try:
+        os.kill(int(info["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _retrying(call: Callable[[], Any]) -> Any:
+    """A queue call, retried cooperatively while SQLite's lock is taken (a worker writing)."""
+    for attempt in range(40):
+        try:
+            return call()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    return call()
+
+
+def poll(queue: Huey, job_id: str, *, preserve: bool) -> dict[str, Any] | None:
+    """The job's outcome if it has one (raises :class:`JobError` for a failed or lost job)."""
+    try:
+        value: dict[str, Any] | None = _retrying(lambda: queue.result(job_id, preserve=preserve))
+    except TaskException as exc:
+        current_app.logger.error("job %s failed: %s", job_id, exc.metadata.get("error", exc))
+        raise JobError(f"job {job_id} failed", "job_failed") from None
+    if value is not None:
+        return value
+    info = _retrying(lambda: started(queue, job_id))
+    if info is not None and not _alive(info):
+        # the result may have landed just before the worker went: look once more
+        value = _retrying(lambda: queue.result(job_id, preserve=preserve))
+        if value is None:
+            raise JobError(f"the worker running job {job_id} stopped", "worker_lost")
+    return value
+
+
+def enqueue(name: str, kwargs: dict[str, Any], lang: str) -> str:
+    queue = queue_for(current_app.config)
+    sweep(current_app.config)
+    task = produce_task(queue)
+    result = _retrying(lambda: task(name, kwargs, lang))
+    return str(result.id)
+
+
+def wait(job_id: str, patience: float | None = None) -> dict[str, Any] | None:
+    """Poll until the job has an outcome (None when ``patience`` ran out first)."""
+    queue = queue_for(current_app.config)
+    timeout = float(current_app.config.get("JOBS_TIMEOUT_S", 300))
+    start = time.monotonic()
+    delay = 0.02
+    while True:
+        outcome = poll(queue, job_id, preserve=True)
+        if outcome is not None:
+            return outcome
+        waited = time.monotonic() - start
+        if patience is not None and waited >= patience:
+            return None
+        if waited >= timeout:
+            raise JobError(f"job {job_id} did not finish in {timeout:.0f} s", "job_timeout")
+        time.sleep(delay)  # cooperative: `evalmeet serve` monkey-patched time.sleep
+        delay = min(delay * 1.5, 0.25)
+
+
+def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Response:
+    """The finished job's answer: its file, or its refusal raised."""
+    if "refused" in outcome:
+        raise refusal(outcome["refused"])
+    path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
+    if not path.is_file():
+        raise JobError(f"the file of job {job_id} is gone", "job_failed")
+    response = _attachment(
+        send_file(
+            path,
+            mimetype=str(outcome["mimetype"]),
+            as_attachment=True,
+            download_name=str(outcome["name"]),
+            conditional=False,
+        )
+    )
+    if not keep:
+        queue = queue_for(current_app.config)
+        response.call_on_close(lambda: _forget(queue, job_id, path))
+    return response
+
+
+def _forget(queue: Huey, job_id: str, path: Path) -> None:
+    path.unlink(missing_ok=True)
+    try:
+        queue.result(job_id, preserve=False)
+    except Exception:  # noqa: BLE001 - tidying only
+        pass
+
+
+def _browser_navigation() -> bool:
+    return request.headers.get("Sec-Fetch-Dest") == "document" and request.method == "GET"
+
+
+def download(name: str, producer: Callable[..., Produced], kwargs: dict[str, Any], lang: str) -> Any:
+    """What a download view returns (see the module's docstring)."""
+    if not current_app.config.get("JOBS_IN_WORKERS"):
+        return producer(**kwargs).response()
+    from evalmeet.extensions import db
+
+    # Nothing of this request's transaction may stay open while it waits (on SQLite it would
+    # hold the write lock the worker, and the phones, need).
+    db.session.close()
+    job_id = enqueue(name, kwargs, lang)
+    if _browser_navigation():
+        patience = float(current_app.config.get("JOBS_BROWSER_PATIENCE_S", BROWSER_PATIENCE_S))
+        outcome = wait(job_id, patience=patience)
+        if outcome is None:
+            from evalmeet.web import jobs as job_pages
+
+            job_pages.remember(job_id)
+            return redirect(url_for("jobs.progress_page", job_id=job_id, lang=lang))
+    else:
+        outcome = wait(job_id)
+    assert outcome is not None
+    return file_response(job_id, outcome, keep=False)
