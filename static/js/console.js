@@ -230,13 +230,16 @@
       box.classList.toggle("failed", !r.passed);
       E.text(box, ".cs-verdict", r.passed ? L.passed : L.failed);
       E.rows(box.querySelector(".cs-counts tbody"), E.choicesOf(r), function (tr, choice) {
-        E.text(tr, "th", E.label(L, choice));
+        E.text(tr, "th", E.choiceName(s.meeting, choice, L));
         E.text(tr, "td", (r.counts && r.counts[choice]) || 0);
       });
-      E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold +
+      var rule = r.criteria && s.meeting.pass_rule === "every_criterion" ? " " + L.every_criterion : "";
+      E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold + rule +
         " \u00b7 " + fill(L.ballots_of, {n: r.ballots, m: r.present}));
       var channels = E.channelsText(r, L);
       if (E.keep(box, ".cs-channels", channels)) { E.text(box, ".cs-channels", channels); }
+      var sheet = E.keep(box, ".cs-sheet", r.criteria || r.groups || r.average_score);
+      if (sheet) { E.sheetFigures(sheet, r, s.meeting, L); }
     }
     return panel;
   }
@@ -428,6 +431,7 @@
         if (!fresh.progress) { data.progress = null; }
         data.questions = fresh.questions;
         data.paper = fresh.paper;
+        data.group_ballots = fresh.group_ballots;
         renderAll();
       })
       .catch(function (err) { toast(err.message || C.err_network); })
@@ -444,6 +448,28 @@
   function answerOf(qid) {
     var ta = document.querySelector('textarea[data-q-answer="' + qid + '"]');
     return ta ? ta.value : "";
+  }
+
+  /* What to ask before closing the vote on `item`, or "": who present has not voted, and every
+     rater group with fewer than 3 ballots (its figures could give its members' choices away).
+     The groups' counts are read fresh, so the warning is about the vote as it stands. */
+  function closeWarning(item) {
+    var p = data.progress;
+    var missing = p && p.item_id === item ? Math.max(0, p.present - p.ballots) : 0;
+    return fetch(dataUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (resp) { return resp.ok ? resp.json() : {}; }, function () { return {}; })
+      .then(function (fresh) {
+        var groups = fresh.group_ballots || data.group_ballots || [];
+        var few = groups.filter(function (g) { return g.ballots > 0 && g.ballots < 3; });
+        var parts = [];
+        if (few.length) {
+          parts.push(fill(C.close_small_groups, {groups: few.map(function (g) {
+            return g.label + " (" + g.ballots + ")";
+          }).join("\u3001")}));
+        }
+        parts.push(missing > 0 ? fill(C.close_unvoted, {n: missing}) : (few.length ? C.close_anyway : ""));
+        return parts.join(" ").trim();
+      });
   }
 
   function run(action, el) {
@@ -465,9 +491,9 @@
           return api("POST", "/items/" + item + "/voting/open");
         });
       case "close-voting":
-        var p = data.progress;
-        var missing = p && p.item_id === item ? Math.max(0, p.present - p.ballots) : 0;
-        return (missing > 0 ? ask(fill(C.close_unvoted, {n: missing}), false) : Promise.resolve("")).then(function (ok) {
+        return closeWarning(item).then(function (warning) {
+          return warning ? ask(warning, false) : "";
+        }).then(function (ok) {
           if (ok === null) { return null; }
           return api("POST", "/items/" + item + "/voting/close");
         });
