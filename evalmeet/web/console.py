@@ -126,6 +126,8 @@ def console_strings() -> dict[str, str]:
         "paper_entered": _("entered: {n} valid, {invalid} invalid"),
         "paper_none": _("no count entered yet"),
         "paper_invalid_label": _("Invalid"),
+        "paper_group": _("Rater group"),
+        "paper_sheets": _("Paper sheets"),
         "scrutineers": _("Scrutineers"),
         "scrutineers_hint": _("names, separated by commas"),
         "paper_submit": _("Enter the paper count"),

@@ -143,3 +143,102 @@ def test_results_per_criterion_and_group_and_the_small_group_warning(server, bro
     assert '<p class="sf-average">平均得分 56.7</p>' in html
     assert '<td class="sf-num sf-weight">33.3%</td>' in html
     assert not projector.errors and not console.errors  # type: ignore[attr-defined]
+
+
+def test_the_console_enters_paper_sheets_per_criterion_and_per_group(server, browser, phones):  # noqa: F811
+    people = [
+        {"name": f"{label}{n}", "employee_no": f"p{key[0]}{n:03d}", "group": key}
+        for key, label, size in (("workers", "职工", 4), ("managers", "干部", 3))
+        for n in range(1, size + 1)
+    ]
+    groups = [{**GROUPS[0], "weight": "1/2"}, {**GROUPS[1], "weight": "1/2"}]
+    meeting, roster, (item,) = started_meeting(
+        server,
+        {"title": "2026年度纸质测评", "scale": "four_grade", "criteria": CRITERIA, "groups": groups},
+        people,
+        [item_body("王五（副总经理）", BUYER)],
+    )
+    paper = roster[3:]  # the fourth worker and the three managers vote on paper
+    for rep in paper:
+        assert server.api("PATCH", f"representatives/{rep['id']}", {"ballot": "paper"}).status_code == 200
+        assert server.api("PATCH", f"representatives/{rep['id']}", {"present": True}).status_code == 200
+    phones.extend(Phone(server, rep["join_token"]) for rep in roster[:3])
+    console = open_console(browser, server, meeting["id"])
+    assert server.api("POST", f"items/{item['id']}/present").status_code == 200
+    assert server.api("POST", f"items/{item['id']}/voting/open").status_code == 200
+
+    panel = console.locator("#cs-paper")
+    expect(panel).to_be_visible(timeout=WAIT_MS)
+    expect(panel).to_contain_text("出席的纸质投票代表：4 人")
+    picker = panel.locator("select[data-paper-group]")
+    expect(picker.locator("option")).to_have_text(["职工代表", "中层干部"])
+    expect(panel.locator("[data-paper-head] th")).to_have_text(["", "优秀", "称职", "基本称职", "不称职"])
+    expect(panel.locator("[data-paper-lines] .cs-pline")).to_have_text(["德", "能"])
+    expect(panel.locator("input[data-paper-choice]")).to_have_count(8)
+
+    def cell(criterion: str, choice: str):
+        return panel.locator(f'input[data-paper-criterion="{criterion}"][data-paper-choice="{choice}"]')
+
+    def submit() -> None:
+        panel.locator("button[data-paper-submit]").click()
+
+    # the workers' one paper sheet
+    picker.select_option("workers")
+    cell("de", "excellent").fill("1")
+    cell("neng", "competent").fill("1")
+    panel.locator("input[data-paper-scrutineers]").fill("张监票、李监票")
+    submit()
+    expect(panel).to_contain_text("已录入：有效 1 票，无效 0 张", timeout=WAIT_MS)
+
+    # the managers': nothing entered yet for them; four sheets is one more than are present
+    picker.select_option("managers")
+    expect(panel).to_contain_text("尚未录入")
+    assert cell("de", "excellent").input_value() == ""
+    cell("de", "competent").fill("4")
+    cell("neng", "basically_competent").fill("4")
+    submit()
+    expect(console.locator("#cs-toasts")).to_contain_text("只有 3 人", timeout=WAIT_MS)
+    expect(panel).to_contain_text("尚未录入")
+    cell("de", "competent").fill("2")
+    cell("de", "incompetent").fill("1")
+    cell("neng", "basically_competent").fill("3")
+    submit()
+    expect(panel).to_contain_text("已录入：有效 3 票，无效 0 张", timeout=WAIT_MS)
+    # back to the workers: their own count comes back into the grid
+    picker.select_option("workers")
+    expect(panel).to_contain_text("已录入：有效 1 票，无效 0 张")
+    assert cell("de", "excellent").input_value() == "1" and cell("de", "competent").input_value() == "0"
+    assert cell("neng", "competent").input_value() == "1"
+
+    for phone in phones:
+        ack = phone.call(
+            "cast_vote",
+            {
+                "item_id": item["id"],
+                "choices": {"de": "excellent", "neng": "excellent"},
+                "key": uuid.uuid4().hex,
+            },
+        )
+        assert ack.get("ok") is True, ack
+    expect(console.locator("#cs-count")).to_have_text("已投票 7 / 7", timeout=WAIT_MS)
+    console.screenshot(path=screenshot_path("console-paper-sheet.png"), full_page=True)
+    closed = server.api("POST", f"items/{item['id']}/voting/close")
+    assert closed.status_code == 200, closed.text
+    result = server.api("GET", f"items/{item['id']}/result").json()
+    assert result["ballots"] == 7
+    assert result["criteria"]["de"]["counts"] == {
+        "excellent": 4,
+        "competent": 2,
+        "basically_competent": 0,
+        "incompetent": 1,
+    }
+    assert result["criteria"]["neng"]["counts"] == {
+        "excellent": 3,
+        "competent": 1,
+        "basically_competent": 3,
+        "incompetent": 0,
+    }
+    assert {k: g["ballots"] for k, g in result["groups"].items()} == {"workers": 4, "managers": 3}
+    assert result["channels"]["paper"]["ballots"] == 4
+    assert result["channels"]["paper"]["scrutineers"]
+    assert not console.errors  # type: ignore[attr-defined]
