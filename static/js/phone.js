@@ -297,9 +297,19 @@
     var den = parseInt(String(result.satisfaction || "0/0").split("/")[1], 10);
     setText("result-rate", den > 0 ? result.satisfaction + " (" + E.percent(result.satisfaction) + ")" : T.none);
     E.rows($("result-counts"), E.choicesOf(result), function (li, code) {
-      E.text(li, "span", choiceLabel(code));
+      E.text(li, "span", E.choiceName(state.meeting, code, T.choices));
       E.text(li, "strong", (result.counts || {})[code] || 0);
     });
+    // a rating sheet: each criterion's satisfaction (exact fractions shown as percentages)
+    var criteria = E.labelled(state.meeting.criteria, result.criteria);
+    E.rows($("result-criteria"), criteria, function (li, row) {
+      li.setAttribute("data-criterion", row.key);
+      E.text(li, "span", row.label);
+      E.text(li, "strong", E.percent(row.satisfaction));
+    });
+    show("result-criteria", criteria.length > 0);
+    setText("result-average", result.average_score ? fmt(T.average_score, { score: E.decimal(result.average_score) }) : "");
+    show("result-average", !!result.average_score);
     setText("result-turnout", fmt(T.turnout, result));
   }
 

@@ -174,6 +174,12 @@ def test_a_rating_sheet_offline_and_back_is_counted_once(srv, phone_context):
         "incompetent": 1,
     }
     assert srv.api("GET", f"items/{item_id}/receipts").json()["receipts"] == sorted(receipts)
+    # the phone shows each criterion's satisfaction and the average score
+    expect(page.locator("#result-criteria li")).to_have_text(
+        [f"{CRITERIA[0]['label']}100.0%", f"{CRITERIA[1]['label']}66.7%"], timeout=TIMEOUT
+    )
+    expect(page.locator("#result-average")).to_have_text("平均得分 70.0")
+    expect(page.locator("#result-counts li")).to_have_text(["优秀2", "称职2", "基本称职1", "不称职1"])
 
 
 def test_the_rating_sheet_in_english(srv, phone_context):
@@ -204,3 +210,48 @@ def test_the_rating_sheet_in_english(srv, phone_context):
     result = srv.api("POST", f"items/{item_id}/voting/close").json()
     assert result["criteria"]["de"]["counts"]["incompetent"] == 1
     assert result["criteria"]["neng"]["counts"]["excellent"] == 1
+
+
+def test_a_custom_scale_shows_its_choices_as_written(srv, phone_context):
+    scale = {
+        "choices": [
+            {"key": "good", "label": "好", "satisfied": True},
+            {"key": "fair", "label": "较好", "satisfied": True},
+            {"key": "poor", "label": "差", "satisfied": False},
+        ]
+    }
+    meeting = srv.api(
+        "POST",
+        "meetings",
+        {
+            "title": "食堂服务评议",
+            "scale": scale,
+            "criteria": [{"key": "taste", "label": "口味"}],
+            "quorum": "1/2",
+        },
+    )
+    assert meeting.status_code == 201, meeting.text
+    mid = meeting.json()["id"]
+    reps = [
+        srv.api("POST", f"meetings/{mid}/representatives", {"name": n, "employee_no": f"C{i}"}).json()
+        for i, n in enumerate(["赵一", "钱二"])
+    ]
+    item = srv.api("POST", f"meetings/{mid}/items", item_body("食堂承包服务", BUYER)).json()
+    assert srv.api("POST", f"meetings/{mid}/start").status_code == 200
+    assert srv.api("POST", f"items/{item['id']}/present").status_code == 200
+    page = phone_context(locale="en-US").new_page()
+    page.goto(reps[0]["join_url"])
+    page.goto(srv.url + "/phone?lang=en")
+    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
+    check_in(reps[1])
+    assert srv.api("POST", f"items/{item['id']}/voting/open").status_code == 200
+    options = page.locator('.ph-srow[data-criterion="taste"] .ph-sopt')
+    expect(options).to_have_text(["好", "较好", "差"], timeout=TIMEOUT)  # as written, in English too
+    rate(page, "taste", "poor")
+    expect(page.locator(".ph-sopt-no.ph-sopt-on")).to_have_text("差")
+    page.locator("#sheet-confirm").tap()
+    expect(page.locator("#receipt")).to_have_text(RECEIPT, timeout=TIMEOUT)
+    socket_sheet(srv, reps[1]["join_token"], item["id"], {"taste": "good"})
+    result = srv.api("POST", f"items/{item['id']}/voting/close").json()
+    assert result["criteria"]["taste"]["counts"] == {"good": 1, "fair": 0, "poor": 1}
+    expect(page.locator("#result-counts li")).to_have_text(["好1", "较好0", "差1"], timeout=TIMEOUT)
