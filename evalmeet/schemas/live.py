@@ -28,7 +28,7 @@ from evalmeet.schemas.base import Body, Out
 from evalmeet.schemas.meetings import AttendanceOut, ItemOut
 from evalmeet.schemas.questions import QuestionListOut, QuestionOut
 from evalmeet.schemas.recusals import MAX_REASON, RecusalOut
-from evalmeet.schemas.sheets import ChoiceOut, CriterionOut
+from evalmeet.schemas.sheets import ChoiceOut, CriterionOut, GroupOut, choices_out, criteria_out, groups_out
 from evalmeet.schemas.timer import TimerOut
 from evalmeet.schemas.types import MAX_ID, Text, When, is_id
 from evalmeet.schemas.voting import PaperCountOut, ResultOut
@@ -282,6 +282,29 @@ class LiveMeetingOut(Out):
     scale: str
     quorum: str
     pass_threshold: str
+    # The rules' parts with their labels, so a screen can name a result's figures (a custom
+    # choice, a criterion, a rater group) in any phase: fixed once the meeting has started.
+    choices: list[ChoiceOut] = []
+    criteria: list[CriterionOut] | None = None
+    groups: list[GroupOut] | None = None
+    pass_rule: str = "overall"
+
+    @classmethod
+    def of(cls, meeting: Any) -> LiveMeetingOut:
+        """The live screens' view of ``meeting`` (a :class:`~evalmeet.models.Meeting`)."""
+        rules = meeting.rules
+        return cls.model_validate(
+            {
+                **{
+                    f: getattr(meeting, f)
+                    for f in ("id", "title", "status", "scale", "quorum", "pass_threshold")
+                },
+                "choices": choices_out(rules),
+                "criteria": criteria_out(rules),
+                "groups": groups_out(rules),
+                "pass_rule": rules.pass_rule,
+            }
+        )
 
 
 class LiveItemOut(ItemOut):
@@ -487,6 +510,15 @@ class PaperStatusOut(Out):
     entries: list[PaperCountOut] = []
 
 
+class GroupBallotsOut(Out):
+    """A rater group's ballots so far in the open vote, phone and paper: a count, never a choice
+    (the console warns before closing while a group has fewer than 3)."""
+
+    key: str
+    label: str
+    ballots: int
+
+
 class ConsoleViewOut(Out):
     """``GET /meetings/{id}/console/data``: snapshot, running order, roster, questions on the
     floor, and while a vote is open its paper ballots."""
@@ -498,6 +530,8 @@ class ConsoleViewOut(Out):
     roster: list[RosterRowOut]
     questions: QuestionListOut
     paper: PaperStatusOut | None = None
+    # while a vote of a meeting with rater groups is open: each group's ballots so far
+    group_ballots: list[GroupBallotsOut] | None = None
 
     def json_dict(self) -> dict[str, Any]:
         """The view as the console reads it, its snapshot as the live channel sends it."""

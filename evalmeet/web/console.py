@@ -82,6 +82,10 @@ def console_strings() -> dict[str, str]:
             "{n} items are still to be evaluated. Finish the meeting anyway? Nobody can vote or ask after this."  # noqa: E501
         ),
         "close_unvoted": _("{n} present have not voted yet. Close voting anyway?"),
+        "close_small_groups": _(
+            "Fewer than 3 ballots in {groups}: the result shows each group's figures, which could reveal how its few members voted."  # noqa: E501
+        ),
+        "close_anyway": _("Close voting anyway?"),
         "open_confirm": _(
             "Open voting on “{title}”? Its questions close, and the vote cannot be taken back."
         ),
@@ -122,6 +126,8 @@ def console_strings() -> dict[str, str]:
         "paper_entered": _("entered: {n} valid, {invalid} invalid"),
         "paper_none": _("no count entered yet"),
         "paper_invalid_label": _("Invalid"),
+        "paper_group": _("Rater group"),
+        "paper_sheets": _("Paper sheets"),
         "scrutineers": _("Scrutineers"),
         "scrutineers_hint": _("names, separated by commas"),
         "paper_submit": _("Enter the paper count"),

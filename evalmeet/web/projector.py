@@ -84,6 +84,15 @@ def live_strings() -> dict[str, str]:
         "not_started": _("The meeting has not started yet"),
         "finished": _("The meeting has ended"),
         "none": _("not given"),
+        # a rating sheet's figures, and the rater groups'
+        "criterion": _("Criterion"),
+        "ratings": _("Ratings"),
+        "satisfaction_short": _("Satisfaction"),
+        "group": _("Rater group"),
+        "weight": _("Weight"),
+        "ballots": _("Ballots"),
+        "average_score": _("Average score {score}"),
+        "every_criterion": _("on every criterion"),
         **labels.names(CHOICE_LABELS),
         **labels.names(PROCUREMENT_METHOD_LABELS),
     }
@@ -115,6 +124,56 @@ def percent_text(fraction: str | None) -> str:
     return f"{pct}%"
 
 
+def score_text(fraction: str | None) -> str:
+    """An exact average score ``"175/2"`` → ``"87.5"`` (one decimal, rounded half up)."""
+    if not fraction or "/" not in fraction:
+        return "—"
+    num_text, _sep, den_text = fraction.partition("/")
+    try:
+        num, den = int(num_text), int(den_text)
+    except ValueError:
+        return "—"
+    if den <= 0:
+        return "—"
+    tenths = (20 * abs(num) + den) // (2 * den)  # integers only: exact at any size
+    return ("-" if num < 0 and tenths else "") + f"{tenths // 10}.{tenths % 10}"
+
+
+def choice_name(meeting: dict[str, Any], key: str) -> str:
+    """A choice's name on the live screens: a preset's translated, a custom one as written
+    (static/js/live.js ``choiceName`` says the same)."""
+    strings = live_strings()
+    if meeting.get("scale") != "custom" and key in strings:
+        return strings[key]
+    for choice in meeting.get("choices") or []:
+        if choice["key"] == key:
+            return str(choice["label"] or key)
+    return key
+
+
+def _labelled(entries: list[dict[str, Any]] | None, figures: dict[str, Any]) -> list[dict[str, Any]]:
+    """``figures`` by key in the meeting's order, each with its ``key`` and ``label``."""
+    order = [e for e in entries or [] if e["key"] in figures]
+    order += [{"key": k, "label": k} for k in figures if k not in {e["key"] for e in order}]
+    return [{**figures[e["key"]], "key": e["key"], "label": e["label"]} for e in order]
+
+
+def criterion_rows(result: dict[str, Any], meeting: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each criterion of a result with its label, counts and satisfaction."""
+    return _labelled(meeting.get("criteria"), result.get("criteria") or {})
+
+
+def group_rows(result: dict[str, Any], meeting: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each rater group of a result with its label, ballots, satisfaction and weight."""
+    return _labelled(meeting.get("groups"), result.get("groups") or {})
+
+
+def counts_text(counts: dict[str, int], meeting: dict[str, Any]) -> str:
+    """``"优秀 2 · 称职 1 · …"``: one criterion's counts by choice, in the scale's order."""
+    keys = [c["key"] for c in meeting.get("choices") or [] if c["key"] in counts] or list(counts)
+    return " · ".join(f"{choice_name(meeting, k)} {counts.get(k, 0)}" for k in keys)
+
+
 def channels_text(result: dict[str, Any] | None) -> str:
     """ "By phone 4 · on paper 3" (and the invalid sheets) of a result that had paper ballots;
     "" for one that came only by phone (static/js/live.js ``channelsText`` says the same)."""
@@ -144,6 +203,11 @@ def page_helpers() -> dict[str, Any]:
         "percent_text": percent_text,
         "fill": fill,
         "channels_text": channels_text,
+        "score_text": score_text,
+        "choice_name": choice_name,
+        "criterion_rows": criterion_rows,
+        "group_rows": group_rows,
+        "counts_text": counts_text,
         "tiny_electorate": TINY_ELECTORATE,
         "scales": SCALES,
     }

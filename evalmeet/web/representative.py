@@ -7,11 +7,12 @@ from typing import Any, NoReturn
 from flask import Blueprint, abort, make_response, redirect, render_template, session, url_for
 
 from evalmeet.domain.errors import NotFound
+from evalmeet.domain.labels import CHOICE_LABELS
 from evalmeet.extensions import db
 from evalmeet.models import Representative
 from evalmeet.services.meetings import conduct
 from evalmeet.services.meetings.live_state import build_state
-from evalmeet.web import edge
+from evalmeet.web import edge, labels
 from evalmeet.web.guessing import abort_slowed, client_address, guards
 
 bp = Blueprint("representative", __name__)
@@ -69,4 +70,6 @@ def phone() -> Any:
         return render_template("phone/no_session.html")
     rep = _representative(token)
     state = build_state(db.session, rep.meeting, rep).json_dict()
-    return render_template("phone/phone.html", rep=rep, state=state)
+    # every preset's choices by name (a custom scale's come with the vote, as written)
+    choice_labels = labels.names(CHOICE_LABELS)
+    return render_template("phone/phone.html", rep=rep, state=state, choice_labels=choice_labels)

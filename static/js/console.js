@@ -230,13 +230,16 @@
       box.classList.toggle("failed", !r.passed);
       E.text(box, ".cs-verdict", r.passed ? L.passed : L.failed);
       E.rows(box.querySelector(".cs-counts tbody"), E.choicesOf(r), function (tr, choice) {
-        E.text(tr, "th", E.label(L, choice));
+        E.text(tr, "th", E.choiceName(s.meeting, choice, L));
         E.text(tr, "td", (r.counts && r.counts[choice]) || 0);
       });
-      E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold +
+      var rule = r.criteria && s.meeting.pass_rule === "every_criterion" ? " " + L.every_criterion : "";
+      E.text(box, ".cs-rate", E.rateText(r, L) + " \u00b7 " + L.threshold + " \u2265 " + r.pass_threshold + rule +
         " \u00b7 " + fill(L.ballots_of, {n: r.ballots, m: r.present}));
       var channels = E.channelsText(r, L);
       if (E.keep(box, ".cs-channels", channels)) { E.text(box, ".cs-channels", channels); }
+      var sheet = E.keep(box, ".cs-sheet", r.criteria || r.groups || r.average_score);
+      if (sheet) { E.sheetFigures(sheet, r, s.meeting, L); }
     }
     return panel;
   }
@@ -314,13 +317,69 @@
 
   var paperBox = byId("cs-paper");
   var paperForm = byId("cs-paper-form");
-  var paperKey = data.paper ? data.paper.item_id + ":" + data.paper.round : "";
+  var paperGroup = paperForm.querySelector("[data-paper-group]");
+  var paperKey = "";   // the vote (item:round) the fields were last filled for
+  var paperGrid = "";  // the scale, criteria and groups the grid was built for
+
+  /* The grid of the meeting's paper sheet: a column per choice, a line per criterion (one line
+     without criteria), and the rater groups to pick from. Built again only when those change. */
+  function buildPaperGrid() {
+    var m = st().meeting || {};
+    var choices = m.choices || [];
+    var lines = m.criteria && m.criteria.length ? m.criteria : [{key: "", label: C.paper_sheets}];
+    var groups = m.groups || [];
+    var signature = JSON.stringify([choices, lines, groups]);
+    if (signature === paperGrid) { return; }
+    paperGrid = signature;
+    E.rows(paperForm.querySelector("[data-paper-head]"), [null].concat(choices), function (th, c) {
+      th.textContent = c ? E.choiceName(m, c.key, L) : "";
+    });
+    E.rows(paperForm.querySelector("[data-paper-lines]"), lines, function (tr, line) {
+      tr.setAttribute("data-paper-line", line.key);
+      E.rows(tr, [null].concat(choices), function (td, c) {
+        var input = td.querySelector("input");
+        if (!c) {
+          td.removeChild(input);
+          td.className = "cs-pline";
+          td.textContent = line.label;
+          return;
+        }
+        var name = E.choiceName(m, c.key, L);
+        input.setAttribute("data-paper-choice", c.key);
+        if (line.key) { input.setAttribute("data-paper-criterion", line.key); }
+        input.name = (line.key ? line.key + "." : "") + c.key;
+        input.setAttribute("aria-label", line.key ? line.label + " \u00b7 " + name : name);
+      });
+    });
+    E.rows(paperGroup, groups, function (option, g) {
+      option.value = g.key;
+      option.textContent = g.label;
+    });
+    paperForm.querySelector("[data-paper-groupbox]").hidden = !groups.length;
+  }
+
+  /* The group the moderator is entering sheets for ("" without rater groups). */
+  function chosenGroup() {
+    var m = st().meeting || {};
+    return m.groups && m.groups.length ? paperGroup.value : "";
+  }
+
+  /* The count entered so far for the chosen group (the meeting's own without groups), or null. */
+  function chosenEntry() {
+    var p = data.paper;
+    if (!p) { return null; }
+    var group = chosenGroup();
+    if (!group) { return p.entered; }
+    return (p.entries || []).filter(function (e) { return e.group === group; })[0] || null;
+  }
 
   /* Put an entered count (or nothing) into the form's fields. */
   function fillPaperForm(entered) {
     paperForm.querySelectorAll("[data-paper-choice]").forEach(function (input) {
       var choice = input.getAttribute("data-paper-choice");
-      input.value = entered ? (entered.counts[choice] || 0) : "";
+      var criterion = input.getAttribute("data-paper-criterion");
+      var counts = entered ? (criterion ? entered.counts[criterion] || {} : entered.counts) : null;
+      input.value = counts ? (counts[choice] || 0) : "";
     });
     paperForm.querySelector("[data-paper-invalid]").value = entered ? entered.invalid : "";
     if (entered || !paperForm.querySelector("[data-paper-scrutineers]").value) {
@@ -328,30 +387,52 @@
     }
   }
 
-  /* Shown while a vote with paper voters is open; the fields are refilled only for a new vote
-     (or after an entry), never while the moderator types. */
+  /* Shown while a vote with paper voters is open; the fields are refilled only for a new vote,
+     another group, or after an entry — never while the moderator types. */
   function renderPaper() {
     var p = data.paper;
     var voting = phase() === "voting" && p && st().voting && st().voting.item_id === p.item_id;
-    paperBox.hidden = !(voting && (p.paper_present || p.entered));
+    paperBox.hidden = !(voting && (p.paper_present || p.entered || (p.entries || []).length));
     if (!p) { paperKey = ""; return; }
+    buildPaperGrid();
     paperBox.setAttribute("data-item", p.item_id);
+    var entry = chosenEntry();
     E.text(paperBox, '[data-paper="present"]', fill(C.paper_present, {n: p.paper_present}));
-    E.text(paperBox, '[data-paper="entered"]', p.entered
-      ? fill(C.paper_entered, {n: p.entered.ballots, invalid: p.entered.invalid}) : C.paper_none);
+    E.text(paperBox, '[data-paper="entered"]', entry
+      ? fill(C.paper_entered, {n: entry.ballots, invalid: entry.invalid}) : C.paper_none);
     var key = p.item_id + ":" + p.round;
-    if (key !== paperKey) { paperKey = key; fillPaperForm(p.entered); }
+    if (key !== paperKey) { paperKey = key; fillPaperForm(entry); }
   }
+
+  paperGroup.addEventListener("change", function () {
+    fillPaperForm(chosenEntry());
+    renderPaper();
+  });
 
   function paperBody() {
     var counts = {};
     paperForm.querySelectorAll("[data-paper-choice]").forEach(function (input) {
-      counts[input.getAttribute("data-paper-choice")] = input.value.trim() === "" ? 0 : Number(input.value);
+      var n = input.value.trim() === "" ? 0 : Number(input.value);
+      var criterion = input.getAttribute("data-paper-criterion");
+      var line = counts;
+      if (criterion) { line = counts[criterion] = counts[criterion] || {}; }
+      line[input.getAttribute("data-paper-choice")] = n;
     });
     var invalid = paperForm.querySelector("[data-paper-invalid]").value.trim();
     var names = paperForm.querySelector("[data-paper-scrutineers]").value.split(/[,\uff0c\u3001;\uff1b\n]+/)
       .map(function (name) { return name.trim(); }).filter(Boolean);
-    return {counts: counts, invalid: invalid === "" ? 0 : Number(invalid), scrutineers: names};
+    var body = {counts: counts, invalid: invalid === "" ? 0 : Number(invalid), scrutineers: names};
+    if (chosenGroup()) { body.group = chosenGroup(); }
+    return body;
+  }
+
+  /* Keep what the server answered for an entry: the meeting's count, or one group's. */
+  function keepEntry(entered) {
+    var p = data.paper;
+    if (!p || p.item_id !== entered.item_id) { return; }
+    // a group's answer says how many of that group's paper voters are present: not the total
+    if (!entered.group) { p.entered = entered; p.paper_present = entered.paper_present; }
+    p.entries = (p.entries || []).filter(function (e) { return e.group !== entered.group; }).concat([entered]);
   }
 
   paperForm.addEventListener("submit", function (ev) {
@@ -361,10 +442,7 @@
     if (!p || button.disabled) { return; }
     button.disabled = true;
     api("PUT", "/items/" + p.item_id + "/paper_count", paperBody()).then(function (entered) {
-      if (data.paper && data.paper.item_id === entered.item_id) {
-        data.paper.entered = entered;
-        data.paper.paper_present = entered.paper_present;
-      }
+      keepEntry(entered);
       fillPaperForm(entered);
       renderPaper();
       toast(C.paper_saved, "ok");
@@ -428,6 +506,7 @@
         if (!fresh.progress) { data.progress = null; }
         data.questions = fresh.questions;
         data.paper = fresh.paper;
+        data.group_ballots = fresh.group_ballots;
         renderAll();
       })
       .catch(function (err) { toast(err.message || C.err_network); })
@@ -444,6 +523,28 @@
   function answerOf(qid) {
     var ta = document.querySelector('textarea[data-q-answer="' + qid + '"]');
     return ta ? ta.value : "";
+  }
+
+  /* What to ask before closing the vote on `item`, or "": who present has not voted, and every
+     rater group with fewer than 3 ballots (its figures could give its members' choices away).
+     The groups' counts are read fresh, so the warning is about the vote as it stands. */
+  function closeWarning(item) {
+    var p = data.progress;
+    var missing = p && p.item_id === item ? Math.max(0, p.present - p.ballots) : 0;
+    return fetch(dataUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (resp) { return resp.ok ? resp.json() : {}; }, function () { return {}; })
+      .then(function (fresh) {
+        var groups = fresh.group_ballots || data.group_ballots || [];
+        var few = groups.filter(function (g) { return g.ballots > 0 && g.ballots < 3; });
+        var parts = [];
+        if (few.length) {
+          parts.push(fill(C.close_small_groups, {groups: few.map(function (g) {
+            return g.label + " (" + g.ballots + ")";
+          }).join("\u3001")}));
+        }
+        parts.push(missing > 0 ? fill(C.close_unvoted, {n: missing}) : (few.length ? C.close_anyway : ""));
+        return parts.join(" ").trim();
+      });
   }
 
   function run(action, el) {
@@ -465,9 +566,9 @@
           return api("POST", "/items/" + item + "/voting/open");
         });
       case "close-voting":
-        var p = data.progress;
-        var missing = p && p.item_id === item ? Math.max(0, p.present - p.ballots) : 0;
-        return (missing > 0 ? ask(fill(C.close_unvoted, {n: missing}), false) : Promise.resolve("")).then(function (ok) {
+        return closeWarning(item).then(function (warning) {
+          return warning ? ask(warning, false) : "";
+        }).then(function (ok) {
           if (ok === null) { return null; }
           return api("POST", "/items/" + item + "/voting/close");
         });

@@ -14,7 +14,8 @@
   // The preset scales' choices in ballot order (a custom scale: its counts' order).
   var SCALES = {
     three_level: ["satisfied", "basically_satisfied", "dissatisfied"],
-    pass_fail: ["pass", "fail"]
+    pass_fail: ["pass", "fail"],
+    four_grade: ["excellent", "competent", "basically_competent", "incompetent"]
   };
 
   /* The data of a <script type="application/json" id=...> block, or null. */
@@ -104,13 +105,35 @@
     return parts.length > 1 ? whole + "." + parts[1] : whole;
   }
 
+  /* round(scale * |a/b|) with integers only, as a decimal string: BigInt where the browser has
+     it (weighted fractions grow past 2^53), plain numbers (exact while they stay small) else. */
+  function scaledRound(num, den, scale) {
+    if (typeof BigInt === "function") {
+      var n = BigInt(num), d = BigInt(den), two = BigInt(2);
+      return ((two * BigInt(scale) * n + d) / (two * d)).toString();
+    }
+    return String(Math.floor((2 * scale * Number(num) + Number(den)) / (2 * Number(den))));
+  }
+
+  /* "123" (tenths) -> "12.3". */
+  function tenthsText(tenths) {
+    var digits = tenths.length < 2 ? "0" + tenths : tenths;
+    return digits.slice(0, -1) + "." + digits.slice(-1);
+  }
+
   /* "7/9" -> "77.8%", rounded half up with integers only (display, never a decision). */
   function percent(fraction) {
     var m = /^(\d+)\/(\d+)$/.exec(fraction || "");
-    if (!m || Number(m[2]) === 0) { return "\u2014"; }
-    var num = Number(m[1]), den = Number(m[2]);
-    var tenths = Math.floor((2000 * num + den) / (2 * den));
-    return Math.floor(tenths / 10) + "." + (tenths % 10) + "%";
+    if (!m || /^0+$/.test(m[2])) { return "\u2014"; }
+    return tenthsText(scaledRound(m[1], m[2], 1000)) + "%";
+  }
+
+  /* An exact score "175/2" -> "87.5" (one decimal, half away from zero; integers only). */
+  function decimal(fraction) {
+    var m = /^(-?)(\d+)\/(\d+)$/.exec(fraction || "");
+    if (!m || /^0+$/.test(m[3])) { return "\u2014"; }
+    var text = tenthsText(scaledRound(m[2], m[3], 10));
+    return (m[1] && text !== "0.0" ? "-" : "") + text;
   }
 
   /* The width of a bar's fill in its 1000-wide SVG box. */
@@ -121,6 +144,65 @@
   /* strings[key] when the page has that string, else the key itself (a custom scale's choice). */
   function label(strings, key) {
     return strings && own.call(strings, key) ? strings[key] : key;
+  }
+
+  /* A choice's name: a preset's from the page's strings, a custom scale's as the moderator wrote
+     it (the meeting of the snapshot carries its choices). */
+  function choiceName(meeting, key, strings) {
+    if ((!meeting || meeting.scale !== "custom") && strings && own.call(strings, key)) { return strings[key]; }
+    var choices = (meeting && meeting.choices) || [];
+    for (var i = 0; i < choices.length; i++) { if (choices[i].key === key) { return choices[i].label || key; } }
+    return key;
+  }
+
+  /* `figures` ({key: {...}}) in the order of the meeting's `entries`, each with key and label. */
+  function labelled(entries, figures) {
+    var out = [], seen = {};
+    (entries || []).forEach(function (e) {
+      if (figures && own.call(figures, e.key)) { seen[e.key] = true; out.push([e.key, e.label]); }
+    });
+    Object.keys(figures || {}).forEach(function (k) { if (!seen[k]) { out.push([k, k]); } });
+    return out.map(function (pair) {
+      var row = {key: pair[0], label: pair[1]};
+      var f = figures[pair[0]];
+      Object.keys(f).forEach(function (name) { row[name] = f[name]; });
+      return row;
+    });
+  }
+
+  /* "优秀 2 · 称职 1 · …": one criterion's counts, in the scale's order. */
+  function countsText(counts, meeting, strings) {
+    var keys = ((meeting && meeting.choices) || []).map(function (c) { return c.key; })
+      .filter(function (k) { return own.call(counts || {}, k); });
+    if (!keys.length) { keys = Object.keys(counts || {}); }
+    return keys.map(function (k) { return choiceName(meeting, k, strings) + " " + (counts[k] || 0); }).join(" \u00b7 ");
+  }
+
+  /* Fill the rating-sheet figures of a result below `root` (the sheet_figures macro of
+     templates/projector/_stage.html): the average score, each criterion, each rater group. */
+  function sheetFigures(root, r, meeting, L) {
+    var average = keep(root, ".sf-average", r.average_score);
+    if (average) { average.textContent = fill(L.average_score, {score: decimal(r.average_score)}); }
+    var criteria = keep(root, ".sf-criteria", r.criteria);
+    if (criteria) {
+      rows(criteria.querySelector("tbody"), labelled(meeting && meeting.criteria, r.criteria), function (tr, row) {
+        tr.setAttribute("data-criterion", row.key);
+        text(tr, ".sf-name", row.label);
+        text(tr, ".sf-counts", countsText(row.counts, meeting, L));
+        text(tr, ".sf-rate", percent(row.satisfaction));
+      });
+    }
+    var groups = keep(root, ".sf-groups", r.groups);
+    if (groups) {
+      rows(groups.querySelector("tbody"), labelled(meeting && meeting.groups, r.groups), function (tr, row) {
+        tr.setAttribute("data-group", row.key);
+        text(tr, ".sf-name", row.label);
+        text(tr, ".sf-weight", percent(row.weight));
+        text(tr, ".sf-ballots", row.ballots);
+        text(tr, ".sf-rate", percent(row.satisfaction));
+      });
+    }
+    return !!(average || criteria || groups);
   }
 
   /* The choices of a result, in ballot order. */
@@ -227,6 +309,10 @@
     rows: rows,
     money: money,
     percent: percent,
+    decimal: decimal,
+    choiceName: choiceName,
+    labelled: labelled,
+    sheetFigures: sheetFigures,
     barWidth: barWidth,
     label: label,
     choicesOf: choicesOf,

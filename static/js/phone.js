@@ -1,7 +1,9 @@
 /* evalmeet — the representative's phone page.
  *
  * Shows the item under review, sends questions, and casts the secret ballot in two taps
- * (choose, confirm). Built for a cheap phone on bad Wi-Fi:
+ * (choose, confirm) — or, when the meeting rates several criteria, as one rating sheet: a row
+ * of choices per criterion and one confirmation for the whole sheet. Built for a cheap phone
+ * on bad Wi-Fi:
  *  - the page starts from the snapshot embedded by the server, then follows the /live channel;
  *  - a ballot gets a random key when it is confirmed and is kept in localStorage until the
  *    server acknowledges it; it is re-sent with the same key after every (re)connect, so it is
@@ -43,6 +45,8 @@
   var recusalFormOpen = false;
   var supportBusy = {};         // question id -> true while its support_question is in flight
   var builtChoices = "";        // which choice buttons are on screen
+  var sheet = {};               // a rating sheet being filled in: criterion -> choice (not sent yet)
+  var builtSheet = "";          // which sheet rows are on screen
 
   // --- storage (private mode may refuse localStorage: fall back to memory) ---------------
 
@@ -77,6 +81,22 @@
     return value === null || value === undefined || value === "" ? T.none : T.yuan + E.money(value);
   }
   function choiceLabel(code) { return E.label(T.choices, code); }
+  // The rating sheet's criteria of an open vote, or null (one verdict).
+  function criteriaOf(v) { return v && v.criteria && v.criteria.length ? v.criteria : null; }
+  // Every choice of the vote's scale with its flags (older snapshots: the keys only).
+  function scaleOf(v) {
+    if (v.scale && v.scale.length) { return v.scale; }
+    return v.choices.map(function (key) { return { key: key, label: key }; });
+  }
+  // A choice's name: a preset's translated, a custom scale's as the moderator wrote it.
+  function choiceName(code, v) {
+    if (state.meeting.scale !== "custom" && Object.prototype.hasOwnProperty.call(T.choices, code)) {
+      return T.choices[code];
+    }
+    var scale = (v && v.scale) || [];
+    for (var i = 0; i < scale.length; i++) { if (scale[i].key === code) { return scale[i].label || code; } }
+    return choiceLabel(code);
+  }
   // The phone's own sentence for the codes it knows; else the server's (translated by its code).
   function errorText(code, message) { return (T.errors && T.errors[code]) || message || T.errors.other; }
 
@@ -155,9 +175,55 @@
     builtChoices = signature;
     E.rows($("choices"), v.choices, function (button, code) {
       E.variant(button, "ph-choice-", code).setAttribute("data-choice", code);
-      button.textContent = choiceLabel(code);
+      button.textContent = choiceName(code, v);
       button.addEventListener("click", function () { choose(code); });
     });
+  }
+
+  /* The sheet's rows, built once per vote (a tap only marks its button: see markSheet). */
+  function buildSheet(v) {
+    var criteria = criteriaOf(v);
+    var signature = roundKey(v) + ":" + v.choices.join(",") + ":" +
+      criteria.map(function (c) { return c.key + "=" + c.label; }).join(",");
+    if (signature !== builtSheet) {
+      builtSheet = signature;
+      E.rows($("sheet-rows"), criteria, function (li, criterion) {
+        li.setAttribute("data-criterion", criterion.key);
+        E.text(li, ".ph-slabel", criterion.label);
+        var options = li.querySelector(".ph-sopts");
+        options.setAttribute("aria-label", criterion.label);
+        E.rows(options, scaleOf(v), function (button, choice) {
+          E.variant(button, "ph-sopt-", choice.satisfied === false ? "no" : "yes");
+          button.setAttribute("data-choice", choice.key);
+          button.textContent = choiceName(choice.key, v);
+          button.addEventListener("click", function () { rate(criterion.key, choice.key); });
+        });
+      });
+    }
+    markSheet(v);
+  }
+
+  function sheetRated(v) {
+    return criteriaOf(v).filter(function (c) { return Object.prototype.hasOwnProperty.call(sheet, c.key); }).length;
+  }
+
+  /* Mark each row's rating; the confirm button only once every row is rated. */
+  function markSheet(v) {
+    var rows = $("sheet-rows").querySelectorAll(".ph-srow");
+    Array.prototype.forEach.call(rows, function (li) {
+      var mine = sheet[li.getAttribute("data-criterion")] || null;
+      li.classList.toggle("ph-srow-done", !!mine);
+      Array.prototype.forEach.call(li.querySelectorAll(".ph-sopt"), function (button) {
+        var on = button.getAttribute("data-choice") === mine;
+        button.classList.toggle("ph-sopt-on", on);
+        button.setAttribute("aria-checked", on ? "true" : "false");
+      });
+    });
+    var total = criteriaOf(v).length;
+    var rated = sheetRated(v);
+    setText("sheet-left", rated === total ? T.sheet_ready : fmt(T.sheet_left, { n: rated, m: total }));
+    $("sheet-left").classList.toggle("ph-sleft-ready", rated === total);
+    $("sheet-confirm").disabled = rated !== total;
   }
 
   function renderVote() {
@@ -173,9 +239,12 @@
     else if (voted) { mode = "done"; }
     else if (v && me.ballot === "paper") { mode = "paper"; }
     else if (recused) { mode = "recused"; }
+    else if (v && criteriaOf(v)) { mode = "sheet"; }
     else if (v && chosen) { mode = "confirm"; }
     else if (v) { mode = "choose"; }
     show("vote-choose", mode === "choose");
+    show("vote-sheet", mode === "sheet");
+    if (mode === "sheet") { buildSheet(v); }
     show("vote-confirm", mode === "confirm");
     show("vote-pending", mode === "pending");
     show("vote-done", mode === "done");
@@ -183,7 +252,7 @@
     if (mode === "choose") { buildChoices(v); }
     if (mode === "confirm") {
       var c = $("confirm-choice");
-      c.textContent = choiceLabel(chosen);
+      c.textContent = choiceName(chosen, v);
       c.className = "ph-chosen ph-chosen-" + chosen;
     }
     if (mode === "pending") {
@@ -228,9 +297,19 @@
     var den = parseInt(String(result.satisfaction || "0/0").split("/")[1], 10);
     setText("result-rate", den > 0 ? result.satisfaction + " (" + E.percent(result.satisfaction) + ")" : T.none);
     E.rows($("result-counts"), E.choicesOf(result), function (li, code) {
-      E.text(li, "span", choiceLabel(code));
+      E.text(li, "span", E.choiceName(state.meeting, code, T.choices));
       E.text(li, "strong", (result.counts || {})[code] || 0);
     });
+    // a rating sheet: each criterion's satisfaction (exact fractions shown as percentages)
+    var criteria = E.labelled(state.meeting.criteria, result.criteria);
+    E.rows($("result-criteria"), criteria, function (li, row) {
+      li.setAttribute("data-criterion", row.key);
+      E.text(li, "span", row.label);
+      E.text(li, "strong", E.percent(row.satisfaction));
+    });
+    show("result-criteria", criteria.length > 0);
+    setText("result-average", result.average_score ? fmt(T.average_score, { score: E.decimal(result.average_score) }) : "");
+    show("result-average", !!result.average_score);
     setText("result-turnout", fmt(T.turnout, result));
   }
 
@@ -328,10 +407,36 @@
   function confirmVote() {
     var v = currentVoting();
     if (!v || !chosen || pendingBallot() || hasVoted(v)) { return; }
-    var onFloor = state.item && state.item.id === v.item_id ? state.item : {};
-    put(pendingKey(), { item_id: v.item_id, round: v.round, choice: chosen, key: newKey(),
-      title: onFloor.title || "", position: onFloor.position || null });
+    var choice = chosen;
     chosen = null;
+    queueBallot(v, { choice: choice });
+  }
+
+  function rate(criterion, code) {
+    sheet[criterion] = code;
+    voteError = null;
+    render();
+  }
+
+  /* The one confirmation of a rating sheet: every row rated, sent as one ballot. */
+  function confirmSheet() {
+    var v = currentVoting();
+    if (!v || !criteriaOf(v) || pendingBallot() || hasVoted(v) || sheetRated(v) !== criteriaOf(v).length) { return; }
+    var choices = {};
+    criteriaOf(v).forEach(function (c) { choices[c.key] = sheet[c.key]; });
+    queueBallot(v, { choices: choices });
+  }
+
+  /* Keep the ballot (`choice`, or a sheet's `choices`) on the phone with a new key until the
+     server acknowledges it, then send it: the outbox sendPending empties. */
+  function queueBallot(v, ballot) {
+    var onFloor = state.item && state.item.id === v.item_id ? state.item : {};
+    ballot.item_id = v.item_id;
+    ballot.round = v.round;
+    ballot.key = newKey();
+    ballot.title = onFloor.title || "";
+    ballot.position = onFloor.position || null;
+    put(pendingKey(), ballot);
     voteError = null;
     render();
     sendPending();
@@ -349,7 +454,9 @@
     if (!p || inflight || !socket || !socket.connected) { render(); return; }
     inflight = true;
     render();
-    socket.emit("cast_vote", { item_id: p.item_id, choice: p.choice, key: p.key, round: p.round }, function (err, ack) {
+    var body = { item_id: p.item_id, key: p.key, round: p.round };
+    if (p.choices) { body.choices = p.choices; } else { body.choice = p.choice; }
+    socket.emit("cast_vote", body, function (err, ack) {
       inflight = false;
       var now = pendingBallot();
       if (!now || now.key !== p.key) { render(); return; }
@@ -489,7 +596,7 @@
     if (next.me) { me = next.me; }
     var v = currentVoting();
     if (v && v.has_voted === true) { votedRounds[roundKey(v)] = true; }
-    if (!v || !before || roundKey(v) !== roundKey(before)) { chosen = null; }
+    if (!v || !before || roundKey(v) !== roundKey(before)) { chosen = null; sheet = {}; }
     // A new round (a re-vote too) starts from nobody: the last round's "8 of 8" must not linger.
     if (v && (!before || roundKey(v) !== roundKey(before))) {
       var recused = (next.item && next.item.recusals) ? next.item.recusals.length : 0;
@@ -596,6 +703,7 @@
   });
 
   $("confirm-yes").addEventListener("click", confirmVote);
+  $("sheet-confirm").addEventListener("click", confirmSheet);
   $("confirm-back").addEventListener("click", function () { chosen = null; render(); });
   $("q-form").addEventListener("submit", askQuestion);
   $("recusal-form").addEventListener("submit", declareRecusal);

@@ -102,13 +102,15 @@
   function resultView(view) {
     var r = state.result;
     itemHead(view, state.item, r.round);
+    // every rating counts: with criteria the counts add up to ballots x criteria
+    var rated = E.choicesOf(r).reduce(function (sum, c) { return sum + ((r.counts && r.counts[c]) || 0); }, 0);
     E.rows(view.querySelector(".pj-chart"), E.choicesOf(r), function (row, choice) {
       var count = (r.counts && r.counts[choice]) || 0;
       var bar = row.querySelector(".pj-svgbar");
       E.variant(row, "c-", choice);
       E.variant(bar, "c-", choice);
-      E.text(row, ".pj-row-lbl", E.label(L, choice));
-      bar.querySelector(".fill").setAttribute("width", E.barWidth(count, r.ballots));
+      E.text(row, ".pj-row-lbl", E.choiceName(state.meeting, choice, L));
+      bar.querySelector(".fill").setAttribute("width", E.barWidth(count, rated));
       E.text(row, ".pj-row-n", count);
     });
     var verdict = view.querySelector(".pj-verdict");
@@ -116,10 +118,14 @@
     verdict.classList.toggle("failed", !r.passed);
     E.text(view, ".pj-banner", r.passed ? L.passed : L.failed);
     E.text(view, ".pj-rate", E.rateText(r, L));
-    E.text(view, ".pj-rule", L.threshold + " \u2265 " + r.pass_threshold);
+    E.text(view, ".pj-rule", L.threshold + " \u2265 " + r.pass_threshold +
+      (r.criteria && state.meeting.pass_rule === "every_criterion" ? " " + L.every_criterion : ""));
     E.text(view, ".pj-turnout", E.fill(L.ballots_of, {n: r.ballots, m: r.present}));
     var channels = E.channelsText(r, L);
     if (E.keep(view, ".pj-channels", channels)) { E.text(view, ".pj-channels", channels); }
+    var sheet = E.keep(view, ".pj-sheet", r.criteria || r.groups || r.average_score);
+    if (sheet) { E.sheetFigures(sheet, r, state.meeting, L); }
+    view.classList.toggle("pj-has-sheet", !!(r.criteria || r.groups));
   }
 
   /* Which view the snapshot calls for, and how to fill it. */

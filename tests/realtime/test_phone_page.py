@@ -60,6 +60,10 @@ def test_join_link_checks_in_and_leads_to_the_phone_page(app, session, plain_mee
         "dissatisfied": "不满意",
         "pass": "通过",
         "fail": "不通过",
+        "excellent": "优秀",
+        "competent": "称职",
+        "basically_competent": "基本称职",
+        "incompetent": "不称职",
     }
     assert strings["progress"] == "出席 {present} 人中已有 {ballots} 人投票"
     assert 'class="site-nav"' not in html  # the site navigation is hidden on the phone

@@ -51,7 +51,7 @@ def build_state(session: Session, meeting: Meeting, rep: Representative | None =
             result = ResultOut.of(frozen) if frozen is not None else None
     timer = timer_of(session, meeting.id) if meeting.status == "live" else None
     return LiveStateOut(
-        meeting=LiveMeetingOut.model_validate(meeting),
+        meeting=LiveMeetingOut.of(meeting),
         item=item_out,
         phase=phase,
         voting=voting,

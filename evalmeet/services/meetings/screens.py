@@ -7,16 +7,17 @@ of the item on the floor, voting progress) are what the console shows beside tha
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import NotFound
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
-from evalmeet.models import Meeting
+from evalmeet.models import Ballot, Item, Meeting
 from evalmeet.schemas.live import (
     ConsoleItemOut,
     ConsoleMeetingOut,
     ConsoleViewOut,
+    GroupBallotsOut,
     LiveStateOut,
     PaperStatusOut,
     ProgressOut,
@@ -69,6 +70,7 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
         items.append(ConsoleItemOut(**dict(ItemOut.of(item)), result=result))
     current = meeting.current_item_id if meeting.status == "live" else None
     paper = None
+    group_ballots = None
     if state.voting is not None:
         voting_item = get_item(session, state.voting.item_id)
         entries, paper_present = current_paper_count(session, voting_item)
@@ -79,6 +81,7 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
             entered=next((e for e in entries if e.group is None), None),
             entries=entries,
         )
+        group_ballots = groups_so_far(session, voting_item, {e.group or "": e.ballots for e in entries})
     return ConsoleViewOut(
         meeting=ConsoleMeetingOut.model_validate(meeting),
         state=state,
@@ -87,4 +90,24 @@ def console_view(session: Session, meeting_id: int) -> ConsoleViewOut:
         roster=[RosterRowOut.model_validate(rep) for rep in meeting.representatives],
         questions=moderators_list(session, current),
         paper=paper,
+        group_ballots=group_ballots,
     )
+
+
+def groups_so_far(session: Session, item: Item, paper: dict[str, int]) -> list[GroupBallotsOut] | None:
+    """Each rater group's ballots so far in the item's open round (phone ballots by the group
+    they carry while open, plus the group's paper sheets entered): how many, nothing else.
+    None for a meeting without groups."""
+    groups = item.meeting.rules.groups
+    if not groups:
+        return None
+    rows = session.execute(
+        select(Ballot.rater_group, func.count())
+        .where(Ballot.item_id == item.id, Ballot.vote_round == item.vote_round)
+        .group_by(Ballot.rater_group)
+    ).tuples()
+    phone = {group: int(n) for group, n in rows}
+    return [
+        GroupBallotsOut(key=g.key, label=g.label, ballots=phone.get(g.key, 0) + paper.get(g.key, 0))
+        for g in groups
+    ]
