@@ -147,6 +147,19 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
     """The finished job's answer: its file, or its refusal raised."""
     if "refused" in outcome:
         raise refusal(outcome["refused"])
+    if "data" in outcome:  # made by a worker of the cluster (Redis): the bytes came along
+        import io
+
+        sent = send_file(
+            io.BytesIO(outcome["data"]),
+            mimetype=str(outcome["mimetype"]),
+            as_attachment=True,
+            download_name=str(outcome["name"]),
+        )
+        if not keep:
+            queue = queue_for(current_app.config)
+            sent.call_on_close(lambda: _forget(queue, job_id, None))
+        return _attachment(sent)
     path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
     if not path.is_file():
         raise JobError(f"the file of job {job_id} is gone", "job_failed")
@@ -165,8 +178,9 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
     return response
 
 
-def _forget(queue: Huey, job_id: str, path: Path) -> None:
-    path.unlink(missing_ok=True)
+def _forget(queue: Huey, job_id: str, path: Path | None) -> None:
+    if path is not None:
+        path.unlink(missing_ok=True)
     try:
         queue.result(job_id, preserve=False)
     except Exception:  # noqa: BLE001 - tidying only

@@ -59,6 +59,10 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
                 db.session.remove()
     finally:
         progress.attach(None)
+    if type(queue).__name__ == "RedisHuey":
+        # the cluster: the server waiting may be on another machine, so the file travels in the
+        # result (Redis keeps it until that server takes it)
+        return {"data": b"".join(made.chunks()), "name": made.name, "mimetype": made.mimetype}
     target = folder(app.config) / FILES / job_id
     tmp = target.with_suffix(".part")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

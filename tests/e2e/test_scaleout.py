@@ -308,3 +308,31 @@ def test_two_workers_behind_nginx_share_broadcasts_and_survive_a_killed_worker(
     assert set(acked_before.values()) <= set(listed), "a ballot acked before the crash was lost"
     assert survivor.running, cluster.logs()
     assert time.monotonic() - started < 80, "the scale-out test is getting slow"
+
+
+def test_minutes_exports_and_static_files_through_nginx(cluster: Cluster) -> None:
+    """The cluster's job path: each server started a worker on the Redis queue; downloads through
+    nginx come back whichever worker made them (the file travels in the Redis result). Static
+    files: nginx sends the precompressed copy with a year's immutable caching."""
+    from tests.e2e.test_minutes_live import pdf_text
+    from tests.server import BIN
+    from tests.static_names import static
+
+    cluster.servers[0]._run([str(BIN / "evalmeet"), "demo"])
+    meetings = cluster.api("GET", "meetings").json()
+    closed = next(m for m in meetings if m["status"] == "closed")
+    for _ in range(4):  # more than one, so both servers' workers take some
+        pdf = cluster.api("GET", f"meetings/{closed['id']}/minutes.pdf")
+        assert pdf.status_code == 200 and "会议纪要" in pdf_text(pdf.content)
+    table = cluster.api("GET", "exports/actions.csv")
+    assert table.status_code == 200 and table.content.startswith(b"\xef\xbb\xbf")
+    draft = next(m for m in meetings if m["status"] == "draft")
+    refused = cluster.api("GET", f"meetings/{draft['id']}/minutes.xlsx")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "meeting_draft"
+    logs = cluster.logs()
+    assert logs.count("minutes and exports are made by 1 worker process") == 2, logs[-2000:]
+    assert "Redis" in logs and "Traceback" not in logs
+
+    css = requests.get(cluster.url + static("css/app.css"), headers={"Accept-Encoding": "gzip"}, timeout=10)
+    assert css.status_code == 200 and css.headers["Content-Encoding"] == "gzip"
+    assert "immutable" in css.headers["Cache-Control"] and "max-age=31536000" in css.headers["Cache-Control"]
