@@ -1,0 +1,216 @@
+"""Phones voting while heavy files are made: the p99 ack of a burst on a quiet server, and of the
+same burst while minutes PDFs and exports are being made.
+
+    .venv/bin/python bench/heavy_load.py [--phones 300] [--items 200] [--archive-meetings 40]
+                                         [--no-workers]
+
+One `evalmeet serve` on SQLite. Seeded through the services before it starts: a live meeting
+with ``--phones`` representatives and two items, a closed meeting of ``--items`` items (its
+minutes are the heavy PDF) and ``--archive-meetings`` more closed meetings of 15 items each
+(the archive the items export walks). Then: every phone votes at once on item 1 (quiet); the
+download clients start asking, one after another without pause, for the big meeting's
+minutes.pdf and for exports/items.xlsx; once both are being made, every phone votes at once on
+item 2 (loaded). Target (issue 15): loaded p99 ≤ 2 × quiet p99 + 300 ms.
+
+``--no-workers`` starts the server with ``EVALMEET_JOBS_WORKERS=0``: the files are then made in
+the server process (its thread pool), which is what the target is about.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import load_average, percentile, raise_fd_limit, seed_meeting, wait_for  # noqa: E402
+from bench.phones import Swarm  # noqa: E402
+from bench.vote_load import GO_DELAY, summarise  # noqa: E402
+from tests.server import LiveServer  # noqa: E402
+
+
+def seed_closed(database_url: str, instance: Path, *, items: int, reps: int, title: str) -> int:
+    """A finished meeting of ``items`` items, each voted by ``reps`` representatives."""
+    from evalmeet import create_app
+    from evalmeet.extensions import db
+    from evalmeet.schemas.base import parse
+    from evalmeet.schemas.items import ItemCreate
+    from evalmeet.schemas.live import CastVoteBody
+    from evalmeet.schemas.meetings import MeetingCreate
+    from evalmeet.schemas.roster import RepresentativeCreate
+    from evalmeet.services.meetings import conduct, roster
+    from evalmeet.services.meetings import items as agenda
+    from evalmeet.services.meetings import meeting as meetings
+    from evalmeet.services.voting import ballots as voting
+    from evalmeet.services.voting import round as rounds
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
+    choices = ("satisfied", "basically_satisfied", "dissatisfied")
+    with app.app_context():
+        session = db.session
+        meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "bench").value
+        people = [
+            roster.add_representative(
+                session,
+                meeting.id,
+                parse(RepresentativeCreate, {"name": f"代表{n:03d}", "employee_no": f"H{meeting.id}-{n}"}),
+                "bench",
+            ).value
+            for n in range(reps)
+        ]
+        made = [
+            agenda.add_item(
+                session,
+                meeting.id,
+                parse(
+                    ItemCreate,
+                    {
+                        "title": f"第{n + 1}项 炼钢厂备件采购（{'单一来源' if n % 3 == 0 else '公开招标'}）",
+                        "responsible_person": {"name": f"采购员{n % 25:02d}", "department": "物资供应部"},
+                        "amount": str(120000 + 3100 * n),
+                        "description": "2026年度设备维修备件集中采购，含耐材、轴承与液压件。" * 3,
+                    },
+                ),
+                "bench",
+            ).value
+            for n in range(items)
+        ]
+        conduct.start_meeting(session, meeting.id, "bench")
+        for rep in people:
+            conduct.check_in(session, rep, "bench")
+        for n, item in enumerate(made):
+            rounds.open_voting(session, item.id, "bench")
+            requests = [
+                voting.CastRequest(
+                    rep.id,
+                    parse(
+                        CastVoteBody,
+                        {"item_id": item.id, "choice": choices[(n + k) % 3], "key": uuid.uuid4().hex},
+                    ),
+                )
+                for k, rep in enumerate(people)
+            ]
+            voting.cast_ballots(session, requests)
+            rounds.close_voting(session, item.id, "bench")
+        conduct.finish_meeting(session, meeting.id, "bench")
+        session.commit()
+        meeting_id = meeting.id
+        db.session.remove()
+        db.engine.dispose()
+    return meeting_id
+
+
+class Downloads:
+    """Clients asking for heavy files one after another, until stopped."""
+
+    def __init__(self, server: LiveServer, paths: list[str]) -> None:
+        self.server = server
+        self.paths = paths
+        self.stop = threading.Event()
+        self.done: list[tuple[str, int, float]] = []
+        self.threads = [threading.Thread(target=self._loop, args=(p,), daemon=True) for p in paths]
+
+    def _loop(self, path: str) -> None:
+        import requests
+
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {self.server.token}"}
+        while not self.stop.is_set():
+            started = time.monotonic()
+            answer = session.get(self.server.url + "/api/v1/" + path, headers=headers, timeout=600)
+            self.done.append((path, answer.status_code, time.monotonic() - started))
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(600)
+
+
+def burst(server: LiveServer, swarm: Swarm, item: int) -> dict[str, Any]:
+    assert server.api("POST", f"items/{item}/voting/open").status_code == 200
+    swarm.wait("voting", item, 60)
+    go_at = time.monotonic() + GO_DELAY
+    out = summarise(swarm.vote(go_at, item), go_at)
+    closed = server.api("POST", f"items/{item}/voting/close")
+    assert closed.status_code == 200, closed.text
+    out["counted"] = closed.json()["ballots"]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--phones", type=int, default=300)
+    parser.add_argument("--items", type=int, default=200, help="items of the meeting whose minutes are made")
+    parser.add_argument("--archive-meetings", type=int, default=40)
+    parser.add_argument("--no-workers", action="store_true")
+    args = parser.parse_args()
+    raise_fd_limit()
+    env = {"EVALMEET_JOBS_WORKERS": "0"} if args.no_workers else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = LiveServer(Path(tmp) / "heavy", env)
+        server.bootstrap()
+        print(
+            f"seeding: {args.phones} phones, {args.items}-item minutes, +{args.archive_meetings} meetings",
+            flush=True,
+        )
+        started = time.monotonic()
+        live = seed_meeting(server.db_url, server.instance, args.phones, items=2, title="bench live")
+        big = seed_closed(server.db_url, server.instance, items=args.items, reps=30, title="bench 200 items")
+        for n in range(args.archive_meetings):
+            seed_closed(server.db_url, server.instance, items=15, reps=36, title=f"bench archive {n}")
+        print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
+        server.start()
+        swarm = None
+        try:
+            swarm = Swarm([server.url] * args.phones, [{"token": t} for t in live.tokens], ["websocket"], 1)
+            connected = swarm.connect(100)
+            print(f"{connected['connected']} phones connected", flush=True)
+            quiet = burst(server, swarm, live.item_ids[0])
+            downloads = Downloads(server, [f"meetings/{big}/minutes.pdf", "exports/items.xlsx"])
+            downloads.start()
+            time.sleep(3.0)  # both files well under way
+            loaded = burst(server, swarm, live.item_ids[1])
+            wait_for(lambda: len(downloads.done) >= 2, "a download to finish", 600)
+            downloads.finish()
+        finally:
+            if swarm is not None:
+                swarm.close()
+            server.stop()
+    target = 2 * quiet["p99"] + 0.3
+    print()
+    print(
+        f"{args.phones} phones, "
+        + ("no workers (files made in the server)" if args.no_workers else "one worker")
+    )
+    print(f"{'':34}{'quiet':>10}{'loaded':>10}")
+    for name, key in (("acked ok", "ok"), ("counted", "counted")):
+        print(f"{name:34}{quiet[key]:>10}{loaded[key]:>10}")
+    for name, key in (("ack p50, ms", "p50"), ("ack p99, ms", "p99"), ("ack max, ms", "max")):
+        print(f"{name:34}{quiet[key] * 1000:>10.0f}{loaded[key] * 1000:>10.0f}")
+    print(
+        f"{'target: loaded p99 ≤ 2×quiet+300':34}{target * 1000:>20.0f} ms  "
+        f"{'met' if loaded['p99'] <= target else 'NOT met'}"
+    )
+    by_path: dict[str, list[float]] = {}
+    for path, status, took in downloads.done:
+        assert status == 200, (path, status)
+        by_path.setdefault(path, []).append(took)
+    for path, times in by_path.items():
+        print(f"  {path}: {len(times)} made, median {percentile(times, 0.5):.1f} s")
+    print(f"errors: quiet {quiet['errors']}, loaded {loaded['errors']}; load average {load_average()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
