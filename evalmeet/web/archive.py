@@ -239,4 +239,8 @@ def public() -> Any:
 @bp.get("/public/meetings/<int:meeting_id>")
 def public_meeting(meeting_id: int) -> Any:
     """One published meeting; unpublished or unknown ones are 404."""
-    return render_template("archive/public_meeting.html", m=disclosure.public_meeting(db.session, meeting_id))
+    record = disclosure.public_meeting(db.session, meeting_id)
+    assert record.rules is not None
+    return render_template(
+        "archive/public_meeting.html", m=record, choice_names=labels.choice_names(record.rules)
+    )

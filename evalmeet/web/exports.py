@@ -32,7 +32,6 @@ from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
     APPEAL_STATUS_LABELS,
-    CHOICE_LABELS,
     PROCUREMENT_METHOD_LABELS,
     SCALE_LABELS,
     Labels,
@@ -102,7 +101,6 @@ def _minutes_helpers() -> dict[str, Any]:
         "kind_label": _label(ACTION_KIND_LABELS),
         "status_label": _label(ACTION_PROGRESS_LABELS),
         "appeal_label": _label(APPEAL_STATUS_LABELS),
-        "choice_label": _label(CHOICE_LABELS),
         "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),
         "flag_text": lambda flag: exports.flag_text(flag, lang),
@@ -115,7 +113,9 @@ def _minutes_helpers() -> dict[str, Any]:
 def minutes_pdf(meeting_id: int) -> Any:
     """The minutes (会议纪要) of a closed meeting as an A4 PDF."""
     record = minutes.build_minutes(db.session, meeting_id)
-    html = render_template("exports/minutes.html", m=record, **_minutes_helpers())
+    html = render_template(
+        "exports/minutes.html", m=record, choice_names=labels.choice_names(record.rules), **_minutes_helpers()
+    )
     name = _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf")
     # Everything is in the HTML now: end the read transaction before the slow part, so no
     # database connection (SQLite has one) or snapshot is held while the PDF is laid out.

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.risk import entry_warnings
-from evalmeet.domain.rules import SCALES
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
@@ -33,7 +32,7 @@ from evalmeet.services.meetings import conduct, overview, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting.round import latest_result
-from evalmeet.web import edge, error_text, paging
+from evalmeet.web import edge, error_text, labels, paging
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url
@@ -190,14 +189,15 @@ def _results(meeting: Any) -> dict[int, dict[str, Any]]:
     """Each decided item's latest result as the page shows it, by item id: the counts of each
     choice in ballot order, the rate, ballots and present."""
     out: dict[int, dict[str, Any]] = {}
+    names = labels.choice_names(meeting.rules)
     for item in meeting.items:
         frozen = latest_result(db.session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
         if frozen is None:
             continue
-        order = list(SCALES.get(frozen.scale, ()))
+        order = list(names)
         order += [c for c in frozen.counts if c not in order]
         out[item.id] = {
-            "counts": [(forms.label("choice", c), frozen.counts.get(c, 0)) for c in order],
+            "counts": [(names.get(c, c), frozen.counts.get(c, 0)) for c in order],
             "rate": percent_text(f"{frozen.satisfaction_num}/{frozen.satisfaction_den}"),
             "ballots": frozen.ballots,
             "present": frozen.present,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
-from evalmeet.domain.rules import choices_for
+from evalmeet.domain.sheets import Rules
 from evalmeet.models import Ballot, Item, Meeting
 from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.types import is_id
@@ -112,6 +112,8 @@ class PublicMeeting:
     failed: int
     published_at: datetime | None
     items: tuple[PublicItem, ...] = ()
+    # The scale, criteria, groups and pass rule its results follow (public like the results).
+    rules: Rules | None = None
 
 
 def _published() -> Any:
@@ -187,7 +189,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
         rounds = tuple(
             PublicRound(
                 round=r.vote_round,
-                counts=tuple((choice, int(r.counts.get(choice, 0))) for choice in choices_for(r.scale)),
+                counts=tuple((choice, int(r.counts.get(choice, 0))) for choice in meeting.rules.scale.keys),
                 ballots=r.ballots,
                 present=r.present,
                 satisfaction_num=r.satisfaction_num,
@@ -219,7 +221,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
             )
         )
     public = _summary(meeting, summary.present, summary.evaluated, summary.passed, summary.failed)
-    return replace(public, items=tuple(public_items))
+    return replace(public, items=tuple(public_items), rules=meeting.rules)
 
 
 def _receipts_by_round(session: Session, meeting_id: int) -> dict[tuple[int, int], list[str]]:

@@ -27,6 +27,7 @@ from evalmeet.domain.labels import (
     SCALE_LABELS,
     Labels,
 )
+from evalmeet.domain.sheets import PRESETS, Rules
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
@@ -116,8 +117,25 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
     )
 
 
-def _count_columns(choices: tuple[str, ...]) -> list[Column]:
-    return [Column(CHOICE_COLUMNS[c], "int", 8) for c in choices]
+def choice_name(rules: Rules, key: str, translate: Translate) -> str:
+    """A choice's name: a preset's translated by key (plain ids, as the file vocabularies are),
+    a custom scale's as the moderator wrote it."""
+    if rules.scale.name in PRESETS:
+        return label_text(CHOICE_LABELS, key, translate)
+    return next((c.label or c.key for c in rules.scale.choices if c.key == key), key)
+
+
+def _count_columns(rules: Rules, translate: Translate) -> list[Column]:
+    """A column of ballots per choice of the meeting's scale (any scale, custom ones too)."""
+    return [
+        Column(CHOICE_COLUMNS[c] if c in CHOICE_COLUMNS else _choice_header(rules, c, translate), "int", 8)
+        for c in rules.scale.keys
+    ]
+
+
+def _choice_header(rules: Rules, key: str, translate: Translate) -> str:
+    # Written as is: the sheet's writer looks the header up again, finds no message and keeps it.
+    return translate("%(choice)s (ballots)", choice=choice_name(rules, key, translate))
 
 
 def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
@@ -133,7 +151,7 @@ def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
         Column("Benchmark price (yuan)", "money", 12),
         Column("Unit price (yuan)", "money", 12),
         Column("Risk flags", width=24),
-        *_count_columns(minutes.choices),
+        *_count_columns(minutes.rules, translate),
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Satisfaction", width=8),
@@ -177,7 +195,7 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
         Column("No.", "int", 5),
         Column("Item title", width=24),
         Column("Round", "int", 6),
-        *_count_columns(minutes.choices),
+        *_count_columns(minutes.rules, translate),
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Phone ballots", "int", 8),
@@ -207,9 +225,9 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                     r.ballots,
                     r.present,
                     channels.phone.ballots if channels else r.ballots,
-                    _counts_text(r.channel_counts("phone"), translate),
+                    _counts_text(r.channel_counts("phone"), minutes.rules, translate),
                     channels.paper.ballots if channels else 0,
-                    _counts_text(r.channel_counts("paper"), translate),
+                    _counts_text(r.channel_counts("paper"), minutes.rules, translate),
                     channels.paper.invalid if channels else 0,
                     "、".join(channels.paper.scrutineers) if channels else "",
                     r.satisfaction,
@@ -223,11 +241,11 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
     return Table("Voting rounds", columns, rows)
 
 
-def _counts_text(counts: list[tuple[str, int]] | None, translate: Translate) -> str:
+def _counts_text(counts: list[tuple[str, int]] | None, rules: Rules, translate: Translate) -> str:
     """One channel's counts in a cell (``满意 2、基本满意 1、不满意 0``); "—" when not shown."""
     if counts is None:
         return "—"
-    return "、".join(f"{label_text(CHOICE_LABELS, choice, translate)} {n}" for choice, n in counts)
+    return "、".join(f"{choice_name(rules, choice, translate)} {n}" for choice, n in counts)
 
 
 def _questions_sheet(minutes: Minutes) -> Table:
@@ -446,7 +464,7 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
         Column("Department", width=10),
         Column("Procurement method", width=10),
         Column("Amount (yuan)", "money", 14),
-        *_count_columns(ALL_CHOICES),
+        *[Column(CHOICE_COLUMNS[c], "int", 8) for c in ALL_CHOICES],
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Satisfaction", width=8),
