@@ -43,6 +43,7 @@ from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
 from evalmeet.services.archive.search import percent
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.web import dashboard_charts, labels, paging
 from evalmeet.web.auth import login_required_page
 
@@ -122,6 +123,12 @@ def ratio(num: int, den: int) -> str:
     return percent(Fraction(num, den)) if den else "—"
 
 
+def pass_rule_name(rule: str) -> str:
+    """What a pass rule means, in the page's language."""
+    msgid = PASS_RULE_NAMES.get(rule)
+    return gettext(msgid) if msgid else rule
+
+
 def archive_url(args: dict[str, str] | None = None, **more: str) -> str:
     """The archive filtered by ``args`` (a dict of query-string values) and ``more``."""
     query: dict[str, Any] = {**(args or {}), **more}
@@ -138,6 +145,8 @@ def _helpers() -> dict[str, Any]:
         "percent": percent,
         "ratio": ratio,
         "archive_url": archive_url,
+        "choice_names_of": lambda meeting: labels.choice_names(meeting.rules),
+        "pass_rule_name": pass_rule_name,
         "NO_DEPARTMENT": NO_DEPARTMENT,
         "RESULT_FILTERS": RESULTS,
         "ACTION_FILTERS": ACTION_FILTERS,

@@ -39,6 +39,7 @@ from evalmeet.domain.labels import (
 from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.services.files import exports, import_format, imports, minutes, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
@@ -103,6 +104,7 @@ def _minutes_helpers() -> dict[str, Any]:
         "appeal_label": _label(APPEAL_STATUS_LABELS),
         "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),
+        "pass_rule_name": lambda rule: _(PASS_RULE_NAMES[rule]) if rule in PASS_RULE_NAMES else rule,
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }
 

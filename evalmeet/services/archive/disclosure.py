@@ -11,7 +11,7 @@ Only published, closed, non-rehearsal meetings exist here; anything else is NotF
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -29,6 +29,7 @@ from evalmeet.schemas.types import is_id
 from evalmeet.services import paging
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
+from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class PublicRound:
     # Phone and paper apart, as frozen (null for rounds from before paper ballots).
     channels: dict[str, Any] | None = None
     receipts: tuple[str, ...] = ()
+    # Each criterion's and rater group's figures and the average score, as frozen.
+    sheet: SheetFigures = field(default_factory=SheetFigures)
 
     @property
     def satisfaction_text(self) -> str:
@@ -199,6 +202,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
                 superseded_reason=r.superseded_reason,
                 channels=r.channels,
                 receipts=tuple(receipts.get((row.item.id, r.vote_round), ())),
+                sheet=figures_of(r, meeting.rules),
             )
             for r in row.results
         )

@@ -27,12 +27,13 @@ from evalmeet.domain.labels import (
     SCALE_LABELS,
     Labels,
 )
-from evalmeet.domain.sheets import PRESETS, Rules
+from evalmeet.domain.sheets import PRESETS, Rules, fraction_text
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime, contains_text
 from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES, figures_of
 from evalmeet.services.files.minutes import (
     Minutes,
     china_date,
@@ -102,6 +103,13 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
         [translate("Audit chain head"), minutes.audit_head],
         [translate("Generated at (China time)"), china_time(minutes.generated_at)],
     ]
+    rules = minutes.rules
+    at = 6  # after the rating scale
+    if rules.criteria:
+        rows.insert(at, [translate("Pass rule"), translate(PASS_RULE_NAMES[rules.pass_rule])])
+        rows.insert(at, [translate("Criteria"), "、".join(c.label for c in rules.criteria)])
+    if rules.groups:
+        rows.insert(at, [translate("Rater groups"), groups_text(rules)])
     if m.rehearsal:
         rows.insert(1, [translate("Rehearsal"), translate("Yes")])
     # The printed overview is signed like the PDF: a line for each signatory, signature and date.
@@ -211,6 +219,9 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
         Column("Voting closed (China time)", "date", 16),
         Column("Re-vote reason", width=24),
     ]
+    scored = minutes.rules.scale.scored
+    if scored:
+        columns += [Column("Average score", width=10), Column("Average score (decimal)", "decimal", 10)]
     rows = []
     for e in minutes.items:
         for r in e.rounds:
@@ -236,9 +247,56 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                     result_label(r.passed, translate),
                     r.closed_at,
                     r.superseded_reason or "",
+                    *([r.sheet.average_score or "", r.sheet.average] if scored else []),
                 ]
             )
     return Table("Voting rounds", columns, rows)
+
+
+def groups_text(rules: Rules) -> str:
+    """``职工代表 2/5、中层干部 2/5、班子成员 1/5``."""
+    return "、".join(f"{g.label} {fraction_text(g.weight)}" for g in rules.groups)
+
+
+def _criteria_sheet(minutes: Minutes, translate: Translate) -> Table:
+    """Each round's counts and satisfaction per criterion of the rating sheet."""
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Round", "int", 6),
+        Column("Criterion", width=12),
+        *_count_columns(minutes.rules, translate),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+    ]
+    rows = [
+        [e.number, e.item.title, r.number, c.label, *[n for _c, n in c.counts], c.satisfaction, c.percent]
+        for e in minutes.items
+        for r in e.rounds
+        for c in r.sheet.criteria
+    ]
+    return Table("Criteria", columns, rows)
+
+
+def _groups_sheet(minutes: Minutes) -> Table:
+    """Each round's ballots and satisfaction per rater group, as the result gives them."""
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Round", "int", 6),
+        Column("Rater group", width=12),
+        Column("Weight", width=6),
+        Column("Ballots", "int", 8),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+    ]
+    rows = [
+        [e.number, e.item.title, r.number, g.label, g.weight, g.ballots, g.satisfaction, g.percent]
+        for e in minutes.items
+        for r in e.rounds
+        for g in r.sheet.groups
+    ]
+    return Table("Rater groups", columns, rows)
 
 
 def _counts_text(counts: list[tuple[str, int]] | None, rules: Rules, translate: Translate) -> str:
@@ -352,6 +410,8 @@ def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "
             _overview(minutes, translate),
             _items_sheet(minutes, translate, lang),
             _rounds_sheet(minutes, translate),
+            *([_criteria_sheet(minutes, translate)] if minutes.rules.criteria else []),
+            *([_groups_sheet(minutes)] if minutes.rules.groups else []),
             _questions_sheet(minutes),
             _actions_sheet(minutes, translate),
             _recusals_sheet(minutes),
@@ -471,6 +531,11 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
         Column("Satisfaction (%)", "decimal", 8),
         Column("Result", width=8),
         Column("Rounds", "int", 6),
+        Column("Votes", width=24),
+        Column("Criteria", width=30),
+        Column("Rater groups", width=30),
+        Column("Average score", width=10),
+        Column("Average score (decimal)", "decimal", 10),
     ]
     rows = []
     for item, meeting, person in rows_in:
@@ -493,9 +558,23 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
                 percent(res.satisfaction_num, res.satisfaction_den) if res else None,
                 result_label(res.passed if res else item.status == "passed", translate),
                 res.vote_round if res else None,
+                *_sheet_cells(res, meeting.rules, translate),
             ]
         )
     return Table("Evaluated items", columns, rows)
+
+
+def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> list[Any]:
+    """A result's counts on any scale, its criteria and groups as text, its average score."""
+    if res is None:
+        return ["", "", "", "", None]
+    sheet = figures_of(res, rules)
+    votes = "、".join(
+        f"{choice_name(rules, c, translate)} {int(res.counts.get(c, 0))}" for c in rules.scale.keys
+    )
+    criteria = "、".join(f"{c.label} {c.satisfaction}" for c in sheet.criteria)
+    groups = "、".join(f"{g.label} {g.satisfaction} ({g.ballots})" for g in sheet.groups)
+    return [votes, criteria, groups, sheet.average_score or "", sheet.average]
 
 
 def actions_table(

@@ -23,6 +23,7 @@ from evalmeet.i18n import N_
 from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.schemas.voting import ChannelsOut
 from evalmeet.services.accounts import audit
+from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.followup.appeals import appeals_by_action
 from evalmeet.services.meetings.meeting import get_meeting
@@ -64,6 +65,8 @@ class Round:
     superseded_reason: str | None
     # Phone and paper apart (a channel's counts are None below three ballots).
     channels: ChannelsOut | None = None
+    # Each criterion's and each rater group's figures, and the average score (when any).
+    sheet: SheetFigures = field(default_factory=SheetFigures)
 
     @property
     def had_paper(self) -> bool:
@@ -187,6 +190,7 @@ def to_round(result: ItemResult, rules: Rules) -> Round:
         closed_at=result.closed_at,
         superseded_reason=result.superseded_reason,
         channels=ChannelsOut.of(result),
+        sheet=figures_of(result, rules),
     )
 
 
