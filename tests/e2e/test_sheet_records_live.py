@@ -134,7 +134,7 @@ def test_a_custom_scale_meeting_with_groups_has_its_record_through_the_real_serv
         assert label in text
     for figure in figures:
         assert figure in text, figure
-    assert "每个测评项目均达到通过线" not in text and "总满意率达到通过线" in text
+    assert "每项评价指标均达到通过线" not in text and "总满意率达到通过线" in text
 
     workbook = srv.api("GET", f"meetings/{mid}/minutes.xlsx")
     assert workbook.status_code == 200, workbook.text[:500]
