@@ -12,6 +12,7 @@ page, which looked its choices up by the scale's name ("custom" is no preset).
 from __future__ import annotations
 
 import io
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -24,7 +25,7 @@ from tests.e2e.test_live_meeting import Screen, new_key
 from tests.e2e.test_minutes_live import pdf_text
 from tests.factories import BUYER, item_body
 from tests.over_api import created
-from tests.server import LiveServer
+from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
 
@@ -167,3 +168,26 @@ def test_a_custom_scale_meeting_with_groups_has_its_record_through_the_real_serv
     for figure in figures:
         assert figure in public.text, figure
     assert "Traceback" not in srv.log()
+
+
+def test_the_demo_yearly_evaluation_has_its_record_through_the_real_server(tmp_path) -> None:
+    with live_server(tmp_path) as srv:
+        out = srv.cli("demo")
+        yearly_id = int(re.search(r"yearly evaluation meeting (\d+)", out).group(1))
+        meeting = srv.api("GET", f"meetings/{yearly_id}").json()
+        assert meeting["title"] == "2026年度中层管理人员民主测评" and meeting["status"] == "closed"
+        assert meeting["scale"] == "four_grade" and [c["label"] for c in meeting["criteria"]] == list(
+            "德能勤绩廉"
+        )
+        assert [(g["label"], g["weight"]) for g in meeting["groups"]] == [
+            ("职工代表", "2/5"),
+            ("中层干部", "2/5"),
+            ("班子成员", "1/5"),
+        ]
+        results = [srv.api("GET", f"items/{item['id']}/result").json() for item in meeting["items"]]
+        assert [r["passed"] for r in results] == [True, True, False, False]
+        assert all(min(g["ballots"] for g in r["groups"].values()) >= 3 for r in results)
+        text = pdf_text(srv.api("GET", f"meetings/{yearly_id}/minutes.pdf").content)
+        for word in ("优秀", "基本称职", "廉", "班子成员", "1/5", "平均分", "每项评价指标均达到通过线"):
+            assert word in text, word
+        assert "Traceback" not in srv.log()
