@@ -128,6 +128,10 @@
       .then(function () { setTimeout(poll, document.hidden ? 15000 : 3000); });
   }
   setTimeout(poll, 3000);
+})();
+
+(function () {
+  "use strict";
   // The meeting form's rating-sheet editor: the custom scale's rows show only for "custom", and
   // each table may grow a blank row at a time up to its maximum (without this file the page has
   // a fixed number of blank rows, which is enough).
