@@ -160,7 +160,9 @@ def test_a_custom_scale_meeting_with_groups_has_its_record_through_the_real_serv
     export = srv.api("GET", "exports/items.csv")
     assert export.status_code == 200
     line = next(ln for ln in export.content.decode("utf-8-sig").splitlines() if "结晶器铜板采购" in ln)
-    assert "价格合理" in line and "中层干部 1/6 (3)" in line and result["average_score"] in line
+    # 11/15 as the result has it (the criterion's exact fraction, not reduced further here)
+    assert f"价格合理 {result['criteria']['price']['satisfaction']}（73.3%）" in line
+    assert "中层干部：权重 2/5，3 票，满意率 1/6" in line and result["average_score"] in line
 
     assert srv.api("POST", f"meetings/{mid}/publish").status_code == 200
     public = requests.get(f"{srv.url}/public/meetings/{mid}", timeout=30)

@@ -572,8 +572,25 @@ def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> 
     votes = "、".join(
         f"{choice_name(rules, c, translate)} {int(res.counts.get(c, 0))}" for c in rules.scale.keys
     )
-    criteria = "、".join(f"{c.label} {c.satisfaction}" for c in sheet.criteria)
-    groups = "、".join(f"{g.label} {g.satisfaction} ({g.ballots})" for g in sheet.groups)
+    criteria = "、".join(
+        translate(
+            "%(criterion)s %(satisfaction)s (%(percent)s%%)",
+            criterion=c.label,
+            satisfaction=c.satisfaction,
+            percent="—" if c.percent is None else c.percent,
+        )
+        for c in sheet.criteria
+    )
+    groups = "、".join(
+        translate(
+            "%(group)s: weight %(weight)s, %(ballots)s ballots, satisfaction %(satisfaction)s",
+            group=g.label,
+            weight=g.weight,
+            ballots=g.ballots,
+            satisfaction=g.satisfaction,
+        )
+        for g in sheet.groups
+    )
     return [votes, criteria, groups, sheet.average_score or "", sheet.average]
 
 
