@@ -264,7 +264,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _out(
         f"demo: loaded meeting {summary.next_meeting_id} (draft, ready to start) and closed, published "
         f"meeting {summary.past_meeting_id} with results and follow-up actions "
-        f"({summary.representatives} roster entries, {summary.items} items, {summary.ballots} ballots)"
+        f"({summary.representatives} roster entries, {summary.items} items, {summary.ballots} ballots), "
+        f"and the closed yearly evaluation meeting {summary.yearly_meeting_id} (民主测评: five criteria, "
+        f"three weighted rater groups, {summary.yearly_sheets} rating sheets)"
     )
     return 0
 

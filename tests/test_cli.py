@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from evalmeet.extensions import db
 from evalmeet.models import Action, Meeting
 from evalmeet.services.accounts import users as accounts
 from evalmeet.services.archive import stats
+from evalmeet.services.voting.round import latest_result
 from tests.server import clock_env
 
 EVALMEET = str(Path(sys.executable).parent / "evalmeet")
@@ -231,11 +233,18 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(migrated: Cli) -
     assert first.returncode == 0, first.stderr
     assert second.returncode == 1 and "already has meetings" in second.stderr
     assert tolerant.returncode == 0 and "nothing loaded" in tolerant.stdout
-    meetings = migrated.rows("SELECT status, published FROM meetings ORDER BY id")
-    assert meetings == [("closed", 1), ("draft", 0)]
+    meetings = migrated.rows("SELECT status, published, title FROM meetings ORDER BY id")
+    assert [(status, published) for status, published, _t in meetings] == [
+        ("closed", 1),
+        ("draft", 0),
+        ("closed", 0),
+    ]
+    assert meetings[2][2] == "2026年度中层管理人员民主测评"
+    assert "closed yearly evaluation meeting 3" in first.stdout
     assert migrated.rows("SELECT meeting_id, count(*) FROM representatives GROUP BY meeting_id") == [
         (1, 10),
         (2, 10),
+        (3, 13),
     ]
     items = migrated.rows("SELECT meeting_id, status, risk_flags FROM items ORDER BY id")
     assert [(m, s) for m, s, _ in items] == [
@@ -248,15 +257,43 @@ def test_demo_fills_an_empty_database_and_refuses_a_second_time(migrated: Cli) -
         (2, "pending"),
         (2, "pending"),
         (2, "pending"),
+        (3, "passed"),
+        (3, "passed"),
+        (3, "failed"),  # every criterion must reach 2/3: 廉 does not
+        (3, "failed"),
     ]
-    assert any("single_source_above_threshold" in flags for _m, _s, flags in items[4:])
-    assert migrated.rows("SELECT count(*) FROM ballots") == [(36,)]
-    assert migrated.rows("SELECT count(*) FROM item_results") == [(4,)]
+    assert any("single_source_above_threshold" in flags for _m, _s, flags in items[4:9])
+    # 36 ballots last quarter, then 12 raters present x 4 managers (each a sheet of 5 criteria)
+    assert migrated.rows("SELECT count(*) FROM ballots") == [(36 + 48,)]
+    assert migrated.rows("SELECT count(*) FROM item_results") == [(4 + 4,)]
+    assert migrated.rows("SELECT count(*) FROM ballots WHERE rater_group IS NOT NULL") == [(0,)]
     positions = [p for (p,) in migrated.rows("SELECT DISTINCT position FROM responsible_persons")]
     assert positions and all(positions)
     with migrated.app() as app, app.app_context():
         totals = stats.totals(db.session)
-    assert totals["meetings"] == 1 and totals["items_failed"] == 2
+        yearly = db.session.scalars(select(Meeting).where(Meeting.id == 3)).one()
+        rules = yearly.rules
+        results = [latest_result(db.session, item.id) for item in yearly.items]
+    assert rules.scale.name == "four_grade" and rules.pass_rule == "every_criterion"
+    assert [c.label for c in rules.criteria] == ["德", "能", "勤", "绩", "廉"]
+    assert [(g.label, g.weight) for g in rules.groups] == [
+        ("职工代表", Fraction(2, 5)),
+        ("中层干部", Fraction(2, 5)),
+        ("班子成员", Fraction(1, 5)),
+    ]
+    for result in results:
+        assert result is not None and set(result.criteria) == {"de", "neng", "qin", "ji", "lian"}
+        assert {k: g["ballots"] for k, g in result.groups.items()} == {
+            "workers": 5,
+            "middle": 4,
+            "leaders": 3,
+        }
+        assert result.average_score is not None
+    liu = results[2]  # 廉: 1 of 5 workers, 1 of 4 middle managers, 2 of 3 leaders
+    lian = Fraction(2, 5) * Fraction(1, 5) + Fraction(2, 5) * Fraction(1, 4) + Fraction(1, 5) * Fraction(2, 3)
+    assert Fraction(liu.criteria["lian"]["satisfaction"]) == lian < Fraction(2, 3)
+    assert Fraction(liu.satisfaction_num, liu.satisfaction_den) >= Fraction(2, 3)  # overall it would pass
+    assert totals["meetings"] == 2 and totals["items_failed"] == 4
     assert totals["savings"] == "134000.00"  # the verified re-tender of the 980,000 yuan copper plates
     # The demo was dated by the command's clock, the totals by the test's: the same pinned day.
     assert totals["people_disciplined"] == 2 and totals["actions_overdue"] == 1
@@ -324,7 +361,7 @@ def test_backup_is_a_consistent_copy_even_with_a_write_in_flight(with_demo: Cli,
             original = sorted(with_demo.rows(f"SELECT * FROM {table}"), key=repr)
             copied = sorted(copy.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
             assert copied == original, table
-        assert copy.execute("SELECT count(*) FROM ballots").fetchone() == (36,)
+        assert copy.execute("SELECT count(*) FROM ballots").fetchone() == (36 + 48,)  # the demo's ballots
 
 
 def test_backup_refusals(migrated: Cli, tmp_path: Path) -> None:

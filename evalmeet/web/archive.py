@@ -43,6 +43,7 @@ from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
 from evalmeet.services.archive.search import percent
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.web import dashboard_charts, labels, paging
 from evalmeet.web.auth import login_required_page
 
@@ -122,6 +123,12 @@ def ratio(num: int, den: int) -> str:
     return percent(Fraction(num, den)) if den else "—"
 
 
+def pass_rule_name(rule: str) -> str:
+    """What a pass rule means, in the page's language."""
+    msgid = PASS_RULE_NAMES.get(rule)
+    return gettext(msgid) if msgid else rule
+
+
 def archive_url(args: dict[str, str] | None = None, **more: str) -> str:
     """The archive filtered by ``args`` (a dict of query-string values) and ``more``."""
     query: dict[str, Any] = {**(args or {}), **more}
@@ -138,6 +145,8 @@ def _helpers() -> dict[str, Any]:
         "percent": percent,
         "ratio": ratio,
         "archive_url": archive_url,
+        "choice_names_of": lambda meeting: labels.choice_names(meeting.rules),
+        "pass_rule_name": pass_rule_name,
         "NO_DEPARTMENT": NO_DEPARTMENT,
         "RESULT_FILTERS": RESULTS,
         "ACTION_FILTERS": ACTION_FILTERS,
@@ -239,4 +248,8 @@ def public() -> Any:
 @bp.get("/public/meetings/<int:meeting_id>")
 def public_meeting(meeting_id: int) -> Any:
     """One published meeting; unpublished or unknown ones are 404."""
-    return render_template("archive/public_meeting.html", m=disclosure.public_meeting(db.session, meeting_id))
+    record = disclosure.public_meeting(db.session, meeting_id)
+    assert record.rules is not None
+    return render_template(
+        "archive/public_meeting.html", m=record, choice_names=labels.choice_names(record.rules)
+    )

@@ -32,7 +32,6 @@ from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
     APPEAL_STATUS_LABELS,
-    CHOICE_LABELS,
     PROCUREMENT_METHOD_LABELS,
     SCALE_LABELS,
     Labels,
@@ -42,6 +41,7 @@ from evalmeet.jobs import wait as jobs_wait
 from evalmeet.jobs.wait import Produced
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.services.files import exports, import_format, imports, minutes, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
 from evalmeet.services.meetings import meeting as meetings
@@ -104,9 +104,9 @@ def _minutes_helpers() -> dict[str, Any]:
         "kind_label": _label(ACTION_KIND_LABELS),
         "status_label": _label(ACTION_PROGRESS_LABELS),
         "appeal_label": _label(APPEAL_STATUS_LABELS),
-        "choice_label": _label(CHOICE_LABELS),
         "scale_label": _label(SCALE_LABELS),
         "result_label": lambda passed: exports.result_label(passed, _),
+        "pass_rule_name": lambda rule: _(PASS_RULE_NAMES[rule]) if rule in PASS_RULE_NAMES else rule,
         "flag_text": lambda flag: exports.flag_text(flag, lang),
     }
 
@@ -121,7 +121,9 @@ def minutes_pdf(meeting_id: int) -> Any:
 
 def _minutes_pdf_file(meeting_id: int) -> Produced:
     record = minutes.build_minutes(db.session, meeting_id)
-    html = render_template("exports/minutes.html", m=record, **_minutes_helpers())
+    html = render_template(
+        "exports/minutes.html", m=record, choice_names=labels.choice_names(record.rules), **_minutes_helpers()
+    )
     name = _file_name(f"{_('Minutes')}-{record.meeting.title}", "pdf")
     # Everything is in the HTML now: end the read transaction before the slow part, so no
     # database connection (SQLite has one) or snapshot is held while the PDF is laid out.

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.risk import entry_warnings
-from evalmeet.domain.rules import SCALES
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.extensions import db
 from evalmeet.schemas.base import parse
@@ -33,7 +32,7 @@ from evalmeet.services.meetings import conduct, overview, roster
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting.round import latest_result
-from evalmeet.web import edge, error_text, paging
+from evalmeet.web import edge, error_text, labels, paging
 from evalmeet.web import moderator_forms as forms
 from evalmeet.web.auth import actor_name, moderator_page
 from evalmeet.web.links import join_url
@@ -55,6 +54,8 @@ def _helpers() -> dict[str, Any]:
         "DECIDED_ITEM_STATUSES": DECIDED_ITEM_STATUSES,
         "person_label": forms.person_label,
         "warnings_of": _entry_warnings,
+        "group_choices": forms.group_choices,
+        "group_name": forms.group_name,
     }
 
 
@@ -93,14 +94,22 @@ def meetings_list() -> Any:
     )
 
 
-def _meeting_form(meeting: Any, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
-    """The create/edit form; ``values`` are what the user typed (kept after a refusal)."""
+def _meeting_form(
+    meeting: Any,
+    values: dict[str, Any],
+    rows: dict[str, list[dict[str, str]]],
+    error: forms.FormError | None = None,
+) -> Any:
+    """The create/edit form; ``values`` and the editor's ``rows`` are what the user typed (kept
+    after a refusal)."""
     status = error.status if error else 200
     return (
         render_template(
             "moderator/meeting_form.html",
             meeting=meeting,
             values=values,
+            rows={kind: forms.padded(kind, found) for kind, found in rows.items()},
+            max_rows=forms.MAX_ROWS,
             error=error,
             rules_locked=meeting is not None and meeting.status != "draft",
             self_url=(
@@ -118,12 +127,13 @@ def _meeting_form(meeting: Any, values: dict[str, Any], error: forms.FormError |
 def new_meeting() -> Any:
     """Create a draft meeting."""
     if request.method == "GET":
-        defaults = {"scale": "three_level", "pass_threshold": "2/3", "quorum": "2/3"}
-        return _meeting_form(None, defaults)
+        defaults = {"scale": "three_level", "pass_threshold": "2/3", "quorum": "2/3", "pass_rule": "overall"}
+        return _meeting_form(None, defaults, {"choices": [], "criteria": [], "groups": []})
     data = forms.meeting_data(request.form)
+    values, rows = forms.meeting_values(request.form), forms.sheet_rows(request.form)
     return edge.form_post(
         lambda: meetings.create_meeting(db.session, parse(MeetingCreate, data), actor_name()),
-        again=lambda err: _meeting_form(None, data, _refused(err)),
+        again=lambda err: _meeting_form(None, values, rows, _refused(err)),
         then=lambda meeting: url_for("moderator.meeting", meeting_id=meeting.id),
         message=_("Meeting created. Now add its items and roster."),
     )
@@ -142,13 +152,23 @@ def edit_meeting(meeting_id: int) -> Any:
             "scale": meeting.scale,
             "pass_threshold": meeting.pass_threshold,
             "quorum": meeting.quorum,
+            "pass_rule": meeting.pass_rule,
             "rehearsal": "on" if meeting.rehearsal else "off",
         }
-        return _meeting_form(meeting, values)
+        return _meeting_form(meeting, values, forms.meeting_rows(meeting))
     data = forms.meeting_data(request.form)
+    typed, rows = forms.meeting_values(request.form), forms.sheet_rows(request.form)
+
+    def again(err: DomainError) -> Any:
+        error = _refused(err)
+        meeting = meetings.get_meeting(db.session, meeting_id)
+        # Disabled (locked) rules were not sent: show the meeting's own.
+        shown = rows if "criterion_key" in request.form else forms.meeting_rows(meeting)
+        return _meeting_form(meeting, typed, shown, error)
+
     return edge.form_post(
         lambda: meetings.update_meeting(db.session, meeting_id, parse(MeetingUpdate, data), actor_name()),
-        again=lambda err: _meeting_form(meetings.get_meeting(db.session, meeting_id), data, _refused(err)),
+        again=again,
         then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
         message=_("Meeting saved."),
     )
@@ -190,14 +210,15 @@ def _results(meeting: Any) -> dict[int, dict[str, Any]]:
     """Each decided item's latest result as the page shows it, by item id: the counts of each
     choice in ballot order, the rate, ballots and present."""
     out: dict[int, dict[str, Any]] = {}
+    names = labels.choice_names(meeting.rules)
     for item in meeting.items:
         frozen = latest_result(db.session, item.id) if item.status in DECIDED_ITEM_STATUSES else None
         if frozen is None:
             continue
-        order = list(SCALES.get(frozen.scale, ()))
+        order = list(names)
         order += [c for c in frozen.counts if c not in order]
         out[item.id] = {
-            "counts": [(forms.label("choice", c), frozen.counts.get(c, 0)) for c in order],
+            "counts": [(names.get(c, c), frozen.counts.get(c, 0)) for c in order],
             "rate": percent_text(f"{frozen.satisfaction_num}/{frozen.satisfaction_den}"),
             "ballots": frozen.ballots,
             "present": frozen.present,
@@ -396,6 +417,7 @@ def edit_representative(rep_id: int) -> Any:
             "employee_no": rep.employee_no,
             "department": rep.department,
             "ballot": rep.ballot,
+            "group": rep.rater_group or "",
         }
         return _representative_form(rep_id, values)
     data = forms.representative_data(request.form)

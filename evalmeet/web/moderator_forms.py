@@ -24,13 +24,32 @@ from evalmeet.domain.labels import (
     SCALE_LABELS,
     Labels,
 )
+from evalmeet.domain.sheets import CUSTOM, MAX_CHOICES, MAX_CRITERIA, MAX_GROUPS, fraction_text
+from evalmeet.i18n import Label
 from evalmeet.schemas.items import ITEM_FIGURES
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.web import error_text, labels
 
-MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum")
+MEETING_FIELDS = ("title", "scheduled_at", "location", "scale", "pass_threshold", "quorum", "pass_rule")
 ITEM_FIELDS = ITEM_FIGURES
 PERSON_FIELDS = {"person_name": "name", "person_position": "position", "person_department": "department"}
 REPRESENTATIVE_FIELDS = ("name", "employee_no", "department")
+
+# The rows of the rating-sheet editor: each row's inputs (name -> the API field it fills). A page
+# without its script gets a fixed number of blank rows; moderator.js may add more.
+CHOICE_ROW = {
+    "choice_key": "key",
+    "choice_label": "label",
+    "choice_satisfied": "satisfied",
+    "choice_score": "score",
+}
+CRITERION_ROW = {"criterion_key": "key", "criterion_label": "label"}
+GROUP_ROW = {"group_key": "key", "group_label": "label", "group_weight": "weight"}
+ROW_KINDS = {"choices": CHOICE_ROW, "criteria": CRITERION_ROW, "groups": GROUP_ROW}
+# Keys a blank key input gets, by position (a moderator types 德 and 能, not snake_case)
+AUTO_KEY = {"choices": "choice", "criteria": "c", "groups": "g"}
+BLANK_ROWS = {"choices": MAX_CHOICES, "criteria": 6, "groups": 4}
+MAX_ROWS = {"choices": MAX_CHOICES, "criteria": MAX_CRITERIA, "groups": MAX_GROUPS}
 
 
 def _last(form: MultiDict[str, str], name: str) -> str | None:
@@ -38,9 +57,48 @@ def _last(form: MultiDict[str, str], name: str) -> str | None:
     return values[-1] if values else None
 
 
+def sheet_rows(form: MultiDict[str, str]) -> dict[str, list[dict[str, str]]]:
+    """The editor's rows as typed (``{"choices": [{"choice_key": ...}, ...], ...}``), blank rows
+    left out; kept to show the form again after a refusal."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for kind, row in ROW_KINDS.items():
+        columns = {name: form.getlist(name) for name in row}
+        count = max((len(v) for v in columns.values()), default=0)
+        rows = []
+        for n in range(min(count, MAX_ROWS[kind] + 5)):
+            cells = {name: (values[n] if n < len(values) else "").strip() for name, values in columns.items()}
+            # A blank row is blank in its text inputs (a "satisfied" select always says something)
+            if any(cells[name] for name in row if name != "choice_satisfied"):
+                rows.append(cells)
+        out[kind] = rows
+    return out
+
+
+def _entries(kind: str, rows: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """Rows as the API's entries (``{key, label, ...}``); a blank key gets one by position."""
+    entries = []
+    for n, cells in enumerate(rows, start=1):
+        entry: dict[str, Any] = {field: cells.get(name, "") for name, field in ROW_KINDS[kind].items()}
+        entry["key"] = entry["key"] or f"{AUTO_KEY[kind]}{n}"
+        if kind == "choices":
+            entry["satisfied"] = cells.get("choice_satisfied") == "yes"
+            if not entry["score"]:
+                del entry["score"]
+        entries.append(entry)
+    return entries
+
+
 def meeting_data(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The meeting fields the form sent (disabled fields are absent and stay unchanged)."""
+    """The meeting fields the form sent, in the API's shape (disabled fields are absent and stay
+    unchanged): a custom scale's rows become ``{"choices": [...]}``, the criteria and group rows
+    their lists (no rows: none)."""
     data: dict[str, Any] = {name: form[name] for name in MEETING_FIELDS if name in form}
+    rows = sheet_rows(form)
+    if data.get("scale") == CUSTOM:
+        data["scale"] = {"choices": _entries("choices", rows["choices"])}
+    for kind in ("criteria", "groups"):
+        if next(iter(ROW_KINDS[kind])) in form:  # the editor was on the page and not disabled
+            data[kind] = _entries(kind, rows[kind])
     # A hidden "off" precedes the checkbox, so an unticked box still says so; the last one wins.
     rehearsal = _last(form, "rehearsal")
     if rehearsal is not None:
@@ -60,12 +118,54 @@ def item_data(form: MultiDict[str, str]) -> dict[str, Any]:
     return data
 
 
+def meeting_values(form: MultiDict[str, str]) -> dict[str, Any]:
+    """What the form showed, to show it again after a refusal (the scale as its select's value)."""
+    values: dict[str, Any] = {name: form[name] for name in MEETING_FIELDS if name in form}
+    rehearsal = _last(form, "rehearsal")
+    if rehearsal is not None:
+        values["rehearsal"] = rehearsal
+    return values
+
+
+def meeting_rows(meeting: Any) -> dict[str, list[dict[str, str]]]:
+    """A meeting's custom scale, criteria and groups as the editor's rows."""
+    rules = meeting.rules
+    choices = (
+        [
+            {
+                "choice_key": c.key,
+                "choice_label": c.label or c.key,
+                "choice_satisfied": "yes" if c.satisfied else "no",
+                "choice_score": "" if c.score is None else format(c.score, "f"),
+            }
+            for c in rules.scale.choices
+        ]
+        if rules.scale.name == CUSTOM
+        else []
+    )
+    criteria = [{"criterion_key": c.key, "criterion_label": c.label} for c in rules.criteria]
+    groups = [
+        {"group_key": g.key, "group_label": g.label, "group_weight": fraction_text(g.weight)}
+        for g in rules.groups
+    ]
+    return {"choices": choices, "criteria": criteria, "groups": groups}
+
+
+def padded(kind: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``rows`` and blank ones after them, so a page without its script can add some."""
+    room = MAX_ROWS[kind] - len(rows)
+    blank = max(0, min(room, max(BLANK_ROWS[kind] - len(rows), 2)))
+    return rows + [{} for _ in range(blank)]
+
+
 def representative_data(form: MultiDict[str, str]) -> dict[str, Any]:
     """A roster entry's fields for ``RepresentativeCreate``/``RepresentativeUpdate`` (``ballot``
-    only when the form has it: phone by default)."""
+    and ``group`` only when the form has them: phone and no group by default)."""
     data: dict[str, Any] = {name: form.get(name, "") for name in REPRESENTATIVE_FIELDS}
     if form.get("ballot"):
         data["ballot"] = form["ballot"]
+    if form.get("group"):
+        data["group"] = form["group"]
     return data
 
 
@@ -80,6 +180,7 @@ _VOCABULARIES: dict[str, Labels] = {
     "scale": SCALE_LABELS,
     "ballot": BALLOT_LABELS,
     "choice": CHOICE_LABELS,
+    "pass_rule": {rule: Label(msgid) for rule, msgid in PASS_RULE_NAMES.items()},
 }
 
 
@@ -91,6 +192,16 @@ def label(kind: str, value: str | None) -> str:
 def choices(kind: str) -> list[tuple[str, str]]:
     """``(value, translated label)`` pairs for a select box."""
     return list(labels.names(_VOCABULARIES.get(kind, {})).items())
+
+
+def group_choices(meeting: Any) -> list[tuple[str, str]]:
+    """``(key, label)`` of a meeting's rater groups, for the roster's select box."""
+    return [(g.key, g.label) for g in meeting.rules.groups]
+
+
+def group_name(meeting: Any, key: str | None) -> str:
+    """A rater group's label (its key when the meeting no longer has it)."""
+    return next((g.label for g in meeting.rules.groups if g.key == key), key or "")
 
 
 def person_label(person: Any) -> str:
@@ -133,6 +244,9 @@ _FORM_FIELDS = {
     *ITEM_FIELDS,
     *REPRESENTATIVE_FIELDS,
     "rehearsal",
+    "criteria",
+    "groups",
+    "group",
     *_FIELD_INPUTS,
 }
 

@@ -129,3 +129,53 @@
   }
   setTimeout(poll, 3000);
 })();
+
+(function () {
+  "use strict";
+  // The meeting form's rating-sheet editor: the custom scale's rows show only for "custom", and
+  // each table may grow a blank row at a time up to its maximum (without this file the page has
+  // a fixed number of blank rows, which is enough).
+  var scaleSelect = document.querySelector("select[name=scale]");
+  var customRows = document.querySelector("[data-custom-scale]");
+  if (scaleSelect && customRows) {
+    var showCustom = function () {
+      customRows.hidden = scaleSelect.value !== "custom";
+    };
+    scaleSelect.addEventListener("change", showCustom);
+    showCustom();
+  }
+  document.querySelectorAll("[data-sheet-rows]").forEach(function (editor) {
+    var body = editor.querySelector("tbody");
+    var max = parseInt(editor.getAttribute("data-max"), 10) || 10;
+    if (!body || editor.disabled) {
+      return;
+    }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button small secondary";
+    button.textContent = "＋ " + (editor.getAttribute("data-add-label") || "+");
+    var update = function () {
+      button.hidden = body.querySelectorAll("[data-row]").length >= max;
+    };
+    button.addEventListener("click", function () {
+      var rows = body.querySelectorAll("[data-row]");
+      if (!rows.length || rows.length >= max) {
+        return;
+      }
+      var copy = rows[rows.length - 1].cloneNode(true);
+      copy.querySelectorAll("input").forEach(function (input) {
+        input.value = "";
+        if (input.placeholder) {
+          input.placeholder = input.placeholder.replace(/\d+$/, String(rows.length + 1));
+        }
+      });
+      copy.querySelectorAll("select").forEach(function (select) {
+        select.selectedIndex = 0;
+      });
+      body.appendChild(copy);
+      update();
+    });
+    editor.appendChild(button);
+    update();
+  });
+})();

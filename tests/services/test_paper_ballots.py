@@ -279,8 +279,10 @@ def test_roster_import_reads_the_ballot_column(session, tmp_path):
         ("E003", "phone"),
     ]
     exported = imports.roster_table(session, meeting_id)
-    assert exported.columns[-1].header == "投票方式"
-    assert sorted(row[-1] for row in exported.rows) == ["手机", "手机", "纸质"]
+    # 投票方式, then 组别 (empty: this meeting has no rater groups)
+    assert [c.header for c in exported.columns[-2:]] == ["投票方式", "组别"]
+    assert sorted(row[-2] for row in exported.rows) == ["手机", "手机", "纸质"]
+    assert {row[-1] for row in exported.rows} == {""}
     bad = imports.stage(
         session,
         tmp_path / "p2",

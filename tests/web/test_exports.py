@@ -433,9 +433,9 @@ def test_templates_download_and_parse(app, login):
     rows = read_csv(client.get(f"/meetings/{meeting_id}/import/items/template.csv"))
     assert rows == [ITEM_HEADINGS]
     book = load_workbook(io.BytesIO(client.get(f"/meetings/{meeting_id}/import/roster/template.xlsx").data))
-    assert [c.value for c in book.active[1]] == ["姓名", "工号", "部门", "投票方式"]
+    assert [c.value for c in book.active[1]] == ["姓名", "工号", "部门", "投票方式", "组别"]
     english = read_csv(client.get(f"/meetings/{meeting_id}/import/roster/template.csv?lang=en"))
-    assert english == [["name", "employee_no", "department", "ballot"]]
+    assert english == [["name", "employee_no", "department", "ballot", "group"]]
 
 
 def test_roster_export_then_import_round_trip(app, login):

@@ -11,7 +11,7 @@ Only published, closed, non-rehearsal meetings exist here; anything else is NotF
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
 from evalmeet.domain.errors import NotFound
-from evalmeet.domain.rules import choices_for
+from evalmeet.domain.sheets import Rules
 from evalmeet.models import Ballot, Item, Meeting
 from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.types import is_id
 from evalmeet.services import paging
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
+from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class PublicRound:
     # Phone and paper apart, as frozen (null for rounds from before paper ballots).
     channels: dict[str, Any] | None = None
     receipts: tuple[str, ...] = ()
+    # Each criterion's and rater group's figures and the average score, as frozen.
+    sheet: SheetFigures = field(default_factory=SheetFigures)
 
     @property
     def satisfaction_text(self) -> str:
@@ -112,6 +115,8 @@ class PublicMeeting:
     failed: int
     published_at: datetime | None
     items: tuple[PublicItem, ...] = ()
+    # The scale, criteria, groups and pass rule its results follow (public like the results).
+    rules: Rules | None = None
 
 
 def _published() -> Any:
@@ -187,7 +192,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
         rounds = tuple(
             PublicRound(
                 round=r.vote_round,
-                counts=tuple((choice, int(r.counts.get(choice, 0))) for choice in choices_for(r.scale)),
+                counts=tuple((choice, int(r.counts.get(choice, 0))) for choice in meeting.rules.scale.keys),
                 ballots=r.ballots,
                 present=r.present,
                 satisfaction_num=r.satisfaction_num,
@@ -197,6 +202,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
                 superseded_reason=r.superseded_reason,
                 channels=r.channels,
                 receipts=tuple(receipts.get((row.item.id, r.vote_round), ())),
+                sheet=figures_of(r, meeting.rules),
             )
             for r in row.results
         )
@@ -219,7 +225,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
             )
         )
     public = _summary(meeting, summary.present, summary.evaluated, summary.passed, summary.failed)
-    return replace(public, items=tuple(public_items))
+    return replace(public, items=tuple(public_items), rules=meeting.rules)
 
 
 def _receipts_by_round(session: Session, meeting_id: int) -> dict[tuple[int, int], list[str]]:

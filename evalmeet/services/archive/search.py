@@ -23,6 +23,7 @@ from evalmeet.domain.states import DECIDED_ITEM_STATUSES, UNFINISHED_ACTION_STAT
 from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Question, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime, contains_text
 from evalmeet.schemas.archive import MAX_YEAR, METHOD_FILTERS, NO_DEPARTMENT, NO_METHOD, ArchiveFilters
+from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 from evalmeet.services.followup import appeals
 from evalmeet.services.followup.actions import is_overdue, overdue_condition
 
@@ -106,6 +107,10 @@ class ItemRow:
     today: date
     questions: list[Question] = field(default_factory=list)
     appeals: dict[int, list[Appeal]] = field(default_factory=dict)  # by action id, oldest first
+
+    def sheet(self, result: ItemResult) -> SheetFigures:
+        """A round's figures per criterion and per rater group (labelled by the meeting's rules)."""
+        return figures_of(result, self.meeting.rules)
 
     def latest_appeal(self, action: Action) -> Appeal | None:
         """The action's latest appeal (pending, or the last decision), if it was appealed."""

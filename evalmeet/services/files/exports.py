@@ -27,11 +27,13 @@ from evalmeet.domain.labels import (
     SCALE_LABELS,
     Labels,
 )
+from evalmeet.domain.sheets import PRESETS, Rules, fraction_text
 from evalmeet.domain.states import DECIDED_ITEM_STATUSES
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Item, ItemResult, Meeting, ResponsiblePerson
 from evalmeet.models.base import UTCDateTime, contains_text
 from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES, figures_of
 from evalmeet.services.files.minutes import (
     Minutes,
     china_date,
@@ -101,6 +103,13 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
         [translate("Audit chain head"), minutes.audit_head],
         [translate("Generated at (China time)"), china_time(minutes.generated_at)],
     ]
+    rules = minutes.rules
+    at = 6  # after the rating scale
+    if rules.criteria:
+        rows.insert(at, [translate("Pass rule"), translate(PASS_RULE_NAMES[rules.pass_rule])])
+        rows.insert(at, [translate("Criteria"), "、".join(c.label for c in rules.criteria)])
+    if rules.groups:
+        rows.insert(at, [translate("Rater groups"), groups_text(rules)])
     if m.rehearsal:
         rows.insert(1, [translate("Rehearsal"), translate("Yes")])
     # The printed overview is signed like the PDF: a line for each signatory, signature and date.
@@ -116,8 +125,25 @@ def _overview(minutes: Minutes, translate: Translate) -> Table:
     )
 
 
-def _count_columns(choices: tuple[str, ...]) -> list[Column]:
-    return [Column(CHOICE_COLUMNS[c], "int", 8) for c in choices]
+def choice_name(rules: Rules, key: str, translate: Translate) -> str:
+    """A choice's name: a preset's translated by key (plain ids, as the file vocabularies are),
+    a custom scale's as the moderator wrote it."""
+    if rules.scale.name in PRESETS:
+        return label_text(CHOICE_LABELS, key, translate)
+    return next((c.label or c.key for c in rules.scale.choices if c.key == key), key)
+
+
+def _count_columns(rules: Rules, translate: Translate) -> list[Column]:
+    """A column of ballots per choice of the meeting's scale (any scale, custom ones too)."""
+    return [
+        Column(CHOICE_COLUMNS[c] if c in CHOICE_COLUMNS else _choice_header(rules, c, translate), "int", 8)
+        for c in rules.scale.keys
+    ]
+
+
+def _choice_header(rules: Rules, key: str, translate: Translate) -> str:
+    # Written as is: the sheet's writer looks the header up again, finds no message and keeps it.
+    return translate("%(choice)s (ballots)", choice=choice_name(rules, key, translate))
 
 
 def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
@@ -133,7 +159,7 @@ def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
         Column("Benchmark price (yuan)", "money", 12),
         Column("Unit price (yuan)", "money", 12),
         Column("Risk flags", width=24),
-        *_count_columns(minutes.choices),
+        *_count_columns(minutes.rules, translate),
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Satisfaction", width=8),
@@ -177,7 +203,7 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
         Column("No.", "int", 5),
         Column("Item title", width=24),
         Column("Round", "int", 6),
-        *_count_columns(minutes.choices),
+        *_count_columns(minutes.rules, translate),
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Phone ballots", "int", 8),
@@ -193,6 +219,9 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
         Column("Voting closed (China time)", "date", 16),
         Column("Re-vote reason", width=24),
     ]
+    scored = minutes.rules.scale.scored
+    if scored:
+        columns += [Column("Average score", width=10), Column("Average score (decimal)", "decimal", 10)]
     rows = []
     for e in minutes.items:
         for r in e.rounds:
@@ -207,9 +236,9 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                     r.ballots,
                     r.present,
                     channels.phone.ballots if channels else r.ballots,
-                    _counts_text(r.channel_counts("phone"), translate),
+                    _counts_text(r.channel_counts("phone"), minutes.rules, translate),
                     channels.paper.ballots if channels else 0,
-                    _counts_text(r.channel_counts("paper"), translate),
+                    _counts_text(r.channel_counts("paper"), minutes.rules, translate),
                     channels.paper.invalid if channels else 0,
                     "、".join(channels.paper.scrutineers) if channels else "",
                     r.satisfaction,
@@ -218,16 +247,63 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
                     result_label(r.passed, translate),
                     r.closed_at,
                     r.superseded_reason or "",
+                    *([r.sheet.average_score or "", r.sheet.average] if scored else []),
                 ]
             )
     return Table("Voting rounds", columns, rows)
 
 
-def _counts_text(counts: list[tuple[str, int]] | None, translate: Translate) -> str:
+def groups_text(rules: Rules) -> str:
+    """``职工代表 2/5、中层干部 2/5、班子成员 1/5``."""
+    return "、".join(f"{g.label} {fraction_text(g.weight)}" for g in rules.groups)
+
+
+def _criteria_sheet(minutes: Minutes, translate: Translate) -> Table:
+    """Each round's counts and satisfaction per criterion of the rating sheet."""
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Round", "int", 6),
+        Column("Criterion", width=12),
+        *_count_columns(minutes.rules, translate),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+    ]
+    rows = [
+        [e.number, e.item.title, r.number, c.label, *[n for _c, n in c.counts], c.satisfaction, c.percent]
+        for e in minutes.items
+        for r in e.rounds
+        for c in r.sheet.criteria
+    ]
+    return Table("Criteria", columns, rows)
+
+
+def _groups_sheet(minutes: Minutes) -> Table:
+    """Each round's ballots and satisfaction per rater group, as the result gives them."""
+    columns = [
+        Column("No.", "int", 5),
+        Column("Item title", width=24),
+        Column("Round", "int", 6),
+        Column("Rater group", width=12),
+        Column("Weight", width=6),
+        Column("Ballots", "int", 8),
+        Column("Satisfaction", width=8),
+        Column("Satisfaction (%)", "decimal", 8),
+    ]
+    rows = [
+        [e.number, e.item.title, r.number, g.label, g.weight, g.ballots, g.satisfaction, g.percent]
+        for e in minutes.items
+        for r in e.rounds
+        for g in r.sheet.groups
+    ]
+    return Table("Rater groups", columns, rows)
+
+
+def _counts_text(counts: list[tuple[str, int]] | None, rules: Rules, translate: Translate) -> str:
     """One channel's counts in a cell (``满意 2、基本满意 1、不满意 0``); "—" when not shown."""
     if counts is None:
         return "—"
-    return "、".join(f"{label_text(CHOICE_LABELS, choice, translate)} {n}" for choice, n in counts)
+    return "、".join(f"{choice_name(rules, choice, translate)} {n}" for choice, n in counts)
 
 
 def _questions_sheet(minutes: Minutes) -> Table:
@@ -334,6 +410,8 @@ def minutes_xlsx(minutes: Minutes, translate: Translate = english, lang: str = "
             _overview(minutes, translate),
             _items_sheet(minutes, translate, lang),
             _rounds_sheet(minutes, translate),
+            *([_criteria_sheet(minutes, translate)] if minutes.rules.criteria else []),
+            *([_groups_sheet(minutes)] if minutes.rules.groups else []),
             _questions_sheet(minutes),
             _actions_sheet(minutes, translate),
             _recusals_sheet(minutes),
@@ -446,13 +524,18 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
         Column("Department", width=10),
         Column("Procurement method", width=10),
         Column("Amount (yuan)", "money", 14),
-        *_count_columns(ALL_CHOICES),
+        *[Column(CHOICE_COLUMNS[c], "int", 8) for c in ALL_CHOICES],
         Column("Ballots", "int", 8),
         Column("Present at the vote", "int", 8),
         Column("Satisfaction", width=8),
         Column("Satisfaction (%)", "decimal", 8),
         Column("Result", width=8),
         Column("Rounds", "int", 6),
+        Column("Votes", width=24),
+        Column("Criteria", width=30),
+        Column("Rater groups", width=30),
+        Column("Average score", width=10),
+        Column("Average score (decimal)", "decimal", 10),
     ]
     rows = []
     for item, meeting, person in rows_in:
@@ -475,9 +558,40 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
                 percent(res.satisfaction_num, res.satisfaction_den) if res else None,
                 result_label(res.passed if res else item.status == "passed", translate),
                 res.vote_round if res else None,
+                *_sheet_cells(res, meeting.rules, translate),
             ]
         )
     return Table("Evaluated items", columns, rows)
+
+
+def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> list[Any]:
+    """A result's counts on any scale, its criteria and groups as text, its average score."""
+    if res is None:
+        return ["", "", "", "", None]
+    sheet = figures_of(res, rules)
+    votes = "、".join(
+        f"{choice_name(rules, c, translate)} {int(res.counts.get(c, 0))}" for c in rules.scale.keys
+    )
+    criteria = "、".join(
+        translate(
+            "%(criterion)s %(satisfaction)s (%(percent)s%%)",
+            criterion=c.label,
+            satisfaction=c.satisfaction,
+            percent="—" if c.percent is None else c.percent,
+        )
+        for c in sheet.criteria
+    )
+    groups = "、".join(
+        translate(
+            "%(group)s: weight %(weight)s, %(ballots)s ballots, satisfaction %(satisfaction)s",
+            group=g.label,
+            weight=g.weight,
+            ballots=g.ballots,
+            satisfaction=g.satisfaction,
+        )
+        for g in sheet.groups
+    )
+    return [votes, criteria, groups, sheet.average_score or "", sheet.average]
 
 
 def actions_table(

@@ -37,6 +37,8 @@ FIELDS: dict[str, tuple[ImportField, ...]] = {
         ),
         ImportField("department", "部门", "department", ("单位", "所在部门", "所在单位")),
         ImportField("ballot", "投票方式", "ballot", ("选票", "表决方式")),
+        # A rater group, by its label (职工代表) or key (workers): meetings with groups need one.
+        ImportField("group", "组别", "group", ("评议组别", "测评组别", "分组", "rater group")),
     ),
     "items": (
         ImportField("title", "项目名称", "title", ("标题", "项目标题", "项目", "评价项目", "item"), True),

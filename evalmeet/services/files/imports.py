@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import DomainError
+from evalmeet.domain.errors import DomainError, ValidationFailed
 from evalmeet.domain.risk import entry_warnings
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Representative, ResponsiblePerson
@@ -131,6 +131,7 @@ _ISSUE_ORDER = (
     "employee_no",
     "department",
     "ballot",
+    "group",
     "person_name",
     "person_position",
     "person_department",
@@ -138,8 +139,30 @@ _ISSUE_ORDER = (
 )
 
 
-def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: int) -> PreviewRow:
-    """Check the row with the model the API and the forms use, so every bad cell is reported."""
+def _group_check(cells: dict[str, str], groups: dict[str, str], out: PreviewRow) -> ValidationFailed | None:
+    """The row's rater group (a label or a key) as its key in ``out.data``; a refusal when the
+    meeting has groups and the cell names none of them, or has none and the cell names one."""
+    raw = cells.get("group", "").strip()
+    if raw and raw in groups:
+        out.data["group"] = groups[raw]
+        return None
+    if raw and not groups:
+        return ValidationFailed("this meeting has no rater groups", field="group", reason="no_groups")
+    if raw:
+        allowed = "、".join(k for k, v in groups.items() if k != v) or "、".join(groups.values())
+        return ValidationFailed(
+            f"group must be one of: {allowed}", field="group", reason="not_one_of", allowed=allowed
+        )
+    if groups:
+        return ValidationFailed("group is required", field="group", reason="required")
+    return None
+
+
+def _validate(
+    kind: str, cells: dict[str, str], headers: dict[str, str], row: int, groups: dict[str, str] | None = None
+) -> PreviewRow:
+    """Check the row with the model the API and the forms use, so every bad cell is reported
+    (``groups``: the meeting's rater groups by label and by key)."""
     out = PreviewRow(row, cells, {})
     by_field = {f.english: f for f in FIELDS[kind]}
     model: type[Body]
@@ -148,11 +171,13 @@ def _validate(kind: str, cells: dict[str, str], headers: dict[str, str], row: in
         ballot = cells.get("ballot", "").strip()
         if ballot:
             out.data["ballot"] = BALLOT_NAMES.get(ballot) or BALLOT_NAMES.get(ballot.casefold(), ballot)
+        group_problem = _group_check(cells, groups or {}, out)
         model = RepresentativeCreate
     else:
+        group_problem = None
         out.data = _item_row(cells, headers, row, out.issues)
         model = ItemCreate
-    for problem in refusals(model, out.data):
+    for problem in [*refusals(model, out.data), *([group_problem] if group_problem else [])]:
         # The code of a cell's issue is the validation's reason ("required", "too_long", ...);
         # its parameters go with it, so the edge can say it in the page's language.
         details = problem.details
@@ -325,12 +350,14 @@ def parse(session: Session, meeting_id: int, kind: str, filename: str, content: 
     _check_meeting(session, meeting_id, kind)
     rows = read_table(filename, content)
     index, positions, headers, ignored = find_header(kind, rows)
+    rules = meetings.get_meeting(session, meeting_id).rules
+    groups = {**{g.key: g.key for g in rules.groups}, **{g.label: g.key for g in rules.groups}}
     parsed = []
     for number, cells in rows[index + 1 :]:
         if not any(c.strip() for c in cells):
             continue
         values = {key: unquote(cells[col]) if col < len(cells) else "" for key, col in positions.items()}
-        parsed.append(_validate(kind, values, headers, number))
+        parsed.append(_validate(kind, values, headers, number, groups))
     if not parsed:
         raise FileRefused("the file has a header but no rows", "no_rows")
     if len(parsed) > MAX_ROWS:
@@ -399,8 +426,16 @@ def roster_table(session: Session, meeting_id: int, english: bool = False) -> Ta
     meeting = meetings.get_meeting(session, meeting_id)
     table = template_table("roster", english)
     ballot = {"phone": "phone", "paper": "paper"} if english else {"phone": "手机", "paper": "纸质"}
+    # A group by its label (what the import reads back); the key in English files.
+    group = {g.key: (g.key if english else g.label) for g in meeting.rules.groups}
     table.rows = [
-        [r.name, r.employee_no, r.department, ballot.get(r.ballot, r.ballot)]
+        [
+            r.name,
+            r.employee_no,
+            r.department,
+            ballot.get(r.ballot, r.ballot),
+            group.get(r.rater_group or "", ""),
+        ]
         for r in meeting.representatives
         if not r.revoked
     ]

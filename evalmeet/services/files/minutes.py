@@ -17,12 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from evalmeet.domain import clock
-from evalmeet.domain.rules import choices_for
+from evalmeet.domain.sheets import Rules
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Representative, utcnow
 from evalmeet.schemas.voting import ChannelsOut
 from evalmeet.services.accounts import audit
+from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.followup.appeals import appeals_by_action
 from evalmeet.services.meetings.meeting import get_meeting
@@ -64,6 +65,8 @@ class Round:
     superseded_reason: str | None
     # Phone and paper apart (a channel's counts are None below three ballots).
     channels: ChannelsOut | None = None
+    # Each criterion's and each rater group's figures, and the average score (when any).
+    sheet: SheetFigures = field(default_factory=SheetFigures)
 
     @property
     def had_paper(self) -> bool:
@@ -147,6 +150,7 @@ class Minutes:
     """The whole record of one closed meeting."""
 
     meeting: Meeting
+    rules: Rules
     choices: tuple[str, ...]
     roster: int
     present: int
@@ -167,9 +171,10 @@ class Minutes:
         return sum(1 for entry in self.items if entry.result is not None and not entry.result.passed)
 
 
-def to_round(result: ItemResult) -> Round:
-    """A frozen result as the minutes show it."""
-    order = choices_for(result.scale)
+def to_round(result: ItemResult, rules: Rules) -> Round:
+    """A frozen result as the minutes show it (counts in the order of the meeting's scale, which
+    may be a custom one: its choices come from the meeting's rules, not from a preset's name)."""
+    order = rules.scale.keys
     return Round(
         number=result.vote_round,
         counts=[(choice, int(result.counts.get(choice, 0))) for choice in order],
@@ -185,6 +190,7 @@ def to_round(result: ItemResult) -> Round:
         closed_at=result.closed_at,
         superseded_reason=result.superseded_reason,
         channels=ChannelsOut.of(result),
+        sheet=figures_of(result, rules),
     )
 
 
@@ -250,6 +256,7 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
     actions = _actions_by_item(session, item_ids)
     recused = recusals_by_item(session, item_ids)
     appealed = appeals_by_action(session, [a.id for rows in actions.values() for a in rows])
+    rules = meeting.rules
     entries = []
     for number, item in enumerate(meeting.items, start=1):
         person = item.responsible_person
@@ -264,14 +271,15 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
                 questions=[
                     QuestionEntry(q.text, q.answer) for q in questions_for(session, item.id, public_only=True)
                 ],
-                rounds=[to_round(r) for r in results[item.id]],
+                rounds=[to_round(r, rules) for r in results[item.id]],
                 actions=[to_action(a, today, appealed.get(a.id)) for a in actions[item.id]],
                 recusals=[RecusalEntry(r.name, r.reason) for r in recused[item.id]],
             )
         )
     return Minutes(
         meeting=meeting,
-        choices=choices_for(meeting.scale),
+        rules=rules,
+        choices=rules.scale.keys,
         roster=len(reps),
         present=sum(1 for r in reps if r.present),
         present_names=[r.name for r in reps if r.present],

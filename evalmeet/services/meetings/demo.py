@@ -7,7 +7,11 @@ untendered purchases above the threshold carry risk flags. Two meetings are made
 - a **closed** meeting from last quarter, produced by running the real use cases (start, check
   in, questions, open voting, secret ballots through ``voting.cast_ballot``, close, follow-up
   actions, finish, publish), so the archive, the statistics and the audit log are meaningful;
-- a **draft** meeting for the coming week, ready to be started from the console.
+- a **draft** meeting for the coming week, ready to be started from the console;
+- a **closed** yearly democratic evaluation (民主测评) of middle managers: a rating sheet of five
+  criteria (德、能、勤、绩、廉) on the four-grade scale (优秀/称职/基本称职/不称职), three rater
+  groups weighted 2/5, 2/5 and 1/5, every sheet cast through ``voting.cast_ballot`` and every
+  round closed, so its results per criterion and per group exist.
 
 Everything happens in the caller's transaction; the caller commits.
 """
@@ -219,6 +223,77 @@ NEXT_ITEMS: list[dict[str, Any]] = [
 
 CHOICES = ("satisfied", "basically_satisfied", "dissatisfied")
 
+# --- the yearly evaluation of middle managers (民主测评) ---------------------------------------
+
+YEARLY_TITLE = "2026年度中层管理人员民主测评"
+YEARLY_CRITERIA = [
+    {"key": "de", "label": "德"},
+    {"key": "neng", "label": "能"},
+    {"key": "qin", "label": "勤"},
+    {"key": "ji", "label": "绩"},
+    {"key": "lian", "label": "廉"},
+]
+YEARLY_GROUPS = [
+    {"key": "workers", "label": "职工代表", "weight": "2/5"},
+    {"key": "middle", "label": "中层干部", "weight": "2/5"},
+    {"key": "leaders", "label": "班子成员", "weight": "1/5"},
+]
+# (name, employee no., department, group); the last worker was away, so 5 + 4 + 3 are present.
+YEARLY_RATERS: list[tuple[str, str, str, str]] = [
+    ("郝建军", "CG10231", "炼铁厂", "workers"),
+    ("屈晓燕", "CG10457", "炼钢厂", "workers"),
+    ("申志刚", "CG10588", "轧钢厂", "workers"),
+    ("李秀英", "CG10612", "焦化厂", "workers"),
+    ("王海涛", "CG10734", "动力厂", "workers"),
+    ("赵春燕", "CG11043", "烧结厂", "middle"),
+    ("马永红", "CG20117", "运输部", "middle"),
+    ("高卫平", "CG20164", "质检中心", "middle"),
+    ("胡振华", "CG20209", "机修厂", "middle"),
+    ("常建平", "CG30012", "公司领导班子", "leaders"),
+    ("牛继东", "CG30027", "公司领导班子", "leaders"),
+    ("程玉梅", "CG30041", "公司领导班子", "leaders"),
+    ("陈立新", "CG10809", "运输部", "workers"),
+]
+YEARLY_ABSENT = {"CG10809"}
+# A sheet written as one letter per criterion (德能勤绩廉): E 优秀, C 称职, B 基本称职, I 不称职.
+GRADE_OF = {"E": "excellent", "C": "competent", "B": "basically_competent", "I": "incompetent"}
+# The managers evaluated, and each group's sheets in the order its present members cast them.
+YEARLY_ITEMS: list[dict[str, Any]] = [
+    {
+        "person": {"name": "周建华", "department": "炼钢厂", "position": "厂长"},
+        "sheets": {
+            "workers": ["EEEEE", "EECEE", "ECCEE", "CCCCE", "EEECE"],
+            "middle": ["EEEEE", "ECEEE", "CCCCC", "EEECE"],
+            "leaders": ["EEEEE", "EECEE", "ECEEE"],
+        },
+    },
+    {
+        "person": {"name": "吴敏", "department": "财务处", "position": "处长"},
+        "sheets": {
+            "workers": ["CCCCC", "CBCCE", "CCBCC", "BCCCC", "CCCBC"],
+            "middle": ["CCCCE", "CBCCC", "ECCCC", "CCBCC"],
+            "leaders": ["CCCCC", "ECCCE", "CCCCC"],
+        },
+    },
+    {
+        # capable and hard-working, but 廉 falls short: under "every criterion" that fails
+        "person": dict(PEOPLE["liu"]),
+        "sheets": {
+            "workers": ["ECCCI", "CCCCI", "EECCB", "CCECI", "CECCI"],
+            "middle": ["CCCCI", "ECCCB", "CCECI", "CCCCI"],
+            "leaders": ["CCCCB", "CCCCI", "ECCCC"],
+        },
+    },
+    {
+        "person": {"name": "钱振宇", "department": "供应处", "position": "处长"},
+        "sheets": {
+            "workers": ["IBIIB", "IIBIC", "BBIIB", "ICIIB", "IIIIB"],
+            "middle": ["BBIBC", "IBIIC", "CBBIB", "IIBIB"],
+            "leaders": ["CCBCB", "BCIBC", "CBBCC"],
+        },
+    },
+]
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -229,6 +304,8 @@ class DemoSummary:
     representatives: int
     items: int
     ballots: int
+    yearly_meeting_id: int = 0
+    yearly_sheets: int = 0
 
 
 def is_empty(session: Session) -> bool:
@@ -315,6 +392,71 @@ def _run_past_meeting(
     return cast
 
 
+def _run_yearly_evaluation(session: Session, when: date) -> tuple[Meeting, int, int]:
+    """The yearly 民主测评 of middle managers, conducted through the real use cases: a rating
+    sheet of five criteria, three weighted rater groups. Returns (meeting, roster size, sheets)."""
+    fields = {
+        "title": YEARLY_TITLE,
+        "scheduled_at": f"{when.isoformat()}T14:30",
+        "location": "公司办公楼二楼大会议室",
+        "scale": "four_grade",
+        "criteria": YEARLY_CRITERIA,
+        "groups": YEARLY_GROUPS,
+        "pass_rule": "every_criterion",
+        "pass_threshold": "2/3",
+        "quorum": "2/3",
+    }
+    meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), ACTOR).value
+    raters = [
+        roster.add_representative(
+            session,
+            meeting.id,
+            parse(
+                RepresentativeCreate,
+                {"name": name, "employee_no": number, "department": department, "group": group},
+            ),
+            ACTOR,
+        ).value
+        for name, number, department, group in YEARLY_RATERS
+    ]
+    item_ids = [
+        agenda.add_item(
+            session,
+            meeting.id,
+            parse(
+                ItemCreate,
+                {
+                    "title": "{name}（{department}{position}）".format(**spec["person"]),
+                    "description": "年度述职述廉后，由职工代表、中层干部和班子成员分组无记名测评。",
+                    "responsible_person": spec["person"],
+                },
+            ),
+            ACTOR,
+        ).value.id
+        for spec in YEARLY_ITEMS
+    ]
+    conduct.start_meeting(session, meeting.id, ACTOR)
+    present = [rep for rep in raters if rep.employee_no not in YEARLY_ABSENT]
+    for rep in present:
+        conduct.check_in(session, rep, "link")
+    keys = [c["key"] for c in YEARLY_CRITERIA]
+    cast = 0
+    for spec, item_id in zip(YEARLY_ITEMS, item_ids, strict=True):
+        conduct.present_item(session, item_id, ACTOR)
+        rounds.open_voting(session, item_id, ACTOR)
+        for group in (g["key"] for g in YEARLY_GROUPS):
+            members = [rep for rep in present if rep.rater_group == group]
+            for rep, letters in zip(members, spec["sheets"][group], strict=True):
+                sheet = {key: GRADE_OF[letter] for key, letter in zip(keys, letters, strict=True)}
+                vote = {"item_id": item_id, "choices": sheet, "key": secrets.token_urlsafe(24)}
+                voting.cast_ballot(session, rep, parse(CastVoteBody, vote))
+                cast += 1
+        rounds.close_voting(session, item_id, ACTOR)
+    conduct.clear_stage(session, meeting.id, ACTOR)
+    conduct.finish_meeting(session, meeting.id, ACTOR)
+    return meeting, len(raters), cast
+
+
 def load_demo(
     session: Session,
     tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
@@ -339,11 +481,14 @@ def load_demo(
         NEXT_ITEMS,
         tender_threshold,
     )
+    yearly, raters, sheets = _run_yearly_evaluation(session, today - timedelta(days=30))
     session.flush()
     return DemoSummary(
         past_meeting_id=past.id,
         next_meeting_id=upcoming.id,
-        representatives=len(past_reps) + len(next_reps),
-        items=len(past_items) + len(next_items),
-        ballots=ballots,
+        representatives=len(past_reps) + len(next_reps) + raters,
+        items=len(past_items) + len(next_items) + len(YEARLY_ITEMS),
+        ballots=ballots + sheets,
+        yearly_meeting_id=yearly.id,
+        yearly_sheets=sheets,
     )
