@@ -4,7 +4,7 @@ no gettext context (the exports translate plain ids); records read in Chinese.""
 from __future__ import annotations
 
 from evalmeet.domain import labels
-from evalmeet.domain.rules import SCALES
+from evalmeet.domain.sheets import PRESETS
 from evalmeet.domain.states import (
     ACTION_KINDS,
     ACTION_STATUSES,
@@ -16,11 +16,11 @@ from evalmeet.i18n import Label, chinese
 
 
 def test_each_vocabulary_names_exactly_the_codes_it_is_about_in_their_order():
-    every_choice = tuple(dict.fromkeys(choice for choices in SCALES.values() for choice in choices))
+    every_choice = tuple(dict.fromkeys(key for scale in PRESETS.values() for key in scale.keys))
     assert tuple(labels.MEETING_STATUS_LABELS) == MEETING_STATUSES
     assert tuple(labels.ITEM_STATUS_LABELS) == tuple(labels.ITEM_RESULT_LABELS) == ITEM_STATUSES
     assert tuple(labels.PROCUREMENT_METHOD_LABELS) == PROCUREMENT_METHODS
-    assert tuple(labels.SCALE_LABELS) == tuple(SCALES)
+    assert tuple(labels.SCALE_LABELS) == (*PRESETS, "custom")  # a custom scale names its own choices
     assert tuple(labels.CHOICE_LABELS) == every_choice
     assert tuple(labels.ACTION_KIND_LABELS) == ACTION_KINDS
     assert tuple(labels.ACTION_STATUS_LABELS) == tuple(labels.ACTION_PROGRESS_LABELS) == ACTION_STATUSES
