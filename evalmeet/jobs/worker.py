@@ -86,9 +86,14 @@ def run() -> int:
         os.nice(10)  # the live meeting first (systemd's units set Nice= themselves)
     except OSError:
         pass
-    app = _app()
-    queue = queue_for(app.config, worker=True)
-    log.info("evalmeet worker %d taking jobs from %s", os.getpid(), _where(queue, Path(app.instance_path)))
+    # The app (Flask, the models, the templates: seconds of CPU) is built at the first job, not
+    # here: a server that never makes a file never pays for its worker beyond this.
+    from evalmeet.config import load_config
+
+    config = load_config()
+    queue = queue_for(config, worker=True)
+    where = _where(queue, Path(config["INSTANCE_PATH"]))
+    log.info("evalmeet worker %d taking jobs from %s", os.getpid(), where)
     consumer = queue.create_consumer(
         workers=1, worker_type="thread", initial_delay=0.05, max_delay=0.5, check_worker_health=True
     )

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from evalmeet.extensions import db
 from evalmeet.models import Item, ResponsiblePerson
 from tests.conftest import both_databases, csrf_token
+from tests.static_names import static
 
 pytestmark = both_databases
 
@@ -126,7 +127,7 @@ def test_the_item_form_picks_a_person_from_the_registry(app, api, login):
     listed = options(page)
     assert listed[0][0] == ""  # first: a new person
     assert (str(steel), "张伟 · 炼钢厂 · 科长") in listed and (str(iron), "张伟 · 炼铁厂") in listed
-    assert "data-person-picker" in page and "js/moderator.js" in page
+    assert "data-person-picker" in page and static("js/moderator.js") in page
 
     before = people_count(app)
     form = {
