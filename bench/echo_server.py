@@ -7,6 +7,11 @@ drives it with the same clients and the same pattern as evalmeet and reports our
 share of this one's.
 
     python bench/echo_server.py --port 5050
+    python bench/echo_server.py --port 5050 --defaults   # Flask-SocketIO's default settings
+
+``--defaults`` is the minimal server of the Flask-SocketIO documentation: ``SocketIO(app)`` and
+``socketio.run(app)`` with nothing set (the async mode it picks here is gevent, the first of its
+choices that is installed), so nothing we tuned in the other echo can flatter the comparison.
 """
 
 from gevent import monkey
@@ -25,18 +30,21 @@ from flask_socketio import SocketIO  # noqa: E402
 NAMESPACE = "/live"
 
 
-def build() -> tuple[Flask, SocketIO]:
+def build(defaults: bool = False) -> tuple[Flask, SocketIO]:
     """The echo app: connect accepts anyone, ``cast_vote`` acks immediately."""
     app = Flask(__name__)
     app.config["SECRET_KEY"] = "echo"
-    socketio = SocketIO(
-        app,
-        async_mode="gevent",
-        ping_interval=20,
-        ping_timeout=20,
-        max_http_buffer_size=64 * 1024,
-        cors_allowed_origins="*",
-    )
+    if defaults:
+        socketio = SocketIO(app)
+    else:
+        socketio = SocketIO(
+            app,
+            async_mode="gevent",
+            ping_interval=20,
+            ping_timeout=20,
+            max_http_buffer_size=64 * 1024,
+            cors_allowed_origins="*",
+        )
 
     @socketio.on("connect", namespace=NAMESPACE)
     def connect(auth: Any = None) -> None:
@@ -59,12 +67,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--defaults", action="store_true", help="Flask-SocketIO's default settings")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    app, socketio = build()
+    app, socketio = build(args.defaults)
     gevent.signal_handler(signal.SIGTERM, socketio.stop)
-    socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
+    if args.defaults:
+        print(f"async mode: {socketio.async_mode}", flush=True)
+        socketio.run(app, host=args.host, port=args.port)
+    else:
+        socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if remind_settings.configured:  # daily at 08:00 China time; at once when started later
         gevent.spawn(reminding.daily, app, remind_settings)
         log.info("reminders of due follow-up actions: daily at 08:00 China time")
+    from evalmeet import heap
+
+    log.info("%d startup objects frozen out of the garbage collector's walks", heap.settle())
     try:
         socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
     except OSError as exc:  # port taken, address not on this machine, port < 1024 without root

@@ -426,6 +426,8 @@ def test_serve_upgrades_the_database_and_answers_http_and_websocket(cli: Cli) ->
     _out, err = server.communicate()
     assert server.returncode == 0, err
     assert f"serving on http://127.0.0.1:{port}" in err
+    frozen = re.search(r"(\d+) startup objects frozen", err)  # evalmeet/heap.py: before serving
+    assert frozen is not None and int(frozen.group(1)) > 50_000, err
     assert "Traceback" not in err
 
 

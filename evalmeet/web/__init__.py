@@ -157,8 +157,9 @@ def init_web(app: Flask) -> None:
 
     if app.config.get("BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
-    from evalmeet.web import static_files
+    from evalmeet.web import cookie_session, static_files
 
+    cookie_session.init_app(app)
     static_files.init_app(app)
     _init_compression(app)
     from evalmeet.i18n import DOMAIN, TRANSLATIONS, compile_catalogs

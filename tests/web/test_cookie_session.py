@@ -1,0 +1,43 @@
+"""The signed-cookie session builds its serializer once per key set (web/cookie_session.py)."""
+
+from __future__ import annotations
+
+from flask import Flask, session
+
+from evalmeet.web.cookie_session import CachedSerializerSessionInterface
+
+
+def test_the_serializer_is_made_once_and_again_when_the_key_changes(app: Flask) -> None:
+    interface = app.session_interface
+    assert isinstance(interface, CachedSerializerSessionInterface)
+    first = interface.get_signing_serializer(app)
+    assert first is not None and interface.get_signing_serializer(app) is first
+
+    old_key = app.secret_key
+    app.secret_key = "another secret key, rotated"
+    try:
+        rotated = interface.get_signing_serializer(app)
+        assert rotated is not None and rotated is not first
+        assert rotated.loads(rotated.dumps({"a": 1})) == {"a": 1}
+        app.config["SECRET_KEY_FALLBACKS"] = [old_key]
+        with_fallback = interface.get_signing_serializer(app)
+        assert with_fallback is not rotated
+        assert with_fallback.loads(first.dumps({"b": 2})) == {"b": 2}  # the old key still reads
+    finally:
+        app.secret_key = old_key
+        app.config["SECRET_KEY_FALLBACKS"] = []
+
+
+def test_a_session_cookie_round_trips(app: Flask) -> None:
+    @app.get("/_test_session_set")
+    def _set() -> str:
+        session["n"] = 7
+        return "ok"
+
+    @app.get("/_test_session_get")
+    def _get() -> str:
+        return str(session.get("n"))
+
+    browser = app.test_client()
+    assert browser.get("/_test_session_set").status_code == 200
+    assert browser.get("/_test_session_get").get_data(as_text=True) == "7"
