@@ -28,7 +28,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,8 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
     from evalmeet import create_app
     from evalmeet.domain import clock
     from evalmeet.extensions import db
-    from evalmeet.schemas.base import parse
     from evalmeet.schemas.appeals import AppealCreate
+    from evalmeet.schemas.base import parse
     from evalmeet.schemas.followup import ActionCreate, ActionUpdate
     from evalmeet.schemas.items import ItemCreate
     from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
@@ -144,7 +144,9 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                         asked = questions.ask_question(
                             session,
                             people[n],
-                            parse(AskQuestionBody, {"item_id": item.id, "text": f"为什么选这家供应商？{m}-{n}"}),
+                            parse(
+                                AskQuestionBody, {"item_id": item.id, "text": f"为什么选这家供应商？{m}-{n}"}
+                            ),
                         ).value
                         questions.moderate_question(
                             session,
@@ -169,7 +171,9 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                         for k, rep in enumerate(people[:present])
                     ]
                     outcomes = voting.cast_ballots(session, batch)
-                    assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes), outcomes[:3]
+                    assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes), outcomes[
+                        :3
+                    ]
                     rounds.close_voting(session, item.id, "bench")
                 conduct.finish_meeting(session, meeting.id, "bench")
                 for n, item in enumerate(made):
@@ -193,12 +197,21 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                             "bench",
                         ).value
                         # older actions have moved on; the last year's are still open
-                        moves = {0: ["in_progress", "done", "verified"], 1: ["in_progress", "done"], 2: ["in_progress"]}
+                        moves = {
+                            0: ["in_progress", "done", "verified"],
+                            1: ["in_progress", "done"],
+                            2: ["in_progress"],
+                        }
                         for status in moves.get((m + k) % 4, []) if m < meetings - 60 else []:
-                            actions.update_action(session, action.id, parse(ActionUpdate, {"status": status}), "bench")
+                            actions.update_action(
+                                session, action.id, parse(ActionUpdate, {"status": status}), "bench"
+                            )
                         if kind in ("warning", "party_discipline") and (m + n) % 3 == 0:
                             appeals.file_appeal(
-                                session, action.id, parse(AppealCreate, {"statement": "对处理决定有异议"}), "bench"
+                                session,
+                                action.id,
+                                parse(AppealCreate, {"statement": "对处理决定有异议"}),
+                                "bench",
                             )
                 if m % 3 == 0:
                     publishing.publish(session, meeting.id, "bench")
@@ -252,7 +265,9 @@ def server_ms(response: requests.Response) -> float | None:
     return float(found[1]) if found else None
 
 
-def timed(client: requests.Session, base: str, name: str, path: str, n: int, headers: dict[str, str]) -> Timed:
+def timed(
+    client: requests.Session, base: str, name: str, path: str, n: int, headers: dict[str, str]
+) -> Timed:
     """``n`` requests of ``path`` after one cold one: median/max, size, status."""
     client.get(base + path, headers=headers, timeout=120)
     took: list[float] = []
@@ -267,7 +282,9 @@ def timed(client: requests.Session, base: str, name: str, path: str, n: int, hea
             how = "server"
         took.append(told if told is not None else elapsed)
     assert response is not None
-    return Timed(name, path, statistics.median(took), max(took), len(response.content), response.status_code, how)
+    return Timed(
+        name, path, statistics.median(took), max(took), len(response.content), response.status_code, how
+    )
 
 
 def login(server: LiveServer) -> requests.Session:
@@ -346,7 +363,9 @@ SKIPPED = {
 }
 
 
-def routes(ids: Ids, database_url: str, instance: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
+def routes(
+    ids: Ids, database_url: str, instance: Path
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tuple[str, str]]]:
     """(timed pages, exports, not timed with why) from the app's url_map."""
     from evalmeet import create_app
 
@@ -445,7 +464,9 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(str(db_path) + suffix).unlink(missing_ok=True)
     url = f"sqlite:///{db_path}"
-    server = LiveServer(workdir / "run", {"EVALMEET_DATABASE_URL": url, "EVALMEET_INSTANCE_PATH": str(workdir / "instance")})
+    server = LiveServer(
+        workdir / "run", {"EVALMEET_DATABASE_URL": url, "EVALMEET_INSTANCE_PATH": str(workdir / "instance")}
+    )
     server.instance = workdir / "instance"
     have = seeded_meetings(url, server.instance)
     seeding = "reused"
@@ -453,7 +474,9 @@ def main() -> int:
         if have:
             raise SystemExit(f"{db_path} holds {have} meetings, not {args.meetings}: use --fresh")
         server.bootstrap_with_cli()
-        print(f"seeding {args.meetings} meetings × {args.items} items × {args.reps} representatives", flush=True)
+        print(
+            f"seeding {args.meetings} meetings × {args.items} items × {args.reps} representatives", flush=True
+        )
         took = seed(url, server.instance, args.meetings, args.items, args.reps, args.present)
         seeding = f"{took:.0f} s"
         print(f"seeded in {seeding}", flush=True)
@@ -477,7 +500,9 @@ def main() -> int:
             client, headers = (server.session, api_headers) if api else (browser, {})
             results.append(timed(client, server.url, endpoint, path, args.requests, headers))
             if path in PAGED:
-                results.append(timed(client, server.url, endpoint, f"{path}?limit=50", args.requests, headers))
+                results.append(
+                    timed(client, server.url, endpoint, f"{path}?limit=50", args.requests, headers)
+                )
                 if api:
                     results += follow(client, server.url, f"{path}?limit=100", headers, args.requests)
             print(f"  {results[-1].url}: {results[-1].max_ms:.0f} ms", flush=True)
@@ -495,7 +520,9 @@ def main() -> int:
     finally:
         server.stop()
 
-    print(f"\n{args.meetings} meetings, {ballots} ballots; seeding: {seeding}; {args.requests} requests per URL")
+    print(
+        f"\n{args.meetings} meetings, {ballots} ballots; seeding: {seeding}; {args.requests} requests per URL"
+    )
     header = f"| {'page or API':58} | {'median':>8} | {'max':>8} | {'size':>10} | {'target':>8} |"
     print("\n" + header)
     print("|" + "-" * 60 + "|" + "-" * 10 + "|" + "-" * 10 + "|" + "-" * 12 + "|" + "-" * 10 + "|")
@@ -507,7 +534,9 @@ def main() -> int:
         if not t.met:
             failed.append(t)
     if exports:
-        print(f"\n| {'export (a job, downloaded whole)':58} | {'total':>8} | {'size':>10} | {'worker peak RSS':>15} |")
+        print(
+            f"\n| {'export (a job, downloaded)':58} | {'total':>8} | {'size':>10} | {'worker peak RSS':>15} |"
+        )
         print("|" + "-" * 60 + "|" + "-" * 10 + "|" + "-" * 12 + "|" + "-" * 17 + "|")
         for path, total, size_b, peak, status in exports:
             peak_text = f"{peak / 1024:.0f} MiB" if peak else "—"
