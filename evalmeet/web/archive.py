@@ -38,12 +38,13 @@ from evalmeet.schemas.archive import (
     ArchiveFilters,
     PeopleFilters,
 )
-from evalmeet.schemas.query import parse_query
+from evalmeet.schemas.query import PageQuery, parse_query
 from evalmeet.services.archive import dashboard, disclosure, people
 from evalmeet.services.archive import meetings as archive_meetings
 from evalmeet.services.archive import search as archive
 from evalmeet.services.archive.search import percent
 from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
+from evalmeet.services.paging import Page
 from evalmeet.web import dashboard_charts, labels, paging
 from evalmeet.web.auth import login_required_page
 
@@ -196,9 +197,21 @@ def meeting(meeting_id: int) -> Any:
 def people_index() -> Any:
     """Everyone who answered for archived items, repeat failures first."""
     filters, _ignored = parse_query(PeopleFilters, request.args)
-    rows = people.people_index(db.session, filters)
+    counted: list[int] = []
+
+    def fetch(query: PageQuery) -> Page[people.PersonSummary]:
+        page, total = people.people_page(db.session, filters, query, default=paging.page_size())
+        counted.append(total)
+        return page
+
+    page = paging.html_page(fetch)
     return render_template(
-        "archive/people.html", rows=rows, name=filters.name or "", disciplined=filters.disciplined_only
+        "archive/people.html",
+        rows=page.rows,
+        total=counted[-1],
+        pager=paging.pager(page),
+        name=filters.name or "",
+        disciplined=filters.disciplined_only,
     )
 
 
