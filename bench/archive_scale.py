@@ -346,7 +346,7 @@ def fill(rule: Any, ids: Ids) -> list[str] | None:
         return None
     url = rule.rule
     for arg in args:
-        url = re.sub(rf"<[^<>]*:{arg}>", str(values[arg]), url)
+        url = re.sub(rf"<(?:[^<>]*:)?{arg}>", str(values[arg]), url)
     if "fmt" in rule.arguments:
         return [url.replace("<any(xlsx, csv):fmt>", ext) for ext in ("csv", "xlsx")]
     return [url]
@@ -445,6 +445,63 @@ def worker_peak_kib(server: LiveServer) -> int | None:
     return max(peaks) if peaks else None
 
 
+_MEMORY = """
+import resource, sys, time
+sys.path.insert(0, {repo!r})
+from evalmeet import create_app
+from evalmeet.extensions import db
+from evalmeet.schemas.files import ExportQuery
+from evalmeet.services.files import exports, spreadsheets
+app = create_app({{"DATABASE_URL": {url!r}, "INSTANCE_PATH": {instance!r}, "SECRET_KEY": "bench"}})
+kind, fmt, how = sys.argv[1:4]
+began = time.perf_counter()
+with app.app_context(), open("/dev/null", "wb") as out:
+    if how == "whole":  # before: the whole table in memory, then the whole file
+        whole = exports.archive_items_table if kind == "items" else exports.actions_table
+        table = whole(db.session, ExportQuery())
+        data = spreadsheets.to_csv(table) if fmt == "csv" else spreadsheets.to_xlsx([table])
+        out.write(data)
+    else:  # now: rows in batches, written as they come
+        streamed = exports.archive_items_stream if kind == "items" else exports.actions_stream
+        stream = streamed(db.session, ExportQuery())
+        for chunk in spreadsheets.csv_chunks(stream) if fmt == "csv" else spreadsheets.xlsx_chunks(stream):
+            out.write(chunk)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.perf_counter() - began)
+"""
+
+
+def export_memory(url: str, instance: Path) -> list[tuple[str, str, str]]:
+    """Peak memory (ru_maxrss) and time of each big export made whole (as before) and streamed
+    (as now), each in a fresh process on the same database; the rows of a table."""
+    import subprocess
+
+    code = _MEMORY.format(repo=str(Path(__file__).resolve().parents[1]), url=url, instance=str(instance))
+    base = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code.split("kind, fmt")[0] + "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [("process with the app loaded, no export", f"{int(base.stdout.split()[-1]) / 1024:.0f} MiB", "")]
+    for kind in ("items", "actions"):
+        for fmt in ("csv", "xlsx"):
+            figures = []
+            for how in ("whole", "stream"):
+                done = subprocess.run(
+                    [sys.executable, "-c", code, kind, fmt, how], capture_output=True, text=True, check=True
+                )
+                peak, took = done.stdout.split()[-2:]
+                figures.append(f"{int(peak) / 1024:.0f} MiB in {float(took):.1f} s")
+            rows.append(
+                (f"{kind}.{fmt} peak memory: whole (before) → streamed (now)", " → ".join(figures), "")
+            )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="/tmp/evalmeet-archive10/evalmeet.db", help="SQLite file (reused)")
@@ -528,7 +585,8 @@ def main() -> int:
     print("|" + "-" * 60 + "|" + "-" * 10 + "|" + "-" * 10 + "|" + "-" * 12 + "|" + "-" * 10 + "|")
     for t in results:
         mark = "met" if t.met else "MISSED"
-        shown = t.url if len(t.url) <= 58 else t.url[:55] + "…"
+        label = t.name if "→" in t.name else t.url
+        shown = label if len(label) <= 58 else label[:55] + "…"
         size = f"{t.size / 1024:.1f} KiB"
         print(f"| {shown:58} | {t.median_ms:6.0f}ms | {t.max_ms:6.0f}ms | {size:>10} | {mark:>8} |")
         if not t.met:
@@ -547,6 +605,8 @@ def main() -> int:
     print("\nnot timed:")
     for rule, why in skipped:
         print(f"  {rule}: {why}")
+    if not args.no_exports:
+        rows += export_memory(url, server.instance)
     rows.append(("server RSS at the end", f"{server_rss / 1024:.0f} MiB", ""))
     rows.append(("machine", f"load average {load_average()} at the end", ""))
     print_table("run", rows)

@@ -170,7 +170,9 @@ def items_export(fmt: str) -> Any:
 
 
 def _items_file(fmt: str, query: dict[str, str]) -> Produced:
-    stream = exports.archive_items_stream(db.session, parse(ExportQuery, query), _, progress.report)
+    stream = exports.archive_items_stream(
+        db.session, parse(ExportQuery, query), _, progress.report, current_app.config.get("EXPORT_BATCH_ROWS")
+    )
     return _stream_file(stream, fmt, _("Evaluated items"))
 
 
@@ -184,7 +186,13 @@ def actions_export(fmt: str) -> Any:
 
 
 def _actions_file(fmt: str, query: dict[str, str]) -> Produced:
-    stream = exports.actions_stream(db.session, parse(ExportQuery, query), _, progress=progress.report)
+    stream = exports.actions_stream(
+        db.session,
+        parse(ExportQuery, query),
+        _,
+        progress=progress.report,
+        batch=current_app.config.get("EXPORT_BATCH_ROWS"),
+    )
     return _stream_file(stream, fmt, _("Follow-up actions"))
 
 

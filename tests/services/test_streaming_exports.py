@@ -27,11 +27,21 @@ from evalmeet.services.files.spreadsheets import (
 from tests.conftest import both_databases
 from tests.services.test_exports import build_closed_meeting
 
-COLUMNS = [Column("Title"), Column("Amount (yuan)", "money", 14), Column("Due date", "date", 11), Column("N", "int")]
+COLUMNS = [
+    Column("Title"),
+    Column("Amount (yuan)", "money", 14),
+    Column("Due date", "date", 11),
+    Column("N", "int"),
+]
 
 
 def _row(n: int) -> list[Any]:
-    return [f"=HYPERLINK(\"x\") 第{n}项" if n % 7 == 0 else f"第{n}项", Decimal(n) / 4, date(2026, 1, 1 + n % 28), n]
+    return [
+        f'=HYPERLINK("x") 第{n}项' if n % 7 == 0 else f"第{n}项",
+        Decimal(n) / 4,
+        date(2026, 1, 1 + n % 28),
+        n,
+    ]
 
 
 class Pulled:
@@ -100,10 +110,10 @@ def test_items_and_actions_are_read_in_batches_with_the_same_rows(session, monke
     batches: list[int] = []
     real = exports._batches
 
-    def counting(s, stmt):
-        for batch in real(s, stmt):
-            batches.append(len(batch))
-            yield batch
+    def counting(s, stmt, size=None):
+        for rows in real(s, stmt, size):
+            batches.append(len(rows))
+            yield rows
 
     monkeypatch.setattr(exports, "_batches", counting)
     reports: list[tuple[int, int]] = []

@@ -534,14 +534,19 @@ def _count(session: Session, stmt: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
-def _batches(session: Session, stmt: Any) -> Iterator[Sequence[Any]]:
-    """The rows of ``stmt`` in lists of ``BATCH_ROWS``, streamed from the database."""
-    result = session.execute(stmt.execution_options(yield_per=BATCH_ROWS))
+def _batches(session: Session, stmt: Any, batch: int | None = None) -> Iterator[Sequence[Any]]:
+    """The rows of ``stmt`` in lists of ``batch`` (default ``BATCH_ROWS``), streamed from the
+    database."""
+    result = session.execute(stmt.execution_options(yield_per=batch or BATCH_ROWS))
     yield from result.partitions()
 
 
 def archive_items_stream(
-    session: Session, flt: ExportQuery, translate: Translate = english, progress: Progress | None = None
+    session: Session,
+    flt: ExportQuery,
+    translate: Translate = english,
+    progress: Progress | None = None,
+    batch: int | None = None,
 ) -> RowStream:
     """Every decided item of closed, non-rehearsal meetings, with its current result: rows read
     ``BATCH_ROWS`` at a time (each batch's results in one more query), for a streaming writer."""
@@ -560,9 +565,9 @@ def archive_items_stream(
 
     def rows() -> Iterator[list[Any]]:
         rules: dict[int, Rules] = {}
-        for batch in _batches(session, stmt):
-            results = _latest_results(session, [item.id for item, _m, _p in batch])
-            for item, meeting, person in batch:
+        for rows_in in _batches(session, stmt, batch):
+            results = _latest_results(session, [item.id for item, _m, _p in rows_in])
+            for item, meeting, person in rows_in:
                 if meeting.id not in rules:
                     rules = {meeting.id: meeting.rules}  # rows come meeting by meeting
                 yield _item_row(item, meeting, person, results.get(item.id), rules[meeting.id], translate)
@@ -651,6 +656,7 @@ def actions_stream(
     translate: Translate = english,
     today: date | None = None,
     progress: Progress | None = None,
+    batch: int | None = None,
 ) -> RowStream:
     """Every follow-up action of non-rehearsal meetings, with whether it is overdue: rows read
     ``BATCH_ROWS`` at a time, for a streaming writer."""
@@ -666,8 +672,8 @@ def actions_stream(
     total = _count(session, stmt)
 
     def rows() -> Iterator[list[Any]]:
-        for batch in _batches(session, stmt):
-            for action, item, meeting, person in batch:
+        for rows_in in _batches(session, stmt, batch):
+            for action, item, meeting, person in rows_in:
                 yield [
                     meeting.title,
                     _meeting_date(meeting),
