@@ -88,7 +88,7 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                         MeetingCreate,
                         {
                             "title": f"{when.year}年第{m % 60 + 1}次采购评价会",
-                            "scheduled_at": (when + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M"),
+                            "scheduled_at": clock.to_china(when).strftime("%Y-%m-%dT%H:%M"),
                             "location": "三楼会议室",
                         },
                     ),
