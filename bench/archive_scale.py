@@ -560,6 +560,10 @@ def main() -> int:
                 results.append(
                     timed(client, server.url, endpoint, f"{path}?limit=50", args.requests, headers)
                 )
+            if path == "/actions":  # the register pages by ?page= (offset): time its last page
+                results.append(
+                    timed(client, server.url, endpoint, "/actions?page=999", args.requests, headers)
+                )
                 if api:
                     results += follow(client, server.url, f"{path}?limit=100", headers, args.requests)
             print(f"  {results[-1].url}: {results[-1].max_ms:.0f} ms", flush=True)
