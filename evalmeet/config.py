@@ -134,6 +134,9 @@ class Config:
     # Rows on a page of a paged list (the meetings, the public list) when the request names no
     # ``limit``: the API's GET /meetings and the /meetings and /public pages (web/paging.py).
     PAGE_SIZE = 100
+    # Rows the items and actions exports read from the database at a time (services/files/
+    # exports.py): the file is written batch by batch, never held whole.
+    EXPORT_BATCH_ROWS = 500
 
 
 class DevelopmentConfig(Config):

@@ -40,13 +40,27 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
 
     app = _app()
     progress.attach(lambda done, total: report(queue, job_id, done, total))
+    cluster = type(queue).__name__ == "RedisHuey"
+    target = folder(app.config) / FILES / job_id
+    tmp = target.with_suffix(".part")
     try:
         with app.test_request_context("/", query_string={"lang": lang}):
             try:
                 failpoints.pause("job_running")
                 with reading_only():
                     made = PRODUCERS[name](**kwargs)
+                    # A streamed file (Produced.parts) reads the database as it is written:
+                    # its chunks are taken here, inside the request and its read transaction.
+                    if cluster:
+                        # the cluster: the server waiting may be on another machine, so the
+                        # file travels in the result (Redis keeps it until that server takes it)
+                        return {"data": b"".join(made.chunks()), "name": made.name, "mimetype": made.mimetype}
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    with os.fdopen(fd, "wb") as out:
+                        for chunk in made.chunks():
+                            out.write(chunk)
             except DomainError as err:
+                tmp.unlink(missing_ok=True)
                 return {
                     "refused": {
                         "status": err.status,
@@ -55,20 +69,13 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
                         "details": err.details,
                     }
                 }
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
             finally:
                 db.session.remove()
     finally:
         progress.attach(None)
-    if type(queue).__name__ == "RedisHuey":
-        # the cluster: the server waiting may be on another machine, so the file travels in the
-        # result (Redis keeps it until that server takes it)
-        return {"data": b"".join(made.chunks()), "name": made.name, "mimetype": made.mimetype}
-    target = folder(app.config) / FILES / job_id
-    tmp = target.with_suffix(".part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        for chunk in made.chunks():
-            out.write(chunk)
     os.replace(tmp, target)
     return {"file": job_id, "name": made.name, "mimetype": made.mimetype}
 

@@ -17,7 +17,7 @@ class Action(Base):
     __tablename__ = "actions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(100), default="")
@@ -41,7 +41,7 @@ class ActionNote(Base):
     __tablename__ = "action_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     author: Mapped[str] = mapped_column(String(64), default="")
     status_from: Mapped[str | None] = mapped_column(String(16))
     status_to: Mapped[str | None] = mapped_column(String(16))
@@ -55,7 +55,7 @@ class ActionAttachment(Base):
     __tablename__ = "action_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
     filename: Mapped[str] = mapped_column(String(200))  # the uploader's name, cleaned, for display
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random; never from the user
     content_type: Mapped[str] = mapped_column(String(100))
@@ -73,7 +73,7 @@ class ReportBackLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
-    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"), index=True)
 
 
 class ReminderSend(Base):

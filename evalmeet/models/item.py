@@ -24,12 +24,12 @@ class Item(Base):
     __tablename__ = "items"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(200))
     # "procurement" or "report_back" (a vote on earlier meetings' rectification).
     kind: Mapped[str] = mapped_column(String(16), default="procurement")
-    responsible_person_id: Mapped[int] = mapped_column(ForeignKey("responsible_persons.id"))
+    responsible_person_id: Mapped[int] = mapped_column(ForeignKey("responsible_persons.id"), index=True)
     procurement_method: Mapped[str | None] = mapped_column(String(32))
     supplier_count: Mapped[int | None] = mapped_column()
     amount: Mapped[Decimal | None] = mapped_column(MONEY)
@@ -58,7 +58,7 @@ class Question(Base):
     __tablename__ = "questions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     # Kept for moderation and rate limits; never shown on the projector or public pages.
     representative_id: Mapped[int | None] = mapped_column(
         ForeignKey("representatives.id", ondelete="SET NULL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -140,6 +141,23 @@ def _security_headers(app: Flask) -> None:
         return response
 
 
+def _server_timing(app: Flask) -> None:
+    """``Server-Timing: app;dur=<ms>``: how long the server worked on the answer (routing to the
+    compressed body, not sending it), for the browser's network panel and the benchmarks
+    (bench/archive_scale.py). A duration, nothing about the data."""
+
+    @app.before_request
+    def _started() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _timing(response: Response) -> Response:
+        started = g.get("request_started")
+        if started is not None:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+        return response
+
+
 def _init_compression(app: Flask) -> None:
     """Pages and JSON answers compressed on the fly (Flask-Compress: brotli, else gzip), at a
     cheap level: the phone's page is ~9 KiB of HTML on a slow factory Wi-Fi. Static files are
@@ -165,6 +183,7 @@ def init_web(app: Flask) -> None:
 
     cookie_session.init_app(app)
     static_files.init_app(app)
+    _server_timing(app)  # registered first, so it runs last: compression is counted
     _init_compression(app)
     from evalmeet.i18n import DOMAIN, TRANSLATIONS, compile_catalogs
 

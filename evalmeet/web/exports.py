@@ -37,13 +37,23 @@ from evalmeet.domain.labels import (
     Labels,
 )
 from evalmeet.extensions import db
+from evalmeet.jobs import progress
 from evalmeet.jobs import wait as jobs_wait
 from evalmeet.jobs.wait import Produced
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.services.files import exports, import_format, imports, minutes, staging
-from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused, Table, to_csv, to_xlsx
+from evalmeet.services.files.spreadsheets import (
+    MAX_BYTES,
+    FileRefused,
+    RowStream,
+    Table,
+    csv_chunks,
+    to_csv,
+    to_xlsx,
+    xlsx_chunks,
+)
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import current_lang, edge, error_text, labels
 from evalmeet.web.api import reader, tender_threshold
@@ -160,8 +170,10 @@ def items_export(fmt: str) -> Any:
 
 
 def _items_file(fmt: str, query: dict[str, str]) -> Produced:
-    table = exports.archive_items_table(db.session, parse(ExportQuery, query), _)
-    return _table_file(table, fmt, _("Evaluated items"))
+    stream = exports.archive_items_stream(
+        db.session, parse(ExportQuery, query), _, progress.report, current_app.config.get("EXPORT_BATCH_ROWS")
+    )
+    return _stream_file(stream, fmt, _("Evaluated items"))
 
 
 @bp.get(f"/api/v1/exports/actions.{FORMAT}")
@@ -174,14 +186,22 @@ def actions_export(fmt: str) -> Any:
 
 
 def _actions_file(fmt: str, query: dict[str, str]) -> Produced:
-    table = exports.actions_table(db.session, parse(ExportQuery, query), _)
-    return _table_file(table, fmt, _("Follow-up actions"))
+    stream = exports.actions_stream(
+        db.session,
+        parse(ExportQuery, query),
+        _,
+        progress=progress.report,
+        batch=current_app.config.get("EXPORT_BATCH_ROWS"),
+    )
+    return _stream_file(stream, fmt, _("Follow-up actions"))
 
 
-def _table_file(table: Table, fmt: str, stem: str) -> Produced:
+def _stream_file(stream: RowStream, fmt: str, stem: str) -> Produced:
+    """A file written as its rows are read: the worker writes the chunks to the job's file as
+    they come (jobs/worker.py), while the request context and its read transaction are open."""
     if fmt == "csv":
-        return Produced(CSV, _file_name(stem, "csv"), to_csv(table, _))
-    return Produced(XLSX, _file_name(stem, "xlsx"), to_xlsx([table], _))
+        return Produced(CSV, _file_name(stem, "csv"), parts=lambda: csv_chunks(stream, _))
+    return Produced(XLSX, _file_name(stem, "xlsx"), parts=lambda: xlsx_chunks(stream, _))
 
 
 # What a job may run (evalmeet/jobs/worker.py looks the name up here): each makes one file in a

@@ -403,7 +403,9 @@ def new_action(item_id: int) -> Any:
 
 def _report_back_page(meeting_id: int, error: str | None = None, status: int = 200, **values: Any) -> Any:
     meeting = meetings.get_meeting(db.session, meeting_id)
-    candidates = followup.report_back_candidates(db.session, meeting_id)
+    open_for_items = meeting.status in ("draft", "live")
+    # A finished meeting shows no list: ten years of unresolved actions are not read for it.
+    candidates = followup.report_back_candidates(db.session, meeting_id) if open_for_items else []
     page = render_template(
         "followup/report_back.html",
         meeting=meeting,
@@ -411,7 +413,7 @@ def _report_back_page(meeting_id: int, error: str | None = None, status: int = 2
         error=error,
         selected=set(values.get("selected", ())),
         title=values.get("title", ""),
-        open_for_items=meeting.status in ("draft", "live"),
+        open_for_items=open_for_items,
         meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
     return page, status

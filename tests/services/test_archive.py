@@ -291,3 +291,21 @@ def test_a_rehearsal_marked_published_stays_hidden(session, seed):
     assert seed.meeting["R"] not in {m.id for m in disclosure.public_meetings(session)}
     with pytest.raises(NotFound):
         disclosure.public_meeting(session, rehearsal.id)
+
+
+def test_people_pages_follow_the_index_order_both_ways(session, seed):
+    from evalmeet.domain.errors import ValidationFailed
+    from evalmeet.schemas.query import Cursor, PageQuery
+
+    whole = [s.person.id for s in people.people_index(session, today=TODAY)]
+    first, total = people.people_page(session, None, PageQuery(limit=2), today=TODAY)
+    assert total == 5 and [s.person.id for s in first.rows] == whole[:2] and first.prev is None
+    second, _ = people.people_page(session, None, PageQuery(limit=2, cursor=first.next), today=TODAY)
+    third, _ = people.people_page(session, None, PageQuery(limit=2, cursor=second.next), today=TODAY)
+    assert [s.person.id for s in second.rows + third.rows] == whole[2:] and third.next is None
+    back, _ = people.people_page(session, None, PageQuery(limit=2, cursor=third.prev), today=TODAY)
+    assert [s.person.id for s in back.rows] == whole[2:4]
+    # one page holds everyone: no next page
+    assert people.people_page(session, None, PageQuery(limit=10), today=TODAY)[0].next is None
+    with pytest.raises(ValidationFailed):
+        people.people_page(session, None, PageQuery(limit=2, cursor=Cursor(list="meetings", key=(1,))))

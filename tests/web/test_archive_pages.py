@@ -229,6 +229,18 @@ def test_people_index_is_sorted_by_failures(viewer):
     assert 'data-count="2"' in disciplined
 
 
+def test_people_index_pages_link_to_each_other(viewer):
+    everyone = re.findall(r'href="/archive/people/(\d+)"', html(viewer.get("/archive/people")))
+    first = html(viewer.get("/archive/people?limit=2&q="))
+    assert re.findall(r'href="/archive/people/(\d+)"', first) == everyone[:2]
+    assert 'data-count="5"' in first  # the summary counts everyone, not the page
+    following = re.search(r'rel="next" href="(/archive/people\?[^"]*cursor=[^"]+)"', first)
+    assert following, first
+    second = html(viewer.get(following[1].replace("&amp;", "&")))
+    assert re.findall(r'href="/archive/people/(\d+)"', second) == everyone[2:4]
+    assert html(viewer.get("/archive/people?limit=2&cursor=garbage")).count('href="/archive/people/') == 2
+
+
 # --- dashboard ---------------------------------------------------------------------------------
 
 

@@ -74,3 +74,9 @@ def test_post_forms_without_csrf_are_refused(app, login, meeting_factory):
     ]:
         response = client.post(path, data={"title": "x", "name": "n", "employee_no": "9"})
         assert response.status_code == 400, (path, response.status_code)
+
+
+def test_every_answer_says_how_long_the_server_worked_on_it(client):
+    for path in ["/public", "/api/v1/stats", "/login"]:
+        timing = client.get(path).headers["Server-Timing"]
+        assert re.fullmatch(r"app;dur=\d+\.\d", timing), timing

@@ -8,7 +8,7 @@ files (and keeping them safe from formula injection) is ``services.spreadsheets`
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from evalmeet.services.files.minutes import (
     china_time,
     percent,
 )
-from evalmeet.services.files.spreadsheets import Column, Table, Translate, english, to_xlsx
+from evalmeet.services.files.spreadsheets import Column, RowStream, Table, Translate, english, to_xlsx
 from evalmeet.services.followup.actions import is_overdue
 
 ALL_CHOICES = ("satisfied", "basically_satisfied", "dissatisfied", "pass", "fail")
@@ -500,9 +500,57 @@ def _latest_results(session: Session, item_ids: list[int]) -> dict[int, ItemResu
     return latest
 
 
-def archive_items_table(session: Session, flt: ExportQuery, translate: Translate = english) -> Table:
-    """Every decided item of closed, non-rehearsal meetings, with its current result."""
-    stmt = (
+# Rows read from the database at a time by the exports (``yield_per``: a server-side cursor on
+# PostgreSQL, SQLite's own cursor): a ten-year archive is never all in memory.
+BATCH_ROWS = 500
+
+Progress = Callable[[int, int], None]
+
+ITEM_COLUMNS = [
+    Column("Meeting", width=20),
+    Column("Meeting date", "date", 11),
+    Column("Item title", width=24),
+    Column("Responsible person", width=10),
+    Column("Position", width=10),
+    Column("Department", width=10),
+    Column("Procurement method", width=10),
+    Column("Amount (yuan)", "money", 14),
+    *[Column(CHOICE_COLUMNS[c], "int", 8) for c in ALL_CHOICES],
+    Column("Ballots", "int", 8),
+    Column("Present at the vote", "int", 8),
+    Column("Satisfaction", width=8),
+    Column("Satisfaction (%)", "decimal", 8),
+    Column("Result", width=8),
+    Column("Rounds", "int", 6),
+    Column("Votes", width=24),
+    Column("Criteria", width=30),
+    Column("Rater groups", width=30),
+    Column("Average score", width=10),
+    Column("Average score (decimal)", "decimal", 10),
+]
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
+
+
+def _batches(session: Session, stmt: Any, batch: int | None = None) -> Iterator[Sequence[Any]]:
+    """The rows of ``stmt`` in lists of ``batch`` (default ``BATCH_ROWS``), streamed from the
+    database."""
+    result = session.execute(stmt.execution_options(yield_per=batch or BATCH_ROWS))
+    yield from result.partitions()
+
+
+def archive_items_stream(
+    session: Session,
+    flt: ExportQuery,
+    translate: Translate = english,
+    progress: Progress | None = None,
+    batch: int | None = None,
+) -> RowStream:
+    """Every decided item of closed, non-rehearsal meetings, with its current result: rows read
+    ``BATCH_ROWS`` at a time (each batch's results in one more query), for a streaming writer."""
+    stmt = _apply_filter(
         select(Item, Meeting, ResponsiblePerson)
         .join(Meeting, Meeting.id == Item.meeting_id)
         .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
@@ -510,58 +558,56 @@ def archive_items_table(session: Session, flt: ExportQuery, translate: Translate
             Meeting.status == "closed",
             Meeting.rehearsal.is_(False),
             Item.status.in_(DECIDED_ITEM_STATUSES),
-        )
-        .order_by(_meeting_date_column(), Meeting.id, Item.position, Item.id)
-    )
-    rows_in = session.execute(_apply_filter(stmt, flt)).all()
-    results = _latest_results(session, [item.id for item, _m, _p in rows_in])
-    columns = [
-        Column("Meeting", width=20),
-        Column("Meeting date", "date", 11),
-        Column("Item title", width=24),
-        Column("Responsible person", width=10),
-        Column("Position", width=10),
-        Column("Department", width=10),
-        Column("Procurement method", width=10),
-        Column("Amount (yuan)", "money", 14),
-        *[Column(CHOICE_COLUMNS[c], "int", 8) for c in ALL_CHOICES],
-        Column("Ballots", "int", 8),
-        Column("Present at the vote", "int", 8),
-        Column("Satisfaction", width=8),
-        Column("Satisfaction (%)", "decimal", 8),
-        Column("Result", width=8),
-        Column("Rounds", "int", 6),
-        Column("Votes", width=24),
-        Column("Criteria", width=30),
-        Column("Rater groups", width=30),
-        Column("Average score", width=10),
-        Column("Average score (decimal)", "decimal", 10),
+        ),
+        flt,
+    ).order_by(_meeting_date_column(), Meeting.id, Item.position, Item.id)
+    total = _count(session, stmt)
+
+    def rows() -> Iterator[list[Any]]:
+        rules: dict[int, Rules] = {}
+        for rows_in in _batches(session, stmt, batch):
+            results = _latest_results(session, [item.id for item, _m, _p in rows_in])
+            for item, meeting, person in rows_in:
+                if meeting.id not in rules:
+                    rules = {meeting.id: meeting.rules}  # rows come meeting by meeting
+                yield _item_row(item, meeting, person, results.get(item.id), rules[meeting.id], translate)
+
+    return RowStream("Evaluated items", ITEM_COLUMNS, rows(), total, progress)
+
+
+def _item_row(
+    item: Item,
+    meeting: Meeting,
+    person: ResponsiblePerson,
+    res: ItemResult | None,
+    rules: Rules,
+    translate: Translate,
+) -> list[Any]:
+    counts = res.counts if res else {}
+    return [
+        meeting.title,
+        _meeting_date(meeting),
+        item.title,
+        person.name,
+        person.position,
+        person.department,
+        label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
+        item.amount,
+        *[counts.get(c) if res and c in counts else None for c in ALL_CHOICES],
+        res.ballots if res else None,
+        res.present if res else None,
+        f"{res.satisfaction_num}/{res.satisfaction_den}" if res else "",
+        percent(res.satisfaction_num, res.satisfaction_den) if res else None,
+        result_label(res.passed if res else item.status == "passed", translate),
+        res.vote_round if res else None,
+        *_sheet_cells(res, rules, translate),
     ]
-    rows = []
-    for item, meeting, person in rows_in:
-        res = results.get(item.id)
-        counts = res.counts if res else {}
-        rows.append(
-            [
-                meeting.title,
-                _meeting_date(meeting),
-                item.title,
-                person.name,
-                person.position,
-                person.department,
-                label_text(PROCUREMENT_METHOD_LABELS, item.procurement_method, translate),
-                item.amount,
-                *[counts.get(c) if res and c in counts else None for c in ALL_CHOICES],
-                res.ballots if res else None,
-                res.present if res else None,
-                f"{res.satisfaction_num}/{res.satisfaction_den}" if res else "",
-                percent(res.satisfaction_num, res.satisfaction_den) if res else None,
-                result_label(res.passed if res else item.status == "passed", translate),
-                res.vote_round if res else None,
-                *_sheet_cells(res, meeting.rules, translate),
-            ]
-        )
-    return Table("Evaluated items", columns, rows)
+
+
+def archive_items_table(session: Session, flt: ExportQuery, translate: Translate = english) -> Table:
+    """:func:`archive_items_stream` as a whole table (small archives, tests)."""
+    stream = archive_items_stream(session, flt, translate)
+    return Table(stream.title, stream.columns, list(stream.rows))
 
 
 def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> list[Any]:
@@ -594,36 +640,55 @@ def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> 
     return [votes, criteria, groups, sheet.average_score or "", sheet.average]
 
 
-def actions_table(
-    session: Session, flt: ExportQuery, translate: Translate = english, today: date | None = None
-) -> Table:
-    """Every follow-up action of non-rehearsal meetings, with whether it is overdue."""
-    today = today or clock.today()
-    stmt = (
+ACTION_COLUMNS = [
+    Column("Meeting", width=20),
+    Column("Meeting date", "date", 11),
+    Column("Item title", width=24),
+    Column("Responsible person", width=10),
+    Column("Department", width=10),
+    *_ACTION_COLUMNS,
+]
+
+
+def actions_stream(
+    session: Session,
+    flt: ExportQuery,
+    translate: Translate = english,
+    today: date | None = None,
+    progress: Progress | None = None,
+    batch: int | None = None,
+) -> RowStream:
+    """Every follow-up action of non-rehearsal meetings, with whether it is overdue: rows read
+    ``BATCH_ROWS`` at a time, for a streaming writer."""
+    day = today or clock.today()
+    stmt = _apply_filter(
         select(Action, Item, Meeting, ResponsiblePerson)
         .join(Item, Item.id == Action.item_id)
         .join(Meeting, Meeting.id == Item.meeting_id)
         .join(ResponsiblePerson, ResponsiblePerson.id == Item.responsible_person_id)
-        .where(Meeting.rehearsal.is_(False))
-        .order_by(_meeting_date_column(), Meeting.id, Item.position, Action.id)
-    )
-    columns = [
-        Column("Meeting", width=20),
-        Column("Meeting date", "date", 11),
-        Column("Item title", width=24),
-        Column("Responsible person", width=10),
-        Column("Department", width=10),
-        *_ACTION_COLUMNS,
-    ]
-    rows = [
-        [
-            meeting.title,
-            _meeting_date(meeting),
-            item.title,
-            person.name,
-            person.department,
-            *_action_cells(action, is_overdue(action, today), translate),
-        ]
-        for action, item, meeting, person in session.execute(_apply_filter(stmt, flt))
-    ]
-    return Table("Follow-up actions", columns, rows)
+        .where(Meeting.rehearsal.is_(False)),
+        flt,
+    ).order_by(_meeting_date_column(), Meeting.id, Item.position, Action.id)
+    total = _count(session, stmt)
+
+    def rows() -> Iterator[list[Any]]:
+        for rows_in in _batches(session, stmt, batch):
+            for action, item, meeting, person in rows_in:
+                yield [
+                    meeting.title,
+                    _meeting_date(meeting),
+                    item.title,
+                    person.name,
+                    person.department,
+                    *_action_cells(action, is_overdue(action, day), translate),
+                ]
+
+    return RowStream("Follow-up actions", ACTION_COLUMNS, rows(), total, progress)
+
+
+def actions_table(
+    session: Session, flt: ExportQuery, translate: Translate = english, today: date | None = None
+) -> Table:
+    """:func:`actions_stream` as a whole table (small archives, tests)."""
+    stream = actions_stream(session, flt, translate, today)
+    return Table(stream.title, stream.columns, list(stream.rows))

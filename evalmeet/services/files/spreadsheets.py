@@ -18,15 +18,17 @@ import csv
 import io
 import os
 import re
+import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
@@ -75,6 +77,36 @@ class Table:
     rows: list[list[Any]]
 
 
+@dataclass
+class RowStream:
+    """A table too big to hold: its rows come from an iterator (read in batches from the
+    database), written to the file as they come; ``total`` is how many there will be (for the
+    job's progress), and ``progress(done, total)`` is called as they are written."""
+
+    title: str
+    columns: list[Column]
+    rows: Iterable[list[Any]]
+    total: int = 0
+    progress: Callable[[int, int], None] | None = None
+
+    def counted(self) -> Iterator[list[Any]]:
+        """The rows, reporting progress every ``CHUNK_ROWS`` (and at the end)."""
+        done = 0
+        for row in self.rows:
+            yield row
+            done += 1
+            if self.progress is not None and done % CHUNK_ROWS == 0:
+                self.progress(done, max(self.total, done))
+        if self.progress is not None:
+            self.progress(done, max(self.total, done))
+
+
+# Rows written between two chunks of a streamed file (and two progress reports).
+CHUNK_ROWS = 500
+# Bytes per chunk read back from a streamed workbook's temporary file.
+CHUNK_BYTES = 1024 * 1024
+
+
 def csv_safe(value: str) -> str:
     """A text cell that a spreadsheet will not read as a formula."""
     return "'" + value if value.startswith(_FORMULA_START) else value
@@ -102,6 +134,26 @@ def to_csv(table: Table, translate: Translate = english) -> bytes:
     for row in table.rows:
         writer.writerow([_csv_cell(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def csv_chunks(table: RowStream, translate: Translate = english) -> Iterator[bytes]:
+    """:func:`to_csv` of a streamed table, as chunks of ``CHUNK_ROWS`` rows: never the whole file
+    in memory (the bytes are the same as :func:`to_csv` of the same rows)."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    out.write("\ufeff")
+    writer.writerow([csv_safe(translate(c.header)) for c in table.columns])
+    pending = 0
+    for row in table.counted():
+        writer.writerow([_csv_cell(v, c.kind) for v, c in zip(row, table.columns, strict=True)])
+        pending += 1
+        if pending >= CHUNK_ROWS:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+            pending = 0
+    if out.tell():
+        yield out.getvalue().encode("utf-8")
 
 
 def _display_width(value: Any, kind: str) -> int:
@@ -171,6 +223,66 @@ def to_xlsx(tables: list[Table], translate: Translate = english) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def write_xlsx_stream(table: RowStream, out: Any, translate: Translate = english) -> None:
+    """A one-sheet workbook of a streamed table, written to ``out`` (a binary file) with
+    openpyxl's write-only mode: each row goes to the sheet's temporary file as it comes, so
+    memory stays flat however many rows there are.
+
+    The same sheet as :func:`to_xlsx` (bold header, frozen first row, filter, typed cells, text
+    never a formula) except the widths: they must be set before the first row, so they come
+    from the columns' minimum widths and headers, not from the data.
+    """
+    wb = Workbook(write_only=True)
+    wb.properties.created = clock.now().replace(tzinfo=None)
+    ws = wb.create_sheet(translate(table.title)[:31])
+    headers = [translate(c.header) for c in table.columns]
+    for col, (column, header) in enumerate(zip(table.columns, headers, strict=True), start=1):
+        width = max(column.width, _display_width(header, "text"))
+        ws.column_dimensions[get_column_letter(col)].width = min(width + 2, MAX_WIDTH)
+    ws.freeze_panes = "A2"
+    bold = Font(bold=True)
+    centre = Alignment(vertical="center", wrap_text=True)
+    wrap = Alignment(vertical="top", wrap_text=True)
+    head = []
+    for header in headers:
+        cell = WriteOnlyCell(ws, value=_xlsx_value(header))
+        cell.data_type = "s"
+        cell.font, cell.alignment = bold, centre
+        head.append(cell)
+    ws.append(head)
+    rows = 1
+    for row in table.counted():
+        cells = []
+        for value, column in zip(row, table.columns, strict=True):
+            cell = WriteOnlyCell(ws, value=_xlsx_value(value))
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula
+                if "\n" in cell.value:
+                    cell.alignment = wrap
+            if column.kind == "money":
+                cell.number_format = MONEY_FORMAT
+            elif column.kind == "decimal":
+                cell.number_format = PERCENT_FORMAT
+            elif column.kind == "date" and isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else DATE_FORMAT
+            cells.append(cell)
+        ws.append(cells)
+        rows += 1
+    if rows > 1:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{rows}"
+    wb.save(out)
+
+
+def xlsx_chunks(table: RowStream, translate: Translate = english) -> Iterator[bytes]:
+    """:func:`write_xlsx_stream` into a temporary file, then that file in ``CHUNK_BYTES`` chunks
+    (a zip is only complete once written, so the chunks come after the last row)."""
+    with tempfile.TemporaryFile() as out:
+        write_xlsx_stream(table, out, translate)
+        out.seek(0)
+        while chunk := out.read(CHUNK_BYTES):
+            yield chunk
 
 
 # --- reading --------------------------------------------------------------------------------
