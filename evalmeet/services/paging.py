@@ -11,7 +11,7 @@ key of its shape, and refuses anything else as ``invalid_cursor`` (422), never a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -95,22 +95,25 @@ def page(
     limit: int | None,
     cursor: Cursor | None,
     default: int | None = DEFAULT_LIMIT,
+    read: Callable[[Select[Any]], Iterable[T]] | None = None,
 ) -> Page[T]:
     """One page of ``stmt`` (a select without ORDER BY or LIMIT) in ``keyset``'s order.
 
     Without ``limit`` the page holds ``default`` rows (None: the whole list, as lists that were
-    never paged answer clients that ask for no page).
+    never paged answer clients that ask for no page). A page's rows are the statement's first
+    entity (``session.scalars``) unless ``read`` turns a statement into rows (whole result rows).
     """
+    reading = read or session.scalars
     size = limit if limit is not None else default
     if size is None:
         if cursor is None:
-            return Page(list(session.scalars(stmt.order_by(*keyset.order(True)))))
+            return Page(list(reading(stmt.order_by(*keyset.order(True)))))
         size = DEFAULT_LIMIT
     if cursor is None:
-        return _first(session, stmt, keyset, size)
+        return _first(reading, stmt, keyset, size)
     key = keyset.values(cursor)
     ordered = stmt.where(keyset.beyond(key, cursor.forward)).order_by(*keyset.order(cursor.forward))
-    rows = list(session.scalars(ordered.limit(size + 1)))
+    rows = list(reading(ordered.limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
     if cursor.forward:
@@ -120,13 +123,15 @@ def page(
             prev=keyset.cursor(rows[0], forward=False) if rows else None,
         )
     if not more:  # back at the start: the first page, full even if rows went away meanwhile
-        return _first(session, stmt, keyset, size)
+        return _first(reading, stmt, keyset, size)
     rows.reverse()
     return Page(rows, next=keyset.cursor(rows[-1]), prev=keyset.cursor(rows[0], forward=False))
 
 
-def _first(session: Session, stmt: Select[Any], keyset: Keyset[T], size: int) -> Page[T]:
-    rows = list(session.scalars(stmt.order_by(*keyset.order(True)).limit(size + 1)))
+def _first(
+    reading: Callable[[Select[Any]], Iterable[T]], stmt: Select[Any], keyset: Keyset[T], size: int
+) -> Page[T]:
+    rows = list(reading(stmt.order_by(*keyset.order(True)).limit(size + 1)))
     more = len(rows) > size
     rows = rows[:size]
     return Page(rows, next=keyset.cursor(rows[-1]) if more else None)

@@ -47,11 +47,12 @@ from evalmeet.schemas.followup import (
     EvidenceUpload,
     ReportBackCreate,
 )
-from evalmeet.schemas.query import parse_query
+from evalmeet.schemas.query import PageQuery, parse_query
 from evalmeet.services.followup import actions, appeals, evidence, reminders
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import edge, error_response, error_text, labels, wants_json
+from evalmeet.services.paging import Page
+from evalmeet.web import edge, error_response, error_text, labels, paging, wants_json
 from evalmeet.web.api.base import appeal_days
 from evalmeet.web.archive import yuan as money
 from evalmeet.web.auth import actor_name, current_account, login_required_page, moderator_page
@@ -401,20 +402,52 @@ def new_action(item_id: int) -> Any:
 # --- report-back ------------------------------------------------------------------------------
 
 
+MAX_SEARCH = 100  # characters of the report-back list's search text
+
+
+def _here(meeting_id: int) -> str:
+    """The report-back page as asked (its search and page kept): where its form posts."""
+    args: dict[str, Any] = request.args.to_dict()
+    return url_for("followup.report_back", meeting_id=meeting_id, **args)
+
+
 def _report_back_page(meeting_id: int, error: str | None = None, status: int = 200, **values: Any) -> Any:
     meeting = meetings.get_meeting(db.session, meeting_id)
     open_for_items = meeting.status in ("draft", "live")
-    # A finished meeting shows no list: ten years of unresolved actions are not read for it.
-    candidates = followup.report_back_candidates(db.session, meeting_id) if open_for_items else []
+    text = (request.args.get("q") or "")[:MAX_SEARCH].strip()
+    candidates: list[followup.ActionRow] = []
+    total = 0
+    pages = None
+    # A finished meeting shows no list: ten years of unresolved actions are not read for it. An
+    # open one shows a page of them (oldest meetings first) and how many there are, searchable.
+    if open_for_items:
+
+        def fetch(query: PageQuery) -> Page[followup.ActionRow]:
+            return followup.report_back_page(
+                db.session,
+                meeting_id,
+                text=text,
+                limit=query.limit,
+                cursor=query.cursor,
+                default=paging.page_size(),
+            )
+
+        found = paging.html_page(fetch)
+        candidates, pages = found.rows, paging.pager(found)
+        total = followup.count_report_back(db.session, meeting_id, text)
     page = render_template(
         "followup/report_back.html",
         meeting=meeting,
         candidates=candidates,
+        total=total,
+        pager=pages,
+        search=text,
         error=error,
         selected=set(values.get("selected", ())),
         title=values.get("title", ""),
         open_for_items=open_for_items,
         meeting_url=url_for("moderator.meeting", meeting_id=meeting.id),
+        form_url=_here(meeting.id),
     )
     return page, status
 

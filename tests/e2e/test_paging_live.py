@@ -118,3 +118,33 @@ def test_a_roster_and_receipts_page_and_the_pages_link(server):
     assert public.status_code == 200 and "2026年第3次采购民主评价会" in public.text
     assert 'rel="next"' not in public.text  # one published meeting: one page
     assert requests.get(f"{srv.url}/api/v1/meetings", timeout=30).status_code == 401
+
+
+def test_the_report_back_list_pages_and_searches(server):
+    """A draft's report-back list (ten years of a company hold thousands of unresolved actions)
+    is paged with links, counts what it holds, and searches, through the real server."""
+    srv = server
+    meeting_id, _roster, items = setup_meeting(srv, reps=3, items=2)
+    assert srv.api("POST", f"meetings/{meeting_id}/finish").status_code == 200
+    made = []
+    for n, item_id in enumerate(items * 2):
+        body = {"kind": "rectification", "description": f"整改事项{n}" + ("：库房" if n == 3 else "")}
+        answer = srv.api("POST", f"items/{item_id}/actions", body)
+        assert answer.status_code == 201, answer.text
+        made.append(answer.json()["id"])
+    draft = srv.api("POST", "meetings", {"title": "回头看会议"}).json()["id"]
+    browser = login(srv)
+
+    first = browser.get(f"{srv.url}/meetings/{draft}/report-back?limit=3", timeout=30)
+    assert first.status_code == 200 and "共 4 项未完成的整改事项" in first.text
+    offered = [int(i) for i in re.findall(r'name="action_id" value="(\d+)"', first.text)]
+    later = re.search(r'rel="next" href="([^"]+)"', first.text)[1].replace("&amp;", "&")
+    second = browser.get(f"{srv.url}{later}", timeout=30).text
+    offered += [int(i) for i in re.findall(r'name="action_id" value="(\d+)"', second)]
+    assert sorted(offered) == sorted(made) and len(set(offered)) == 4 and 'rel="prev"' in second
+
+    found = browser.get(f"{srv.url}/meetings/{draft}/report-back", params={"q": "库房"}, timeout=30).text
+    assert re.findall(r'name="action_id" value="(\d+)"', found) == [str(made[3])]
+    assert "共 1 项未完成的整改事项" in found
+    none = browser.get(f"{srv.url}/meetings/{draft}/report-back", params={"q": "没有这种"}, timeout=30)
+    assert none.status_code == 200 and "没有与“没有这种”相符的未完成整改事项" in none.text

@@ -316,6 +316,35 @@ def chosen_body(action_ids, title=""):
     return parse(ReportBackCreate, {"action_id": action_ids, "title": title})
 
 
+def test_report_back_candidates_page_in_their_order_and_search(session, meeting_factory):
+    """A draft's report-back list is keyset-paged in the candidates' order, forward and back, and
+    searchable; the count is the search's (a ten-year archive holds thousands)."""
+    _past, made = closed_meeting_with_actions(session, meeting_factory, title="第24次民主评价会")
+    _later, more = closed_meeting_with_actions(session, meeting_factory, title="第25次民主评价会")
+    new = meeting_factory(reps=3, items=1, start=False, title="第26次民主评价会")
+    everyone = [row.action.id for row in followup.report_back_candidates(session, new.id)]
+    assert len(everyone) == 6 and everyone[:3] == [made[k].id for k in ("open", "in_progress", "done")]
+    assert everyone[3:] == [more[k].id for k in ("open", "in_progress", "done")]
+
+    seen, cursor, pages = [], None, []
+    while True:
+        page = followup.report_back_page(session, new.id, limit=4 if not pages else 2, cursor=cursor)
+        pages.append(page)
+        seen += [row.action.id for row in page.rows]
+        if page.next is None:
+            break
+        cursor = page.next
+    assert seen == everyone and [len(p.rows) for p in pages] == [4, 2]
+    back = followup.report_back_page(session, new.id, limit=2, cursor=pages[-1].prev)
+    assert [row.action.id for row in back.rows] == everyone[2:4]
+    assert followup.count_report_back(session, new.id) == 6
+
+    found = followup.report_back_page(session, new.id, text="第25次", limit=None, cursor=None)
+    assert [row.action.id for row in found.rows] == everyone[3:]
+    assert followup.count_report_back(session, new.id, "第25次") == 3
+    assert followup.report_back_page(session, new.id, text="100%_", limit=None, cursor=None).rows == []
+
+
 def test_report_back_end_to_end(session, meeting_factory):
     past, made = closed_meeting_with_actions(session, meeting_factory, title="第24次民主评价会")
     rehearsal = meeting_factory(reps=1, items=1, title="演练", rehearsal=True)
