@@ -308,6 +308,7 @@ class Ids:
     action: int
     appeal: int
     receipt: str
+    draft: int = 0  # a draft meeting: its report-back page lists every unresolved action
 
 
 def pick_ids(server: LiveServer) -> Ids:
@@ -328,7 +329,12 @@ def pick_ids(server: LiveServer) -> Ids:
             if got and not appeal:
                 appeal, action = got[0]["id"], row["id"]
     receipts = server.api("GET", f"items/{item['id']}/receipts").json()["receipts"]
-    return Ids(meeting, item["id"], person, action, appeal, receipts[0])
+    drafts = [m for m in meetings if m.get("status") == "draft"]
+    if drafts:
+        draft = drafts[0]["id"]
+    else:
+        draft = server.api("POST", "meetings", {"title": "下次评价会（草稿）"}).json()["id"]
+    return Ids(meeting, item["id"], person, action, appeal, receipts[0], draft)
 
 
 def fill(rule: Any, ids: Ids) -> list[str] | None:
@@ -387,6 +393,8 @@ def routes(
         if urls is None:
             skipped.append((rule.rule, f"arguments {sorted(rule.arguments)} not seeded"))
             continue
+        if rule.endpoint == "followup.report_back" and ids.draft:  # the draft's list, paged
+            urls.append(f"/meetings/{ids.draft}/report-back")
         for url in urls:
             if "/exports/" in url or url.endswith((".pdf", ".xlsx", ".csv")):
                 files.append((rule.endpoint, url))
