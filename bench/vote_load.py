@@ -124,6 +124,16 @@ def summarise(acks: list[tuple[bool, str, float, float]], go_at: float) -> dict[
     }
 
 
+def typical(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The burst of median throughput among ``runs`` (one burst on a shared 2-core machine is a
+    fraction of a second: one scheduling hiccup moves it by half), with every burst's figure."""
+    ordered = sorted(runs, key=lambda r: r["throughput"])
+    out = dict(ordered[len(ordered) // 2])
+    out["throughputs"] = [r["throughput"] for r in runs]
+    out["p99s"] = [r["p99"] for r in runs]
+    return out
+
+
 # --- the echo server -----------------------------------------------------------------------------
 
 
@@ -153,14 +163,16 @@ def run_echo(args: argparse.Namespace, transports: list[str], defaults: bool = F
         connected = swarm.connect(args.concurrency)
         time.sleep(1.0)
         rss_after = rss_kib(proc.pid)
-        go_at = time.monotonic() + GO_DELAY
         cpu0, client0 = cpu_seconds(proc.pid), swarm.cpu()
-        acks = swarm.vote(go_at, 1)
-        out = summarise(acks, go_at)
+        runs = []
+        for _ in range(args.bursts):
+            go_at = time.monotonic() + GO_DELAY
+            runs.append(summarise(swarm.vote(go_at, 1), go_at))
+        out = typical(runs)
         out.update(
             connected=connected,
-            cpu=cpu_seconds(proc.pid) - cpu0,
-            client_cpu=swarm.cpu() - client0,
+            cpu=(cpu_seconds(proc.pid) - cpu0) / args.bursts,
+            client_cpu=(swarm.cpu() - client0) / args.bursts,
             kib_per_phone=(rss_after - rss_before) / max(1, connected["connected"]),
         )
         return out
@@ -190,7 +202,7 @@ def run_single(args: argparse.Namespace, transports: list[str]) -> dict[str, Any
     server = LiveServer(Path(args.workdir) / "single", server_env(args))
     server.bootstrap()
     print(f"seeding a meeting of {args.phones} and two of {args.close_ballots} cast ballots ...", flush=True)
-    main = seed_meeting(server.db_url, server.instance, args.phones, title="bench vote")
+    main = seed_meeting(server.db_url, server.instance, args.phones, items=args.bursts, title="bench vote")
     big, idle = (
         seed_meeting(server.db_url, server.instance, args.close_ballots, cast=args.close_ballots, title=t)
         for t in ("bench close", "bench close idle")
@@ -214,6 +226,9 @@ def run_single(args: argparse.Namespace, transports: list[str]) -> dict[str, Any
             args, server, swarm, projector, main, big, connected, pid, rss_before, rss_after
         )
         out["close_idle"] = close_idle
+        runs = [out] + [_burst(server, swarm, item) for item in main.item_ids[1:]]
+        picked = typical(runs)
+        out.update({k: picked[k] for k in ("throughput", "p50", "p99", "max", "throughputs", "p99s")})
         return out
     finally:
         # Servers first: the clients' disconnects are then immediate.
@@ -286,6 +301,17 @@ def _vote_and_close(
     out["rss_after"] = rss_after
     if big is not None:
         out["close_big"], out["close_big_counted"] = _close_big(api, big)
+    return out
+
+
+def _burst(api: Any, swarm: Swarm, item: int) -> dict[str, Any]:
+    """One more burst on ``item``: open, every phone votes at once, close (all counted)."""
+    assert api.api("POST", f"items/{item}/voting/open").status_code == 200
+    swarm.wait("voting", item, 60)
+    go_at = time.monotonic() + GO_DELAY
+    out = summarise(swarm.vote(go_at, item), go_at)
+    closed = api.api("POST", f"items/{item}/voting/close")
+    assert closed.status_code == 200 and closed.json()["ballots"] == out["ok"], closed.text
     return out
 
 
@@ -435,6 +461,12 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def _each(run: dict[str, Any]) -> str:
+    """Every burst's throughput, when there were several (the figure shown is their median's)."""
+    each = run.get("throughputs") or []
+    return f"(bursts: {', '.join(f'{t:.0f}' for t in each)})" if len(each) > 1 else ""
+
+
 def report(
     args: argparse.Namespace,
     ours: dict[str, Any],
@@ -462,7 +494,7 @@ def report(
             f"{n} / {n}",
         ),
         ("every ballot counted, receipts match", "yes" if all_ok else "NO", "yes"),
-        ("vote throughput", f"{ours['throughput']:.0f} ballots/s", ""),
+        ("vote throughput", f"{ours['throughput']:.0f} ballots/s " + _each(ours), ""),
     ]
     for label, bare in (("echo", echo), ("default-settings echo", echo_defaults)):
         if bare is None:
@@ -566,6 +598,9 @@ def main() -> int:
         "--procs", type=int, default=1, help="client processes (the phones are split among them)"
     )
     parser.add_argument("--concurrency", type=int, default=100, help="connections opened at once")
+    parser.add_argument(
+        "--bursts", type=int, default=3, help="bursts per server (on items 1..N); the median one is shown"
+    )
     parser.add_argument("--no-echo", action="store_true", help="skip the echo server run")
     parser.add_argument(
         "--no-group-commit", action="store_true", help="one commit per ballot (what grouping saves)"
