@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from evalmeet.models import AuditEntry, utcnow
@@ -91,7 +91,7 @@ def append_many(
     if session.get_bind().dialect.name == "sqlite":
         # one prepared statement run over the rows (executemany), in order: SQLite numbers
         # them in that order, which is the order the chain is checked in
-        session.connection().execute(insert(AuditEntry.__table__), rows)
+        session.connection().execute(insert(cast(Table, AuditEntry.__table__)), rows)
         return
     # elsewhere a multi-row insert, numbered in parameter order
     statement = insert(AuditEntry).returning(AuditEntry.id, sort_by_parameter_order=True)
