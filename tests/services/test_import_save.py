@@ -54,19 +54,17 @@ def test_bulk_items_are_what_adding_them_one_by_one_makes(session, tmp_path):
     existing = ResponsiblePerson(name="老张", department="设备部", position="")
     session.add(existing)
     session.commit()
-    one_by_one, bulk = draft(session, "逐条"), draft(session, "批量")
-    pending = staged(session, tmp_path, one_by_one, "items", ITEMS)
-    for _number, data in pending.rows:
-        agenda.add_item(session, one_by_one, parse(ItemCreate, data), "mod")
-    session.commit()
-    expected = item_rows(session, one_by_one)
-    positions = dict(session.execute(select(ResponsiblePerson.name, ResponsiblePerson.position)).all())
-
-    pending = staged(session, tmp_path, bulk, "items", ITEMS)
-    plan = import_save.plan(session, pending)
+    bulk, one_by_one = draft(session, "批量"), draft(session, "逐条")
+    plan = import_save.plan(session, staged(session, tmp_path, bulk, "items", ITEMS))
     session.rollback()
     outcome = import_save.apply(session, plan, "mod")
     session.commit()
+    positions = dict(session.execute(select(ResponsiblePerson.name, ResponsiblePerson.position)).all())
+    # then the same file one row at a time, into another meeting
+    for _number, data in staged(session, tmp_path, one_by_one, "items", ITEMS).rows:
+        agenda.add_item(session, one_by_one, parse(ItemCreate, data), "mod")
+    session.commit()
+    expected = item_rows(session, one_by_one)
     assert outcome.value == 4
     assert item_rows(session, bulk) == expected
     assert expected[0][6]  # a single source of 1.25 million: flagged
