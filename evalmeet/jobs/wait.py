@@ -225,15 +225,16 @@ def page_job(
     purpose: str,
     keep: bool = False,
     waiting: Callable[[str], None] | None = None,
+    inline: bool = False,
 ) -> bytes | Any:
     """A browser page's job (see the module's docstring): the producer's bytes, or a redirect to
     the progress page (``purpose`` names what it says), which goes on to ``then(job_id)``;
-    ``waiting(job_id)`` is called then."""
+    ``waiting(job_id)`` is called then. ``inline``: the work is small, run it right here."""
     from evalmeet.extensions import db
     from evalmeet.web import jobs as job_pages
 
     db.session.close()  # no transaction (SQLite's lock, a snapshot) held while it works or waits
-    if not current_app.config.get("JOBS_IN_WORKERS"):
+    if inline or not current_app.config.get("JOBS_IN_WORKERS"):
         return b"".join(producer(**kwargs).chunks())
     job_id = enqueue(name, kwargs, lang)
     patience = float(current_app.config.get("JOBS_BROWSER_PATIENCE_S", BROWSER_PATIENCE_S))

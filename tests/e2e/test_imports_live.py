@@ -116,11 +116,16 @@ def test_a_5000_row_roster_goes_through_the_progress_page(database_env, tmp_path
         assert roster_size(srv, meeting["id"]) == ROWS
         assert srv.cli("audit", "verify") is not None  # the chain of 5,001 new entries holds
 
-        # a refused file: the reason, translated, on the upload page (through the job as well)
-        refused = upload(srv, browser, meeting["id"], "roster", "bad.csv", "名字,编号\n甲,1\n".encode())
-        page = follow_job(srv, browser, refused, seen)
+        # a refused file: the reason, translated, on the upload page, through the job (a big file)
+        # as in the request (a small one)
+        bad = "名字,编号\n" + "".join(f"甲{n},{n}\n" for n in range(ROWS))
+        page = follow_job(
+            srv, browser, upload(srv, browser, meeting["id"], "roster", "bad.csv", bad.encode()), seen
+        )
         assert page.status_code == 422
         assert "缺少必填列" in page.text and "import-error" in page.text
+        small = upload(srv, browser, meeting["id"], "roster", "bad.csv", bad[:40].encode())
+        assert small.status_code == 422 and "缺少必填列" in small.text
 
         # items: the agenda holds 500 (a 5,000-row item file is refused, in words), 500 go in
         draft = srv.api("POST", "meetings", {"title": "年度采购评议"}).json()
@@ -142,9 +147,10 @@ def test_a_5000_row_roster_goes_through_the_progress_page(database_env, tmp_path
 
 
 def test_small_imports_answer_at_once(tmp_path):
-    """Within JOBS_BROWSER_PATIENCE_S the pages are the same as without workers: the preview is
-    the upload's answer, the confirmation redirects to the meeting page."""
-    with live_server(tmp_path, env={"EVALMEET_JOBS_BROWSER_PATIENCE_S": "60"}) as srv:
+    """A small import is checked and saved in the request, whatever the workers do: the pages are
+    the same as before the jobs — the preview is the upload's answer, the confirmation redirects
+    to the meeting page."""
+    with live_server(tmp_path, env={"EVALMEET_JOBS_BROWSER_PATIENCE_S": "0"}) as srv:
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
         meeting = srv.api("POST", "meetings", {"title": "小会"}).json()
         browser = login(srv)
