@@ -206,3 +206,39 @@ def test_a_worker_killed_while_saving_saves_nothing(database_env, tmp_path):
         assert time.monotonic() - started < 60  # said so, did not hang
         assert any("正在保存导入" in text for text in seen)
         assert roster_size(srv, meeting["id"]) == 0  # not one row half saved
+
+
+def test_a_live_meeting_hears_of_a_roster_saved_by_the_worker(tmp_path):
+    """The worker cannot reach the meeting's screens: the server that enqueued the save sends
+    the fresh snapshot once the job is done, though the browser is still on the progress page."""
+    import socketio
+
+    env = {"EVALMEET_JOBS_BROWSER_PATIENCE_S": "0"}
+    with live_server(tmp_path, env=env) as srv:
+        srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
+        meeting = srv.api("POST", "meetings", {"title": "会中补录代表"}).json()
+        rep = srv.api(
+            "POST", f"meetings/{meeting['id']}/representatives", {"name": "甲", "employee_no": "X1"}
+        )
+        assert srv.api("POST", f"meetings/{meeting['id']}/start").status_code == 200
+        rosters: list[int] = []
+        phone = socketio.Client(reconnection=False)
+        phone.on("state", lambda state: rosters.append(state["attendance"]["roster"]), namespace="/live")
+        phone.connect(
+            srv.url, namespaces=["/live"], auth={"token": rep.json()["join_token"]}, transports=["websocket"]
+        )
+        try:
+            browser = login(srv)
+            seen: list[str] = []
+            preview = follow_job(
+                srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(ROWS)), seen
+            )
+            saved = confirm(srv, browser, meeting["id"], "roster", preview.text)
+            assert saved.status_code == 302 and "/jobs/" in saved.headers["Location"]
+            deadline = time.monotonic() + 60
+            while ROWS + 1 not in rosters:  # nobody reloads the progress page meanwhile
+                assert time.monotonic() < deadline, rosters
+                time.sleep(0.1)
+        finally:
+            phone.disconnect()
+        assert roster_size(srv, meeting["id"]) == ROWS + 1
