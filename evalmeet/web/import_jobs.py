@@ -2,7 +2,7 @@
 
 Both run in a job worker (``jobs/worker.py``: ``web/exports.py`` registers them in
 ``PRODUCERS``), or in the request itself when there are no workers; either way they answer a
-small JSON document the import pages show (``web/exports.py``):
+small JSON document the import pages show (``web/import_pages.py``):
 
 - ``import_check``: parse and validate the file (``imports.stage``, reporting its progress row by
   row), and render the long parts of the preview — the problems and the rows, thousands of table
@@ -47,14 +47,14 @@ def _answer(body: dict[str, Any]) -> Produced:
 
 
 def _refused(err: DomainError) -> Produced:
-    from evalmeet.web.exports import describe_refusal
+    from evalmeet.web.import_pages import describe_refusal
 
     return _answer({"refused": {"status": err.status, "code": err.code, "text": describe_refusal(err)}})
 
 
 def check_file(meeting_id: int, kind: str, filename: str, content: bytes, actor: str) -> Produced:
     """The ``import_check`` producer (see the module's docstring)."""
-    from evalmeet.web.exports import describe_issue
+    from evalmeet.web.import_pages import describe_issue
 
     try:
         preview = imports.stage(
