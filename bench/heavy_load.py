@@ -2,7 +2,8 @@
 same burst while minutes PDFs and exports are being made.
 
     .venv/bin/python bench/heavy_load.py [--phones 300] [--items 200] [--archive-meetings 40]
-                                         [--no-workers]
+                                         [--no-workers] [--import-rows 5000]
+                                         [--import-phase save|check] [--no-downloads]
 
 One `evalmeet serve` on SQLite. Seeded through the services before it starts: a live meeting
 with ``--phones`` representatives and two items, a closed meeting of ``--items`` items (its
@@ -11,6 +12,13 @@ minutes are the heavy PDF) and ``--archive-meetings`` more closed meetings of 15
 download clients start asking, one after another without pause, for the big meeting's
 minutes.pdf and for exports/items.xlsx; once both are being made, every phone votes at once on
 item 2 (loaded). Target (issue 15): loaded p99 ≤ 2 × quiet p99 + 300 ms.
+
+``--import-rows N`` adds a moderator importing a roster of N rows into a new draft meeting
+through the pages, as a browser does (upload, the progress page until the preview, confirm, the
+progress page until the meeting page); the step ``--import-phase`` names (``save``, the default:
+the confirmation, whose job holds the write transaction; ``check``: the upload, whose job parses,
+validates and renders the preview) is started 0.1 s before the phones' shared instant of the
+loaded burst. ``--no-downloads`` leaves the downloads out, so only the import is beside it.
 
 ``--no-workers`` starts the server with ``EVALMEET_JOBS_WORKERS=0``: the files are then made in
 the server process (its thread pool), which is what the target is about.
@@ -137,10 +145,118 @@ class Downloads:
             thread.join(600)
 
 
-def burst(server: LiveServer, swarm: Swarm, item: int) -> dict[str, Any]:
+IMPORTER, IMPORTER_PASSWORD = "bench-importer", "a long enough password 1"
+
+
+class Imports:
+    """A moderator importing a ``rows``-row roster through the pages, timed so that the step
+    ``phase`` (``check``: the upload and its check; ``save``: the confirmation and its write)
+    starts just before the phones' shared instant (:meth:`at`), and the rest before or after."""
+
+    LEAD_S = 0.1  # the job starts this long before the phones vote
+
+    def __init__(self, server: LiveServer, rows: int, phase: str) -> None:
+        self.server = server
+        self.rows = rows
+        self.phase = phase
+        self.go_at = 0.0
+        self.go = threading.Event()
+        self.ready = threading.Event()  # logged in, and (phase save) the preview is there
+        self.timings: dict[str, float] = {}
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        lines = "".join(f"导入代表{n:05d},B{n:06d},炼钢厂\n" for n in range(rows))
+        self.data = ("姓名,工号,部门\n" + lines).encode()
+
+    def at(self, go_at: float) -> None:
+        """The phones vote at ``go_at`` (time.monotonic)."""
+        self.go_at = go_at
+        self.go.set()
+
+    def _follow(self, browser: Any, answer: Any) -> Any:
+        """Through the progress page (reloaded as the browser does) to the page it ends on."""
+        while answer.status_code == 302:
+            url = self.server.url + answer.headers["Location"]
+            answer = browser.get(url, allow_redirects=False, timeout=120)
+            while answer.status_code == 200 and 'http-equiv="refresh" content="1"' in answer.text:
+                time.sleep(0.3)
+                answer = browser.get(url, allow_redirects=False, timeout=120)
+        return answer
+
+    def _wait_for_the_phones(self, step: str) -> None:
+        if self.phase == step:
+            self.go.wait(600)
+            time.sleep(max(0.0, self.go_at - self.LEAD_S - time.monotonic()))
+
+    def _run(self) -> None:
+        try:
+            self._import()
+        except Exception as exc:  # noqa: BLE001 - reported with the figures
+            self.errors.append(repr(exc))
+        finally:
+            self.ready.set()
+
+    def _import(self) -> None:
+        import re
+
+        import requests
+
+        server = self.server
+        browser = requests.Session()
+        page = browser.get(f"{server.url}/login", timeout=30).text
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert csrf
+        form = {"username": IMPORTER, "password": IMPORTER_PASSWORD, "csrf_token": csrf[1]}
+        browser.post(f"{server.url}/login", data=form, timeout=30)
+        meeting = server.api("POST", "meetings", {"title": "bench import"}).json()["id"]
+        url = f"{server.url}/meetings/{meeting}/import/roster"
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(url, timeout=30).text)
+        assert csrf
+        if self.phase == "check":
+            self.ready.set()
+        self._wait_for_the_phones("check")
+        started = time.monotonic()
+        answer = browser.post(
+            url,
+            data={"csrf_token": csrf[1]},
+            files={"file": ("roster.csv", self.data, "text/csv")},
+            allow_redirects=False,
+            timeout=120,
+        )
+        preview = self._follow(browser, answer)
+        self.timings["check"] = time.monotonic() - started
+        token = re.search(r'name="token" value="([^"]+)"', preview.text)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', preview.text)
+        if token is None or csrf is None:
+            self.errors.append(f"preview {preview.status_code}")
+            return
+        self.ready.set()
+        self._wait_for_the_phones("save")
+        started = time.monotonic()
+        answer = browser.post(
+            f"{url}/confirm",
+            data={"csrf_token": csrf[1], "token": token[1]},
+            allow_redirects=False,
+            timeout=120,
+        )
+        done = self._follow(browser, answer)
+        self.timings["save"] = time.monotonic() - started
+        if done.status_code != 200 or f"已将 {self.rows} 名代表加入名单" not in done.text:
+            self.errors.append(f"save {done.status_code}")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.thread.join(600)
+
+
+def burst(server: LiveServer, swarm: Swarm, item: int, imports: Imports | None = None) -> dict[str, Any]:
     assert server.api("POST", f"items/{item}/voting/open").status_code == 200
     swarm.wait("voting", item, 60)
     go_at = time.monotonic() + GO_DELAY
+    if imports is not None:
+        imports.at(go_at)
     out = summarise(swarm.vote(go_at, item), go_at)
     closed = server.api("POST", f"items/{item}/voting/close")
     assert closed.status_code == 200, closed.text
@@ -154,6 +270,14 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=200, help="items of the meeting whose minutes are made")
     parser.add_argument("--archive-meetings", type=int, default=40)
     parser.add_argument("--no-workers", action="store_true")
+    parser.add_argument("--import-rows", type=int, default=0, help="a moderator imports a roster this long")
+    parser.add_argument(
+        "--import-phase",
+        choices=("check", "save"),
+        default="save",
+        help="the import's step timed with the burst",
+    )
+    parser.add_argument("--no-downloads", action="store_true", help="no minutes or exports beside the burst")
     args = parser.parse_args()
     raise_fd_limit()
     env = {"EVALMEET_JOBS_WORKERS": "0"} if args.no_workers else {}
@@ -166,22 +290,37 @@ def main() -> int:
         )
         started = time.monotonic()
         live = seed_meeting(server.db_url, server.instance, args.phones, items=2, title="bench live")
-        big = seed_closed(server.db_url, server.instance, items=args.items, reps=30, title="bench 200 items")
-        for n in range(args.archive_meetings):
-            seed_closed(server.db_url, server.instance, items=15, reps=36, title=f"bench archive {n}")
+        big = 0
+        if not args.no_downloads:
+            big = seed_closed(
+                server.db_url, server.instance, items=args.items, reps=30, title="bench 200 items"
+            )
+            for n in range(args.archive_meetings):
+                seed_closed(server.db_url, server.instance, items=15, reps=36, title=f"bench archive {n}")
         print(f"  seeded in {time.monotonic() - started:.0f} s", flush=True)
         server.start()
+        if args.import_rows:
+            server.create_user(IMPORTER, "moderator", IMPORTER_PASSWORD, token=False)
         swarm = None
+        imports = Imports(server, args.import_rows, args.import_phase) if args.import_rows else None
         try:
             swarm = Swarm([server.url] * args.phones, [{"token": t} for t in live.tokens], ["websocket"], 1)
             connected = swarm.connect(100)
             print(f"{connected['connected']} phones connected", flush=True)
             quiet = burst(server, swarm, live.item_ids[0])
-            downloads = Downloads(server, [f"meetings/{big}/minutes.pdf", "exports/items.xlsx"])
+            paths = [] if args.no_downloads else [f"meetings/{big}/minutes.pdf", "exports/items.xlsx"]
+            downloads = Downloads(server, paths)
             downloads.start()
-            time.sleep(3.0)  # both files well under way
-            loaded = burst(server, swarm, live.item_ids[1])
-            wait_for(lambda: len(downloads.done) >= 2, "a download to finish", 600)
+            if imports is not None:
+                imports.start()
+                wait_for(imports.ready.is_set, "the import to be ready", 600)
+            if paths:
+                time.sleep(3.0)  # both files well under way
+            loaded = burst(server, swarm, live.item_ids[1], imports)
+            if paths:
+                wait_for(lambda: len(downloads.done) >= 2, "a download to finish", 600)
+            if imports is not None:
+                imports.finish()
             downloads.finish()
         finally:
             if swarm is not None:
@@ -189,9 +328,13 @@ def main() -> int:
             server.stop()
     target = 2 * quiet["p99"] + 0.3
     print()
+    beside = [] if args.no_downloads else ["minutes.pdf + items.xlsx"]
+    if args.import_rows:
+        beside.append(f"a {args.import_rows}-row roster import's {args.import_phase}")
     print(
         f"{args.phones} phones, "
         + ("no workers (files made in the server)" if args.no_workers else "one worker")
+        + f"; loaded: {' and '.join(beside) or 'nothing'}"
     )
     print(f"{'':34}{'quiet':>10}{'loaded':>10}")
     for name, key in (("acked ok", "ok"), ("counted", "counted")):
@@ -208,6 +351,11 @@ def main() -> int:
         by_path.setdefault(path, []).append(took)
     for path, times in by_path.items():
         print(f"  {path}: {len(times)} made, median {percentile(times, 0.5):.1f} s")
+    if imports is not None:
+        steps = ", ".join(f"{step} {took:.1f} s" for step, took in imports.timings.items())
+        print(f"  import of {args.import_rows} rows through the pages: {steps}")
+        if imports.errors:
+            print(f"  import errors: {imports.errors}")
     print(f"errors: quiet {quiet['errors']}, loaded {loaded['errors']}; load average {load_average()}")
     return 0
 

@@ -120,6 +120,17 @@ def reading_only() -> Iterator[None]:
         _READING_ONLY.reset(token)
 
 
+@contextlib.contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside write (``BEGIN IMMEDIATE``), even within :func:`reading_only`:
+    a job that checked everything in a snapshot and now saves in one short transaction."""
+    token = _READING_ONLY.set(False)
+    try:
+        yield
+    finally:
+        _READING_ONLY.reset(token)
+
+
 class LockWait:
     """``BEGIN IMMEDIATE`` retried cooperatively while another process holds the write lock.
 

@@ -8,6 +8,11 @@ download and would wait more than a moment is sent to the job's progress page in
 (``/jobs/<id>``), which downloads the file when it is ready. Without workers (the test client,
 the command line, ``EVALMEET_JOBS_WORKERS=0``) the producer runs right here.
 
+``page_job(name, producer, kwargs, ..., then=...)`` is the same for a browser page whose work
+(an import's check or save) makes no download: it answers the producer's bytes when the job is
+done within ``JOBS_BROWSER_PATIENCE_S``, else the progress page, which goes on to ``then`` (the
+page that shows the outcome, :func:`job_bytes`) once the job is done.
+
 A job that raised answers 503 ``job_failed``; one whose worker died under it 503 ``worker_lost``;
 one nobody took or finished in ``JOBS_TIMEOUT_S`` 503 ``job_timeout``: never a hang.
 """
@@ -189,6 +194,57 @@ def _forget(queue: Huey, job_id: str, path: Path | None) -> None:
 
 def _browser_navigation() -> bool:
     return request.headers.get("Sec-Fetch-Dest") == "document" and request.method == "GET"
+
+
+def job_bytes(job_id: str, outcome: dict[str, Any], *, keep: bool) -> bytes:
+    """What a finished job made, as bytes (its refusal raised); ``keep=False`` forgets it."""
+    if "refused" in outcome:
+        raise refusal(outcome["refused"])
+    queue = queue_for(current_app.config)
+    if "data" in outcome:
+        data = bytes(outcome["data"])
+        path = None
+    else:
+        path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise JobError(f"the file of job {job_id} is gone", "job_failed") from None
+    if not keep:
+        _forget(queue, job_id, path)
+    return data
+
+
+def page_job(
+    name: str,
+    producer: Callable[..., Produced],
+    kwargs: dict[str, Any],
+    lang: str,
+    *,
+    then: Callable[[str], str],
+    purpose: str,
+    keep: bool = False,
+    waiting: Callable[[str], None] | None = None,
+    inline: bool = False,
+) -> bytes | Any:
+    """A browser page's job (see the module's docstring): the producer's bytes, or a redirect to
+    the progress page (``purpose`` names what it says), which goes on to ``then(job_id)``;
+    ``waiting(job_id)`` is called then. ``inline``: the work is small, run it right here."""
+    from evalmeet.extensions import db
+    from evalmeet.web import jobs as job_pages
+
+    db.session.close()  # no transaction (SQLite's lock, a snapshot) held while it works or waits
+    if inline or not current_app.config.get("JOBS_IN_WORKERS"):
+        return b"".join(producer(**kwargs).chunks())
+    job_id = enqueue(name, kwargs, lang)
+    patience = float(current_app.config.get("JOBS_BROWSER_PATIENCE_S", BROWSER_PATIENCE_S))
+    outcome = wait(job_id, patience=patience)
+    if outcome is None:
+        job_pages.remember(job_id, then=then(job_id), purpose=purpose)
+        if waiting is not None:
+            waiting(job_id)
+        return redirect(url_for("jobs.progress_page", job_id=job_id, lang=lang))
+    return job_bytes(job_id, outcome, keep=keep)
 
 
 def download(name: str, producer: Callable[..., Produced], kwargs: dict[str, Any], lang: str) -> Any:

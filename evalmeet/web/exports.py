@@ -2,8 +2,8 @@
 
 The API downloads (``/api/v1/...``) take a Bearer token or a logged-in session, any role; the
 import pages are for moderators. Files come out in the page's language (Chinese unless
-``?lang=en``). An import is two requests: the upload answers with a preview (nothing saved),
-and the confirmation saves every row in one transaction, or nothing.
+``?lang=en``). The import pages are this blueprint's too, in ``web/import_pages.py``; their
+jobs (``web/import_jobs.py``) are among the ``PRODUCERS`` here.
 """
 
 from __future__ import annotations
@@ -18,16 +18,12 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    flash,
-    redirect,
     render_template,
     request,
     send_file,
-    url_for,
 )
 from flask_babel import gettext as _
 
-from evalmeet.domain.errors import DomainError, NotFound
 from evalmeet.domain.labels import (
     ACTION_KIND_LABELS,
     ACTION_PROGRESS_LABELS,
@@ -43,22 +39,11 @@ from evalmeet.jobs.wait import Produced
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
 from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
-from evalmeet.services.files import exports, import_format, imports, minutes, staging
-from evalmeet.services.files.spreadsheets import (
-    MAX_BYTES,
-    FileRefused,
-    RowStream,
-    Table,
-    csv_chunks,
-    to_csv,
-    to_xlsx,
-    xlsx_chunks,
-)
-from evalmeet.services.meetings import meeting as meetings
-from evalmeet.web import current_lang, edge, error_text, labels
-from evalmeet.web.api import reader, tender_threshold
+from evalmeet.services.files import exports, minutes
+from evalmeet.services.files.spreadsheets import RowStream, Table, csv_chunks, to_csv, to_xlsx, xlsx_chunks
+from evalmeet.web import current_lang, import_jobs, labels
+from evalmeet.web.api import reader
 from evalmeet.web.api.base import documented
-from evalmeet.web.auth import actor_name, moderator_page
 
 bp = Blueprint("exports", __name__)
 
@@ -211,6 +196,8 @@ PRODUCERS: dict[str, Callable[..., Produced]] = {
     "minutes_xlsx": _minutes_xlsx_file,
     "items_export": _items_file,
     "actions_export": _actions_file,
+    "import_check": import_jobs.check_file,
+    "import_save": import_jobs.save_rows,
 }
 
 
@@ -219,117 +206,6 @@ def _in_a_job(name: str, **kwargs: Any) -> Any:
     return jobs_wait.download(name, PRODUCERS[name], kwargs, current_lang())
 
 
-# --- imports ----------------------------------------------------------------------------------
-
-
-def _pending_folder() -> Path:
-    return Path(current_app.instance_path) / "imports"
-
-
-def describe_issue(issue: imports.RowIssue) -> str:
-    """Why a cell is wrong, in the page's language (by the issue's code)."""
-    if issue.field and issue.code in error_text.known_reasons():
-        return error_text.problem_text(issue.code, issue.params)
-    return error_text.message_for(issue.code, issue.params)
-
-
-def describe_refusal(err: DomainError) -> str:
-    """A refused upload or confirmation, in the page's language (by its code)."""
-    if isinstance(err, imports.ImportRowFailed):
-        return _(
-            "Row %(row)s could not be saved (%(why)s). Nothing was imported.",
-            row=err.row,
-            why=error_text.error_message(err.reason),
-        )
-    return error_text.error_message(err)
-
-
-def _upload_page(meeting_id: int, kind: str, error: str | None = None, status: int = 200) -> Any:
-    meeting = meetings.get_meeting(db.session, meeting_id)
-    page = render_template(
-        "exports/import_upload.html",
-        meeting=meeting,
-        kind=kind,
-        fields=import_format.FIELDS[kind],
-        methods=import_format.METHOD_DISPLAY,
-        max_mb=MAX_BYTES // (1024 * 1024),
-        error=error,
-        self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
-    )
-    return page, status
-
-
-@bp.route(f"/meetings/<int:meeting_id>/import/{KIND}", methods=["GET", "POST"], endpoint="import_page")
-@moderator_page
-def import_page(meeting_id: int, kind: str) -> Any:
-    """Upload a roster or item list (GET: the form; POST: the preview, nothing saved)."""
-    if request.method == "GET":
-        return _upload_page(meeting_id, kind)
-    upload = request.files.get("file")
-    content = upload.stream.read(MAX_BYTES + 1) if upload and upload.filename else b""
-    try:
-        if not upload or not upload.filename:
-            raise FileRefused("choose a file", "file_missing", 400)
-        preview = imports.stage(
-            db.session, _pending_folder(), meeting_id, kind, upload.filename, content, actor_name()
-        )
-    except NotFound:
-        raise
-    except DomainError as err:
-        db.session.rollback()
-        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
-    db.session.rollback()  # the preview only read
-    meeting = meetings.get_meeting(db.session, meeting_id)
-    page = render_template(
-        "exports/import_preview.html",
-        meeting=meeting,
-        kind=kind,
-        preview=preview,
-        describe=describe_issue,
-        self_url=url_for("exports.import_page", meeting_id=meeting_id, kind=kind),
-    )
-    return page, 200 if preview.ok else 422
-
-
-@bp.post(f"/meetings/<int:meeting_id>/import/{KIND}/confirm", endpoint="import_confirm")
-@moderator_page
-def import_confirm(meeting_id: int, kind: str) -> Any:
-    """Save a previewed import: every row in one transaction, or nothing."""
-    meetings.get_meeting(db.session, meeting_id)
-    folder = _pending_folder()
-    try:
-        pending = staging.claim_pending(folder, request.form.get("token"), meeting_id, kind, actor_name())
-    except DomainError as err:
-        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
-    try:
-        outcome = imports.confirm(db.session, pending, actor_name(), tender_threshold())
-    except DomainError as err:
-        db.session.rollback()
-        staging.finish_pending(pending)
-        return _upload_page(meeting_id, kind, describe_refusal(err), err.status)
-    count = edge.commit(outcome)
-    staging.finish_pending(pending)
-    if kind == "roster":
-        flash(_("%(n)s representatives were added to the roster.", n=count), "success")
-    else:
-        flash(_("%(n)s items were added.", n=count), "success")
-    anchor = "roster" if kind == "roster" else "items"
-    return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=anchor))
-
-
-@bp.get(f"/meetings/<int:meeting_id>/import/{KIND}/template.{FORMAT}", endpoint="import_template")
-@moderator_page
-def import_template(meeting_id: int, kind: str, fmt: str) -> Any:
-    """An empty file with the import's header row (Chinese; English with ?lang=en)."""
-    meetings.get_meeting(db.session, meeting_id)
-    table = import_format.template_table(kind, english=current_lang() == "en")
-    stem = _("Roster template") if kind == "roster" else _("Items template")
-    return _table_download(table, fmt, stem)
-
-
-@bp.get(f"/meetings/<int:meeting_id>/roster.{FORMAT}", endpoint="roster_export")
-@moderator_page
-def roster_export(meeting_id: int, fmt: str) -> Any:
-    """The roster in the import's format (to carry it over to the next meeting); no join links."""
-    table = imports.roster_table(db.session, meeting_id, english=current_lang() == "en")
-    return _table_download(table, fmt, f"{_('Roster')}-{meeting_id}")
+# The import pages (upload, preview, confirm, their jobs' outcome, templates) are this
+# blueprint's too; they live in their own module.
+from evalmeet.web import import_pages as import_pages  # noqa: E402

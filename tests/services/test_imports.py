@@ -240,7 +240,7 @@ def test_file_level_problems(session, meeting_factory):
     assert code("roster", "姓名,工号,name\n甲,1,乙\n".encode()) == ("duplicate_columns", 422)
     assert code("roster", "姓名,工号\n,\n".encode()) == ("no_rows", 422)
     assert code("roster", b"\n\n,,\n") == ("no_header", 422)
-    assert code("roster", ("姓名,工号\n" + "".join(f"甲,{n}\n" for n in range(2101))).encode()) == (
+    assert code("roster", ("姓名,工号\n" + "".join(f"甲,{n}\n" for n in range(5101))).encode()) == (
         "too_many_rows",
         413,
     )

@@ -225,6 +225,10 @@ PAGES: dict[str, Page] = {
             f"/meetings/{w.live.id}/import/roster",
         ],
     ),
+    # an import's job outcome is the starting session's only (tests/e2e/test_imports_live.py)
+    "/meetings/<int:meeting_id>/import/<any(roster, items):kind>/job/<string(length=36):job_id>": Page(
+        MODERATOR, lambda w: [f"/meetings/{w.draft.id}/import/roster/job/{UNKNOWN_JOB}"], status=404
+    ),
     "/meetings/<int:meeting_id>/import/<any(roster, items):kind>/template.<any(xlsx, csv):fmt>": Page(
         MODERATOR,
         lambda w: [

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, insert, select, text
 from sqlalchemy.orm import Session
 
 from evalmeet.models import AuditEntry, utcnow
@@ -56,6 +56,48 @@ def append(
     session.add(entry)
     session.flush()
     return entry
+
+
+def append_many(
+    session: Session, actor: str, entries: list[tuple[str, dict[str, Any]]], meeting_id: int | None = None
+) -> None:
+    """Append several entries (``(event, payload)``, in order) with one read of the head and one
+    bulk insert: the chain is computed here, and the rows get their ids in this order."""
+    if not entries:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_AUDIT_LOCK})
+    session.flush()
+    prev = session.scalar(select(AuditEntry.entry_hash).order_by(AuditEntry.id.desc()).limit(1)) or GENESIS
+    who = actor[:64]
+    rows = []
+    for event, payload in entries:
+        body = canonical(payload)
+        now = utcnow()
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        digest = entry_digest(prev, stamp, who, event, meeting_id, body)
+        rows.append(
+            {
+                "created_at": now,
+                "actor": who,
+                "event": event,
+                "meeting_id": meeting_id,
+                "payload": body,
+                "prev_hash": prev,
+                "entry_hash": digest,
+            }
+        )
+        prev = digest
+    if session.get_bind().dialect.name == "sqlite":
+        # one prepared statement run over the rows (executemany), in order: SQLite numbers
+        # them in that order, which is the order the chain is checked in
+        session.connection().execute(insert(cast(Table, AuditEntry.__table__)), rows)
+        return
+    # elsewhere a multi-row insert, numbered in parameter order
+    statement = insert(AuditEntry).returning(AuditEntry.id, sort_by_parameter_order=True)
+    ids = session.scalars(statement, rows).all()
+    if list(ids) != sorted(ids):
+        raise RuntimeError("audit entries were not numbered in order")
 
 
 @dataclass(frozen=True)

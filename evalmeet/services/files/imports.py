@@ -6,9 +6,10 @@
    every bad cell (the columns: :mod:`.import_format`). Nothing is saved; the parsed rows wait
    in a file under the instance folder (:mod:`.staging`).
 2. ``staging.claim_pending`` takes that file (atomically, so a double click cannot import
-   twice) and :func:`confirm` adds every row through ``roster.add_representative`` / ``items.add_item``
-   in the caller's transaction. The first refusal raises :class:`ImportRowFailed` naming the
-   row; the edge rolls the whole transaction back, so an import is never half done.
+   twice) and :func:`confirm` adds every row in the caller's transaction (:mod:`.import_save`:
+   checked first, then written in bulk, so SQLite's write lock is held briefly). The first
+   refusal raises :class:`ImportRowFailed` naming the row; the edge rolls the whole transaction
+   back, so an import is never half done.
 """
 
 from __future__ import annotations
@@ -23,17 +24,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from evalmeet.domain.errors import DomainError, ValidationFailed
+from evalmeet.domain.errors import ValidationFailed
 from evalmeet.domain.risk import entry_warnings
-from evalmeet.domain.states import require_meeting_status
 from evalmeet.models import Item, Representative, ResponsiblePerson
 from evalmeet.schemas.base import Body, refusals
 from evalmeet.schemas.base import parse as parse_model
 from evalmeet.schemas.items import ITEM_FIGURES, ItemCreate
 from evalmeet.schemas.roster import RepresentativeCreate
-from evalmeet.services.accounts import audit
-from evalmeet.services.events import Done, MeetingChanged, done
-from evalmeet.services.files import staging
+from evalmeet.services.events import Done
+from evalmeet.services.files import import_save, staging
 from evalmeet.services.files.import_format import (
     BALLOT_NAMES,
     FIELDS,
@@ -46,22 +45,12 @@ from evalmeet.services.files.import_format import (
     template_table,
     unquote,
 )
+from evalmeet.services.files.import_save import ImportRowFailed as ImportRowFailed  # the edge names it
+from evalmeet.services.files.import_save import Progress, check_meeting
 from evalmeet.services.files.spreadsheets import MAX_ROWS, FileRefused, Table, read_table
 from evalmeet.services.meetings import items as agenda
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import roster
-
-
-class ImportRowFailed(DomainError):
-    """A row was refused while saving; the edge rolls back everything."""
-
-    def __init__(self, row: int, err: DomainError) -> None:
-        details = dict(err.details)
-        super().__init__(f"row {row}: {err.message}", err.code, row=row, **details)
-        self.status = err.status
-        self.row = row
-        self.reason = err
-
 
 # --- preview ----------------------------------------------------------------------------------
 
@@ -111,18 +100,6 @@ class Preview:
     def ok(self) -> bool:
         """Whether every row can be imported."""
         return bool(self.rows) and not self.issues
-
-
-def _check_meeting(session: Session, meeting_id: int, kind: str) -> None:
-    meeting = meetings.get_meeting(session, meeting_id)
-    if kind == "roster":
-        require_meeting_status(
-            meeting.id, meeting.status, "draft", "live", doing="import a roster", reason="import_roster"
-        )
-    else:
-        require_meeting_status(
-            meeting.id, meeting.status, "draft", doing="import items", reason="import_items"
-        )
 
 
 # The order a row's problems are listed in: the person's cells first, then the item's.
@@ -343,17 +320,28 @@ def _capacity(session: Session, preview: Preview) -> None:
         )
 
 
-def parse(session: Session, meeting_id: int, kind: str, filename: str, content: bytes) -> Preview:
-    """Parse and validate an upload for ``meeting_id`` without saving anything."""
+def parse(
+    session: Session,
+    meeting_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
+    progress: Progress | None = None,
+) -> Preview:
+    """Parse and validate an upload for ``meeting_id`` without saving anything (``progress``
+    hears ``(rows checked, rows)`` as it goes)."""
     if kind not in KINDS:
         raise FileRefused(f"kind must be one of {', '.join(KINDS)}", "invalid_kind", 404, kind=kind)
-    _check_meeting(session, meeting_id, kind)
+    check_meeting(session, meeting_id, kind)
     rows = read_table(filename, content)
     index, positions, headers, ignored = find_header(kind, rows)
     rules = meetings.get_meeting(session, meeting_id).rules
     groups = {**{g.key: g.key for g in rules.groups}, **{g.label: g.key for g in rules.groups}}
     parsed = []
-    for number, cells in rows[index + 1 :]:
+    body = rows[index + 1 :]
+    for n, (number, cells) in enumerate(body):
+        if progress is not None and n % 100 == 0:
+            progress(n, len(body))
         if not any(c.strip() for c in cells):
             continue
         values = {key: unquote(cells[col]) if col < len(cells) else "" for key, col in positions.items()}
@@ -374,10 +362,17 @@ def parse(session: Session, meeting_id: int, kind: str, filename: str, content: 
 
 
 def stage(
-    session: Session, folder: Path, meeting_id: int, kind: str, filename: str, content: bytes, actor: str
+    session: Session,
+    folder: Path,
+    meeting_id: int,
+    kind: str,
+    filename: str,
+    content: bytes,
+    actor: str,
+    progress: Progress | None = None,
 ) -> Preview:
     """Parse an upload; when every row is good, keep it for confirmation and set ``preview.token``."""
-    preview = parse(session, meeting_id, kind, filename, content)
+    preview = parse(session, meeting_id, kind, filename, content, progress)
     if preview.ok:
         preview.token = staging.keep(
             folder,
@@ -396,26 +391,11 @@ def confirm(
     actor: str,
     tender_threshold: Decimal = agenda.DEFAULT_TENDER_THRESHOLD,
 ) -> Done[int]:
-    """Add every row in the caller's transaction; the first refusal raises ImportRowFailed."""
-    _check_meeting(session, pending.meeting_id, pending.kind)
-    for number, data in pending.rows:
-        try:
-            if pending.kind == "roster":
-                rep = parse_model(RepresentativeCreate, data)
-                roster.add_representative(session, pending.meeting_id, rep, actor)
-            else:
-                item = parse_model(ItemCreate, data)
-                agenda.add_item(session, pending.meeting_id, item, actor, tender_threshold)
-        except DomainError as err:
-            raise ImportRowFailed(number, err) from err
-    audit.append(
-        session,
-        actor,
-        f"{pending.kind}.imported",
-        {"rows": len(pending.rows), "filename": pending.filename},
-        pending.meeting_id,
-    )
-    return done(len(pending.rows), MeetingChanged(pending.meeting_id))
+    """Add every row in the caller's transaction; the first refusal raises ImportRowFailed.
+
+    Both steps of :mod:`.import_save` in one go; an edge that cares for SQLite's write lock runs
+    :func:`import_save.plan` in a read transaction and :func:`import_save.apply` in the write."""
+    return import_save.apply(session, import_save.plan(session, pending, tender_threshold), actor)
 
 
 # --- the roster in import format ---------------------------------------------------------------

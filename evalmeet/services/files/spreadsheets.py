@@ -36,7 +36,7 @@ from evalmeet.domain import clock
 from evalmeet.domain.errors import DomainError
 
 MAX_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 2000
+MAX_ROWS = 5000  # a roster holds 20,000 (roster.MAX_ROSTER); a file 5,000 rows at a time
 MAX_COLUMNS = 60
 MAX_UNZIPPED = 50 * 1024 * 1024  # a 2 MB zip must not unpack into gigabytes
 

@@ -91,6 +91,16 @@ def _expired() -> Conflict:
     )
 
 
+def staged_bytes(folder: Path, token: Any) -> int:
+    """The size of a staged import's file (0 when there is none): how big its save will be."""
+    if not isinstance(token, str) or not _TOKEN.match(token):
+        return 0
+    try:
+        return (folder / f"{token}.json").stat().st_size
+    except OSError:
+        return 0
+
+
 def claim_pending(folder: Path, token: Any, meeting_id: int, kind: str, actor: str) -> Pending:
     """Take a staged import for confirmation; a second claim of the same token is refused."""
     if not isinstance(token, str) or not _TOKEN.match(token):
