@@ -99,6 +99,9 @@ class Config:
     # The same for phones; None means PROGRESS_INTERVAL. Production sends phones less often: every
     # emit is one message per phone on every worker (docs/performance.md).
     PHONE_PROGRESS_INTERVAL: float | None = None
+    # ... and at most this many progress messages a second to one meeting's phones on one worker:
+    # a big room hears less often (realtime/broadcast.phone_interval). 0: no budget.
+    PHONE_PROGRESS_BUDGET = 2000
     JSON_AS_ASCII = False
     # Testing and demos only: an ISO 8601 instant the app's clock starts at (then runs on), so a
     # test and the real server it starts agree on "today". Unset: the machine's clock.
@@ -148,6 +151,7 @@ class TestingConfig(Config):
 
     TESTING = True
     PROGRESS_INTERVAL = 0.0
+    PHONE_PROGRESS_BUDGET = 0  # every progress at once, whatever the room (tests count them)
     # An account fixture would otherwise spend a fifth of a second in Argon2 per hash and login.
     FAST_PASSWORD_HASHES = True
 

@@ -9,9 +9,9 @@ import pytest
 from flask import Flask
 
 from evalmeet.extensions import db, socketio
-from evalmeet.realtime import origin_checker
+from evalmeet.realtime import broadcast, origin_checker
 from evalmeet.realtime.ratelimit import Pace, TokenBucket
-from evalmeet.realtime.rooms import NAMESPACE
+from evalmeet.realtime.rooms import NAMESPACE, reps_room
 from tests.conftest import make_test_app
 from tests.realtime.conftest import call, connect, received, wait_for
 
@@ -150,3 +150,21 @@ def test_origin_checker_never_allows_everyone():
     }
     assert proxied("https://vote.example", environ) is True
     assert origin_checker([])("https://vote.example", environ) is False  # forwarded only behind a proxy
+
+
+def test_a_big_rooms_phones_hear_progress_within_the_budget(app, session, plain_meeting):
+    meeting = plain_meeting(reps=5, items=1)
+    phones = [connect(app, {"token": rep.join_token}) for rep in meeting.reps]
+    assert all(phone.is_connected(NAMESPACE) for phone in phones)
+    room = reps_room(meeting.id)
+    app.config.update(PHONE_PROGRESS_INTERVAL=0.25, PHONE_PROGRESS_BUDGET=2)
+    try:
+        assert broadcast.phone_interval(room) == 2.5  # 5 phones, 2 messages a second
+        app.config["PHONE_PROGRESS_BUDGET"] = 100
+        assert broadcast.phone_interval(room) == 0.25  # a small room: the interval as set
+        assert broadcast.phone_interval(reps_room(meeting.id + 999)) == 0.25  # nobody there
+        app.config["PHONE_PROGRESS_BUDGET"] = 0
+        app.config["PHONE_PROGRESS_INTERVAL"] = 0.5
+        assert broadcast.phone_interval(room) == 0.5  # no budget
+    finally:
+        app.config.update(PHONE_PROGRESS_INTERVAL=None, PHONE_PROGRESS_BUDGET=0)
