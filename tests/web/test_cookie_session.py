@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, session
+from flask import Flask, request
 
 from evalmeet.web.cookie_session import CachedSerializerSessionInterface
 
@@ -29,15 +29,17 @@ def test_the_serializer_is_made_once_and_again_when_the_key_changes(app: Flask) 
 
 
 def test_a_session_cookie_round_trips(app: Flask) -> None:
-    @app.get("/_test_session_set")
-    def _set() -> str:
+    """What one request saves in the cookie, the next one reads back (through the interface)."""
+    interface = app.session_interface
+    with app.test_request_context("/"):
+        session = interface.open_session(app, request)
+        assert session is not None
         session["n"] = 7
-        return "ok"
-
-    @app.get("/_test_session_get")
-    def _get() -> str:
-        return str(session.get("n"))
-
-    browser = app.test_client()
-    assert browser.get("/_test_session_set").status_code == 200
-    assert browser.get("/_test_session_get").get_data(as_text=True) == "7"
+        response = app.response_class()
+        interface.save_session(app, session, response)
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+    with app.test_request_context("/", headers={"Cookie": cookie}):
+        again = interface.open_session(app, request)
+        assert again is not None and again.get("n") == 7
+    with app.test_request_context("/", headers={"Cookie": cookie[:-3] + "xyz"}):  # tampered
+        assert dict(interface.open_session(app, request) or {}) == {}
