@@ -2,16 +2,21 @@
 same burst while minutes PDFs and exports are being made.
 
     .venv/bin/python bench/heavy_load.py [--phones 300] [--items 200] [--archive-meetings 40]
+                                         [--archive-db PATH]
                                          [--no-workers] [--import-rows 5000]
                                          [--import-phase save|check] [--no-downloads]
 
 One `evalmeet serve` on SQLite. Seeded through the services before it starts: a live meeting
 with ``--phones`` representatives and two items, a closed meeting of ``--items`` items (its
 minutes are the heavy PDF) and ``--archive-meetings`` more closed meetings of 15 items each
-(the archive the items export walks). Then: every phone votes at once on item 1 (quiet); the
-download clients start asking, one after another without pause, for the big meeting's
-minutes.pdf and for exports/items.xlsx; once both are being made, every phone votes at once on
-item 2 (loaded). Target (issue 15): loaded p99 ≤ 2 × quiet p99 + 300 ms.
+(the archive the items export walks). ``--archive-db PATH`` starts from a copy of that SQLite file
+instead — ``bench/archive_scale.py``'s ten years (600 meetings, 324,000 ballots) — and adds
+``exports/actions.xlsx`` to the downloads: the ten-year exports beside the burst.
+
+Then: every phone votes at once on item 1 (quiet); the download clients start asking, one after
+another without pause, for the big meeting's minutes.pdf and for exports/items.xlsx; once both
+are being made, every phone votes at once on item 2 (loaded). Target (issue 15): loaded p99 ≤
+2 × quiet p99 + 300 ms.
 
 ``--import-rows N`` adds a moderator importing a roster of N rows into a new draft meeting
 through the pages, as a browser does (upload, the progress page until the preview, confirm, the
@@ -27,6 +32,7 @@ the server process (its thread pool), which is what the target is about.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import threading
@@ -41,7 +47,7 @@ if __package__ in (None, ""):
 from bench.common import load_average, percentile, raise_fd_limit, seed_meeting, wait_for  # noqa: E402
 from bench.phones import Swarm  # noqa: E402
 from bench.vote_load import GO_DELAY, summarise  # noqa: E402
-from tests.server import LiveServer  # noqa: E402
+from tests.server import MODERATOR, LiveServer  # noqa: E402
 
 
 def seed_closed(database_url: str, instance: Path, *, items: int, reps: int, title: str) -> int:
@@ -270,6 +276,11 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=200, help="items of the meeting whose minutes are made")
     parser.add_argument("--archive-meetings", type=int, default=40)
     parser.add_argument("--no-workers", action="store_true")
+    parser.add_argument(
+        "--archive-db",
+        type=Path,
+        help="start from this SQLite file (bench/archive_scale.py's ten years) instead of an empty one",
+    )
     parser.add_argument("--import-rows", type=int, default=0, help="a moderator imports a roster this long")
     parser.add_argument(
         "--import-phase",
@@ -284,6 +295,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         server = LiveServer(Path(tmp) / "heavy", env)
         server.bootstrap()
+        if args.archive_db:  # ten years already there (its moderator is the bootstrap's): a copy
+            target = Path(server.db_url.removeprefix("sqlite:///"))
+            shutil.copyfile(args.archive_db, target)
+            for suffix in ("-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+            server.cli("db", "upgrade")
+            server.token = server.cli("create-token", MODERATOR).strip().splitlines()[-1].strip()
         print(
             f"seeding: {args.phones} phones, {args.items}-item minutes, +{args.archive_meetings} meetings",
             flush=True,
@@ -309,6 +327,8 @@ def main() -> int:
             print(f"{connected['connected']} phones connected", flush=True)
             quiet = burst(server, swarm, live.item_ids[0])
             paths = [] if args.no_downloads else [f"meetings/{big}/minutes.pdf", "exports/items.xlsx"]
+            if args.archive_db and not args.no_downloads:
+                paths.append("exports/actions.xlsx")
             downloads = Downloads(server, paths)
             downloads.start()
             if imports is not None:
@@ -328,7 +348,8 @@ def main() -> int:
             server.stop()
     target = 2 * quiet["p99"] + 0.3
     print()
-    beside = [] if args.no_downloads else ["minutes.pdf + items.xlsx"]
+    files = "minutes.pdf + items.xlsx" + (" + actions.xlsx" if args.archive_db else "")
+    beside = [] if args.no_downloads else [files]
     if args.import_rows:
         beside.append(f"a {args.import_rows}-row roster import's {args.import_phase}")
     print(
