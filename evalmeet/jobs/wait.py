@@ -19,6 +19,7 @@ one nobody took or finished in ``JOBS_TIMEOUT_S`` 503 ``job_timeout``: never a h
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import sqlite3
@@ -56,11 +57,12 @@ class Produced:
 
     def response(self) -> Response:
         body = self.data if self.data is not None else b"".join(self.chunks())
-        import io
+        return _send_bytes(body, self.mimetype, self.name)
 
-        return _attachment(
-            send_file(io.BytesIO(body), mimetype=self.mimetype, as_attachment=True, download_name=self.name)
-        )
+
+def _send_bytes(body: bytes, mimetype: str, name: str) -> Response:
+    """A file in memory as a private download."""
+    return _attachment(send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=name))
 
 
 class JobError(DomainError):
@@ -153,18 +155,11 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
     if "refused" in outcome:
         raise refusal(outcome["refused"])
     if "data" in outcome:  # made by a worker of the cluster (Redis): the bytes came along
-        import io
-
-        sent = send_file(
-            io.BytesIO(outcome["data"]),
-            mimetype=str(outcome["mimetype"]),
-            as_attachment=True,
-            download_name=str(outcome["name"]),
-        )
+        sent = _send_bytes(outcome["data"], str(outcome["mimetype"]), str(outcome["name"]))
         if not keep:
             queue = queue_for(current_app.config)
             sent.call_on_close(lambda: _forget(queue, job_id, None))
-        return _attachment(sent)
+        return sent
     path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
     if not path.is_file():
         raise JobError(f"the file of job {job_id} is gone", "job_failed")

@@ -178,6 +178,21 @@ def _xlsx_value(value: Any) -> Any:
     return value
 
 
+def _format(cell: Any, value: Any, column: Column, wrap: Alignment) -> Any:
+    """A data cell's type and format, the same in a whole and in a streamed workbook."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"  # a title like "=HYPERLINK(...)" stays text, never a formula
+        if "\n" in cell.value:
+            cell.alignment = wrap
+    if column.kind == "money":
+        cell.number_format = MONEY_FORMAT
+    elif column.kind == "decimal":
+        cell.number_format = PERCENT_FORMAT
+    elif column.kind == "date" and isinstance(value, date):
+        cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else DATE_FORMAT
+    return cell
+
+
 def _fill_sheet(ws: Any, table: Table, translate: Translate) -> None:
     ws.title = translate(table.title)[:31]
     bold = Font(bold=True)
@@ -190,17 +205,7 @@ def _fill_sheet(ws: Any, table: Table, translate: Translate) -> None:
     wrap = Alignment(vertical="top", wrap_text=True)
     for r, row in enumerate(table.rows, start=2):
         for col, (value, column) in enumerate(zip(row, table.columns, strict=True), start=1):
-            cell = ws.cell(row=r, column=col, value=_xlsx_value(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # a title like "=HYPERLINK(...)" stays text, never a formula
-                if "\n" in cell.value:
-                    cell.alignment = wrap
-            if column.kind == "money":
-                cell.number_format = MONEY_FORMAT
-            elif column.kind == "decimal":
-                cell.number_format = PERCENT_FORMAT
-            elif column.kind == "date" and isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else DATE_FORMAT
+            _format(ws.cell(row=r, column=col, value=_xlsx_value(value)), value, column, wrap)
             widths[col - 1] = max(widths[col - 1], _display_width(value, column.kind))
     for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = min(width + 2, MAX_WIDTH)
@@ -256,18 +261,7 @@ def write_xlsx_stream(table: RowStream, out: Any, translate: Translate = english
     for row in table.counted():
         cells = []
         for value, column in zip(row, table.columns, strict=True):
-            cell = WriteOnlyCell(ws, value=_xlsx_value(value))
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula
-                if "\n" in cell.value:
-                    cell.alignment = wrap
-            if column.kind == "money":
-                cell.number_format = MONEY_FORMAT
-            elif column.kind == "decimal":
-                cell.number_format = PERCENT_FORMAT
-            elif column.kind == "date" and isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, datetime) else DATE_FORMAT
-            cells.append(cell)
+            cells.append(_format(WriteOnlyCell(ws, value=_xlsx_value(value)), value, column, wrap))
         ws.append(cells)
         rows += 1
     if rows > 1:
