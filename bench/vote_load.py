@@ -159,7 +159,9 @@ def run_echo(args: argparse.Namespace, transports: list[str], defaults: bool = F
     try:
         wait_for(lambda: _answers(url + "/ping"), "the echo server", 30, 0.1)
         rss_before = rss_kib(proc.pid)
-        swarm = Swarm([url] * args.phones, [{"token": "echo"}] * args.phones, transports, args.procs)
+        swarm = Swarm(
+            [url] * args.phones, [{"token": "echo"}] * args.phones, transports, args.procs, args.client
+        )
         connected = swarm.connect(args.concurrency)
         time.sleep(1.0)
         rss_after = rss_kib(proc.pid)
@@ -215,7 +217,13 @@ def run_single(args: argparse.Namespace, transports: list[str]) -> dict[str, Any
         pid = server.proc.pid  # type: ignore[union-attr]
         rss_before = rss_kib(pid)
         projector = Projector(server.url, main.display_token, ["websocket"])
-        swarm = Swarm([server.url] * args.phones, [{"token": t} for t in main.tokens], transports, args.procs)
+        swarm = Swarm(
+            [server.url] * args.phones,
+            [{"token": t} for t in main.tokens],
+            transports,
+            args.procs,
+            args.client,
+        )
         connected = _connect(swarm, args)
         wait_for(
             lambda: projector.present >= connected["connected"], "the check-ins to reach the projector", 120
@@ -386,7 +394,7 @@ def run_cluster(args: argparse.Namespace, transports: list[str]) -> dict[str, An
         rss_before = sum(rss_kib(p) for p in pids)
         projector = Projector(cluster.url, main.display_token, ["websocket"])
         urls = [f"{cluster.url}/?lb={uuid.uuid4().hex}" for _ in range(args.phones)]
-        swarm = Swarm(urls, [{"token": t} for t in main.tokens], transports, args.procs)
+        swarm = Swarm(urls, [{"token": t} for t in main.tokens], transports, args.procs, args.client)
         connected = _connect(swarm, args)
         wait_for(
             lambda: projector.present >= connected["connected"], "the check-ins to reach the projector", 180
@@ -596,6 +604,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--procs", type=int, default=1, help="client processes (the phones are split among them)"
+    )
+    parser.add_argument(
+        "--client",
+        choices=("wire", "socketio"),
+        default="wire",
+        help="the phones' client: bench/wire.py's lean WebSocket one, or python-socketio's AsyncClient"
+        " (polling and upgrade always use python-socketio)",
     )
     parser.add_argument("--concurrency", type=int, default=100, help="connections opened at once")
     parser.add_argument(

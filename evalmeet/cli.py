@@ -186,6 +186,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from evalmeet import heap
 
     log.info("%d startup objects frozen out of the garbage collector's walks", heap.settle())
+    heap.hold_during_votes()
     try:
         socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False, log_output=False)
     except OSError as exc:  # port taken, address not on this machine, port < 1024 without root

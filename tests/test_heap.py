@@ -24,3 +24,50 @@ def test_settle_freezes_what_lives_and_later_cycles_are_still_collected() -> Non
         assert gc.collect() >= 2
     finally:
         gc.unfreeze()
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_full_collections_wait_for_a_pause_in_the_ballots() -> None:
+    before = gc.get_threshold()
+    clock = FakeClock()
+    hold = heap.FullCollectionHold(quiet=5, longest=60, clock=clock)
+    try:
+        assert hold.ballot() is True  # the first ballot begins the hold
+        assert gc.get_threshold()[:2] == before[:2] and gc.get_threshold()[2] > 1_000_000
+        clock.now += 3
+        assert hold.ballot() is False  # already holding
+        assert hold.due() == 5  # five quiet seconds after the last ballot
+        clock.now += 4.9
+        assert hold.due() is not None and hold.holding
+        clock.now += 0.2
+        assert hold.due() is None and not hold.holding
+        assert gc.get_threshold() == before
+    finally:
+        hold.release()
+        gc.set_threshold(*before)
+
+
+def test_a_steady_trickle_of_ballots_holds_full_collections_a_minute_at_most() -> None:
+    before = gc.get_threshold()
+    clock = FakeClock()
+    hold = heap.FullCollectionHold(quiet=5, longest=60, clock=clock)
+    try:
+        hold.ballot()
+        for _ in range(29):
+            clock.now += 2
+            hold.ballot()
+            assert hold.holding and hold.due() is not None
+        clock.now += 2  # 60 s since the hold began
+        hold.ballot()
+        assert hold.due() is None
+        assert gc.get_threshold() == before
+    finally:
+        hold.release()
+        gc.set_threshold(*before)

@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
 
-from flask import current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy.exc import OperationalError
 
+from evalmeet import heap
 from evalmeet.domain.errors import DomainError, NotAllowed, NotFound
 from evalmeet.extensions import db, socketio
 from evalmeet.models import Account, Meeting, Representative
@@ -66,7 +67,7 @@ from evalmeet.services.meetings import recusals as recusal_service
 from evalmeet.services.meetings import screens as console
 from evalmeet.services.meetings.live_state import build_state
 from evalmeet.services.voting import ballots as voting
-from evalmeet.web import edge, error_text
+from evalmeet.web import edge, error_text, select_locale
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class LiveClient:
     token: str | None = None
     account_id: int | None = None
     rooms: list[str] = field(default_factory=list)
+    locale: str | None = None  # the language of its handshake (``?lang=en``, the cookie), for its acks
 
 
 # sid -> client, for the sockets this process holds (a socket lives on exactly one process).
@@ -242,6 +244,7 @@ def on_connect(auth: Any = None) -> None:
         db.session.remove()
     sid = request.sid  # type: ignore[attr-defined]
     client = welcome.client
+    client.locale = select_locale()
     for room in client.rooms:
         join_room(room)
     clients[sid] = client
@@ -262,17 +265,23 @@ def on_disconnect(reason: Any = None) -> None:
 
 
 Handler = Callable[[str, LiveClient, Any], dict[str, Any]]
+Dispatch = Callable[..., dict[str, Any]]
+
+# name -> handler(sid, payload, *extra) of every ``@live_event``, bound to each Socket.IO server
+# by ``bind_events`` (init_realtime).
+_events: dict[str, Dispatch] = {}
 
 
 def _drop_routing_cycle() -> None:
-    """Free the router's 404 of this event's request context now, not in a garbage collection.
+    """Free the router's 404 of this connect's request context now, not in a garbage collection.
 
-    Flask-SocketIO opens a request context for every event, with the socket's URL
+    Flask-SocketIO opens a request context for the connect, with the socket's URL
     (``/socket.io/``), which matches no route: Flask keeps the ``NotFound`` on the request, and
     its traceback holds the frames that hold the context — a reference cycle of about 56 objects
-    per event that only the cyclic collector can free. At a thousand ballots a second those
-    collections were a fifth of the server's time in a burst (docs/performance.md). Without the
-    traceback and the exception it replaced, reference counting frees it all when the event ends.
+    that only the cyclic collector can free. At a thousand events a second those collections
+    were a fifth of the server's time in a burst (docs/performance.md). Without the traceback
+    and the exception it replaced, reference counting frees it all when the connect ends.
+    (The events themselves run in no request context at all: see ``bind_events``.)
     """
     exc = request.routing_exception
     if exc is not None:
@@ -280,15 +289,13 @@ def _drop_routing_cycle() -> None:
         exc.__context__ = None
 
 
-def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
+def live_event(name: str, *kinds: str) -> Callable[[Handler], Dispatch]:
     """Register ``name`` on ``/live`` for the given kinds of socket, with the rules every
     handler shares: known socket, rate limit, never raise, session removed afterwards."""
 
-    def decorate(fn: Handler) -> Callable[..., dict[str, Any]]:
+    def decorate(fn: Handler) -> Dispatch:
         @wraps(fn)
-        def handler(payload: Any = None, *_extra: Any) -> dict[str, Any]:
-            _drop_routing_cycle()
-            sid: str = request.sid  # type: ignore[attr-defined]
+        def handler(sid: str, payload: Any = None, *_extra: Any) -> dict[str, Any]:
             try:
                 client = clients.get(sid)
                 if client is None:
@@ -317,10 +324,35 @@ def live_event(name: str, *kinds: str) -> Callable[[Handler], Callable[..., dict
             finally:
                 db.session.remove()
 
-        socketio.on_event(name, handler, namespace=NAMESPACE)
+        _events[name] = handler
         return handler
 
     return decorate
+
+
+def bind_events(app: Flask, server: Any) -> None:
+    """Put every ``@live_event`` handler on ``server`` (python-socketio) itself, each run in an
+    app context of ``app`` in the language the socket connected in.
+
+    Not through Flask-SocketIO's ``on_event``, which opens a whole request context for every
+    event — a Werkzeug request built from the handshake's environ, the session cookie decoded
+    and verified again, the URL routed (to a 404: ``/socket.io/``) — 15% of the server's time
+    in a 1,000-phone vote (docs/performance.md). No event handler reads the request: the
+    socket's id comes as an argument, what it is (``LiveClient``) was settled when it connected,
+    and so was its language (``select_locale`` reads ``g.locale`` outside a request).
+    """
+
+    def in_app(handler: Dispatch) -> Dispatch:
+        def run(sid: str, *args: Any) -> dict[str, Any]:
+            client = clients.get(sid)
+            with app.app_context():
+                g.locale = client.locale if client is not None else None
+                return handler(sid, *args)
+
+        return run
+
+    for name, handler in _events.items():
+        server.on(name, in_app(handler), namespace=NAMESPACE)
 
 
 def _representative(sid: str, client: LiveClient) -> Representative:
@@ -343,6 +375,8 @@ def cast_vote(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
     retried ballot out of a later re-vote."""
     vote = parse_event(CastVoteBody, payload)
     assert client.rep_id is not None
+    if heap.votes is not None and heap.votes.ballot():  # no full collection inside the burst
+        socketio.start_background_task(_end_hold, heap.votes)
     # Committed (durable) before the ack, together with the ballots that arrived meanwhile.
     try:
         outcome = group_commit.ballots.run(voting.CastRequest(client.rep_id, vote, client.token))
@@ -351,6 +385,12 @@ def cast_vote(sid: str, client: LiveClient, payload: Any) -> dict[str, Any]:
         raise
     edge.after_commit(outcome.events)
     return VoteAck.sent(outcome.receipt, outcome.item_id)
+
+
+def _end_hold(hold: heap.FullCollectionHold) -> None:
+    """Wait for the pause in the ballots that lets full collections run again."""
+    while (wait := hold.due()) is not None:
+        socketio.sleep(wait)
 
 
 @live_event("ask_question", "rep")

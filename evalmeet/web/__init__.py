@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, has_request_context, jsonify, render_template, request
 from flask_babel import refresh
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -32,7 +32,13 @@ LOCALE_COOKIE = "evalmeet_lang"
 
 
 def select_locale() -> str:
-    """Chinese unless the user asked for English (``?lang=en`` or the cookie it sets)."""
+    """Chinese unless the user asked for English (``?lang=en`` or the cookie it sets).
+
+    Outside a request, ``g.locale``: a socket event runs in an app context alone, in the
+    language its socket connected in (``realtime.live.bind_events``).
+    """
+    if not has_request_context():
+        return g.get("locale") or LOCALES["zh"]
     wanted = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE) or "zh"
     return LOCALES.get(wanted, LOCALES["zh"])
 
