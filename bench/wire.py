@@ -106,8 +106,9 @@ class WireClient:
         loop = asyncio.get_running_loop()
         self.connected = loop.create_future()
         try:
-            self.ws = await self.session.ws_connect(
-                websocket_url(url), autoping=True, compress=0, max_msg_size=0, timeout=wait_timeout
+            self.ws = await asyncio.wait_for(
+                self.session.ws_connect(websocket_url(url), autoping=True, compress=0, max_msg_size=0),
+                wait_timeout,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ConnectionError(f"websocket: {type(exc).__name__}: {exc}") from None
@@ -117,6 +118,9 @@ class WireClient:
         except TimeoutError:
             await self.disconnect()
             raise ConnectionError("no answer to the namespace connect") from None
+        except ConnectionError:  # refused: the reader closes the socket on its way out
+            await asyncio.gather(self.reader, return_exceptions=True)
+            raise
 
     async def call(self, event: str, data: Any, namespace: str = "/", timeout: float = 60) -> Any:
         """Emit ``event`` with ``data`` and wait for its acknowledgement (its first argument)."""
@@ -164,6 +168,8 @@ class WireClient:
                     reason = "io server disconnect"
                     break
         finally:
+            if not self.ws.closed:
+                await self.ws.close()
             self._ended(reason)
 
     async def _packet(self, text: str) -> bool:

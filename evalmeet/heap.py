@@ -15,7 +15,8 @@ objects, and a full collection of them took 100–250 ms, several times in a 2,0
 one inside a burst held every ballot behind it. ``FullCollectionHold`` puts full collections
 off while ballots arrive: from a ballot until ``quiet`` seconds pass without one (at most
 ``longest`` seconds in all), generation 2 is not collected; young collections go on, and the
-collection that was put off runs in the pause after the burst.
+collection that was put off runs at once when the pause begins (not at the first allocations
+of the next burst, which is where CPython would run it).
 """
 
 from __future__ import annotations
@@ -77,11 +78,14 @@ class FullCollectionHold:
         self.release()
         return None
 
-    def release(self) -> None:
-        """End the hold: CPython's own threshold for full collections again."""
+    def release(self, collect: bool = True) -> None:
+        """End the hold: the full collection that was put off, now, in the pause (else it would
+        run at the next burst's first allocations), then CPython's own threshold again."""
         if self._since is None:
             return
         self._since = None
+        if collect:
+            gc.collect()
         young, middle, _ = gc.get_threshold()
         gc.set_threshold(young, middle, self._threshold2)
 

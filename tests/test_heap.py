@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import weakref
+from typing import Any
 
 from evalmeet import heap
 
@@ -26,6 +28,19 @@ def test_settle_freezes_what_lives_and_later_cycles_are_still_collected() -> Non
         gc.unfreeze()
 
 
+def cycle() -> Any:
+    """A garbage cycle, and a weak reference that tells whether it was collected."""
+
+    class Node:
+        other: object = None
+
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    ref = weakref.ref(a)
+    del a, b
+    return ref
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -47,10 +62,17 @@ def test_full_collections_wait_for_a_pause_in_the_ballots() -> None:
         clock.now += 4.9
         assert hold.due() is not None and hold.holding
         clock.now += 0.2
-        assert hold.due() is None and not hold.holding
+        gc.disable()  # no collection of CPython's own between here and the end of the hold
+        try:
+            made_meanwhile = cycle()
+            assert made_meanwhile() is not None
+            assert hold.due() is None and not hold.holding
+            assert made_meanwhile() is None  # the put-off collection ran as the hold ended
+        finally:
+            gc.enable()
         assert gc.get_threshold() == before
     finally:
-        hold.release()
+        hold.release(collect=False)
         gc.set_threshold(*before)
 
 
@@ -69,5 +91,5 @@ def test_a_steady_trickle_of_ballots_holds_full_collections_a_minute_at_most() -
         assert hold.due() is None
         assert gc.get_threshold() == before
     finally:
-        hold.release()
+        hold.release(collect=False)
         gc.set_threshold(*before)
