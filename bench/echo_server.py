@@ -1,7 +1,7 @@
 """A bare Flask-SocketIO server on gevent: the ceiling of this stack on this machine.
 
 Same server as ``evalmeet serve`` (gevent pywsgi with gevent-websocket, Flask-SocketIO, the same
-Engine.IO ping settings and message size limit) with a ``/live`` namespace whose ``cast_vote``
+Engine.IO ping settings, message size limit and inline event handlers) with a ``/live`` namespace whose ``cast_vote``
 acks at once with a receipt-shaped answer: no database, no rooms, no broadcasts. The benchmark
 drives it with the same clients and the same pattern as evalmeet and reports our throughput as a
 share of this one's.
@@ -44,6 +44,7 @@ def build(defaults: bool = False) -> tuple[Flask, SocketIO]:
             ping_timeout=20,
             max_http_buffer_size=64 * 1024,
             cors_allowed_origins="*",
+            async_handlers=False,  # as evalmeet/realtime: an event runs in the greenlet that read it
         )
 
     @socketio.on("connect", namespace=NAMESPACE)
