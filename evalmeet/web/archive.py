@@ -47,7 +47,7 @@ from evalmeet.services.archive import search as archive
 from evalmeet.services.archive.search import percent
 from evalmeet.services.archive.sheet_figures import PASS_RULE_NAMES
 from evalmeet.services.paging import Page
-from evalmeet.web import dashboard_charts, labels, paging
+from evalmeet.web import dashboard_charts, error_text, labels, paging
 from evalmeet.web.auth import login_required_page
 
 # The characters Werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode).
@@ -80,20 +80,24 @@ def _labels(kind: str) -> dict[str, str]:
     return names
 
 
+# The archive's query-string names for what a form calls otherwise (error_text's field names).
+_FILTER_FIELDS = {"method": "procurement_method", "person": "responsible_person"}
+
+
 def _filter_names() -> dict[str, str]:
-    """What each ignored query-string value was, for the "we ignored …" message."""
-    return {
-        "from": gettext("From"),
-        "to": gettext("To"),
-        "range": gettext("Date range"),
-        "department": gettext("Department"),
-        "method": gettext("Procurement method"),
-        "result": gettext("Result"),
-        "person": gettext("Responsible person"),
-        "q": gettext("Text"),
-        "action": gettext("Follow-up actions"),
-        "page": gettext("Page"),
+    """What each ignored query-string value was, for the "we ignored …" message: the label of the
+    form field it is (as a refusal names it), else the archive's own name for it."""
+    names = {
+        name: error_text.field_label(_FILTER_FIELDS.get(name, name))
+        for name in ("from", "to", "department", "method", "person", "q")
     }
+    names.update(
+        range=gettext("Date range"),
+        result=gettext("Result"),
+        action=gettext("Follow-up actions"),
+        page=gettext("Page"),
+    )
+    return names
 
 
 def label(kind: str, value: str | None) -> str:

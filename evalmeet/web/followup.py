@@ -16,6 +16,7 @@ then checks the CSRF token itself.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -48,6 +49,7 @@ from evalmeet.schemas.followup import (
     ReportBackCreate,
 )
 from evalmeet.schemas.query import PageQuery, parse_query
+from evalmeet.services.events import Done
 from evalmeet.services.followup import actions, appeals, evidence, reminders
 from evalmeet.services.followup import tracking as followup
 from evalmeet.services.meetings import meeting as meetings
@@ -204,6 +206,25 @@ def _action_again(action_id: int, err: DomainError, form: str, values: dict[str,
     return _action_page(action_id, error=explain(err), status=err.status, form=form, values=values)
 
 
+def _action_post(
+    action_id: int,
+    work: Callable[[], Done[Any]],
+    *,
+    form: str,
+    values: dict[str, Any] | None = None,
+    anchor: str,
+    message: str,
+) -> Any:
+    """A form on the action page: do ``work``, then back to the page's ``anchor``; a refusal shows
+    the page again with it in ``form`` (and what was typed, ``values``)."""
+    return edge.form_post(
+        work,
+        again=lambda err: _action_again(action_id, err, form, values),
+        then=lambda _value: url_for("followup.action", action_id=action_id, _anchor=anchor),
+        message=message,
+    )
+
+
 @bp.get("/actions/<int:action_id>", endpoint="action")
 @login_required_page
 def action_page(action_id: int) -> Any:
@@ -241,10 +262,12 @@ def edit_action(action_id: int) -> Any:
     data = {name: request.form.get(name, "") for name in fields}
     if "outcome_amount" in request.form:  # offered on re-tenders only
         data["outcome_amount"] = request.form["outcome_amount"]
-    return edge.form_post(
+    return _action_post(
+        action_id,
         lambda: actions.update_action(db.session, action_id, parse(ActionUpdate, data), actor_name()),
-        again=lambda err: _action_again(action_id, err, "edit", data),
-        then=lambda _action: url_for("followup.action", action_id=action_id, _anchor="history"),
+        form="edit",
+        values=data,
+        anchor="history",
         message=_("Action saved."),
     )
 
@@ -257,12 +280,14 @@ def edit_action(action_id: int) -> Any:
 def file_appeal(action_id: int) -> Any:
     """Record a sanctioned person's appeal (statement, day filed); a late one is refused."""
     data = {name: request.form.get(name, "") for name in ("statement", "filed_on")}
-    return edge.form_post(
+    return _action_post(
+        action_id,
         lambda: appeals.file_appeal(
             db.session, action_id, parse(AppealCreate, data), actor_name(), appeal_days()
         ),
-        again=lambda err: _action_again(action_id, err, "appeal", data),
-        then=lambda _appeal: url_for("followup.action", action_id=action_id, _anchor="appeals"),
+        form="appeal",
+        values=data,
+        anchor="appeals",
         message=_("Appeal recorded; it awaits a decision."),
     )
 
@@ -274,10 +299,12 @@ def decide_appeal(appeal_id: int) -> Any:
     appeal = appeals.get_appeal(db.session, appeal_id)
     action_id = appeal.action_id
     data = {name: request.form.get(name, "") for name in ("decision", "reason")}
-    return edge.form_post(
+    return _action_post(
+        action_id,
         lambda: appeals.decide_appeal(db.session, appeal_id, parse(AppealDecide, data), actor_name()),
-        again=lambda err: _action_again(action_id, err, "decide", data),
-        then=lambda _appeal: url_for("followup.action", action_id=action_id, _anchor="appeals"),
+        form="decide",
+        values=data,
+        anchor="appeals",
         message=_("Decision on the appeal recorded."),
     )
 
@@ -361,10 +388,11 @@ def download_attachment(action_id: int, attachment_id: int) -> Any:
 @moderator_page
 def delete_attachment(action_id: int, attachment_id: int) -> Any:
     """Remove an evidence file (not from a verified action); the history keeps its name and hash."""
-    return edge.form_post(
+    return _action_post(
+        action_id,
         lambda: evidence.delete_attachment(db.session, action_id, attachment_id, actor_name()),
-        again=lambda err: _action_again(action_id, err, "evidence"),
-        then=lambda _none: url_for("followup.action", action_id=action_id, _anchor="evidence"),
+        form="evidence",
+        anchor="evidence",
         message=_("Evidence removed."),
     )
 

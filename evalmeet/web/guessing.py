@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from flask import Flask, abort, current_app, make_response, render_template, request
@@ -102,12 +102,12 @@ class FailureCount:
         return max(1, math.ceil(stats.reset_time - clock.epoch_seconds()))
 
 
+@dataclass(eq=False)
 class LoginGuard:
     """Failed log-ins per (address, user name) and per address."""
 
-    def __init__(self, per_user: FailureCount, per_address: FailureCount) -> None:
-        self.per_user = per_user
-        self.per_address = per_address
+    per_user: FailureCount
+    per_address: FailureCount
 
     def blocked(self, address: str, username: str) -> bool:
         """Whether this address may not try this user name (or any) right now."""
@@ -130,16 +130,18 @@ class Slowed:
     retry_after: int
 
 
+@dataclass(eq=False)
 class LinkGuard:
-    """Invalid join and display links per address; see the module docstring."""
+    """Invalid join and display links per address; see the module docstring. ``delay``: seconds
+    an answer past the threshold waits; ``waiting_per_address`` and ``waiting``: how many may
+    wait at once for one address and in the process."""
 
-    def __init__(self, misses: FailureCount, delay: float, waiting_per_address: int, waiting: int) -> None:
-        self.misses = misses
-        self.delay = delay
-        self.waiting_per_address = waiting_per_address
-        self.waiting = waiting
-        self._lock = threading.Lock()
-        self._waiting_now: Counter[str] = Counter()
+    misses: FailureCount
+    delay: float
+    waiting_per_address: int
+    waiting: int
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _waiting_now: Counter[str] = field(default_factory=Counter, init=False, repr=False)
 
     def _take_place(self, address: str) -> bool:
         with self._lock:

@@ -69,6 +69,12 @@ def _tender_threshold() -> Decimal:
     return Decimal(str(current_app.config.get("RISK_TENDER_THRESHOLD", "200000")))
 
 
+def _form_page(template: str, error: forms.FormError | None, **context: Any) -> Any:
+    """``template`` with ``error`` (a refusal, explained by field) and the refusal's status (200
+    when there is none)."""
+    return render_template(template, error=error, **context), error.status if error else 200
+
+
 def _refused(err: DomainError) -> forms.FormError:
     """Undo the failed use case and explain it; unknown ids still become the 404 page."""
     db.session.rollback()
@@ -102,23 +108,19 @@ def _meeting_form(
 ) -> Any:
     """The create/edit form; ``values`` and the editor's ``rows`` are what the user typed (kept
     after a refusal)."""
-    status = error.status if error else 200
-    return (
-        render_template(
-            "moderator/meeting_form.html",
-            meeting=meeting,
-            values=values,
-            rows={kind: forms.padded(kind, found) for kind, found in rows.items()},
-            max_rows=forms.MAX_ROWS,
-            error=error,
-            rules_locked=meeting is not None and meeting.status != "draft",
-            self_url=(
-                url_for("moderator.edit_meeting", meeting_id=meeting.id)
-                if meeting is not None
-                else url_for("moderator.new_meeting")
-            ),
+    return _form_page(
+        "moderator/meeting_form.html",
+        error,
+        meeting=meeting,
+        values=values,
+        rows={kind: forms.padded(kind, found) for kind, found in rows.items()},
+        max_rows=forms.MAX_ROWS,
+        rules_locked=meeting is not None and meeting.status != "draft",
+        self_url=(
+            url_for("moderator.edit_meeting", meeting_id=meeting.id)
+            if meeting is not None
+            else url_for("moderator.new_meeting")
         ),
-        status,
     )
 
 
@@ -187,12 +189,12 @@ def _meeting_page(
 ) -> Any:
     """The meeting page; after a refusal, ``form`` names the form to show the error in."""
     meeting = meetings.meeting_with_items(db.session, meeting_id)
-    page = render_template(
+    return _form_page(
         "moderator/meeting.html",
+        error,
         meeting=meeting,
         attendance=meetings.attendance_of(db.session, meeting).json_dict(),
         representatives=meeting.representatives,
-        error=error,
         failed_form=form,
         item_values=item_values or {},
         rep_values=rep_values or {},
@@ -203,7 +205,6 @@ def _meeting_page(
         projector_url=url_for("projector.screen", token=meeting.display_token),
         self_url=url_for("moderator.meeting", meeting_id=meeting.id),
     )
-    return page, error.status if error else 200
 
 
 def _results(meeting: Any) -> dict[int, dict[str, Any]]:
@@ -234,52 +235,53 @@ def meeting_page(meeting_id: int) -> Any:
     return _meeting_page(meeting_id)
 
 
+def _button_post(meeting_id: int, work: Callable[[], Done[Any]], to: str, message: str | None = None) -> Any:
+    """A button on the meeting page (on the meeting, an item or a roster entry): do ``work``, then
+    go ``to`` (a place on that page, mostly); a refusal shows the meeting page with it."""
+    return edge.form_post(
+        work,
+        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
+        then=lambda _value: to,
+        message=message,
+    )
+
+
+def _meeting_post(
+    meeting_id: int, work: Callable[[Session, int, str], Done[Any]], message: str, to: str | None = None
+) -> Any:
+    """A button on the meeting itself: ``work(session, meeting_id, actor)``, then back to the
+    meeting (or ``to``)."""
+    to = to or url_for("moderator.meeting", meeting_id=meeting_id)
+    return _button_post(meeting_id, lambda: work(db.session, meeting_id, actor_name()), to, message)
+
+
 @bp.post("/meetings/<int:meeting_id>/start", endpoint="start_meeting")
 @moderator_page
 def start_meeting(meeting_id: int) -> Any:
     """Draft → live: representatives can now check in with their links."""
-    return edge.form_post(
-        lambda: conduct.start_meeting(db.session, meeting_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
-        message=_("The meeting has started."),
-    )
+    return _meeting_post(meeting_id, conduct.start_meeting, _("The meeting has started."))
 
 
 @bp.post("/meetings/<int:meeting_id>/finish", endpoint="finish_meeting")
 @moderator_page
 def finish_meeting(meeting_id: int) -> Any:
     """Live → closed."""
-    return edge.form_post(
-        lambda: conduct.finish_meeting(db.session, meeting_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
-        message=_("The meeting has finished."),
-    )
+    return _meeting_post(meeting_id, conduct.finish_meeting, _("The meeting has finished."))
 
 
 @bp.post("/meetings/<int:meeting_id>/publish", endpoint="publish_meeting")
 @moderator_page
 def publish_meeting(meeting_id: int) -> Any:
     """Put a closed meeting on the public disclosure page (厂务公开)."""
-    return edge.form_post(
-        lambda: publishing.publish(db.session, meeting_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _meeting: url_for("moderator.meeting", meeting_id=meeting_id),
-        message=_("Published on the public disclosure page."),
-    )
+    return _meeting_post(meeting_id, publishing.publish, _("Published on the public disclosure page."))
 
 
 @bp.post("/meetings/<int:meeting_id>/delete", endpoint="delete_meeting")
 @moderator_page
 def delete_meeting(meeting_id: int) -> Any:
     """Delete a draft (or a rehearsal)."""
-    return edge.form_post(
-        lambda: meetings.delete_meeting(db.session, meeting_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _none: url_for("moderator.meetings"),
-        message=_("Meeting deleted."),
-    )
+    to = url_for("moderator.meetings")
+    return _meeting_post(meeting_id, meetings.delete_meeting, _("Meeting deleted."), to=to)
 
 
 # --- items ------------------------------------------------------------------------------------
@@ -321,14 +323,8 @@ def _item_values(item: Any) -> dict[str, Any]:
 def _item_form(item_id: int, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
     """The edit form; ``values`` are what the user typed (kept after a refusal)."""
     item = meetings.get_item(db.session, item_id)
-    page = render_template(
-        "moderator/item_form.html",
-        item=item,
-        values=values,
-        error=error,
-        people=agenda.list_people(db.session),
-    )
-    return page, error.status if error else 200
+    people = agenda.list_people(db.session)
+    return _form_page("moderator/item_form.html", error, item=item, values=values, people=people)
 
 
 @bp.route("/items/<int:item_id>/edit", methods=["GET", "POST"], endpoint="edit_item")
@@ -355,10 +351,9 @@ def move_item(item_id: int) -> Any:
     """One place up or down in the running order (``direction`` = up | down)."""
     meeting_id = meetings.get_item(db.session, item_id).meeting_id
     direction = -1 if request.form.get("direction") == "up" else 1
-    return edge.form_post(
-        lambda: agenda.move_item(db.session, item_id, direction, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _none: url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item_id}"),
+    to = url_for("moderator.meeting", meeting_id=meeting_id, _anchor=f"item-{item_id}")
+    return _button_post(
+        meeting_id, lambda: agenda.move_item(db.session, item_id, direction, actor_name()), to
     )
 
 
@@ -367,11 +362,11 @@ def move_item(item_id: int) -> Any:
 def remove_item(item_id: int) -> Any:
     """Remove a pending item."""
     meeting_id = meetings.get_item(db.session, item_id).meeting_id
-    return edge.form_post(
+    return _button_post(
+        meeting_id,
         lambda: agenda.remove_item(db.session, item_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _none: url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"),
-        message=_("Item removed."),
+        url_for("moderator.meeting", meeting_id=meeting_id, _anchor="items"),
+        _("Item removed."),
     )
 
 
@@ -402,8 +397,7 @@ def add_representative(meeting_id: int) -> Any:
 def _representative_form(rep_id: int, values: dict[str, Any], error: forms.FormError | None = None) -> Any:
     """The edit form; ``values`` are what the user typed (kept after a refusal)."""
     rep = meetings.get_representative(db.session, rep_id)
-    page = render_template("moderator/representative_form.html", rep=rep, values=values, error=error)
-    return page, error.status if error else 200
+    return _form_page("moderator/representative_form.html", error, rep=rep, values=values)
 
 
 @bp.route("/representatives/<int:rep_id>/edit", methods=["GET", "POST"], endpoint="edit_representative")
@@ -434,12 +428,8 @@ def edit_representative(rep_id: int) -> Any:
 def _roster_post(rep_id: int, work: Callable[[Session, int, str], Done[Any]], message: str) -> Any:
     """A button on a roster entry: do ``work(session, rep_id, actor)``, then back to the roster."""
     meeting_id = meetings.get_representative(db.session, rep_id).meeting_id
-    return edge.form_post(
-        lambda: work(db.session, rep_id, actor_name()),
-        again=lambda err: _meeting_page(meeting_id, error=_refused(err)),
-        then=lambda _value: _to_roster(meeting_id),
-        message=message,
-    )
+    to = _to_roster(meeting_id)
+    return _button_post(meeting_id, lambda: work(db.session, rep_id, actor_name()), to, message)
 
 
 @bp.post("/representatives/<int:rep_id>/remove", endpoint="remove_representative")

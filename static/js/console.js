@@ -9,8 +9,9 @@
   "use strict";
 
   var E = window.Evalmeet;
-  var root = document.getElementById("console");
-  if (!root || !E) { return; }
+  var screen = E && E.screen("console");
+  if (!screen) { return; }
+  var root = screen.root;
   var strings = E.data("cs-strings");
   var L = strings.L;
   var C = strings.C;
@@ -18,10 +19,9 @@
   var fill = E.fill;
   var meetingId = Number(root.getAttribute("data-meeting"));
   var dataUrl = root.getAttribute("data-data-url");
-  var lang = root.getAttribute("data-lang") || "zh";
+  var lang = screen.lang;
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
-  var TINY = Number(root.getAttribute("data-tiny"));
   var refusal = null; // the last "voting cannot open" reason, kept until something changes
 
   function byId(id) { return document.getElementById(id); }
@@ -218,7 +218,7 @@
     });
     E.text(panel, "#cs-refusal", refusal || "").hidden = !refusal;
     renderRecusals(panel, item);
-    E.keep(panel, ".cs-tiny", item && (ph === "questions" || ph === "voting") && s.attendance.present <= TINY);
+    E.keep(panel, ".cs-tiny", item && (ph === "questions" || ph === "voting") && screen.tiny(s.attendance));
     if (E.keep(panel, ".cs-progress", ph === "voting" && s.voting)) {
       var p = data.progress;
       E.votedCount(panel, p ? p.ballots : 0, p ? p.present : s.attendance.present, L);

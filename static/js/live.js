@@ -298,8 +298,23 @@
     return socket;
   }
 
+  /* A live screen's root element (the console's, the projector's) and what it says of itself:
+     `lang` (data-lang) and `tiny(attendance)`, whether so few are present that a result may give
+     away individual choices (data-tiny: the server's TINY_ELECTORATE). Null without the element. */
+  function screen(id) {
+    var root = document.getElementById(id);
+    if (!root) { return null; }
+    var limit = Number(root.getAttribute("data-tiny"));
+    return {
+      root: root,
+      lang: root.getAttribute("data-lang") || "zh",
+      tiny: function (attendance) { return attendance.present <= limit; }
+    };
+  }
+
   window.Evalmeet = {
     data: data,
+    screen: screen,
     fill: fill,
     text: text,
     show: show,

@@ -40,8 +40,7 @@
   var votedRounds = {};         // "item.round" -> true, from exact snapshots and acks
   var progress = null;          // last progress payload
   var lastResult = state.result || null;
-  var questionBusy = false;
-  var recusalBusy = false;
+  var busy = { question: false, recusal: false };  // a form's emit is in flight
   var recusalFormOpen = false;
   var supportBusy = {};         // question id -> true while its support_question is in flight
   var builtChoices = "";        // which choice buttons are on screen
@@ -325,7 +324,7 @@
     show("recusal-form", canDeclare && recusalFormOpen);
     setText("recusal-done", mine ? fmt(T.recused, { reason: mine.reason }) : "");
     show("recusal-done", !!mine);
-    $("recusal-send").disabled = recusalBusy;
+    $("recusal-send").disabled = busy.recusal;
   }
 
   /* Every receipt this phone was given in this meeting stays listed (also after voting closes,
@@ -379,7 +378,7 @@
     var open = !!item.questions_open && state.phase !== "voting";
     show("q-form", open);
     show("q-closed", !open);
-    $("q-send").disabled = questionBusy;
+    $("q-send").disabled = busy.question;
   }
 
   function render() {
@@ -487,39 +486,58 @@
 
   // --- questions ---------------------------------------------------------------------------
 
-  function questionFeedback(text, isError) {
-    var el = $("q-feedback");
+  /* The line under a form (element `id`): `text`, marked as an error or not; hidden when empty. */
+  function feedback(id, text, isError) {
+    var el = $(id);
     el.textContent = text;
     el.className = "ph-feedback" + (isError ? " ph-feedback-error" : "");
     el.hidden = !text;
   }
 
-  function askQuestion(event) {
+  function questionFeedback(text, isError) { feedback("q-feedback", text, isError); }
+
+  /* Send a form's one line of text about the item on the floor (the question and recusal forms):
+     refused when empty (`form.empty`), offline or already sending (`busy[form.name]`). Volatile: a
+     question is not idempotent, so these skip the retry queue; we only send them connected. The
+     box empties and `form.sent(ack, itemId, text)` runs once the server took it; a refusal is
+     shown as `form.refusal(error)` says. */
+  function sendText(event, form) {
     event.preventDefault();
-    var box = $("q-text");
+    var box = $(form.box);
     var text = box.value.replace(/^\s+|\s+$/g, "");
-    if (!text || !state.item || questionBusy) {
-      if (!text) { questionFeedback(T.errors.validation_error, true); }
+    if (!text || !state.item || busy[form.name]) {
+      if (!text) { form.feedback(form.empty, true); }
       return;
     }
-    if (!socket || !socket.connected) { questionFeedback(T.offline, true); return; }
-    questionBusy = true;
-    questionFeedback(T.question_sending, false);
+    if (!socket || !socket.connected) { form.feedback(T.offline, true); return; }
+    busy[form.name] = true;
+    form.feedback(T.question_sending, false);
     render();
-    // volatile: a question is not idempotent, so it skips the retry queue; we only send it connected
-    socket.volatile.timeout(10000).emit("ask_question", { item_id: state.item.id, text: text }, function (err, ack) {
-      questionBusy = false;
-      if (err) { questionFeedback(errorText("timeout"), true); }
+    var itemId = state.item.id;
+    socket.volatile.timeout(10000).emit(form.event, form.payload(itemId, text), function (err, ack) {
+      busy[form.name] = false;
+      if (err) { form.feedback(errorText("timeout"), true); }
       else if (ack && ack.ok) {
         box.value = "";
-        put(questionKey(), { id: ack.question_id, item_id: state.item ? state.item.id : null, status: "pending" });
-        questionFeedback(T.question_sent, false);
-      }
-      else {
+        form.sent(ack, itemId, text);
+      } else {
         var error = ack && ack.error ? ack.error : {code: "other"};
-        questionFeedback(errorText(error.code, error.message), true);
+        form.feedback(form.refusal(error), true);
       }
       render();
+    });
+  }
+
+  function askQuestion(event) {
+    sendText(event, {
+      name: "question", box: "q-text", event: "ask_question", feedback: questionFeedback,
+      empty: T.errors.validation_error,
+      payload: function (itemId, text) { return { item_id: itemId, text: text }; },
+      sent: function (ack) {
+        put(questionKey(), { id: ack.question_id, item_id: state.item ? state.item.id : null, status: "pending" });
+        questionFeedback(T.question_sent, false);
+      },
+      refusal: function (error) { return errorText(error.code, error.message); }
     });
   }
 
@@ -546,42 +564,24 @@
 
   // --- recusal (回避) -----------------------------------------------------------------------
 
-  function recusalFeedback(text, isError) {
-    var el = $("recusal-feedback");
-    el.textContent = text;
-    el.className = "ph-feedback" + (isError ? " ph-feedback-error" : "");
-    el.hidden = !text;
-  }
+  function recusalFeedback(text, isError) { feedback("recusal-feedback", text, isError); }
 
   function declareRecusal(event) {
-    event.preventDefault();
-    var box = $("recusal-reason");
-    var reason = box.value.replace(/^\s+|\s+$/g, "");
-    if (!reason || !state.item || recusalBusy) {
-      if (!reason) { recusalFeedback(T.recusal_reason, true); }
-      return;
-    }
-    if (!socket || !socket.connected) { recusalFeedback(T.offline, true); return; }
-    recusalBusy = true;
-    recusalFeedback(T.question_sending, false);
-    render();
-    var itemId = state.item.id;
-    socket.volatile.timeout(10000).emit("declare_recusal", { item_id: itemId, reason: reason }, function (err, ack) {
-      recusalBusy = false;
-      if (err) { recusalFeedback(errorText("timeout"), true); }
-      else if (ack && ack.ok) {
-        box.value = "";
+    sendText(event, {
+      name: "recusal", box: "recusal-reason", event: "declare_recusal", feedback: recusalFeedback,
+      empty: T.recusal_reason,
+      payload: function (itemId, reason) { return { item_id: itemId, reason: reason }; },
+      sent: function (ack, itemId, reason) {
         recusalFormOpen = false;
         recusalFeedback(T.recusal_sent, false);
         // shown at once; the next snapshot carries it for good
         if (state.item && state.item.id === itemId && !myRecusal()) {
           state.item.recusals = (state.item.recusals || []).concat([{ representative_id: me.id, reason: reason }]);
         }
-      } else {
-        var error = ack && ack.error ? ack.error : {code: "other"};
-        recusalFeedback((T.recusal_errors && T.recusal_errors[error.code]) || errorText(error.code, error.message), true);
+      },
+      refusal: function (error) {
+        return (T.recusal_errors && T.recusal_errors[error.code]) || errorText(error.code, error.message);
       }
-      render();
     });
   }
 

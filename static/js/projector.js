@@ -7,18 +7,17 @@
   "use strict";
 
   var E = window.Evalmeet;
-  var root = document.getElementById("projector");
-  if (!root || !E) { return; }
+  var screen = E && E.screen("projector");
+  if (!screen) { return; }
   var L = E.data("pj-strings");
   var initial = E.data("pj-initial");
   var state = initial.state;
   var progress = initial.progress;
-  var lang = root.getAttribute("data-lang") || "zh";
-  var TINY = Number(root.getAttribute("data-tiny"));
+  var lang = screen.lang;
   var stage = document.getElementById("pj-stage");
 
   function shownQuestion(q) { return q.status === "approved" || q.status === "answered"; }
-  function tiny() { return state.attendance.present <= TINY; }
+  function tiny() { return screen.tiny(state.attendance); }
 
   // --- the parts of a view ------------------------------------------------------------------------
 
@@ -220,12 +219,12 @@
 
   render();
 
-  var socket = E.connect({auth: {display: root.getAttribute("data-token")}}, connection);
+  var socket = E.connect({auth: {display: screen.root.getAttribute("data-token")}}, connection);
   if (!socket) { return; }
   socket.on("state", onState);
   socket.on("progress", onProgress);
   socket.on("result", onResult);
   socket.on("questions", onQuestions);
   socket.on("alert", function (payload) { state.alerts = payload.alerts || []; renderAlerts(); });
-  root.setAttribute("data-ready", "1");
+  screen.root.setAttribute("data-ready", "1");
 })();
