@@ -22,11 +22,6 @@ from sqlalchemy.schema import SchemaItem
 NamedConstraint = Callable[[str], sa.Constraint]
 
 
-def id_column() -> sa.Column[Any]:
-    """The integer surrogate key most tables start with (``primary_key()`` makes it the key)."""
-    return sa.Column("id", sa.Integer(), nullable=False)
-
-
 def timestamp(name: str, *, nullable: bool = False) -> sa.Column[Any]:
     """A timezone-aware moment: what the models' ``UTCDateTime`` stores."""
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
@@ -69,6 +64,11 @@ def create_table(name: str, *elements: SchemaItem | NamedConstraint, **kw: Any) 
     ``CREATE TABLE`` text (after the primary key, which always comes first).
     """
     op.create_table(name, *(e if isinstance(e, SchemaItem) else e(name) for e in elements), **kw)
+
+
+def create_table_with_id(name: str, *elements: SchemaItem | NamedConstraint, **kw: Any) -> None:
+    """``create_table`` for a table keyed by an integer ``id``: that column first, ``pk_<table>`` on it."""
+    create_table(name, sa.Column("id", sa.Integer(), nullable=False), *elements, primary_key(), **kw)
 
 
 def create_index(table: str, column: str) -> None:
