@@ -7,6 +7,8 @@ function here; when a new shape is needed, add a new function beside the old one
 Each builder writes exactly what ``evalmeet db revision`` autogenerates for that shape, with the
 names spelled out (``op.f``) as the naming convention of the models gave them when the revision was
 written, so a later change to that convention cannot rename anything an old revision made.
+``evalmeet db revision`` still writes plain ``op`` calls; when reviewing a new revision, its tables
+may be rewritten with these, and the schema it builds compared before and after.
 """
 
 from __future__ import annotations
