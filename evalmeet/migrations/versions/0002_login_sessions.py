@@ -19,30 +19,24 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from evalmeet.migrations import builders
+
 revision: str = "0002"
 down_revision: str | Sequence[str] | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     """Apply this revision."""
-    op.create_table(
+    builders.create_table(
         "login_sessions",
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["account_id"],
-            ["accounts.id"],
-            name=op.f("fk_login_sessions_account_id_accounts"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_login_sessions")),
+        builders.timestamp("created_at"),
+        builders.timestamp("last_seen_at"),
+        builders.references("account_id", "accounts", ondelete="CASCADE"),
+        builders.primary_key("id_hash"),
     )
-    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_login_sessions_account_id"), ["account_id"], unique=False)
+    builders.create_index("login_sessions", "account_id")
 
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_column("session_epoch")
@@ -54,7 +48,6 @@ def downgrade() -> None:
         # The rows that exist get epoch 0, as every account had when it was created.
         batch_op.add_column(sa.Column("session_epoch", sa.Integer(), nullable=False, server_default="0"))
 
-    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_login_sessions_account_id"))
+    builders.drop_index("login_sessions", "account_id")
 
     op.drop_table("login_sessions")

@@ -25,8 +25,6 @@ from alembic import op
 
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # The ballot table keeps no rowid when SQLite rebuilds it (no insertion order to read).
 _WITHOUT_ROWID = {"sqlite_with_rowid": False}

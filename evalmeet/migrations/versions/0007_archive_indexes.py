@@ -19,8 +19,6 @@ from alembic import op
 
 revision: str = "0007"
 down_revision: str | Sequence[str] | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 INDEXES = (
     ("ix_items_meeting_id", "items", "meeting_id"),
