@@ -279,18 +279,19 @@ def evaluate(rules: Rules, tallies: Mapping[str, Tally], threshold: Fraction) ->
         passed = ballots > 0 and all(reaches(as_pair(line_sat[line])) for line in lines)
     else:
         passed = ballots > 0 and reaches(satisfaction)
-    criteria_out = None
-    if rules.criteria:
-        criteria_out = {
-            line: {"counts": merged[line], "satisfaction": "{}/{}".format(*as_pair(line_sat[line]))}
-            for line in lines
-        }
     return Evaluation(
         counts=counts,
         ballots=ballots,
         satisfaction=satisfaction,
         passed=passed,
-        criteria=criteria_out,
+        criteria=(
+            {
+                line: {"counts": merged[line], "satisfaction": "{}/{}".format(*as_pair(line_sat[line]))}
+                for line in lines
+            }
+            if rules.criteria
+            else None
+        ),
         groups=groups_out,
         average_score=fraction_text(average) if average is not None else None,
     )

@@ -6,8 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from evalmeet.domain.states import APPEAL_DECISIONS
-from evalmeet.models import Appeal, Correction
-from evalmeet.schemas.base import Body, Out
+from evalmeet.models import Appeal
+from evalmeet.schemas.base import Body, Out, RowOut
 from evalmeet.schemas.types import Day, OneOf, OptionalDate, Text, When, Whole
 
 # --- appeals ----------------------------------------------------------------------------------
@@ -48,19 +48,12 @@ class AppealOut(Out):
     def of(cls, appeal: Appeal, deadline: date | None) -> AppealOut:
         """The answer for ``appeal`` (``deadline``: the last day an appeal on its action was due)."""
         decided = appeal.status != "pending"
-        return cls(
-            id=appeal.id,
-            action_id=appeal.action_id,
-            status=appeal.status,
-            statement=appeal.statement,
-            filed_on=appeal.filed_on,
-            filed_by=appeal.filed_by,
+        return cls.from_row(
+            appeal,
             deadline=deadline,
             decision=appeal.status if decided else None,
             reason=appeal.reason if decided else None,
-            decided_at=appeal.decided_at,
             decided_by=appeal.decided_by if decided else None,
-            created_at=appeal.created_at,
         )
 
 
@@ -91,7 +84,7 @@ class CorrectionCreate(Body):
     reason: Annotated[str, Text(1000, multiline=True)]
 
 
-class CorrectionOut(Out):
+class CorrectionOut(RowOut):
     """One correction in a meeting's revision history."""
 
     id: int
@@ -104,11 +97,6 @@ class CorrectionOut(Out):
     reason: str
     author: str
     created_at: When
-
-    @classmethod
-    def of(cls, correction: Correction) -> CorrectionOut:
-        """The answer for ``correction``."""
-        return cls.model_validate(correction)
 
 
 class CorrectionListOut(Out):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -27,6 +27,22 @@ class Out(BaseModel):
     def json_dict(self) -> dict[str, Any]:
         """The JSON-ready dict of this answer."""
         return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def from_row(cls, row: Any, **given: Any) -> Self:
+        """The answer whose fields are ``row``'s attributes of the same names, but for those
+        ``given`` here (what the row does not hold, or holds in another form)."""
+        copied = {name: getattr(row, name) for name in cls.model_fields if name not in given}
+        return cls.model_validate({**copied, **given})
+
+
+class RowOut(Out):
+    """A response that is one row as it is: each field its attribute of the same name."""
+
+    @classmethod
+    def of(cls, row: Any) -> Self:
+        """The answer for ``row``."""
+        return cls.model_validate(row)
 
 
 M = TypeVar("M", bound=BaseModel)

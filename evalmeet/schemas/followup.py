@@ -15,8 +15,8 @@ from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from evalmeet.domain import clock
 from evalmeet.domain.states import ACTION_KINDS, ACTION_STATUSES
-from evalmeet.models import Action, ActionAttachment
-from evalmeet.schemas.base import Body, Out
+from evalmeet.models import Action
+from evalmeet.schemas.base import Body, Out, RowOut
 from evalmeet.schemas.query import QueryChoice, QueryFlag, QueryPage, QueryPrefix, QueryText, QueryYear
 from evalmeet.schemas.types import (
     Day,
@@ -205,19 +205,9 @@ class ActionOut(Out):
         """The answer for ``action`` (overdue as of ``today``, the China day by default)."""
         from evalmeet.services.followup.actions import is_overdue  # (services import this module)
 
-        return cls(
-            id=action.id,
-            item_id=action.item_id,
-            kind=action.kind,
-            description=action.description,
-            owner=action.owner,
-            owner_email=action.owner_email,
-            due_date=action.due_date,
-            status=action.status,
+        return cls.from_row(
+            action,
             overdue=is_overdue(action, today or clock.today()),
-            outcome_amount=action.outcome_amount,
-            created_at=action.created_at,
-            updated_at=action.updated_at,
             history=[
                 ActionNoteOut(
                     at=note.created_at,
@@ -237,7 +227,7 @@ class ActionListOut(Out):
     actions: list[ActionOut]
 
 
-class AttachmentOut(Out):
+class AttachmentOut(RowOut):
     """An evidence upload's answer to a JSON client (201)."""
 
     id: int
@@ -246,8 +236,3 @@ class AttachmentOut(Out):
     content_type: str
     size: int
     sha256: str
-
-    @classmethod
-    def of(cls, attachment: ActionAttachment) -> AttachmentOut:
-        """The answer for ``attachment``."""
-        return cls.model_validate(attachment)

@@ -126,12 +126,10 @@ class ItemOut(Out):
     @classmethod
     def of(cls, item: Item) -> ItemOut:
         """The answer for ``item``."""
-        return cls.model_validate(
-            {
-                **{name: getattr(item, name) for name in cls.model_fields if name != "risk_flags"},
-                "responsible_person": PersonOut.model_validate(item.responsible_person),
-                "risk_flags": list(item.risk_flags or []),
-            }
+        return cls.from_row(
+            item,
+            responsible_person=PersonOut.model_validate(item.responsible_person),
+            risk_flags=list(item.risk_flags or []),
         )
 
 
@@ -222,8 +220,7 @@ class RepresentativeOut(Out):
     @classmethod
     def of(cls, rep: Representative, join_url: str | None = None) -> RepresentativeOut:
         """The answer for ``rep`` (``join_url``: the link its slip carries)."""
-        fields = {name: getattr(rep, name) for name in cls.model_fields if name not in ("join_url", "group")}
-        return cls.model_validate({**fields, "group": rep.rater_group, "join_url": join_url})
+        return cls.from_row(rep, group=rep.rater_group, join_url=join_url)
 
 
 class RosterOut(Out):

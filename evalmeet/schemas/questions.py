@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from evalmeet.domain.states import QUESTION_STATUSES
-from evalmeet.models import Question
-from evalmeet.schemas.base import Body, Out
+from evalmeet.schemas.base import Body, Out, RowOut
 from evalmeet.schemas.types import OneOf, Text, When
 
 
-class QuestionOut(Out):
+class QuestionOut(RowOut):
     """A question and its answer."""
 
     id: int
@@ -20,11 +19,6 @@ class QuestionOut(Out):
     answer: str | None
     support: int = 0
     created_at: When
-
-    @classmethod
-    def of(cls, question: Question) -> QuestionOut:
-        """The answer for ``question``."""
-        return cls.model_validate(question)
 
 
 class QuestionListOut(Out):

@@ -31,14 +31,7 @@ class RecusalOut(Out):
     @classmethod
     def of(cls, recusal: Recusal, name: str) -> RecusalOut:
         """The answer for ``recusal`` of the representative called ``name``."""
-        return cls(
-            id=recusal.id,
-            item_id=recusal.item_id,
-            representative_id=recusal.representative_id,
-            name=name,
-            reason=recusal.reason,
-            created_at=recusal.created_at,
-        )
+        return cls.from_row(recusal, name=name)
 
 
 class RecusalListOut(Out):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from annotated_types import GroupedMetadata
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -225,15 +225,24 @@ Fraction = Annotated[
 # --- dates -----------------------------------------------------------------------------------------
 
 
-def _date_check(value: Any) -> date | None:
+_T = TypeVar("_T")
+
+
+def _iso_check(value: Any, parse: Callable[[str], _T], max_len: int, reason: str, message: str) -> _T | None:
+    """``value`` read by ``parse`` from an ISO text of at most ``max_len`` characters; None for
+    none; else refused with ``reason``."""
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or len(value) > 10:
-        raise refuse("not_date", "must be a date like 2026-12-31")
+    if not isinstance(value, str) or len(value) > max_len:
+        raise refuse(reason, message)
     try:
-        return date.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        raise refuse("not_date", "must be a date like 2026-12-31") from None
+        raise refuse(reason, message) from None
+
+
+def _date_check(value: Any) -> date | None:
+    return _iso_check(value, date.fromisoformat, 10, "not_date", "must be a date like 2026-12-31")
 
 
 OptionalDate = Annotated[
@@ -244,16 +253,15 @@ OptionalDate = Annotated[
 """An ISO date (YYYY-MM-DD), or None."""
 
 
+def _parse_datetime(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def _datetime_check(value: Any) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value) > 40:
-        raise refuse("not_datetime", "must be a date-time like 2026-12-01T09:00")
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise refuse("not_datetime", "must be a date-time like 2026-12-01T09:00") from None
-    return clock.from_china_input(parsed)
+    parsed = _iso_check(
+        value, _parse_datetime, 40, "not_datetime", "must be a date-time like 2026-12-01T09:00"
+    )
+    return None if parsed is None else clock.from_china_input(parsed)
 
 
 OptionalDateTime = Annotated[

@@ -173,24 +173,12 @@ class ResultOut(Out):
     @classmethod
     def of(cls, result: ItemResult) -> ResultOut:
         """The answer for a frozen ``result``."""
-        return cls(
-            item_id=result.item_id,
+        return cls.from_row(
+            result,
             round=result.vote_round,
-            scale=result.scale,
             counts=dict(result.counts),
-            ballots=result.ballots,
-            present=result.present,
-            roster=result.roster,
-            recused=result.recused,
             satisfaction=f"{result.satisfaction_num}/{result.satisfaction_den}",
-            pass_threshold=result.pass_threshold,
-            passed=result.passed,
-            closed_at=result.closed_at,
-            superseded_reason=result.superseded_reason,
             channels=ChannelsOut.of(result),
-            criteria=result.criteria,
-            groups=result.groups,
-            average_score=result.average_score,
         )
 
 

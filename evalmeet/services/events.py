@@ -16,89 +16,88 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class MeetingChanged:
+class MeetingEvent:
+    """Something happened in one meeting (every event below but the files' says which)."""
+
+    meeting_id: int
+
+
+@dataclass(frozen=True)
+class MeetingChanged(MeetingEvent):
     """Something every screen of the meeting shows changed: send them a fresh snapshot.
 
     ``phones=False``: only the staff screens show it (attendance).
     """
 
-    meeting_id: int
     phones: bool = True
 
 
 @dataclass(frozen=True)
-class VotingOpened:
+class ItemEvent(MeetingEvent):
+    """Something happened to one item of the meeting."""
+
+    item_id: int
+
+
+@dataclass(frozen=True)
+class VotingOpened(ItemEvent):
     """Voting on an item opened: snapshot plus the first progress figures."""
 
-    meeting_id: int
-    item_id: int
-
 
 @dataclass(frozen=True)
-class BallotCounted:
+class BallotCounted(ItemEvent):
     """A ballot was committed: the progress figures moved (throttled)."""
 
-    meeting_id: int
-    item_id: int
-
 
 @dataclass(frozen=True)
-class VotingClosed:
+class VotingClosed(MeetingEvent):
     """Voting closed and the tally is frozen: scrub the log, send the result and a snapshot."""
 
-    meeting_id: int
     result: dict[str, Any]
 
 
 @dataclass(frozen=True)
-class QuestionAsked:
+class QuestionAsked(ItemEvent):
     """A new pending question: only the moderators' list changes."""
-
-    meeting_id: int
-    item_id: int
 
 
 @dataclass(frozen=True)
-class QuestionsChanged:
+class QuestionsChanged(MeetingEvent):
     """Questions were moderated: the moderators' list and every screen's snapshot."""
 
-    meeting_id: int
     item_id: int | None = None
 
 
 @dataclass(frozen=True)
-class LinkRevoked:
-    """A representative's link stopped working: disconnect its sockets."""
+class RepresentativeEvent(MeetingEvent):
+    """Something happened to one representative of the meeting."""
 
-    meeting_id: int
     rep_id: int
 
 
 @dataclass(frozen=True)
-class RepresentativeChanged:
+class LinkRevoked(RepresentativeEvent):
+    """A representative's link stopped working: disconnect its sockets."""
+
+
+@dataclass(frozen=True)
+class RepresentativeChanged(RepresentativeEvent):
     """One representative's own view changed (attendance taken by hand, ballot channel): their
     phone gets its own exact snapshot at once (the shared one carries no ``me``)."""
 
-    meeting_id: int
-    rep_id: int
-
 
 @dataclass(frozen=True)
-class QuestionModerated:
+class QuestionModerated(RepresentativeEvent):
     """A question was approved, hidden or answered: its author's phone is told its status."""
 
-    meeting_id: int
-    rep_id: int
     question_id: int
     item_id: int
     status: str
 
 
 @dataclass(frozen=True)
-class AlertRaised:
+class AlertRaised(MeetingEvent):
     """A new alert for the console and the projector."""
-
-    meeting_id: int
 
 
 @dataclass(frozen=True)

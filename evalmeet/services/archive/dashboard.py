@@ -128,26 +128,20 @@ def build(session: Session, today: date | None = None) -> Dashboard:
         key = department or NO_DEPARTMENT
         _add(departments.setdefault(key, Breakdown(key, query={"department": key})), n_passed, n)
     method_order = {m: i for i, m in enumerate((*PROCUREMENT_METHODS, NO_METHOD))}
-    action_base = (
-        select(Action.status, func.count())
+    # The actions of archived meetings, counted: by status, and those overdue.
+    action_count = (
+        select(func.count())
         .select_from(Action)
         .join(Item, Item.id == Action.item_id)
         .join(Meeting, Meeting.id == Item.meeting_id)
         .where(*archived())
     )
     by_status = {status: 0 for status in ACTION_STATUSES}
-    for status, count in session.execute(action_base.group_by(Action.status)).all():
+    for count, status in session.execute(
+        action_count.add_columns(Action.status).group_by(Action.status)
+    ).all():
         by_status[status] = by_status.get(status, 0) + int(count)
-    overdue = (
-        session.scalar(
-            select(func.count())
-            .select_from(Action)
-            .join(Item, Item.id == Action.item_id)
-            .join(Meeting, Meeting.id == Item.meeting_id)
-            .where(*archived(), overdue_condition(today))
-        )
-        or 0
-    )
+    overdue = session.scalar(action_count.where(overdue_condition(today))) or 0
     return Dashboard(
         totals=totals,
         months=[months[key] for key in sorted(months)],

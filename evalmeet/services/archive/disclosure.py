@@ -30,6 +30,7 @@ from evalmeet.services import paging
 from evalmeet.services.archive.meetings import meeting_summaries
 from evalmeet.services.archive.search import archived, item_rows, meeting_date, meeting_date_column, percent
 from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
+from evalmeet.services.meetings.questions import AnsweredQuestion
 
 
 @dataclass(frozen=True)
@@ -71,14 +72,6 @@ class PublicAction:
 
 
 @dataclass(frozen=True)
-class PublicQuestion:
-    """An approved question and its answer; never who asked."""
-
-    text: str
-    answer: str
-
-
-@dataclass(frozen=True)
 class PublicItem:
     """An item with its responsible person, results, questions and actions."""
 
@@ -92,7 +85,7 @@ class PublicItem:
     amount: Decimal | None
     status: str
     rounds: tuple[PublicRound, ...]
-    questions: tuple[PublicQuestion, ...]
+    questions: tuple[AnsweredQuestion, ...]
     actions: tuple[PublicAction, ...]
 
     @property
@@ -218,7 +211,7 @@ def public_meeting(session: Session, meeting_id: Any, today: date | None = None)
                 amount=row.item.amount,
                 status=row.item.status,
                 rounds=rounds,
-                questions=tuple(PublicQuestion(q.text, q.answer) for q in row.questions),
+                questions=tuple(AnsweredQuestion.of(q) for q in row.questions),
                 actions=tuple(
                     PublicAction(a.kind, a.status, a.due_date, row.overdue(a)) for a in row.actions
                 ),

@@ -25,6 +25,7 @@ from evalmeet.services.archive.search import (
     meeting_date,
     meeting_date_column,
 )
+from evalmeet.services.archive.stats import meetings_and_attendances
 
 
 @dataclass
@@ -102,15 +103,7 @@ def meetings_in_range(session: Session, filters: ArchiveFilters, page_size: int 
     when = meeting_date_column()
     conds = [*archived(), *date_conditions(filters)]
     ids = select(Meeting.id).where(*conds)
-    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
-    attendances = (
-        session.scalar(
-            select(func.count())
-            .select_from(Representative)
-            .where(Representative.meeting_id.in_(ids), Representative.present.is_(True))
-        )
-        or 0
-    )
+    total, attendances = meetings_and_attendances(session, ids)
     pages = max(1, -(-total // page_size))
     page = min(filters.page, pages)
     meetings = list(
@@ -126,8 +119,8 @@ def meetings_in_range(session: Session, filters: ArchiveFilters, page_size: int 
     return MeetingsPage(
         filters=only_dates,
         rows=meeting_summaries(session, meetings),
-        total=int(total),
-        attendances=int(attendances),
+        total=total,
+        attendances=attendances,
         page=page,
         pages=pages,
     )

@@ -281,6 +281,22 @@ def repeat_failures(
     return {int(pid): int(n) for pid, n in counts if n >= at_least}
 
 
+def _matching_actions(
+    session: Session, conds: list[ColumnElement[bool]], filters: ArchiveFilters, today: date
+) -> int | None:
+    """How many actions of the matching items the action filter picks (None without that filter)."""
+    if not filters.action:
+        return None
+    return (
+        session.scalar(
+            joined(select(func.count()).select_from(Action).join(Item, Item.id == Action.item_id)).where(
+                *conds, action_condition(filters.action, today)
+            )
+        )
+        or 0
+    )
+
+
 def search(
     session: Session, filters: ArchiveFilters, today: date | None = None, page_size: int = PAGE_SIZE
 ) -> ArchivePage:
@@ -304,16 +320,6 @@ def search(
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    matching_actions = None
-    if filters.action:
-        matching_actions = (
-            session.scalar(
-                joined(select(func.count()).select_from(Action).join(Item, Item.id == Action.item_id)).where(
-                    *conds, action_condition(filters.action, today)
-                )
-            )
-            or 0
-        )
     rows = item_rows(session, session.scalars(stmt), today)
     return ArchivePage(
         filters=filters.model_copy(update={"page": page}),
@@ -321,7 +327,7 @@ def search(
         total=total,
         passed=passed,
         failed=failed,
-        matching_actions=matching_actions,
+        matching_actions=_matching_actions(session, conds, filters, today),
         page=page,
         pages=pages,
         departments=departments(session),

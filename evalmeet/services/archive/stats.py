@@ -20,20 +20,27 @@ def _closed_meetings() -> Select[Any]:
     return select(Meeting.id).where(Meeting.status == "closed", Meeting.rehearsal.is_(False))
 
 
+def meetings_and_attendances(session: Session, meeting_ids: Select[Any]) -> tuple[int, int]:
+    """How many meetings ``meeting_ids`` selects, and how many representatives were present at
+    them (the contract's ``attendances``)."""
+    meetings = session.scalar(select(func.count()).select_from(meeting_ids.subquery())) or 0
+    attendances = (
+        session.scalar(
+            select(func.count())
+            .select_from(Representative)
+            .where(Representative.meeting_id.in_(meeting_ids), Representative.present.is_(True))
+        )
+        or 0
+    )
+    return int(meetings), int(attendances)
+
+
 def totals(session: Session, today: date | None = None) -> dict[str, Any]:
     """The headline figures (counts, and ``savings``: yuan, two decimals, signed, as the API
     writes it); rehearsals never count."""
     today = today or clock.today()
     closed_ids = _closed_meetings()
-    meetings = session.scalar(select(func.count()).select_from(closed_ids.subquery())) or 0
-    attendances = (
-        session.scalar(
-            select(func.count())
-            .select_from(Representative)
-            .where(Representative.meeting_id.in_(closed_ids), Representative.present.is_(True))
-        )
-        or 0
-    )
+    meetings, attendances = meetings_and_attendances(session, closed_ids)
     decided = (
         select(Item.status, func.count())
         .where(Item.meeting_id.in_(closed_ids), Item.status.in_(DECIDED_ITEM_STATUSES))
@@ -74,8 +81,8 @@ def totals(session: Session, today: date | None = None) -> dict[str, Any]:
     passed = int(by_status.get("passed", 0))
     failed = int(by_status.get("failed", 0))
     return {
-        "meetings": int(meetings),
-        "attendances": int(attendances),
+        "meetings": meetings,
+        "attendances": attendances,
         "items": passed + failed,
         "items_passed": passed,
         "items_failed": failed,

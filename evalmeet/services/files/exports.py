@@ -53,6 +53,25 @@ CHOICE_COLUMNS = {
     "fail": N_("Fail (ballots)"),
 }
 
+# Columns that several sheets share, each run in the same order wherever it stands.
+ITEM_NUMBER_COLUMNS = (Column("No.", "int", 5), Column("Item title", width=24))
+PERSON_COLUMNS = (
+    Column("Responsible person", width=10),
+    Column("Position", width=10),
+    Column("Department", width=10),
+    Column("Procurement method", width=10),
+)
+VOTE_COLUMNS = (Column("Ballots", "int", 8), Column("Present at the vote", "int", 8))
+SATISFACTION_COLUMNS = (Column("Satisfaction", width=8), Column("Satisfaction (%)", "decimal", 8))
+# An item's current result, after its counts: in the minutes' items and in the archive's.
+CURRENT_RESULT_COLUMNS = (
+    *VOTE_COLUMNS,
+    *SATISFACTION_COLUMNS,
+    Column("Result", width=8),
+    Column("Rounds", "int", 6),
+)
+AVERAGE_COLUMNS = (Column("Average score", width=10), Column("Average score (decimal)", "decimal", 10))
+
 
 # --- the minutes ------------------------------------------------------------------------------
 
@@ -148,24 +167,15 @@ def _choice_header(rules: Rules, key: str, translate: Translate) -> str:
 
 def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
-        Column("Responsible person", width=10),
-        Column("Position", width=10),
-        Column("Department", width=10),
-        Column("Procurement method", width=10),
+        *ITEM_NUMBER_COLUMNS,
+        *PERSON_COLUMNS,
         Column("Number of suppliers", "int", 8),
         Column("Amount (yuan)", "money", 14),
         Column("Benchmark price (yuan)", "money", 12),
         Column("Unit price (yuan)", "money", 12),
         Column("Risk flags", width=24),
         *_count_columns(minutes.rules, translate),
-        Column("Ballots", "int", 8),
-        Column("Present at the vote", "int", 8),
-        Column("Satisfaction", width=8),
-        Column("Satisfaction (%)", "decimal", 8),
-        Column("Result", width=8),
-        Column("Rounds", "int", 6),
+        *CURRENT_RESULT_COLUMNS,
         Column("Re-vote reasons", width=20),
     ]
     rows = []
@@ -200,20 +210,17 @@ def _items_sheet(minutes: Minutes, translate: Translate, lang: str) -> Table:
 
 def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Round", "int", 6),
         *_count_columns(minutes.rules, translate),
-        Column("Ballots", "int", 8),
-        Column("Present at the vote", "int", 8),
+        *VOTE_COLUMNS,
         Column("Phone ballots", "int", 8),
         Column("Phone counts", width=20),
         Column("Paper ballots", "int", 8),
         Column("Paper counts", width=20),
         Column("Invalid paper ballots", "int", 8),
         Column("Scrutineers", width=16),
-        Column("Satisfaction", width=8),
-        Column("Satisfaction (%)", "decimal", 8),
+        *SATISFACTION_COLUMNS,
         Column("Pass threshold", width=8),
         Column("Result", width=8),
         Column("Voting closed (China time)", "date", 16),
@@ -221,7 +228,7 @@ def _rounds_sheet(minutes: Minutes, translate: Translate) -> Table:
     ]
     scored = minutes.rules.scale.scored
     if scored:
-        columns += [Column("Average score", width=10), Column("Average score (decimal)", "decimal", 10)]
+        columns += AVERAGE_COLUMNS
     rows = []
     for e in minutes.items:
         for r in e.rounds:
@@ -261,13 +268,11 @@ def groups_text(rules: Rules) -> str:
 def _criteria_sheet(minutes: Minutes, translate: Translate) -> Table:
     """Each round's counts and satisfaction per criterion of the rating sheet."""
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Round", "int", 6),
         Column("Criterion", width=12),
         *_count_columns(minutes.rules, translate),
-        Column("Satisfaction", width=8),
-        Column("Satisfaction (%)", "decimal", 8),
+        *SATISFACTION_COLUMNS,
     ]
     rows = [
         [e.number, e.item.title, r.number, c.label, *[n for _c, n in c.counts], c.satisfaction, c.percent]
@@ -281,14 +286,12 @@ def _criteria_sheet(minutes: Minutes, translate: Translate) -> Table:
 def _groups_sheet(minutes: Minutes) -> Table:
     """Each round's ballots and satisfaction per rater group, as the result gives them."""
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Round", "int", 6),
         Column("Rater group", width=12),
         Column("Weight", width=6),
         Column("Ballots", "int", 8),
-        Column("Satisfaction", width=8),
-        Column("Satisfaction (%)", "decimal", 8),
+        *SATISFACTION_COLUMNS,
     ]
     rows = [
         [e.number, e.item.title, r.number, g.label, g.weight, g.ballots, g.satisfaction, g.percent]
@@ -308,8 +311,7 @@ def _counts_text(counts: list[tuple[str, int]] | None, rules: Rules, translate: 
 
 def _questions_sheet(minutes: Minutes) -> Table:
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Question no.", "int", 6),
         Column("Question", width=40),
         Column("Answer summary", width=40),
@@ -325,8 +327,7 @@ def _questions_sheet(minutes: Minutes) -> Table:
 def _recusals_sheet(minutes: Minutes) -> Table:
     """Who recused from which item, and why (public: a recusal names its representative)."""
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Representative", width=12),
         Column("Reason for the recusal", width=40),
     ]
@@ -336,8 +337,7 @@ def _recusals_sheet(minutes: Minutes) -> Table:
 
 def _actions_sheet(minutes: Minutes, translate: Translate) -> Table:
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Responsible person", width=10),
         *_ACTION_COLUMNS,
     ]
@@ -374,8 +374,7 @@ def _action_cells(action: Any, overdue: bool, translate: Translate) -> list[Any]
 
 def _appeals_sheet(minutes: Minutes, translate: Translate) -> Table:
     columns = [
-        Column("No.", "int", 5),
-        Column("Item title", width=24),
+        *ITEM_NUMBER_COLUMNS,
         Column("Responsible person", width=10),
         Column("Sanction", width=12),
         Column("Filed on", "date", 11),
@@ -506,28 +505,29 @@ BATCH_ROWS = 500
 
 Progress = Callable[[int, int], None]
 
-ITEM_COLUMNS = [
+# The first cells of an archive row: where its item stands (see ``_item_place``).
+ITEM_PLACE_COLUMNS = (
     Column("Meeting", width=20),
     Column("Meeting date", "date", 11),
     Column("Item title", width=24),
-    Column("Responsible person", width=10),
-    Column("Position", width=10),
-    Column("Department", width=10),
-    Column("Procurement method", width=10),
+)
+
+ITEM_COLUMNS = [
+    *ITEM_PLACE_COLUMNS,
+    *PERSON_COLUMNS,
     Column("Amount (yuan)", "money", 14),
     *[Column(CHOICE_COLUMNS[c], "int", 8) for c in ALL_CHOICES],
-    Column("Ballots", "int", 8),
-    Column("Present at the vote", "int", 8),
-    Column("Satisfaction", width=8),
-    Column("Satisfaction (%)", "decimal", 8),
-    Column("Result", width=8),
-    Column("Rounds", "int", 6),
+    *CURRENT_RESULT_COLUMNS,
     Column("Votes", width=24),
     Column("Criteria", width=30),
     Column("Rater groups", width=30),
-    Column("Average score", width=10),
-    Column("Average score (decimal)", "decimal", 10),
+    *AVERAGE_COLUMNS,
 ]
+
+
+def _item_place(meeting: Meeting, item: Item) -> list[Any]:
+    """The cells under ``ITEM_PLACE_COLUMNS``."""
+    return [meeting.title, _meeting_date(meeting), item.title]
 
 
 def _count(session: Session, stmt: Any) -> int:
@@ -585,9 +585,7 @@ def _item_row(
 ) -> list[Any]:
     counts = res.counts if res else {}
     return [
-        meeting.title,
-        _meeting_date(meeting),
-        item.title,
+        *_item_place(meeting, item),
         person.name,
         person.position,
         person.department,
@@ -641,9 +639,7 @@ def _sheet_cells(res: ItemResult | None, rules: Rules, translate: Translate) -> 
 
 
 ACTION_COLUMNS = [
-    Column("Meeting", width=20),
-    Column("Meeting date", "date", 11),
-    Column("Item title", width=24),
+    *ITEM_PLACE_COLUMNS,
     Column("Responsible person", width=10),
     Column("Department", width=10),
     *_ACTION_COLUMNS,
@@ -675,9 +671,7 @@ def actions_stream(
         for rows_in in _batches(session, stmt, batch):
             for action, item, meeting, person in rows_in:
                 yield [
-                    meeting.title,
-                    _meeting_date(meeting),
-                    item.title,
+                    *_item_place(meeting, item),
                     person.name,
                     person.department,
                     *_action_cells(action, is_overdue(action, day), translate),

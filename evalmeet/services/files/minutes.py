@@ -21,13 +21,14 @@ from evalmeet.domain.sheets import Rules
 from evalmeet.domain.states import require_meeting_status
 from evalmeet.i18n import N_
 from evalmeet.models import Action, Appeal, Item, ItemResult, Meeting, Representative, utcnow
+from evalmeet.schemas.recusals import RecusalOut
 from evalmeet.schemas.voting import ChannelsOut
 from evalmeet.services.accounts import audit
 from evalmeet.services.archive.sheet_figures import SheetFigures, figures_of
 from evalmeet.services.followup.actions import is_overdue
 from evalmeet.services.followup.appeals import appeals_by_action
 from evalmeet.services.meetings.meeting import get_meeting
-from evalmeet.services.meetings.questions import questions_for
+from evalmeet.services.meetings.questions import AnsweredQuestion, questions_for
 from evalmeet.services.meetings.recusals import recusals_by_item
 
 # Who signs the printed minutes, each on a line with the date: the moderator (主持人), the
@@ -85,22 +86,6 @@ class Round:
 
 
 @dataclass(frozen=True)
-class QuestionEntry:
-    """A question the room saw, with the secretary's answer summary (never who asked)."""
-
-    text: str
-    answer: str
-
-
-@dataclass(frozen=True)
-class RecusalEntry:
-    """A representative who recused from the item, and why (public, unlike any ballot)."""
-
-    name: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class AppealEntry:
     """An appeal against a sanction (申诉) and its decision, as the minutes list it."""
 
@@ -134,10 +119,11 @@ class ItemEntry:
     person_position: str
     person_department: str
     risk_flags: list[dict[str, str]]
-    questions: list[QuestionEntry] = field(default_factory=list)
+    questions: list[AnsweredQuestion] = field(default_factory=list)
     rounds: list[Round] = field(default_factory=list)
     actions: list[ActionEntry] = field(default_factory=list)
-    recusals: list[RecusalEntry] = field(default_factory=list)
+    # Who recused and why, as the API answers it (public, unlike any ballot).
+    recusals: list[RecusalOut] = field(default_factory=list)
 
     @property
     def result(self) -> Round | None:
@@ -268,12 +254,10 @@ def build_minutes(session: Session, meeting_id: Any, today: date | None = None) 
                 person_position=person.position,
                 person_department=person.department,
                 risk_flags=list(item.risk_flags or []),
-                questions=[
-                    QuestionEntry(q.text, q.answer) for q in questions_for(session, item.id, public_only=True)
-                ],
+                questions=[AnsweredQuestion.of(q) for q in questions_for(session, item.id, public_only=True)],
                 rounds=[to_round(r, rules) for r in results[item.id]],
                 actions=[to_action(a, today, appealed.get(a.id)) for a in actions[item.id]],
-                recusals=[RecusalEntry(r.name, r.reason) for r in recused[item.id]],
+                recusals=recused[item.id],
             )
         )
     return Minutes(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -17,6 +19,20 @@ from evalmeet.services.events import Done, Event, QuestionAsked, QuestionModerat
 from evalmeet.services.meetings.meeting import get_item
 
 MAX_PENDING_PER_REP = 5
+
+
+@dataclass(frozen=True)
+class AnsweredQuestion:
+    """A question the room saw, with the secretary's answer summary, as the record shows it (the
+    minutes, the public page): never who asked."""
+
+    text: str
+    answer: str
+
+    @classmethod
+    def of(cls, question: Question) -> AnsweredQuestion:
+        """The record of ``question``."""
+        return cls(question.text, question.answer)
 
 
 def ask_question(session: Session, rep: Representative, ask: AskQuestionBody) -> Done[Question]:
