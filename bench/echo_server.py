@@ -1,10 +1,10 @@
 """A bare Flask-SocketIO server on gevent: the ceiling of this stack on this machine.
 
 Same server as ``evalmeet serve`` (gevent pywsgi with gevent-websocket, Flask-SocketIO, the same
-Engine.IO ping settings, message size limit and inline event handlers) with a ``/live`` namespace whose ``cast_vote``
-acks at once with a receipt-shaped answer: no database, no rooms, no broadcasts. The benchmark
-drives it with the same clients and the same pattern as evalmeet and reports our throughput as a
-share of this one's.
+Engine.IO ping settings, message size limit and inline event handlers) with a ``/live``
+namespace whose ``cast_vote`` acks at once with a receipt-shaped answer: no database, no rooms,
+no broadcasts. The benchmark drives it with the same clients and the same pattern as evalmeet and
+reports our throughput as a share of this one's.
 
     python bench/echo_server.py --port 5050
     python bench/echo_server.py --port 5050 --defaults   # Flask-SocketIO's default settings
