@@ -7,6 +7,9 @@ blueprint class, which Flask-SocketIO and our factory do not need), it does noth
 time that could block the gevent loop, and it reads pydantic v2 models as they are. We let it
 describe, not validate: bodies are parsed by :func:`body_of` so every refusal keeps our codes
 (``validation_error`` with ``field`` and ``reason``, ``invalid_json``), translated by code.
+
+A view is ``@route(method, rule, who=..., exists=...)`` over ``@documented(...)``: where it is,
+who may call it and which object its id must name; then what it takes and answers.
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ from pydantic import BaseModel
 from pydantic_core import from_json
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import InType, SecureType
+from sqlalchemy.orm import Session
 
 from evalmeet.domain.errors import DomainError, NotAllowed, ValidationFailed
-from evalmeet.extensions import csrf
+from evalmeet.extensions import csrf, db
 from evalmeet.schemas.base import Out, parse
 from evalmeet.schemas.common import ErrorOut
+from evalmeet.schemas.meetings import MeetingDetailOut
 from evalmeet.schemas.query import PageQuery
+from evalmeet.services.events import Done
 from evalmeet.services.paging import Page
-from evalmeet.web import paging
+from evalmeet.web import edge, paging
 from evalmeet.web.auth import current_account
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,8 +102,11 @@ def documented(
     """Describe a view in the OpenAPI document: its body, its answer and every error answer.
 
     ``file``: the answer is a download of that media type. ``public``: no login needed.
-    ``paged``: a keyset-paged list (``query=PageQuery``) whose answer may carry a ``Link`` header.
+    ``paged``: a keyset-paged list (its query, unless told: ``PageQuery``) whose answer may carry
+    a ``Link`` header.
     """
+    if paged and query is None:
+        query = PageQuery
     statuses: dict[str, Any] = {f"HTTP_{ok}": None if file else answer}
     for status in ERRORS:
         statuses[f"HTTP_{status}"] = ErrorOut
@@ -191,26 +200,25 @@ def authenticate(moderate: bool) -> None:
         raise NotAllowed("this needs a moderator or admin account", code="forbidden")
 
 
-def moderator(view: F) -> F:
-    """Admins and moderators."""
+def _guarded(view: F, *, moderate: bool) -> F:
+    """``view``, run only after :func:`authenticate` let the caller through."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        authenticate(moderate=True)
+        authenticate(moderate=moderate)
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+def moderator(view: F) -> F:
+    """Admins and moderators."""
+    return _guarded(view, moderate=True)
 
 
 def reader(view: F) -> F:
     """Any account, viewers included."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        authenticate(moderate=False)
-        return view(*args, **kwargs)
-
-    return cast(F, wrapper)
+    return _guarded(view, moderate=False)
 
 
 # --- bodies and answers ------------------------------------------------------------------------
@@ -248,19 +256,20 @@ def body_of(model: type[M], *, optional: bool = False) -> M:
     return parse(model, optional_body() if optional else body())
 
 
-def answer(out: Out | list[Out] | BaseModel, status: int = 200) -> tuple[Any, int]:
-    """A JSON answer from a response model (or a list of them)."""
+def answer(
+    out: Out | list[Out] | BaseModel, status: int = 200, *, page: Page[Any] | None = None
+) -> tuple[Any, ...]:
+    """A JSON answer from a response model (or a list of them); for one ``page`` of a list, with
+    its ``Link`` header (web/paging.py)."""
     from flask import jsonify
 
     if isinstance(out, list):
-        return jsonify([o.model_dump(mode="json", by_alias=True) for o in out]), status
-    return jsonify(out.model_dump(mode="json", by_alias=True)), status
-
-
-def paged_answer(out: Out | list[Out] | BaseModel, page: Page[Any]) -> tuple[Any, int, dict[str, str]]:
-    """The answer for one page of a list, with its ``Link`` header (web/paging.py)."""
-    body, status = answer(out)
-    return body, status, paging.link_header(page)
+        body = jsonify([o.model_dump(mode="json", by_alias=True) for o in out])
+    else:
+        body = jsonify(out.model_dump(mode="json", by_alias=True))
+    if page is not None:
+        return body, status, paging.link_header(page)
+    return body, status
 
 
 def page_query() -> PageQuery:
@@ -273,9 +282,8 @@ def tender_threshold() -> Decimal:
     return Decimal(str(current_app.config.get("RISK_TENDER_THRESHOLD", "200000")))
 
 
-def meeting_response(meeting_id: int, status: int = 200) -> tuple[Any, int]:
+def meeting_response(meeting_id: int, status: int = 200) -> tuple[Any, ...]:
     """The meeting with its items and attendance, as the API answers it."""
-    from evalmeet.extensions import db
     from evalmeet.services.meetings import meeting as meetings
 
     return answer(meetings.meeting_detail(db.session, meeting_id), status)
@@ -298,3 +306,63 @@ def admin(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapper)
+
+
+# --- registering views -------------------------------------------------------------------------
+
+
+Guard = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def route(
+    method: str,
+    rule: str,
+    *,
+    who: Guard | None,
+    exists: Callable[[Session, int], object] | None = None,
+) -> Callable[[F], F]:
+    """Register a view of the API under ``method rule`` (over its :func:`documented`).
+
+    ``who`` may call it: :func:`moderator`, :func:`reader` or :func:`admin`; ``None`` lets anyone
+    in (document it ``public=True``). ``exists`` finds the one object the rule names
+    (``exists(session, id)``, a 404 when there is none): it runs once the caller is let in and
+    before the view, so an unknown id is a 404 whatever the body.
+    """
+
+    def register(view: F) -> F:
+        found = view if exists is None else _found_first(view, exists)
+        guarded = found if who is None else cast(F, who(found))
+        bp.route(rule, methods=[method])(guarded)
+        return guarded
+
+    return register
+
+
+def _found_first(view: F, exists: Callable[[Session, int], object]) -> F:
+    """``view``, run once ``exists`` found the object of its rule's one id."""
+
+    @wraps(view)
+    def wrapper(**ids: int) -> Any:
+        (object_id,) = ids.values()
+        exists(db.session, object_id)
+        return view(**ids)
+
+    return cast(F, wrapper)
+
+
+def meeting_step(rule: str) -> Callable[[Callable[[int], Done[Any]]], Callable[..., Any]]:
+    """A moderator's ``POST rule`` that moves the meeting along (start, next item, questions...).
+
+    The view gives back its service's work; it is committed (``edge.commit``: then the screens
+    hear of it) and the answer is the meeting as it now stands.
+    """
+
+    def register(step: Callable[[int], Done[Any]]) -> Callable[..., Any]:
+        @wraps(step)
+        def view(meeting_id: int) -> Any:
+            edge.commit(step(meeting_id))
+            return meeting_response(meeting_id)
+
+        return route("POST", rule, who=moderator)(documented("200", MeetingDetailOut)(view))
+
+    return register

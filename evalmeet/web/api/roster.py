@@ -6,13 +6,12 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import RepresentativeOut, RosterOut
-from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.roster import RepresentativeCreate, RepresentativeUpdate
 from evalmeet.services import lists
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.meetings import roster
 from evalmeet.web import edge
-from evalmeet.web.api.base import answer, body_of, bp, documented, moderator, page_query, paged_answer
+from evalmeet.web.api.base import answer, body_of, documented, moderator, page_query, route
 from evalmeet.web.auth import actor_name
 from evalmeet.web.links import join_url
 
@@ -21,34 +20,28 @@ def _out(rep: Any) -> RepresentativeOut:
     return RepresentativeOut.of(rep, join_url(rep.join_token))
 
 
-@bp.post("/meetings/<int:meeting_id>/representatives")
+@route("POST", "/meetings/<int:meeting_id>/representatives", who=moderator, exists=meetings.get_meeting)
 @documented("201", RepresentativeOut, json=RepresentativeCreate)
-@moderator
 def add_representative(meeting_id: int) -> Any:
     """Add a representative; answers with the personal join link."""
-    meetings.get_meeting(db.session, meeting_id)  # an unknown meeting is a 404 whatever the body
     data = body_of(RepresentativeCreate)
     rep = edge.commit(roster.add_representative(db.session, meeting_id, data, actor_name()))
     return answer(_out(rep), 201)
 
 
-@bp.get("/meetings/<int:meeting_id>/representatives")
-@documented("200", RosterOut, query=PageQuery, paged=True)
-@moderator
+@route("GET", "/meetings/<int:meeting_id>/representatives", who=moderator, exists=meetings.get_meeting)
+@documented("200", RosterOut, paged=True)
 def list_representatives(meeting_id: int) -> Any:
     """The roster with join links (moderators only: the links are credentials); whole, or a
     page of ``limit`` with ``Link: <…>; rel="next"``."""
-    meetings.get_meeting(db.session, meeting_id)
     page = lists.representatives_page(db.session, meeting_id, page_query())
-    return paged_answer(RosterOut(representatives=[_out(rep) for rep in page.rows]), page)
+    return answer(RosterOut(representatives=[_out(rep) for rep in page.rows]), page=page)
 
 
-@bp.patch("/representatives/<int:rep_id>")
+@route("PATCH", "/representatives/<int:rep_id>", who=moderator, exists=meetings.get_representative)
 @documented("200", RepresentativeOut, json=RepresentativeUpdate)
-@moderator
 def update_representative(rep_id: int) -> Any:
     """Edit a roster entry; ``present`` marks attendance by hand; ``revoked`` stops the link."""
-    meetings.get_representative(db.session, rep_id)
     data = body_of(RepresentativeUpdate)
     rep = edge.commit(roster.update_representative(db.session, rep_id, data, actor_name()))
     return answer(_out(rep))

@@ -9,12 +9,11 @@ from flask import jsonify
 from evalmeet.extensions import db
 from evalmeet.schemas.stats import StatsOut
 from evalmeet.services.archive import stats
-from evalmeet.web.api.base import answer, bp, document, documented, reader
+from evalmeet.web.api.base import answer, bp, document, documented, reader, route
 
 
-@bp.get("/stats")
+@route("GET", "/stats", who=reader)
 @documented("200", StatsOut)
-@reader
 def get_stats() -> Any:
     """Totals over closed meetings."""
     return answer(StatsOut.model_validate(stats.totals(db.session)))

@@ -10,7 +10,6 @@ from typing import Any
 
 from evalmeet.extensions import db
 from evalmeet.schemas.meetings import ItemOut
-from evalmeet.schemas.query import PageQuery
 from evalmeet.schemas.voting import (
     PaperCountBody,
     PaperCountOut,
@@ -29,76 +28,67 @@ from evalmeet.web.api.base import (
     answer,
     authenticate,
     body_of,
-    bp,
     documented,
     moderator,
     page_query,
-    paged_answer,
     reader,
+    route,
 )
 from evalmeet.web.auth import actor_name
 
 
-@bp.post("/items/<int:item_id>/voting/open")
+@route("POST", "/items/<int:item_id>/voting/open", who=moderator)
 @documented("200", ItemOut)
-@moderator
 def open_voting(item_id: int) -> Any:
     """Open voting (409 ``quorum_not_met`` when too few are present)."""
     item = edge.commit(rounds.open_voting(db.session, item_id, actor_name()))
     return answer(ItemOut.of(item))
 
 
-@bp.post("/items/<int:item_id>/voting/close")
+@route("POST", "/items/<int:item_id>/voting/close", who=moderator)
 @documented("200", ResultOut)
-@moderator
 def close_voting(item_id: int) -> Any:
     """Close voting; answers with the frozen result."""
     result = edge.commit(rounds.close_voting(db.session, item_id, actor_name()))
     return answer(ResultOut.of(result))
 
 
-@bp.put("/items/<int:item_id>/paper_count")
+@route("PUT", "/items/<int:item_id>/paper_count", who=moderator, exists=meetings.get_item)
 @documented("200", PaperCountOut, json=PaperCountBody)
-@moderator
 def enter_paper_count(item_id: int) -> Any:
     """The scrutineers' count of the paper ballots while voting is open (a later PUT replaces
     it): ``{"counts": {choice: n}, "invalid"?: n, "scrutineers": [name, ...]}``; 409
     ``too_many_paper_ballots`` beyond the paper voters present."""
-    meetings.get_item(db.session, item_id)  # an unknown item is a 404 whatever the body
     data = body_of(PaperCountBody)
     return answer(edge.commit(paper.enter_paper_count(db.session, item_id, data, actor_name())))
 
 
-@bp.post("/items/<int:item_id>/revote")
+@route("POST", "/items/<int:item_id>/revote", who=moderator)
 @documented("200", ItemOut, json=RevoteBody)
-@moderator
 def revote(item_id: int) -> Any:
     """Re-run a decided item's vote: ``{"reason": "..."}``; the earlier result stays on record."""
     item = edge.commit(rounds.revote(db.session, item_id, body_of(RevoteBody), actor_name()))
     return answer(ItemOut.of(item))
 
 
-@bp.get("/items/<int:item_id>/result")
+@route("GET", "/items/<int:item_id>/result", who=reader)
 @documented("200", ResultOut)
-@reader
 def get_result(item_id: int) -> Any:
     """The frozen result of the latest round (409 while voting is open)."""
     return answer(ResultOut.of(rounds.get_result(db.session, item_id)))
 
 
-@bp.get("/items/<int:item_id>/results")
+@route("GET", "/items/<int:item_id>/results", who=reader, exists=meetings.get_item)
 @documented("200", ResultHistoryOut)
-@reader
 def result_history(item_id: int) -> Any:
     """Every round's frozen result, re-votes included."""
-    meetings.get_item(db.session, item_id)
     return answer(
         ResultHistoryOut(results=[ResultOut.of(r) for r in rounds.result_history(db.session, item_id)])
     )
 
 
-@bp.get("/items/<int:item_id>/receipts")
-@documented("200", ReceiptsOut, query=PageQuery, paged=True, public=True)
+@route("GET", "/items/<int:item_id>/receipts", who=None)
+@documented("200", ReceiptsOut, paged=True, public=True)
 def get_receipts(item_id: int) -> Any:
     """Sorted receipt codes after close, no choices. Without a login only for items of published
     meetings (厂务公开); a representative checks one code with ``GET /receipts/{code}``."""
@@ -106,10 +96,10 @@ def get_receipts(item_id: int) -> Any:
     if not item.meeting.published:
         authenticate(moderate=False)
     page = lists.receipts_page(db.session, item_id, page_query())
-    return paged_answer(ReceiptsOut(item_id=item_id, receipts=page.rows), page)
+    return answer(ReceiptsOut(item_id=item_id, receipts=page.rows), page=page)
 
 
-@bp.get("/receipts/<code>")
+@route("GET", "/receipts/<code>", who=None)
 @documented("200", ReceiptCheckOut, public=True)
 def check_receipt(code: str) -> Any:
     """Was the ballot with this receipt counted? No login; never the choice (contract.md)."""
