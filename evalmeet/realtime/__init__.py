@@ -42,9 +42,11 @@ def origin_checker(extra_origins: list[str], behind_proxy: bool = False) -> Orig
 
 def init_realtime(app: Flask) -> None:
     """Bind Socket.IO (gevent) and register the ``/live`` namespace."""
-    # Importing registers the handlers on the (still unbound) SocketIO object, which applies
-    # them to every server it creates in init_app.
-    from evalmeet.realtime import live, wire_json  # noqa: F401
+    # Importing registers connect and disconnect on the (still unbound) SocketIO object, which
+    # applies them to every server it creates in init_app; the events are bound below.
+    from evalmeet.realtime import frames, live, wire_json
+
+    frames.install()  # the WebSocket frames' UTF-8 check and unmasking in C
 
     socketio.init_app(
         app,

@@ -103,6 +103,10 @@ class Throttle:
         self._last: dict[Any, float] = {}
         self._scheduled: set[Any] = set()
 
+    def pending(self, key: Any) -> bool:
+        """Whether a trailing send for ``key`` is scheduled (a call now would do nothing)."""
+        return key in self._scheduled
+
     def __call__(self, key: Any, interval: float, app: Flask, send: Callable[[], None]) -> None:
         """Send now, or make sure a trailing send is scheduled."""
         if key in self._scheduled:
@@ -242,6 +246,8 @@ def progress(item_id: int, meeting_id: int) -> None:
     vote is on (docs/performance.md), and a phone needs "n of m have voted" far less often
     than the room's screen does.
     """
+    if throttle.pending(("progress:staff", item_id)) and throttle.pending(("progress:phones", item_id)):
+        return  # most ballots of a burst: both trailing sends are already on their way
     app = _app()
     staff, phones = staff_room(meeting_id), reps_room(meeting_id)
     _throttled_progress(app, item_id, "staff", staff, _interval("PROGRESS_INTERVAL"))
