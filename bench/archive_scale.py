@@ -36,12 +36,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import load_average, print_table, rss_kib  # noqa: E402
-from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer  # noqa: E402
+from bench.common import CHOICES, bench_app, load_average, print_table, rss_kib  # noqa: E402
+from tests.helpers_login import form_login  # noqa: E402
+from tests.server import MODERATOR, LiveServer  # noqa: E402
 
 TARGET_MS = 200.0
 START = datetime(2016, 12, 1, 1, 30, tzinfo=UTC)  # 09:30 China time
-CHOICES = ("satisfied", "basically_satisfied", "dissatisfied")
 DEPARTMENTS = ("物资供应部", "设备处", "炼钢厂", "轧钢厂", "能源动力部", "运输部", "焦化厂", "烧结厂")
 METHODS = ("tender", "inquiry", "single_source", "negotiation", "other")
 KINDS = ("rectification", "retender", "warning", "party_discipline", "administrative_discipline", "other")
@@ -54,31 +54,23 @@ AREAS = ("/archive", "/dashboard", "/public", "/actions", "/api/v1", "/meetings"
 
 def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int, present: int) -> float:
     """The ten years, through the services; answers the seconds it took."""
-    from evalmeet import create_app
     from evalmeet.domain import clock
-    from evalmeet.extensions import db
     from evalmeet.schemas.appeals import AppealCreate
     from evalmeet.schemas.base import parse
-    from evalmeet.schemas.followup import ActionCreate, ActionUpdate
-    from evalmeet.schemas.items import ItemCreate
-    from evalmeet.schemas.live import AskQuestionBody, CastVoteBody
+    from evalmeet.schemas.followup import ActionUpdate
     from evalmeet.schemas.meetings import MeetingCreate
-    from evalmeet.schemas.questions import QuestionModerate
-    from evalmeet.schemas.roster import RepresentativeCreate
     from evalmeet.services.archive import publishing
     from evalmeet.services.followup import actions, appeals
-    from evalmeet.services.meetings import conduct, questions, roster
-    from evalmeet.services.meetings import items as agenda
+    from evalmeet.services.meetings import conduct, questions
     from evalmeet.services.meetings import meeting as meeting_service
     from evalmeet.services.voting import ballots as voting
     from evalmeet.services.voting import round as rounds
+    from tests.factories import action_on, add_item, add_person, asked, cast_together, moderation
 
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
     rng = random.Random(10)
     began = time.monotonic()
     step = timedelta(days=3650 / meetings)
-    with app.app_context():
-        session = db.session
+    with bench_app(database_url, instance) as session:
         for m in range(meetings):
             when = START + step * m
             with clock.pinned(when):
@@ -95,45 +87,39 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                     "bench",
                 ).value
                 people = [
-                    roster.add_representative(
+                    add_person(
                         session,
                         meeting.id,
-                        parse(
-                            RepresentativeCreate,
-                            {
-                                "name": f"代表{(m * 7 + n) % 400:03d}",
-                                "employee_no": f"E{m:03d}-{n:02d}",
-                                "department": DEPARTMENTS[n % len(DEPARTMENTS)],
-                            },
-                        ),
+                        {
+                            "name": f"代表{(m * 7 + n) % 400:03d}",
+                            "employee_no": f"E{m:03d}-{n:02d}",
+                            "department": DEPARTMENTS[n % len(DEPARTMENTS)],
+                        },
                         "bench",
-                    ).value
+                    )
                     for n in range(reps)
                 ]
                 made = []
                 for n in range(items):
                     person = rng.randrange(300)
                     made.append(
-                        agenda.add_item(
+                        add_item(
                             session,
                             meeting.id,
-                            parse(
-                                ItemCreate,
-                                {
-                                    "title": f"第{n + 1}项 {DEPARTMENTS[person % 8]}备件采购 {m:03d}-{n:02d}",
-                                    "responsible_person": {
-                                        "name": f"采购员{person:03d}",
-                                        "department": DEPARTMENTS[person % len(DEPARTMENTS)],
-                                        "position": "采购主管",
-                                    },
-                                    "procurement_method": METHODS[(m + n) % len(METHODS)],
-                                    "supplier_count": 1 + (m + n) % 5,
-                                    "amount": str(50000 + rng.randrange(2000) * 500),
-                                    "description": "年度设备维修备件集中采购，含耐材、轴承与液压件。",
+                            {
+                                "title": f"第{n + 1}项 {DEPARTMENTS[person % 8]}备件采购 {m:03d}-{n:02d}",
+                                "responsible_person": {
+                                    "name": f"采购员{person:03d}",
+                                    "department": DEPARTMENTS[person % len(DEPARTMENTS)],
+                                    "position": "采购主管",
                                 },
-                            ),
+                                "procurement_method": METHODS[(m + n) % len(METHODS)],
+                                "supplier_count": 1 + (m + n) % 5,
+                                "amount": str(50000 + rng.randrange(2000) * 500),
+                                "description": "年度设备维修备件集中采购，含耐材、轴承与液压件。",
+                            },
                             "bench",
-                        ).value
+                        )
                     )
                 conduct.start_meeting(session, meeting.id, "bench")
                 for rep in people[:present]:
@@ -141,36 +127,22 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                 for n, item in enumerate(made):
                     if n < 2:  # questions on two items of each meeting
                         conduct.present_item(session, item.id, "bench")
-                        asked = questions.ask_question(
-                            session,
-                            people[n],
-                            parse(
-                                AskQuestionBody, {"item_id": item.id, "text": f"为什么选这家供应商？{m}-{n}"}
-                            ),
+                        question = questions.ask_question(
+                            session, people[n], asked(item.id, f"为什么选这家供应商？{m}-{n}")
                         ).value
                         questions.moderate_question(
-                            session,
-                            asked.id,
-                            parse(QuestionModerate, {"status": "approved", "answer": "资质与价格最优"}),
-                            "bench",
+                            session, question.id, moderation("approved", "资质与价格最优"), "bench"
                         )
                     rounds.open_voting(session, item.id, "bench")
                     bad = rng.random() < 0.2  # a fifth of the items fail
-                    batch = [
-                        voting.CastRequest(
-                            rep.id,
-                            parse(
-                                CastVoteBody,
-                                {
-                                    "item_id": item.id,
-                                    "choice": CHOICES[2] if bad and k % 3 else CHOICES[(k + n) % 2],
-                                    "key": uuid.UUID(int=rng.getrandbits(128)).hex,
-                                },
-                            ),
-                        )
-                        for k, rep in enumerate(people[:present])
-                    ]
-                    outcomes = voting.cast_ballots(session, batch)
+                    voters = people[:present]
+                    outcomes = cast_together(
+                        session,
+                        item.id,
+                        voters,
+                        [CHOICES[2] if bad and k % 3 else CHOICES[(k + n) % 2] for k in range(len(voters))],
+                        [uuid.UUID(int=rng.getrandbits(128)).hex for _ in voters],
+                    )
                     assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes), outcomes[
                         :3
                     ]
@@ -182,20 +154,15 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                     for k in range(1 + n % 2):
                         kind = KINDS[(m + n + k) % len(KINDS)]
                         due = (when + timedelta(days=30 + 30 * k)).date()
-                        action = actions.add_action(
+                        action = action_on(
                             session,
                             item.id,
-                            parse(
-                                ActionCreate,
-                                {
-                                    "kind": kind,
-                                    "description": f"限期整改 {m}-{n}-{k}",
-                                    "owner": DEPARTMENTS[(n + k) % len(DEPARTMENTS)],
-                                    "due_date": due.isoformat(),
-                                },
-                            ),
-                            "bench",
-                        ).value
+                            f"限期整改 {m}-{n}-{k}",
+                            kind,
+                            actor="bench",
+                            owner=DEPARTMENTS[(n + k) % len(DEPARTMENTS)],
+                            due_date=due.isoformat(),
+                        )
                         # older actions have moved on; the last year's are still open
                         moves = {
                             0: ["in_progress", "done", "verified"],
@@ -218,8 +185,6 @@ def seed(database_url: str, instance: Path, meetings: int, items: int, reps: int
                 session.commit()
             if (m + 1) % 50 == 0:
                 print(f"  {m + 1} meetings seeded, {time.monotonic() - began:.0f} s", flush=True)
-        db.session.remove()
-        db.engine.dispose()
     return time.monotonic() - began
 
 
@@ -285,17 +250,6 @@ def timed(
     return Timed(
         name, path, statistics.median(took), max(took), len(response.content), response.status_code, how
     )
-
-
-def login(server: LiveServer) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{server.url}/login", timeout=30).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf, "no CSRF token on the login page"
-    form = {"username": MODERATOR, "password": MODERATOR_PASSWORD, "csrf_token": csrf[1]}
-    done = browser.post(f"{server.url}/login", data=form, timeout=30, allow_redirects=False)
-    assert done.status_code in (302, 303), done.status_code
-    return browser
 
 
 @dataclass
@@ -555,7 +509,7 @@ def main() -> int:
     try:
         ids = pick_ids(server)
         pages, files, skipped = routes(ids, url, server.instance)
-        browser = login(server)
+        browser = form_login(server, timeout=30, statuses=(302, 303))
         api_headers = {"Authorization": f"Bearer {server.token}"}
         results: list[Timed] = []
         for endpoint, path in pages:

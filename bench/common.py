@@ -10,15 +10,14 @@ import os
 import resource
 import sys
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from evalmeet.schemas.base import parse
-from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
-from evalmeet.schemas.roster import RepresentativeCreate
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `python bench/x.py` puts bench/ first on the path, not the repo
@@ -84,6 +83,25 @@ def wait_for(predicate: Any, what: str, timeout: float, interval: float = 0.02) 
 # --- seeding (in-process, through the services: setup is not what we measure) ------------------
 
 
+CHOICES = ("satisfied", "basically_satisfied", "dissatisfied")  # the default scale's, in order
+
+
+@contextmanager
+def bench_app(database_url: str, instance: Path) -> Iterator[Any]:
+    """The app on ``database_url`` and its session, for seeding in-process; afterwards the
+    session is removed and the engine's connections closed (the server is to open the file)."""
+    from evalmeet import create_app
+    from evalmeet.extensions import db
+
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
+    with app.app_context():
+        try:
+            yield db.session
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+
+
 @dataclass
 class Seeded:
     """What the benchmark needs to know about a seeded meeting."""
@@ -104,42 +122,25 @@ def seed_meeting(
     With ``cast``, voting is opened on the first item and the first ``cast`` representatives
     are checked in and vote (for the close benchmark).
     """
-    from evalmeet import create_app
-    from evalmeet.extensions import db
-    from evalmeet.schemas.live import CastVoteBody
-    from evalmeet.services.meetings import conduct, roster
-    from evalmeet.services.meetings import items as agenda
+    from evalmeet.services.meetings import conduct
     from evalmeet.services.meetings import meeting as meetings
     from evalmeet.services.voting import ballots as voting
     from evalmeet.services.voting import round as rounds
+    from tests.factories import add_item, add_person, cast_together
 
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
-    with app.app_context():
-        session = db.session
+    with bench_app(database_url, instance) as session:
         meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "bench").value
         people = [
-            roster.add_representative(
-                session,
-                meeting.id,
-                parse(RepresentativeCreate, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}),
-                "bench",
-            ).value
+            add_person(session, meeting.id, {"name": f"代表{n:05d}", "employee_no": f"B{n:06d}"}, "bench")
             for n in range(reps)
         ]
         made = [
-            agenda.add_item(
+            add_item(
                 session,
                 meeting.id,
-                parse(
-                    ItemCreate,
-                    {
-                        "title": f"采购项目 {n + 1}",
-                        "responsible_person": {"name": "王采购"},
-                        "amount": "350000",
-                    },
-                ),
+                {"title": f"采购项目 {n + 1}", "responsible_person": {"name": "王采购"}, "amount": "350000"},
                 "bench",
-            ).value
+            )
             for n in range(items)
         ]
         conduct.start_meeting(session, meeting.id, "bench")
@@ -147,26 +148,14 @@ def seed_meeting(
             for rep in people[:cast]:
                 conduct.check_in(session, rep, "bench")
             rounds.open_voting(session, made[0].id, "bench")
-            choices = ("satisfied", "basically_satisfied", "dissatisfied")
-            requests = [
-                voting.CastRequest(
-                    rep.id,
-                    parse(
-                        CastVoteBody,
-                        {"item_id": made[0].id, "choice": choices[n % 3], "key": uuid.uuid4().hex},
-                    ),
-                )
-                for n, rep in enumerate(people[:cast])
-            ]
-            outcomes = voting.cast_ballots(session, requests)
+            outcomes = cast_together(
+                session, made[0].id, people[:cast], (CHOICES[n % 3] for n in range(cast))
+            )
             assert all(isinstance(o, voting.CastOutcome) and o.counted for o in outcomes)
         session.commit()
-        seeded = Seeded(
+        return Seeded(
             meeting.id, meeting.display_token, [r.join_token for r in people], [i.id for i in made], cast
         )
-        db.session.remove()
-        db.engine.dispose()
-    return seeded
 
 
 # --- PostgreSQL schema of our own ---------------------------------------------------------------

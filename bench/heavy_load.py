@@ -37,88 +37,65 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import load_average, percentile, raise_fd_limit, seed_meeting, wait_for  # noqa: E402
+from bench.common import (  # noqa: E402
+    CHOICES,
+    bench_app,
+    load_average,
+    percentile,
+    raise_fd_limit,
+    seed_meeting,
+    wait_for,
+)
 from bench.phones import Swarm  # noqa: E402
 from bench.vote_load import GO_DELAY, summarise  # noqa: E402
 from tests.server import MODERATOR, LiveServer  # noqa: E402
 
 
+def spare_parts(n: int) -> dict[str, Any]:
+    """The ``n``-th item of the big meeting: a spare-parts purchase with a long description (the
+    minutes PDF grows with it)."""
+    return {
+        "title": f"第{n + 1}项 炼钢厂备件采购（{'单一来源' if n % 3 == 0 else '公开招标'}）",
+        "responsible_person": {"name": f"采购员{n % 25:02d}", "department": "物资供应部"},
+        "amount": str(120000 + 3100 * n),
+        "description": "2026年度设备维修备件集中采购，含耐材、轴承与液压件。" * 3,
+    }
+
+
 def seed_closed(database_url: str, instance: Path, *, items: int, reps: int, title: str) -> int:
     """A finished meeting of ``items`` items, each voted by ``reps`` representatives."""
-    from evalmeet import create_app
-    from evalmeet.extensions import db
     from evalmeet.schemas.base import parse
-    from evalmeet.schemas.items import ItemCreate
-    from evalmeet.schemas.live import CastVoteBody
     from evalmeet.schemas.meetings import MeetingCreate
-    from evalmeet.schemas.roster import RepresentativeCreate
-    from evalmeet.services.meetings import conduct, roster
-    from evalmeet.services.meetings import items as agenda
+    from evalmeet.services.meetings import conduct
     from evalmeet.services.meetings import meeting as meetings
-    from evalmeet.services.voting import ballots as voting
     from evalmeet.services.voting import round as rounds
+    from tests.factories import add_item, add_person, cast_together
 
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_PATH": str(instance), "SECRET_KEY": "bench"})
-    choices = ("satisfied", "basically_satisfied", "dissatisfied")
-    with app.app_context():
-        session = db.session
+    with bench_app(database_url, instance) as session:
         meeting = meetings.create_meeting(session, parse(MeetingCreate, {"title": title}), "bench").value
         people = [
-            roster.add_representative(
-                session,
-                meeting.id,
-                parse(RepresentativeCreate, {"name": f"代表{n:03d}", "employee_no": f"H{meeting.id}-{n}"}),
-                "bench",
-            ).value
+            add_person(
+                session, meeting.id, {"name": f"代表{n:03d}", "employee_no": f"H{meeting.id}-{n}"}, "bench"
+            )
             for n in range(reps)
         ]
-        made = [
-            agenda.add_item(
-                session,
-                meeting.id,
-                parse(
-                    ItemCreate,
-                    {
-                        "title": f"第{n + 1}项 炼钢厂备件采购（{'单一来源' if n % 3 == 0 else '公开招标'}）",
-                        "responsible_person": {"name": f"采购员{n % 25:02d}", "department": "物资供应部"},
-                        "amount": str(120000 + 3100 * n),
-                        "description": "2026年度设备维修备件集中采购，含耐材、轴承与液压件。" * 3,
-                    },
-                ),
-                "bench",
-            ).value
-            for n in range(items)
-        ]
+        made = [add_item(session, meeting.id, spare_parts(n), "bench") for n in range(items)]
         conduct.start_meeting(session, meeting.id, "bench")
         for rep in people:
             conduct.check_in(session, rep, "bench")
         for n, item in enumerate(made):
             rounds.open_voting(session, item.id, "bench")
-            requests = [
-                voting.CastRequest(
-                    rep.id,
-                    parse(
-                        CastVoteBody,
-                        {"item_id": item.id, "choice": choices[(n + k) % 3], "key": uuid.uuid4().hex},
-                    ),
-                )
-                for k, rep in enumerate(people)
-            ]
-            voting.cast_ballots(session, requests)
+            cast_together(session, item.id, people, (CHOICES[(n + k) % 3] for k in range(len(people))))
             rounds.close_voting(session, item.id, "bench")
         conduct.finish_meeting(session, meeting.id, "bench")
         session.commit()
-        meeting_id = meeting.id
-        db.session.remove()
-        db.engine.dispose()
-    return meeting_id
+        return meeting.id
 
 
 class Downloads:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
@@ -31,6 +33,9 @@ __all__ = [
     "moderation",
     "item_body",
     "action_on",
+    "add_person",
+    "add_item",
+    "cast_together",
 ]
 
 
@@ -45,6 +50,37 @@ class LiveMeeting:
     @property
     def id(self) -> int:
         return self.meeting.id
+
+
+def add_person(
+    session: Session, meeting_id: int, fields: dict[str, Any], actor: str = "test"
+) -> Representative:
+    """A representative put on a meeting's roster through the service (``fields`` as the roster
+    form and API take them)."""
+    return roster.add_representative(session, meeting_id, parse(RepresentativeCreate, fields), actor).value
+
+
+def add_item(session: Session, meeting_id: int, fields: dict[str, Any], actor: str = "test") -> Item:
+    """An item put on a meeting's agenda through the service (``fields`` as ``ItemCreate`` takes
+    them, see :func:`item_body`)."""
+    return agenda.add_item(session, meeting_id, parse(ItemCreate, fields), actor).value
+
+
+def cast_together(
+    session: Session,
+    item_id: int,
+    voters: Sequence[Representative],
+    choices: Iterable[str],
+    keys: Iterable[str] | None = None,
+) -> list[Any]:
+    """``voters`` cast one ballot each (``choices`` in the same order; ``keys`` fresh unless
+    given) in one batch through ``voting.cast_ballots``, as a hall of phones does; the outcomes."""
+    keys = keys if keys is not None else (uuid.uuid4().hex for _ in voters)
+    batch = [
+        voting.CastRequest(rep.id, ballot(item_id, choice, key))
+        for rep, choice, key in zip(voters, choices, keys, strict=True)
+    ]
+    return voting.cast_ballots(session, batch)
 
 
 def build_meeting(
@@ -63,36 +99,28 @@ def build_meeting(
     fields.update(meeting_fields)
     meeting = meetings.create_meeting(session, parse(MeetingCreate, fields), "test").value
     people = [
-        roster.add_representative(
+        add_person(
             session,
             meeting.id,
-            parse(
-                RepresentativeCreate,
-                {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
-                | ({"group": group_of[i - 1]} if group_of else {}),
-            ),
-            "test",
-        ).value
+            {"name": f"代表{i}", "employee_no": f"E{i:04d}", "department": "炼钢厂"}
+            | ({"group": group_of[i - 1]} if group_of else {}),
+        )
         for i in range(1, reps + 1)
     ]
     item_rows = [
-        agenda.add_item(
+        add_item(
             session,
             meeting.id,
-            parse(
-                ItemCreate,
-                {
-                    "title": f"采购项目 {i}",
-                    "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
-                    "procurement_method": "single_source",
-                    "supplier_count": 1,
-                    "amount": "350000.00",
-                    "benchmark_price": "100.00",
-                    "unit_price": "120.00",
-                },
-            ),
-            "test",
-        ).value
+            {
+                "title": f"采购项目 {i}",
+                "responsible_person": {"name": f"采购员{i}", "department": "供应处"},
+                "procurement_method": "single_source",
+                "supplier_count": 1,
+                "amount": "350000.00",
+                "benchmark_price": "100.00",
+                "unit_price": "120.00",
+            },
+        )
         for i in range(1, items + 1)
     ]
     if start:
@@ -151,10 +179,19 @@ def item_body(
     }
 
 
-def action_on(session: Session, item_id: int, description: str, kind: str = "other", **fields: Any) -> Action:
-    """A follow-up action on an item, added by the moderator (``fields``: owner, due_date, ...)."""
+def action_on(
+    session: Session,
+    item_id: int,
+    description: str,
+    kind: str = "other",
+    *,
+    actor: str = "mod",
+    **fields: Any,
+) -> Action:
+    """A follow-up action on an item, added by ``actor`` (the moderator; ``fields``: owner,
+    due_date, ...)."""
     body = parse(ActionCreate, {"kind": kind, "description": description, **fields})
-    return actions.add_action(session, item_id, body, "mod").value
+    return actions.add_action(session, item_id, body, actor).value
 
 
 def ballot(item_id: Any, choice: Any, key: Any, round: Any = None) -> CastVoteBody:  # noqa: A002

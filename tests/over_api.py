@@ -32,6 +32,13 @@ def started_meeting(
     return made, roster, rows
 
 
+def started_with_one_representative(server: Moderator, meeting_id: int) -> requests.Response:
+    """Put one representative (张三, E1) on a draft meeting's roster and start it: the least a
+    meeting needs to be started; the start's response."""
+    server.api("POST", f"meetings/{meeting_id}/representatives", {"name": "张三", "employee_no": "E1"})
+    return server.api("POST", f"meetings/{meeting_id}/start")
+
+
 def closed_afterwards() -> Iterator[list[Any]]:
     """For a fixture: the list the test puts its clients in, each ``close()``d afterwards."""
     made: list[Any] = []

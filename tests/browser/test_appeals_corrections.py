@@ -8,17 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.admin import live_server_with_admin, logged_in
 from tests.browser.conftest import screenshot_path
-from tests.server import LiveServer, live_server
+from tests.over_api import started_with_one_representative
+from tests.server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-ADMIN, ADMIN_PASSWORD = "root", "admin horse battery staple"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("appeals")) as server:
-        server.create_user(ADMIN, "admin", ADMIN_PASSWORD, token=False)
+    with live_server_with_admin(tmp_path_factory.mktemp("appeals")) as server:
         yield server
 
 
@@ -38,8 +38,7 @@ def record(srv):
             "supplier_count": 1,
         },
     ).json()
-    srv.api("POST", f"meetings/{meeting['id']}/representatives", {"name": "张三", "employee_no": "E1"})
-    srv.api("POST", f"meetings/{meeting['id']}/start")
+    started_with_one_representative(srv, meeting["id"])
     action = srv.api(
         "POST",
         f"items/{item['id']}/actions",
@@ -47,17 +46,6 @@ def record(srv):
     ).json()
     srv.api("POST", f"meetings/{meeting['id']}/finish")
     return {"meeting": meeting, "item": item, "action": action}
-
-
-def logged_in(chromium, srv, **options):
-    context = chromium.new_context(locale="zh-CN", **options)
-    page = context.new_page()
-    page.goto(srv.url + "/login")
-    page.fill("input[name=username]", ADMIN)
-    page.fill("input[name=password]", ADMIN_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/meetings")
-    return context, page
 
 
 def no_sideways_scroll(page) -> bool:

@@ -18,7 +18,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
+from tests.helpers_login import page_log_in
+from tests.over_api import created
+from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -37,22 +39,18 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 def new_meeting(
     srv: LiveServer, items: int = 2, start: bool = True
 ) -> tuple[int, list[dict[str, Any]], list[int]]:
-    meeting = srv.api("POST", "meetings", {"title": "2026年第13次采购民主评价会"})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    roster = []
-    for n, name in enumerate(NAMES):
-        rep = srv.api(
-            "POST",
+    meeting_id = created(srv, "meetings", {"title": "2026年第13次采购民主评价会"})["id"]
+    roster = [
+        created(
+            srv,
             f"meetings/{meeting_id}/representatives",
             {"name": name, "employee_no": f"L{meeting_id}{n:03d}", "department": "炼钢厂"},
         )
-        assert rep.status_code == 201, rep.text
-        roster.append(rep.json())
-    item_ids = []
-    for n in range(items):
-        item = srv.api(
-            "POST",
+        for n, name in enumerate(NAMES)
+    ]
+    item_ids = [
+        created(
+            srv,
             f"meetings/{meeting_id}/items",
             {
                 "title": ["转炉氧枪喷头采购", "连铸结晶器铜板采购"][n],
@@ -60,26 +58,17 @@ def new_meeting(
                 "procurement_method": "tender",
                 "supplier_count": 3,
             },
-        )
-        assert item.status_code == 201, item.text
-        item_ids.append(item.json()["id"])
+        )["id"]
+        for n in range(items)
+    ]
     if start:
         assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
     return meeting_id, roster, item_ids
 
 
-def log_in(page: Page, srv: LiveServer) -> None:
-    page.goto(srv.url + "/login")
-    page.fill("input[name=username]", MODERATOR)
-    page.fill("input[name=password]", MODERATOR_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, "login failed"
-
-
 def open_console(chromium: Browser, srv: LiveServer, meeting_id: int) -> Page:
     page = chromium.new_context(viewport={"width": 1280, "height": 860}).new_page()
-    log_in(page, srv)
+    page_log_in(page, srv)
     page.goto(f"{srv.url}/meetings/{meeting_id}/console")
     expect(page.locator("#cs-conn")).to_have_attribute("data-connected", "1", timeout=TIMEOUT)
     return page

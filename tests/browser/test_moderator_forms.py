@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_projector_console import Phone, log_in, make_meeting
+from tests.browser.test_projector_console import Phone, make_meeting
+from tests.helpers_login import page_log_in
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -40,7 +41,7 @@ def moderator_page(browser: Browser, server: LiveServer, width: int = 1280) -> P
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors  # type: ignore[attr-defined]
-    log_in(page, server)
+    page_log_in(page, server)
     return page
 
 

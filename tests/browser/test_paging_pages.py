@@ -9,18 +9,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.admin import live_server_with_admin, logged_in
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_appeals_corrections import logged_in
-from tests.server import LiveServer, live_server
+from tests.over_api import started_with_one_representative
+from tests.server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-ADMIN, ADMIN_PASSWORD = "root", "admin horse battery staple"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with live_server(tmp_path_factory.mktemp("paging")) as server:
-        server.create_user(ADMIN, "admin", ADMIN_PASSWORD, token=False)
+    with live_server_with_admin(tmp_path_factory.mktemp("paging")) as server:
         for n in range(1, 8):
             meeting = server.api(
                 "POST",
@@ -28,10 +27,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                 {"title": f"2026年第{n}次物资采购民主评价会", "location": "职工之家", "quorum": "1/2"},
             ).json()
             if n <= 5:  # five finished and published, two still in preparation
-                server.api(
-                    "POST", f"meetings/{meeting['id']}/representatives", {"name": "张三", "employee_no": "E1"}
-                )
-                assert server.api("POST", f"meetings/{meeting['id']}/start").status_code == 200
+                assert started_with_one_representative(server, meeting["id"]).status_code == 200
                 assert server.api("POST", f"meetings/{meeting['id']}/finish").status_code == 200
                 assert server.api("POST", f"meetings/{meeting['id']}/publish").status_code == 200
         yield server

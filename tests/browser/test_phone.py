@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 import requests
 import socketio
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import create_engine, func, select
 
 from evalmeet.models import Participation
 from tests.browser.conftest import screenshot_path
 from tests.factories import BUYER, item_body
+from tests.over_api import created
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -46,22 +47,18 @@ def new_meeting(
     srv: LiveServer, title: str, reps: int = 3, item: dict[str, Any] = ITEM
 ) -> tuple[int, list[dict[str, Any]], int]:
     """A started meeting with ``reps`` representatives and one flagged item."""
-    meeting = srv.api("POST", "meetings", {"title": title})
-    assert meeting.status_code == 201, meeting.text
-    meeting_id = meeting.json()["id"]
-    roster = []
-    for n, name in enumerate(["李秀英", "张伟", "刘洋", "陈静", "杨帆"][:reps]):
-        rep = srv.api(
-            "POST",
+    meeting_id = created(srv, "meetings", {"title": title})["id"]
+    roster = [
+        created(
+            srv,
             f"meetings/{meeting_id}/representatives",
             {"name": name, "employee_no": f"G{n:04d}", "department": "炼钢厂"},
         )
-        assert rep.status_code == 201, rep.text
-        roster.append(rep.json())
-    made = srv.api("POST", f"meetings/{meeting_id}/items", item)
-    assert made.status_code == 201, made.text
+        for n, name in enumerate(["李秀英", "张伟", "刘洋", "陈静", "杨帆"][:reps])
+    ]
+    made = created(srv, f"meetings/{meeting_id}/items", item)
     assert srv.api("POST", f"meetings/{meeting_id}/start").status_code == 200
-    return meeting_id, roster, made.json()["id"]
+    return meeting_id, roster, made["id"]
 
 
 def open_phone(page: Page, join_url: str) -> None:
@@ -84,6 +81,21 @@ def socket_vote(srv: LiveServer, token: str, item_id: int, choice: str) -> str:
         client.disconnect()
     assert ack["ok"] is True, ack
     return str(ack["receipt"])
+
+
+def sent_once_back_online(
+    srv: LiveServer, context: BrowserContext, page: Page, rep_id: int, item_id: int
+) -> str:
+    """The phone, offline with a ballot (or sheet) kept, comes back: it reconnects by itself, sends
+    what it kept exactly once and forgets it. Returns the receipt it shows."""
+    context.set_offline(False)
+    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
+    receipt = page.locator("#receipt")
+    expect(receipt).to_have_text(RECEIPT, timeout=TIMEOUT)
+    code = receipt.inner_text()
+    assert page.evaluate(f"localStorage.getItem('evalmeet.pending.{rep_id}')") is None
+    assert participations(srv, item_id) == 1
+    return code
 
 
 def test_join_see_the_item_ask_vote_in_two_taps_and_reload(srv, phone_context):
@@ -213,13 +225,7 @@ def test_offline_before_confirming_is_counted_exactly_once(srv, phone_context):
     assert participations(srv, item_id) == 0  # nothing got out while offline
 
     # back online: the phone reconnects by itself and sends the kept ballot
-    context.set_offline(False)
-    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
-    receipt = page.locator("#receipt")
-    expect(receipt).to_have_text(RECEIPT, timeout=TIMEOUT)
-    code = receipt.inner_text()
-    assert page.evaluate(f"localStorage.getItem('evalmeet.pending.{rep_id}')") is None
-    assert participations(srv, item_id) == 1
+    code = sent_once_back_online(srv, context, page, rep_id, item_id)
 
     # the others vote; the result counts the phone's ballot exactly once
     receipts = [code]

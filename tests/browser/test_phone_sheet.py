@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
 import socketio
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_phone import RECEIPT, TIMEOUT, open_phone, participations
+from tests.browser.test_phone import RECEIPT, TIMEOUT, open_phone, participations, sent_once_back_online
 from tests.factories import BUYER, item_body
 from tests.server import LiveServer, live_server
 
@@ -59,6 +59,20 @@ def sheet_meeting(srv: LiveServer, title: str, reps: int = 3) -> tuple[list[dict
 
 def check_in(rep: dict[str, Any]) -> None:
     assert requests.get(rep["join_url"], timeout=10).status_code == 200
+
+
+def voting_in_english(
+    srv: LiveServer, phone_context: Callable[..., BrowserContext], pair: list[dict[str, Any]], item_id: int
+) -> Page:
+    """The first of ``pair`` joins on an English phone (``?lang=en``), the second checks in, and
+    voting on ``item_id`` opens: the phone's page."""
+    page = phone_context(locale="en-US").new_page()
+    page.goto(pair[0]["join_url"])
+    page.goto(srv.url + "/phone?lang=en")
+    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
+    check_in(pair[1])
+    assert srv.api("POST", f"items/{item_id}/voting/open").status_code == 200
+    return page
 
 
 def socket_sheet(srv: LiveServer, token: str, item_id: int, choices: dict[str, str]) -> str:
@@ -139,13 +153,7 @@ def test_a_rating_sheet_offline_and_back_is_counted_once(srv, phone_context):
     assert participations(srv, item_id) == 0
 
     # back online: the kept sheet goes out by itself, once
-    context.set_offline(False)
-    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
-    receipt = page.locator("#receipt")
-    expect(receipt).to_have_text(RECEIPT, timeout=TIMEOUT)
-    code = receipt.inner_text()
-    assert page.evaluate(f"localStorage.getItem('evalmeet.pending.{rep_id}')") is None
-    assert participations(srv, item_id) == 1
+    code = sent_once_back_online(srv, context, page, rep_id, item_id)
     # a reload finds it voted (no second sheet to fill)
     page.reload()
     expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
@@ -184,12 +192,7 @@ def test_a_rating_sheet_offline_and_back_is_counted_once(srv, phone_context):
 
 def test_the_rating_sheet_in_english(srv, phone_context):
     roster, item_id = sheet_meeting(srv, "2026 annual evaluation of managers", reps=2)
-    page = phone_context(locale="en-US").new_page()
-    page.goto(roster[0]["join_url"])
-    page.goto(srv.url + "/phone?lang=en")
-    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
-    check_in(roster[1])
-    assert srv.api("POST", f"items/{item_id}/voting/open").status_code == 200
+    page = voting_in_english(srv, phone_context, roster, item_id)
 
     rows = page.locator("#sheet-rows .ph-srow")
     expect(rows).to_have_count(2, timeout=TIMEOUT)
@@ -239,12 +242,7 @@ def test_a_custom_scale_shows_its_choices_as_written(srv, phone_context):
     item = srv.api("POST", f"meetings/{mid}/items", item_body("食堂承包服务", BUYER)).json()
     assert srv.api("POST", f"meetings/{mid}/start").status_code == 200
     assert srv.api("POST", f"items/{item['id']}/present").status_code == 200
-    page = phone_context(locale="en-US").new_page()
-    page.goto(reps[0]["join_url"])
-    page.goto(srv.url + "/phone?lang=en")
-    expect(page.locator("#conn")).to_have_attribute("data-conn", "connected", timeout=TIMEOUT)
-    check_in(reps[1])
-    assert srv.api("POST", f"items/{item['id']}/voting/open").status_code == 200
+    page = voting_in_english(srv, phone_context, reps, item["id"])
     options = page.locator('.ph-srow[data-criterion="taste"] .ph-sopt')
     expect(options).to_have_text(["好", "较好", "差"], timeout=TIMEOUT)  # as written, in English too
     rate(page, "taste", "poor")

@@ -20,8 +20,9 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, screenshot_path
 from tests.factories import BUYER, item_body
+from tests.helpers_login import page_log_in
 from tests.over_api import closed_afterwards, started_meeting
-from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
+from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -100,21 +101,12 @@ BRICKS = item_body("高炉耐火砖采购", BUYER, prices=("1280000", "3200", "3
 GLOVES = item_body("劳保手套年度采购", ("李红", "采购员", "供应处"), "inquiry", 3, amount="86000")
 
 
-def log_in(page: Page, server: LiveServer) -> None:
-    page.goto(server.url + "/login")
-    page.fill("input[name=username]", MODERATOR)
-    page.fill("input[name=password]", MODERATOR_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, "login failed"
-
-
 def open_console(browser: Browser, server: LiveServer, meeting_id: int) -> Page:
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors  # type: ignore[attr-defined]
-    log_in(page, server)
+    page_log_in(page, server)
     page.goto(f"{server.url}/meetings/{meeting_id}/console")
     expect(page.locator("#cs-conn")).to_have_attribute("data-connected", "1", timeout=WAIT_MS)
     return page

@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import screenshot_path
 from tests.browser.test_phone import new_meeting, open_phone
-from tests.browser.test_projector_console import log_in
+from tests.helpers_login import page_log_in
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -93,7 +93,7 @@ def test_recusal_from_a_phone_and_support_for_a_question(srv, phone_context, chr
     console = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     console_errors: list[str] = []
     console.on("pageerror", lambda exc: console_errors.append(str(exc)))
-    log_in(console, srv)
+    page_log_in(console, srv)
     console.goto(f"{srv.url}/meetings/{meeting_id}/console")
     expect(console.locator("#cs-conn")).to_have_attribute("data-connected", "1", timeout=TIMEOUT)
     expect(console.locator(".cs-recusals .cs-rc")).to_have_count(1)

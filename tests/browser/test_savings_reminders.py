@@ -8,13 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.admin import live_server_with_admin, logged_in
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_appeals_corrections import logged_in
+from tests.over_api import started_with_one_representative
 from tests.receivers import webhook_receiver
-from tests.server import LiveServer, live_server
+from tests.server import LiveServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
-ADMIN, ADMIN_PASSWORD = "root", "admin horse battery staple"
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,7 @@ def hook() -> Iterator[object]:
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory, hook) -> Iterator[LiveServer]:
     env = {"EVALMEET_WEBHOOK_URL": hook[0]}
-    with live_server(tmp_path_factory.mktemp("savings"), env) as server:
-        server.create_user(ADMIN, "admin", ADMIN_PASSWORD, token=False)
+    with live_server_with_admin(tmp_path_factory.mktemp("savings"), env) as server:
         yield server
 
 
@@ -56,8 +55,7 @@ def record(srv):
             f"items/{item['id']}/actions",
             {"kind": "retender", "description": "公开重新招标", "owner": "招标办"},
         ).json()
-    srv.api("POST", f"meetings/{meeting['id']}/representatives", {"name": "张三", "employee_no": "E1"})
-    srv.api("POST", f"meetings/{meeting['id']}/start")
+    started_with_one_representative(srv, meeting["id"])
     late = srv.api(
         "POST",
         f"items/{actions['焦炭采购']['item_id']}/actions",

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from tests.browser.conftest import screenshot_path
-from tests.browser.test_projector_console import log_in
+from tests.helpers_login import page_log_in
 from tests.server import LiveServer, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -32,7 +32,7 @@ def test_a_yearly_evaluation_is_set_up_in_the_meeting_form(chromium: Browser, se
     page = chromium.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN").new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    log_in(page, server)
+    page_log_in(page, server)
     page.goto(f"{server.url}/meetings/new")
 
     custom = page.locator("[data-custom-scale]")

@@ -15,7 +15,8 @@ import pytest
 import requests
 import socketio
 
-from tests.server import BIN, MODERATOR, MODERATOR_PASSWORD, LiveServer, live_server
+from tests.helpers_login import form_login
+from tests.server import BIN, MODERATOR, LiveServer, live_server
 
 pytestmark = pytest.mark.server
 
@@ -106,19 +107,9 @@ def test_a_hall_behind_one_address_joins_at_once_while_that_address_guesses(tmp_
         assert all(join(srv, t).status_code == 302 for t in tokens[2:])
 
 
-def login(srv: LiveServer) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{srv.url}/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf
-    form = {"username": MODERATOR, "password": MODERATOR_PASSWORD, "csrf_token": csrf[1]}
-    assert browser.post(f"{srv.url}/login", data=form, allow_redirects=False, timeout=10).status_code == 302
-    return browser
-
-
 def test_logout_and_revoke_tokens_end_access_on_the_running_server(tmp_path: Path) -> None:
     with live_server(tmp_path) as srv:
-        browser = login(srv)
+        browser = form_login(srv)
         cookie = browser.cookies.get("session")
         page = browser.get(f"{srv.url}/meetings", timeout=10)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)

@@ -8,9 +8,9 @@ import re
 from datetime import timedelta
 
 import pytest
-import requests
 
 from evalmeet.domain import clock
+from tests.helpers_login import form_login
 from tests.server import live_server
 
 pytestmark = pytest.mark.server
@@ -119,21 +119,6 @@ def test_corrections_through_the_real_server(tmp_path, database_env):
         assert "Traceback" not in srv.log(), srv.log()
 
 
-def login(srv, username, password):
-    """A browser session logged in through the login form."""
-    browser = requests.Session()
-    page = browser.get(f"{srv.url}/login", timeout=30).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    done = browser.post(
-        f"{srv.url}/login",
-        data={"username": username, "password": password, "csrf_token": token},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert done.status_code == 302, done.text[:500]
-    return browser
-
-
 def form_post(browser, srv, page_path, action, fields):
     """Post a form of ``page_path`` as a browser does: its CSRF token and the typed fields."""
     page = browser.get(f"{srv.url}{page_path}", timeout=30).text
@@ -152,7 +137,7 @@ def test_the_appeal_and_correction_pages_through_the_real_server(tmp_path, datab
             f"items/{item['id']}/actions",
             {"kind": "administrative_discipline", "description": "记过"},
         ).json()
-        browser = login(srv, "root", ADMIN_PASSWORD)
+        browser = form_login(srv, "root", ADMIN_PASSWORD, timeout=30)
 
         path = f"/actions/{action['id']}"
         deadline = (clock.today() + timedelta(days=15)).isoformat()

@@ -101,11 +101,11 @@ def test_big_exports_download_whole_and_correct(server, tmp_path):
 
 
 def test_a_waiting_browser_gets_the_progress_page_then_the_file(server, tmp_path):
-    from tests.e2e.test_accounts_and_guessing_live import login
+    from tests.helpers_login import form_login
 
     srv = server
     seed(srv, tmp_path)
-    browser = login(srv)
+    browser = form_login(srv)
     first = browser.get(
         f"{srv.url}/api/v1/exports/actions.csv",
         headers={"Sec-Fetch-Dest": "document"},

@@ -10,16 +10,14 @@ not one row was saved. On SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import threading
 import time
 
 import pytest
 import requests
 
-from tests.e2e.test_jobs_live import MODERATOR, PASSWORD, login, workers
+from tests.e2e.test_jobs_live import MODERATOR, PASSWORD, killed_at_the_failpoint, workers
+from tests.helpers_login import form_login
 from tests.server import live_server
 
 pytestmark = pytest.mark.server
@@ -96,7 +94,7 @@ def test_a_5000_row_roster_goes_through_the_progress_page(database_env, tmp_path
     with live_server(tmp_path, env=env) as srv:
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
         meeting = srv.api("POST", "meetings", {"title": "职代会 5000 人"}).json()
-        browser = login(srv)
+        browser = form_login(srv, MODERATOR, PASSWORD)
         seen: list[str] = []
 
         started = upload(srv, browser, meeting["id"], "roster", "代表名单.csv", roster_csv(ROWS))
@@ -153,7 +151,7 @@ def test_small_imports_answer_at_once(tmp_path):
     with live_server(tmp_path, env={"EVALMEET_JOBS_BROWSER_PATIENCE_S": "0"}) as srv:
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
         meeting = srv.api("POST", "meetings", {"title": "小会"}).json()
-        browser = login(srv)
+        browser = form_login(srv, MODERATOR, PASSWORD)
         preview = upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(3))
         assert preview.status_code == 200 and "全部 3 行均可导入" in preview.text
         saved = confirm(srv, browser, meeting["id"], "roster", preview.text)
@@ -177,29 +175,19 @@ def test_a_worker_killed_while_saving_saves_nothing(database_env, tmp_path):
     with live_server(tmp_path / "srv", env=env) as srv:
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
         meeting = srv.api("POST", "meetings", {"title": "会中断的导入"}).json()
-        browser = login(srv)
+        browser = form_login(srv, MODERATOR, PASSWORD)
         seen: list[str] = []
         preview = follow_job(
             srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(ROWS)), seen
         )
         assert f"全部 {ROWS} 行均可导入" in preview.text
         (worker,) = workers(srv)
-        killed: list[int] = []
-
-        def kill_while_writing() -> None:
-            deadline = time.monotonic() + 60
-            while not mark.exists():
-                assert time.monotonic() < deadline, "the save never started writing"
-                time.sleep(0.05)
-            pid = int(mark.read_text())
-            os.kill(pid, signal.SIGKILL)  # every row inserted, nothing committed
-            killed.append(pid)
-
-        killer = threading.Thread(target=kill_while_writing)
-        killer.start()
         started = time.monotonic()
-        page = follow_job(srv, browser, confirm(srv, browser, meeting["id"], "roster", preview.text), seen)
-        killer.join()
+        # killed once every row is inserted, before anything is committed
+        with killed_at_the_failpoint(mark, "the save never started writing") as killed:
+            page = follow_job(
+                srv, browser, confirm(srv, browser, meeting["id"], "roster", preview.text), seen
+            )
         assert killed == [worker.pid]
         assert page.status_code == 503, page.text[:500]
         assert "处理导入的进程在完成前中断，未保存任何内容。" in page.text
@@ -228,7 +216,7 @@ def test_a_live_meeting_hears_of_a_roster_saved_by_the_worker(tmp_path):
             srv.url, namespaces=["/live"], auth={"token": rep.json()["join_token"]}, transports=["websocket"]
         )
         try:
-            browser = login(srv)
+            browser = form_login(srv, MODERATOR, PASSWORD)
             seen: list[str] = []
             preview = follow_job(
                 srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(ROWS)), seen

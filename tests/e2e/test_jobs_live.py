@@ -14,6 +14,9 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import psutil
 import pytest
@@ -21,6 +24,7 @@ import requests
 from openpyxl import load_workbook
 
 from tests.e2e.test_minutes_live import pdf_text
+from tests.helpers_login import form_login
 from tests.server import BIN, live_server
 
 pytestmark = pytest.mark.server
@@ -29,14 +33,28 @@ MODERATOR, PASSWORD = "jobs-mod", "a long enough password 1"
 BROWSER = {"Sec-Fetch-Dest": "document", "Accept": "text/html"}
 
 
-def login(srv) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{srv.url}/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert csrf
-    form = {"username": MODERATOR, "password": PASSWORD, "csrf_token": csrf[1]}
-    assert browser.post(f"{srv.url}/login", data=form, allow_redirects=False, timeout=10).status_code == 302
-    return browser
+@contextmanager
+def killed_at_the_failpoint(mark: Path, never: str) -> Iterator[list[int]]:
+    """While the block runs, a thread waits (a minute at most, else it fails with ``never``) for
+    the failpoint's ``mark`` file and SIGKILLs the process whose pid it holds; yields the list of
+    pids killed, complete when the block is done."""
+    killed: list[int] = []
+
+    def kill_when_marked() -> None:
+        deadline = time.monotonic() + 60
+        while not mark.exists():
+            assert time.monotonic() < deadline, never
+            time.sleep(0.05)
+        pid = int(mark.read_text())
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    killer = threading.Thread(target=kill_when_marked)
+    killer.start()
+    try:
+        yield killed
+    finally:
+        killer.join()
 
 
 def workers(srv) -> list[psutil.Process]:
@@ -71,7 +89,7 @@ def test_downloads_are_made_by_the_servers_worker(database_env, tmp_path):
 
         # a browser: the progress page, which reloads itself, then hands over the file
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
-        browser = login(srv)
+        browser = form_login(srv, MODERATOR, PASSWORD)
         started = browser.get(
             f"{srv.url}/api/v1/meetings/{closed['id']}/minutes.pdf", headers=BROWSER, allow_redirects=False
         )
@@ -94,7 +112,7 @@ def test_downloads_are_made_by_the_servers_worker(database_env, tmp_path):
         assert "attachment" in got.headers["Content-Disposition"]
         # the page is the session's own: another client does not see it
         assert requests.get(page_url, timeout=10, allow_redirects=False).status_code in (302, 401, 404)
-        other = login(srv)
+        other = form_login(srv, MODERATOR, PASSWORD)
         assert other.get(page_url, timeout=10).status_code == 404
         assert "Traceback" not in srv.log()
 
@@ -105,22 +123,9 @@ def test_a_worker_killed_mid_job_answers_503_and_comes_back(tmp_path):
     with live_server(tmp_path / "srv", env=env) as srv:
         closed = closed_meeting(srv)
         (worker,) = workers(srv)
-        killed: list[int] = []
-
-        def kill_when_running() -> None:
-            deadline = time.monotonic() + 60
-            while not mark.exists():
-                assert time.monotonic() < deadline, "the job never started"
-                time.sleep(0.05)
-            pid = int(mark.read_text())
-            os.kill(pid, signal.SIGKILL)  # in the middle of the job
-            killed.append(pid)
-
-        killer = threading.Thread(target=kill_when_running)
         started = time.monotonic()
-        killer.start()
-        lost = srv.api("GET", f"meetings/{closed['id']}/minutes.xlsx")
-        killer.join()
+        with killed_at_the_failpoint(mark, "the job never started") as killed:  # in the middle of the job
+            lost = srv.api("GET", f"meetings/{closed['id']}/minutes.xlsx")
         assert killed == [worker.pid]
         assert lost.status_code == 503, lost.text[:300]
         assert lost.json()["error"]["code"] == "worker_lost"

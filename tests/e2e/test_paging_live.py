@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from tests.databases import drop_postgres_schema, postgres_schema_url
-from tests.e2e.test_accounts_and_guessing_live import login
 from tests.e2e.test_live_meeting import Screen, setup_meeting
+from tests.helpers_login import form_login
 from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
@@ -108,7 +108,7 @@ def test_a_roster_and_receipts_page_and_the_pages_link(server):
     # the pages: /meetings (moderators) and /public link their neighbours, in zh and en
     for n in range(3):
         srv.api("POST", "meetings", {"title": f"列表{n}"})
-    browser = login(srv)
+    browser = form_login(srv)
     first_page = browser.get(f"{srv.url}/meetings?limit=2", timeout=30).text
     assert re.findall(r"列表\d", first_page) == ["列表2", "列表1"] and "上一页" not in first_page
     later = re.search(r'rel="next" href="([^"]+)"', first_page)[1].replace("&amp;", "&")
@@ -133,7 +133,7 @@ def test_the_report_back_list_pages_and_searches(server):
         assert answer.status_code == 201, answer.text
         made.append(answer.json()["id"])
     draft = srv.api("POST", "meetings", {"title": "回头看会议"}).json()["id"]
-    browser = login(srv)
+    browser = form_login(srv)
 
     first = browser.get(f"{srv.url}/meetings/{draft}/report-back?limit=3", timeout=30)
     assert first.status_code == 200 and "共 4 项未完成的整改事项" in first.text

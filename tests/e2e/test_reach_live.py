@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-import requests
 
 from evalmeet.web.reach import lan_addresses
-from tests.server import MODERATOR, MODERATOR_PASSWORD, LiveServer
+from tests.helpers_login import form_login
+from tests.server import LiveServer
 
 pytestmark = pytest.mark.server
 
@@ -29,25 +29,10 @@ class ServerOn(LiveServer):
         return command
 
 
-def logged_in(srv: LiveServer) -> requests.Session:
-    browser = requests.Session()
-    page = browser.get(f"{srv.url}/login", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    done = browser.post(
-        f"{srv.url}/login",
-        data={"username": MODERATOR, "password": MODERATOR_PASSWORD, "csrf_token": token.group(1)},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert done.status_code == 302, done.text
-    return browser
-
-
 def slips_of_a_new_meeting(srv: LiveServer) -> str:
     meeting = srv.api("POST", "meetings", {"title": "入场测试会"}).json()
     srv.api("POST", f"meetings/{meeting['id']}/representatives", {"name": "代表甲", "employee_no": "E1"})
-    return logged_in(srv).get(f"{srv.url}/meetings/{meeting['id']}/slips", timeout=10).text
+    return form_login(srv).get(f"{srv.url}/meetings/{meeting['id']}/slips", timeout=10).text
 
 
 def run(tmp_path: Path, listen: str) -> tuple[str, str]:

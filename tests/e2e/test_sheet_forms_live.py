@@ -15,7 +15,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from tests.e2e.test_accounts_and_guessing_live import login
+from tests.helpers_login import form_login
 from tests.server import LiveServer
 
 pytestmark = pytest.mark.server
@@ -60,7 +60,7 @@ def test_the_meeting_form_sets_up_criteria_groups_and_scales_through_the_real_se
     server: LiveServer,
 ) -> None:
     srv = server
-    browser = login(srv)
+    browser = form_login(srv)
     form = browser.get(f"{srv.url}/meetings/new", timeout=30)
     assert form.status_code == 200
     for text in (

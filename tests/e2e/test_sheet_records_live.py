@@ -20,10 +20,10 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from tests.e2e.test_accounts_and_guessing_live import login
 from tests.e2e.test_live_meeting import Screen, new_key
 from tests.e2e.test_minutes_live import pdf_text
 from tests.factories import BUYER, item_body
+from tests.helpers_login import form_login
 from tests.over_api import created
 from tests.server import LiveServer, live_server
 
@@ -152,7 +152,7 @@ def test_a_custom_scale_meeting_with_groups_has_its_record_through_the_real_serv
     assert any(r[3:7] == ["中层干部", "2/5", 3, "1/6"] for r in group_rows), group_rows
     assert any(c == result["average_score"] for c in cells)
 
-    browser = login(srv)
+    browser = form_login(srv)
     archive = browser.get(f"{srv.url}/archive/meetings/{mid}", timeout=30)
     assert archive.status_code == 200
     for figure in figures:

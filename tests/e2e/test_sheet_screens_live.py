@@ -11,9 +11,9 @@ import uuid
 
 import pytest
 
-from tests.e2e.test_accounts_and_guessing_live import login
 from tests.e2e.test_live_meeting import Screen
 from tests.factories import BUYER, item_body
+from tests.helpers_login import form_login
 from tests.over_api import started_meeting
 
 pytestmark = pytest.mark.server
@@ -38,7 +38,7 @@ def test_group_ballots_on_the_console_and_sheet_figures_on_the_projector(server)
         people,
         [item_body("赵六（财务总监）", BUYER)],
     )
-    browser = login(srv)
+    browser = form_login(srv)
     data_url = f"{srv.url}/meetings/{meeting['id']}/console/data"
     phones = [Screen(srv.url, {"token": r["join_token"]}) for r in roster]
     try:

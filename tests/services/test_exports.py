@@ -16,7 +16,7 @@ from evalmeet.domain.errors import Conflict, ValidationFailed
 from evalmeet.models import Item, Meeting, Representative
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.files import ExportQuery
-from evalmeet.schemas.followup import ActionCreate, ActionUpdate
+from evalmeet.schemas.followup import ActionUpdate
 from evalmeet.schemas.items import ItemCreate
 from evalmeet.schemas.meetings import MeetingCreate
 from evalmeet.schemas.roster import RepresentativeCreate
@@ -31,7 +31,7 @@ from evalmeet.services.meetings import meeting as meetings
 from evalmeet.services.voting import ballots as voting
 from evalmeet.services.voting import round as rounds
 from tests.conftest import both_databases
-from tests.factories import BUYER, asked, ballot, item_body, moderation
+from tests.factories import BUYER, action_on, asked, ballot, item_body, moderation
 
 COKE = item_body("冶金焦炭采购", BUYER, prices=("1250000.50", "2100.00", "2350.00"), description="四季度焦炭")
 BRICKS = item_body("耐火砖采购", ("李明", "科长", "炼钢厂"), "tender", 3, amount="86000.00")
@@ -102,21 +102,8 @@ def build_closed_meeting(session: Session, title: str = "第25次民主评价会
     rounds.open_voting(session, bricks.id, "mod")
     session.commit()
     _vote(session, bricks, reps[:3], ["dissatisfied", "dissatisfied", "basically_satisfied"], "b1")
-    actions.add_action(
-        session,
-        bricks.id,
-        parse(
-            ActionCreate,
-            {"kind": "retender", "description": "重新公开招标", "owner": "供应处", "due_date": "2020-01-31"},
-        ),
-        "mod",
-    )
-    actions.add_action(
-        session,
-        bricks.id,
-        parse(ActionCreate, {"kind": "party_discipline", "description": "给予党内警告"}),
-        "mod",
-    )
+    action_on(session, bricks.id, "重新公开招标", "retender", owner="供应处", due_date="2020-01-31")
+    action_on(session, bricks.id, "给予党内警告", "party_discipline")
     conduct.finish_meeting(session, meeting.id, "mod")
     session.commit()
     return Closed(meeting, reps, coke, bricks)

@@ -27,7 +27,6 @@ from evalmeet.models import (
 from evalmeet.schemas.base import parse
 from evalmeet.schemas.followup import (
     MAX_FILENAME,
-    ActionCreate,
     ActionFilters,
     ActionUpdate,
     EvidenceUpload,
@@ -81,20 +80,9 @@ def closed_meeting_with_actions(session, meeting_factory, title="第24次民主�
         ("done", "party_discipline", "纪委", None),
         ("verified", "warning", "供应处", today - timedelta(days=30)),
     ]:
-        action = actions.add_action(
-            session,
-            item.id,
-            parse(
-                ActionCreate,
-                {
-                    "kind": kind,
-                    "description": f"{kind} 措施",
-                    "owner": owner,
-                    "due_date": due.isoformat() if due else None,
-                },
-            ),
-            "mod",
-        ).value
+        action = action_on(
+            session, item.id, f"{kind} 措施", kind, owner=owner, due_date=due.isoformat() if due else None
+        )
         path = {
             "open": [],
             "in_progress": ["in_progress"],
@@ -348,9 +336,7 @@ def test_report_back_candidates_page_in_their_order_and_search(session, meeting_
 def test_report_back_end_to_end(session, meeting_factory):
     past, made = closed_meeting_with_actions(session, meeting_factory, title="第24次民主评价会")
     rehearsal = meeting_factory(reps=1, items=1, title="演练", rehearsal=True)
-    actions.add_action(
-        session, rehearsal.items[0].id, parse(ActionCreate, {"kind": "other", "description": "演练"}), "mod"
-    )
+    action_on(session, rehearsal.items[0].id, "演练")
     conduct.finish_meeting(session, rehearsal.id, "mod")
     session.commit()
 
@@ -479,12 +465,7 @@ def full_rehearsal(session, meeting_factory, uploads, real_action_id):
     questions.ask_question(session, rep, asked(rehearsal.items[0].id, "为什么只有一家供应商？"))
     session.commit()
     vote_all(session, rehearsal, rehearsal.items[0].id, ["dissatisfied"] * 3)
-    action = actions.add_action(
-        session,
-        rehearsal.items[0].id,
-        parse(ActionCreate, {"kind": "rectification", "description": "演练整改"}),
-        "mod",
-    ).value
+    action = action_on(session, rehearsal.items[0].id, "演练整改", "rectification")
     actions.update_action(
         session, action.id, parse(ActionUpdate, {"status": "in_progress", "note": "进展"}), "mod"
     )

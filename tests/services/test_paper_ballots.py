@@ -42,6 +42,15 @@ def enter(session, item, counts, invalid=0):
     return out
 
 
+def phones_vote(session, hall, item, choices):
+    """Voting opens on ``item`` and the first of the hall vote ``choices`` by phone, in order."""
+    rounds.open_voting(session, item.id, "mod")
+    session.commit()
+    for n, choice in enumerate(choices):
+        voting.cast_ballot(session, hall.reps[n], ballot(item.id, choice, key(n)))
+        session.commit()
+
+
 @pytest.fixture
 def hall(session, meeting_factory):
     """Eight present: the first five vote by phone, the last three on paper."""
@@ -107,11 +116,9 @@ def test_paper_voter_cannot_cast_on_a_phone(session, hall):
 
 def test_paper_count_merges_with_phone_ballots(session, hall):
     item = hall.items[0]
-    rounds.open_voting(session, item.id, "mod")
-    session.commit()
-    for n, choice in enumerate(["satisfied", "satisfied", "dissatisfied", "dissatisfied", "dissatisfied"]):
-        voting.cast_ballot(session, hall.reps[n], ballot(item.id, choice, key(n)))
-        session.commit()
+    phones_vote(
+        session, hall, item, ["satisfied", "satisfied", "dissatisfied", "dissatisfied", "dissatisfied"]
+    )
     assert rounds.progress(session, item.id).ballots == 5
     first = enter(session, item, {"satisfied": 1}, invalid=1)
     assert (first.ballots, first.invalid, first.paper_present) == (1, 1, 3)
@@ -145,11 +152,7 @@ def test_paper_count_merges_with_phone_ballots(session, hall):
 
 def test_paper_ballots_decide_the_pass(session, hall):
     item = hall.items[0]
-    rounds.open_voting(session, item.id, "mod")
-    session.commit()
-    for n, choice in enumerate(["satisfied", "satisfied", "satisfied", "dissatisfied", "dissatisfied"]):
-        voting.cast_ballot(session, hall.reps[n], ballot(item.id, choice, key(n)))
-        session.commit()
+    phones_vote(session, hall, item, ["satisfied", "satisfied", "satisfied", "dissatisfied", "dissatisfied"])
     # 3/5 by phone alone fails; with three favourable paper ballots it is 6/8 ≥ 2/3
     enter(session, item, {"basically_satisfied": 3})
     result = rounds.close_voting(session, item.id, "mod").value
@@ -159,11 +162,7 @@ def test_paper_ballots_decide_the_pass(session, hall):
 
 def test_small_channel_shows_ballots_but_no_counts(session, hall):
     item = hall.items[0]
-    rounds.open_voting(session, item.id, "mod")
-    session.commit()
-    for n in range(4):
-        voting.cast_ballot(session, hall.reps[n], ballot(item.id, "satisfied", key(n)))
-        session.commit()
+    phones_vote(session, hall, item, ["satisfied"] * 4)
     enter(session, item, {"dissatisfied": 2}, invalid=1)
     out = ResultOut.of(rounds.close_voting(session, item.id, "mod").value).json_dict()
     session.commit()

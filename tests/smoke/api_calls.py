@@ -7,6 +7,7 @@ token of the page (``X-CSRFToken``), by the moderator (the admin in English).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from tests.smoke.live import LiveClient
 from tests.smoke.suite import Smoke
@@ -25,23 +26,24 @@ ITEM = {
 }
 
 
+def created(s: Smoke, lang: str, path: str, body: dict[str, Any]) -> Any:
+    """What the moderator's POST of ``body`` to the API ``path`` made (it must answer 201)."""
+    return s.moderator(lang).api("POST", path, body, expect=201).json()
+
+
 def create_meeting(s: Smoke, lang: str) -> None:
-    made = (
-        s.moderator(lang)
-        .api(
-            "POST",
-            "/api/v1/meetings",
-            {
-                "title": "第31次物资采购民主评价会",
-                "scheduled_at": f"{day(30)}T09:00",
-                "location": "职工之家",
-                "scale": "pass_fail",
-                "pass_threshold": "1/2",
-                "quorum": "2/3",
-            },
-            expect=201,
-        )
-        .json()
+    made = created(
+        s,
+        lang,
+        "/api/v1/meetings",
+        {
+            "title": "第31次物资采购民主评价会",
+            "scheduled_at": f"{day(30)}T09:00",
+            "location": "职工之家",
+            "scale": "pass_fail",
+            "pass_threshold": "1/2",
+            "quorum": "2/3",
+        },
     )
     assert made["status"] == "draft"
 
@@ -123,22 +125,14 @@ def stop_timer(s: Smoke, lang: str) -> None:
 
 def add_item(s: Smoke, lang: str) -> None:
     made = s.factory.draft(items=0)
-    flags = (
-        s.moderator(lang)
-        .api("POST", f"/api/v1/meetings/{made.id}/items", ITEM, expect=201)
-        .json()["risk_flags"]
-    )
+    flags = created(s, lang, f"/api/v1/meetings/{made.id}/items", ITEM)["risk_flags"]
     assert flags, "a dear negotiated purchase carries risk flags"
     person = s.factory.call("GET", f"meetings/{made.id}")["items"][0]["responsible_person"]
-    again = (
-        s.moderator(lang)
-        .api(
-            "POST",
-            f"/api/v1/meetings/{made.id}/items",
-            {"title": "备件", "responsible_person": {"id": person["id"]}},
-            expect=201,
-        )
-        .json()
+    again = created(
+        s,
+        lang,
+        f"/api/v1/meetings/{made.id}/items",
+        {"title": "备件", "responsible_person": {"id": person["id"]}},
     )
     assert again["responsible_person"] == person
 
@@ -152,15 +146,11 @@ def reorder_items(s: Smoke, lang: str) -> None:
 
 def add_representative(s: Smoke, lang: str) -> None:
     made = s.factory.draft(reps=0)
-    rep = (
-        s.moderator(lang)
-        .api(
-            "POST",
-            f"/api/v1/meetings/{made.id}/representatives",
-            {"name": "赵春燕", "employee_no": "CG31043", "department": "烧结厂"},
-            expect=201,
-        )
-        .json()
+    rep = created(
+        s,
+        lang,
+        f"/api/v1/meetings/{made.id}/representatives",
+        {"name": "赵春燕", "employee_no": "CG31043", "department": "烧结厂"},
     )
     with s.visitor("anonymous", lang) as browser:
         browser.get(rep["join_url"].removeprefix(s.server.url), expect=302)
@@ -237,20 +227,16 @@ def revote(s: Smoke, lang: str) -> None:
 
 def add_action(s: Smoke, lang: str) -> None:
     item = s.factory.decided().items[0] if lang == "zh" else s.world.failed_item
-    action = (
-        s.moderator(lang)
-        .api(
-            "POST",
-            f"/api/v1/items/{item}/actions",
-            {
-                "kind": "reassignment",
-                "description": "调离采购岗位。",
-                "owner": "人力资源处",
-                "due_date": day(300),
-            },
-            expect=201,
-        )
-        .json()
+    action = created(
+        s,
+        lang,
+        f"/api/v1/items/{item}/actions",
+        {
+            "kind": "reassignment",
+            "description": "调离采购岗位。",
+            "owner": "人力资源处",
+            "due_date": day(300),
+        },
     )
     assert action["status"] == "open"
 
@@ -306,15 +292,11 @@ def moderate_question(s: Smoke, lang: str) -> None:
 
 def record_recusal(s: Smoke, lang: str) -> None:
     made = s.factory.live(reps=2)
-    answer = (
-        s.moderator(lang)
-        .api(
-            "POST",
-            f"/api/v1/items/{made.items[0]}/recusals",
-            {"representative_id": made.reps[1]["id"], "reason": "本人亲属在投标单位任职。"},
-            expect=201,
-        )
-        .json()
+    answer = created(
+        s,
+        lang,
+        f"/api/v1/items/{made.items[0]}/recusals",
+        {"representative_id": made.reps[1]["id"], "reason": "本人亲属在投标单位任职。"},
     )
     assert (answer["representative_id"], answer["reason"]) == (made.reps[1]["id"], "本人亲属在投标单位任职。")
 
