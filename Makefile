@@ -114,7 +114,8 @@ audit: $(STAMP)
 	$(BIN)/pip-audit --strict --progress-spinner off
 
 # pytest exits 5 when it collected nothing: that is a broken suite, not a pass.
-# One worker per core (pytest-xdist; PYTEST_WORKERS=0 runs in this process); --dist loadgroup keeps
+# One worker per core (pytest-xdist; PYTEST_WORKERS=0 runs in this process), the 15 slowest listed at
+# the end; --dist loadgroup keeps
 # the tests that share a module or package fixture on one worker (tests/conftest.py groups them).
 # Python may cache bytecode here even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 # without it every run compiles and assertion-rewrites all test and plugin modules again, in
@@ -122,7 +123,7 @@ audit: $(STAMP)
 PYTEST_WORKERS ?= auto
 PYTEST = env PYTHONDONTWRITEBYTECODE= $(BIN)/pytest
 test: setup lint typecheck security
-	@status=0; $(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) tests || status=$$?; \
+	@status=0; $(PYTEST) -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 $(PYTEST_ARGS) tests || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
 	exit $$status
 
