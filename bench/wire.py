@@ -40,10 +40,12 @@ class ConnectionError(Exception):  # noqa: A001 - the name python-socketio's cli
 
 
 def websocket_url(url: str, path: str = "socket.io") -> str:
-    """``http://host:port`` → ``ws://host:port/socket.io/?EIO=4&transport=websocket``."""
+    """``http://host:port`` → ``ws://host:port/socket.io/?EIO=4&transport=websocket``; the URL's
+    own query (``?lang=en``) goes along with the handshake, as socket.io-client's ``query`` does."""
     parts = urlsplit(url)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    return urlunsplit((scheme, parts.netloc, f"/{path.strip('/')}/", "EIO=4&transport=websocket", ""))
+    query = "&".join(q for q in (parts.query, "EIO=4&transport=websocket") if q)
+    return urlunsplit((scheme, parts.netloc, f"/{path.strip('/')}/", query, ""))
 
 
 def parse_packet(text: str) -> tuple[str, str, int | None, Any]:

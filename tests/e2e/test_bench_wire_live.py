@@ -24,14 +24,15 @@ def test_socketio_packets_are_written_and_read_back() -> None:
     assert parse_packet("1/live,") == ("1", "/live", None, None)
     assert parse_packet('2["state",{}]') == ("2", "/", None, ["state", {}])
     assert websocket_url("https://h:8443") == "wss://h:8443/socket.io/?EIO=4&transport=websocket"
+    assert websocket_url("http://h/?lang=en") == "ws://h/socket.io/?lang=en&EIO=4&transport=websocket"
 
 
 @pytest.mark.server
-def test_a_wire_phone_connects_votes_once_and_is_refused_a_bad_link(tmp_path) -> None:
+def test_wire_phones_connect_vote_once_in_their_language_and_a_bad_link_is_refused(tmp_path) -> None:
     with live_server(tmp_path) as srv:
-        _meeting_id, roster, (item_id,) = setup_meeting(srv, reps=1)
+        _meeting_id, roster, (item_id,) = setup_meeting(srv, reps=2)
 
-        async def play() -> tuple[list[Any], dict, dict, tuple]:
+        async def play() -> tuple[list[Any], dict, dict, tuple, dict, dict]:
             async with aiohttp.ClientSession() as session:
                 phone, states = WireClient(session), []
 
@@ -40,6 +41,8 @@ def test_a_wire_phone_connects_votes_once_and_is_refused_a_bad_link(tmp_path) ->
 
                 phone.on("state", on_state, "/live")
                 await phone.connect(srv.url, ["/live"], {"token": roster[0]["join_token"]}, ["websocket"], 10)
+                english = WireClient(session)  # its handshake asks for English, and so its acks
+                await english.connect(f"{srv.url}/?lang=en", ["/live"], {"token": roster[1]["join_token"]})
                 # connecting checked the representative in: the item can be presented and voted
                 for step in ("present", "voting/open"):
                     assert srv.api("POST", f"items/{item_id}/{step}").status_code == 200
@@ -48,16 +51,25 @@ def test_a_wire_phone_connects_votes_once_and_is_refused_a_bad_link(tmp_path) ->
                 vote = {"item_id": item_id, "choice": "satisfied", "key": new_key()}
                 ack = await phone.call("cast_vote", vote, "/live", 10)
                 again = await phone.call("cast_vote", vote, "/live", 10)
+                second = await phone.call("cast_vote", {**vote, "key": new_key()}, "/live", 10)
+                first_en = await english.call("cast_vote", {**vote, "key": new_key()}, "/live", 10)
+                assert first_en["ok"] is True, first_en
+                second_en = await english.call("cast_vote", {**vote, "key": new_key()}, "/live", 10)
                 stranger = WireClient(session)
                 with pytest.raises(WireRefused) as refused:
                     await stranger.connect(srv.url, ["/live"], {"token": "x" * 32}, ["websocket"], 10)
                 await phone.disconnect()
-                return states, ack, again, refused.value.args
+                await english.disconnect()
+                return states, ack, again, refused.value.args, second, second_en
 
-        states, ack, again, refused = asyncio.run(play())
+        states, ack, again, refused, second, second_en = asyncio.run(play())
         assert states[0]["me"]["present"] is True  # its own snapshot on connecting
         assert states[-1]["voting"]["item_id"] == item_id  # then the broadcast of the opening
         assert ack["ok"] is True and again == ack  # the same key again: the same ballot
         assert refused[1]["code"] == "invalid_token", refused
+        # another key is a second vote: refused, in the language each socket connected in
+        assert second["error"] == {"code": "already_voted", "message": "您已对此项目投过票。"}, second
+        english_refusal = {"code": "already_voted", "message": "You have already voted on this item."}
+        assert second_en["error"] == english_refusal, second_en
         result = srv.api("POST", f"items/{item_id}/voting/close").json()
-        assert result["counts"]["satisfied"] == 1
+        assert result["counts"]["satisfied"] == 2
