@@ -17,8 +17,8 @@ service, commit through ``evalmeet.web.edge`` (which then runs the events' broad
 answer with an ack; a ballot acked ``ok`` is committed (by the group commit) before the ack
 leaves, and its event goes through the same after-commit steps. They never raise: domain errors become
 ``{"ok": false, "error": {...}}``, anything else is logged and answered ``internal_error``. The
-database session is removed after every event, because when an app context is already pushed
-(tests) Flask-SocketIO's per-event request context does not end it. ``remove()`` also rolls
+database session is removed after every event, whatever app context the event ran in (each runs
+in one of its own, ``bind_events``, but the session is the greenlet's). ``remove()`` also rolls
 back whatever a failed event left uncommitted (closing, unlike ``rollback()``, leaves objects
 other code still holds readable).
 """
