@@ -148,9 +148,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     # An earlier run may have stopped while a vote's WAL scrub was still waiting for a reader.
     scrub_sqlite_wal(db.engine)
-    from evalmeet.services.files.exports import load_pdf_engine
-
-    load_pdf_engine()  # here, on the main loop: its import runs a subprocess (see its docstring)
     # SIGTERM (systemd, docker, CI) stops accepting connections and lets requests in flight end.
     gevent.signal_handler(signal.SIGTERM, socketio.stop)
     host = f"[{args.host}]" if ":" in args.host else args.host
@@ -177,6 +174,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers.start()  # from the main greenlet (see jobs/supervisor.py)
         app.config["JOBS_IN_WORKERS"] = True
         log.info("minutes and exports are made by %d worker process(es)", workers.count)
+    else:
+        from evalmeet.services.files.exports import load_pdf_engine
+
+        # Only the process that makes the PDFs needs WeasyPrint (0.7 s of CPU at each start);
+        # here, on the main loop: its import runs a subprocess (see its docstring).
+        load_pdf_engine()
     from evalmeet import reminding
 
     remind_settings = reminding.Settings.of(app.config)

@@ -159,13 +159,19 @@ class LiveServer:
 
         On the default SQLite file this is a copy of the database the same three commands made
         once for the test process (:func:`bootstrapped_sqlite`): each costs a Python process
-        that imports the whole app, and every server starts from the same state anyway."""
-        if self.use_cli and self.db_url == self.default_db_url and "EVALMEET_NOW" not in self.env:
-            source, self.token = bootstrapped_sqlite()
-            target = Path(self.db_url.removeprefix("sqlite:///"))
-            shutil.copyfile(source, target)
-            os.chmod(target, 0o600)
-            return
+        that imports the whole app, and every server starts from the same state anyway. On a
+        PostgreSQL schema of its own, the migrations run here and the rows are copied from a
+        schema those commands made once (:func:`copy_bootstrapped_postgres`)."""
+        if self.use_cli and "EVALMEET_NOW" not in self.env:
+            if self.db_url == self.default_db_url:
+                source, self.token = bootstrapped_sqlite()
+                target = Path(self.db_url.removeprefix("sqlite:///"))
+                shutil.copyfile(source, target)
+                os.chmod(target, 0o600)
+                return
+            if self.db_url.startswith("postgresql") and "search_path%3D" in self.db_url:
+                self.token = copy_bootstrapped_postgres(self.db_url)
+                return
         self.bootstrap_with_cli()
 
     def bootstrap_with_cli(self) -> None:
@@ -295,6 +301,55 @@ def bootstrapped_sqlite() -> tuple[Path, str]:
         assert not path.with_name(path.name + "-wal").exists(), "the bootstrap left a WAL behind"
         _bootstrapped.append((path, seed.token))
     return _bootstrapped[0]
+
+
+_postgres_seed: list[tuple[str, str]] = []
+
+
+def _schema_of(url: str) -> str:
+    return url.rsplit("search_path%3D", 1)[1]
+
+
+def copy_bootstrapped_postgres(url: str) -> str:
+    """Bring the empty PostgreSQL schema of ``url`` to the state :meth:`LiveServer.bootstrap_with_cli`
+    leaves; returns the moderator's API token.
+
+    The three commands ran once for the test process, on a schema of its own (dropped when the
+    process ends). Here the migrations run in this process (the same ``upgrade`` that ``evalmeet
+    db upgrade`` calls), then that schema's rows are copied over, and each identity goes on
+    from the copied ids, as it would have after the commands."""
+    from sqlalchemy import Integer, create_engine, text
+
+    from evalmeet.migrations import upgrade
+    from tests.databases import drop_postgres_schema, fresh_metadata, postgres_schema_url
+
+    if not _postgres_seed:
+        seed = LiveServer(Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-")) / "seed")
+        seed.env["EVALMEET_DATABASE_URL"] = seed.db_url = postgres_schema_url()
+        atexit.register(shutil.rmtree, seed.workdir.parent, ignore_errors=True)
+        atexit.register(drop_postgres_schema, seed.db_url)
+        seed.bootstrap_with_cli()
+        _postgres_seed.append((_schema_of(seed.db_url), seed.token))
+    seed_schema, token = _postgres_seed[0]
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for table in fresh_metadata().sorted_tables:
+                copied = conn.execute(text(f'INSERT INTO "{table.name}" SELECT * FROM "{seed_schema}"."{table.name}"'))
+                if not copied.rowcount:
+                    continue
+                for column in table.primary_key.columns:
+                    if isinstance(column.type, Integer):  # a NULL sequence (none) sets nothing
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                                f'(SELECT max("{column.name}") FROM "{table.name}"))'
+                            ).bindparams(table=f'"{table.name}"', column=column.name)
+                        )
+    finally:
+        engine.dispose()
+    return token
 
 
 @contextlib.contextmanager
