@@ -34,8 +34,11 @@ def _install_clock(start: Any) -> None:
         raise ValueError(f"EVALMEET_NOW: {exc}") from None
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: config, extensions, blueprints, the live namespace, the CLI."""
+def create_app(config: dict[str, Any] | None = None, *, web: bool = True) -> Flask:
+    """Build the app: config, extensions, blueprints, the live namespace, the CLI.
+
+    ``web=False``: the config, the clock and the database only, for a command that serves no
+    page and sends no mail (it starts in about half the time: no pages, forms or live channel)."""
     from flask import Flask
 
     from evalmeet.config import load_config
@@ -58,6 +61,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from evalmeet.extensions import db
 
     db.init_app(app)
+    if not web:
+        return app
 
     from evalmeet.web import init_web
 

@@ -47,14 +47,17 @@ class CliError(Exception):
 CLI_LOCK_WAIT_MS = 60_000
 
 
-def _app(*, serving: bool = False) -> Flask:
+def _app(*, serving: bool = False, web: bool = False) -> Flask:
+    """The app of a command: the database only (``web``: with pages and mail, as ``serving``)."""
     import os
 
     from evalmeet import create_app
 
-    if serving or "EVALMEET_SQLITE_LOCK_WAIT_MS" in os.environ:
+    if serving:
         return create_app()
-    return create_app({"SQLITE_LOCK_WAIT_MS": CLI_LOCK_WAIT_MS})
+    if "EVALMEET_SQLITE_LOCK_WAIT_MS" in os.environ:
+        return create_app(web=web)
+    return create_app({"SQLITE_LOCK_WAIT_MS": CLI_LOCK_WAIT_MS}, web=web)
 
 
 @contextmanager
@@ -217,7 +220,7 @@ def cmd_remind(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    app = _app()
+    app = _app(web=True)  # the mails are rendered from the templates, with links to the pages
     settings = reminding.Settings.of(app.config)
     if not settings.configured:
         _err("nothing to send with: set EVALMEET_SMTP_URL and/or EVALMEET_WEBHOOK_URL")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, scoped_session
@@ -42,8 +41,8 @@ class Database:
         # looked up when needed: socketio is bound to the app after the database.
         scrubber_for(
             self._engine,
-            spawn=lambda work: socketio.start_background_task(work),
-            sleep=lambda seconds: socketio.sleep(seconds),
+            spawn=lambda work: _socketio().start_background_task(work),
+            sleep=lambda seconds: _socketio().sleep(seconds),
         )
         # The default scope is thread-local; gevent's monkey-patching makes it greenlet-local.
         self._session = scoped_session(make_session_factory(self._engine))
@@ -66,7 +65,30 @@ class Database:
 
 
 db = Database()
-socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
+
+    socketio: SocketIO
+
+
+def _socketio() -> SocketIO:
+    """The Socket.IO extension, made (and python-socketio imported) on first use: a command that
+    only touches the database (``evalmeet create-token``, say) never loads the live channel's
+    libraries, a third of its start-up time."""
+    made = globals().get("socketio")
+    if made is None:
+        from flask_socketio import SocketIO
+
+        made = globals()["socketio"] = SocketIO()
+    return made
+
+
+def __getattr__(name: str) -> Any:
+    """``from evalmeet.extensions import socketio`` makes it (see :func:`_socketio`)."""
+    if name == "socketio":
+        return _socketio()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -336,7 +336,9 @@ def copy_bootstrapped_postgres(url: str) -> str:
     try:
         with engine.begin() as conn:
             for table in fresh_metadata().sorted_tables:
-                copied = conn.execute(text(f'INSERT INTO "{table.name}" SELECT * FROM "{seed_schema}"."{table.name}"'))
+                copied = conn.execute(
+                    text(f'INSERT INTO "{table.name}" SELECT * FROM "{seed_schema}"."{table.name}"')
+                )
                 if not copied.rowcount:
                     continue
                 for column in table.primary_key.columns:
