@@ -27,9 +27,12 @@ from collections.abc import Callable
 
 
 def settle() -> int:
-    """Collect, then freeze the survivors out of later collections; returns how many were frozen."""
+    """Collect, then freeze the survivors out of later collections; returns how many were frozen.
+
+    The collector is switched on here too: ``evalmeet serve`` starts with it off (cli.main)."""
     gc.collect()
     gc.freeze()
+    gc.enable()
     return gc.get_freeze_count()
 
 

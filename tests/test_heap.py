@@ -93,3 +93,26 @@ def test_a_steady_trickle_of_ballots_holds_full_collections_a_minute_at_most() -
     finally:
         hold.release(collect=False)
         gc.set_threshold(*before)
+
+
+def test_settle_switches_the_collector_back_on() -> None:
+    """``evalmeet serve`` builds its app with the collector off (cli.main): settle turns it on,
+    or the server would never collect a cycle again."""
+    gc.disable()
+    try:
+        heap.settle()
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
+
+
+def test_a_command_switches_the_collector_on_once_its_app_is_built(tmp_path: Any) -> None:
+    """The console script starts with the collector off; a command's app turns it back on."""
+    import subprocess
+    import sys
+
+    code = "import gc, sys; from evalmeet import cli; gc.disable();app = cli._app(); print(gc.isenabled())"
+    env = {"EVALMEET_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "EVALMEET_INSTANCE_PATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True", out.stderr
