@@ -6,8 +6,9 @@ commits to for real (the WAL scrub, the files on disk and other connections all 
 production).
 
 PostgreSQL: one schema per test process (so parallel runs never collide), created and filled
-with the tables once; before each test its tables are emptied (``TRUNCATE … RESTART
-IDENTITY``), which takes milliseconds where a new schema took most of a second.
+with the tables once; before each test its tables are emptied and their identities restarted
+(``DELETE`` with the foreign-key triggers off, 5 ms; ``TRUNCATE`` without a superuser, 50 ms),
+where a new schema took most of a second.
 
 A savepoint per test (pypi/warehouse's pattern) does not fit this app: on SQLite its pool has a
 single connection, which the WAL scrub and the broadcasts' own sessions need next to the
@@ -114,19 +115,36 @@ class SharedPostgres:
     def __init__(self) -> None:
         self.url = postgres_schema_url()
         create_schema(self.url)
-        names = ", ".join(f'"{t.name}"' for t in fresh_metadata().sorted_tables)
-        self._truncate = text(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         self._engine = create_engine(self.url)
+        tables = [t.name for t in fresh_metadata().sorted_tables]
+        with self._engine.connect() as conn:
+            own = (
+                "SELECT sequence_name FROM information_schema.sequences"
+                " WHERE sequence_schema = current_schema()"
+            )
+            sequences = conn.execute(text(own)).scalars()
+            restart = "".join(f'ALTER SEQUENCE "{name}" RESTART;' for name in sequences)
+            superuser = conn.execute(
+                text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            ).scalar()
+        # DELETE with the foreign-key triggers off (a superuser's ``session_replication_role``)
+        # takes 5 ms where TRUNCATE of the same empty-ish tables takes 50: TRUNCATE makes each
+        # table's files anew. Without a superuser, TRUNCATE.
+        if superuser:
+            deletes = "".join(f'DELETE FROM "{name}";' for name in tables)
+            self._empty = f"SET LOCAL session_replication_role = replica;{deletes}{restart}"
+        else:
+            names = ", ".join(f'"{name}"' for name in tables)
+            self._empty = f"TRUNCATE {names} RESTART IDENTITY CASCADE"
 
     def clean(self) -> str:
         """Empty every table (identities restart at 1, as in a new schema); returns the URL.
 
-        A connection a test left inside a transaction would make TRUNCATE wait for ever: the
-        lock timeout turns that into an error naming the problem.
+        A connection a test left inside a transaction would make the emptying wait for ever:
+        the lock timeout turns that into an error naming the problem.
         """
         with self._engine.begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
-            conn.execute(self._truncate)
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = '10s';{self._empty}")
         return self.url
 
     def close(self) -> None:
