@@ -17,6 +17,7 @@ they skip when PostgreSQL is unreachable, unless EVALMEET_REQUIRE_SERVICES=1 (CI
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import threading
@@ -50,6 +51,12 @@ from tests.databases import (  # noqa: F401 - re-exported: tests import these fr
     require_service,
     sqlite_template,
 )
+
+# Collecting imports every test module and its libraries (Playwright, Schemathesis, the app):
+# hundreds of thousands of objects that live all run long. The cyclic collector walked them
+# again and again while they were made (a third of the collection's time), and at every full
+# collection after: it is off until collection ends, then they are frozen out of its walks.
+gc.disable()
 
 both_databases = pytest.mark.parametrize("db_url", ["sqlite", "postgres"], indirect=True)
 
@@ -106,10 +113,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items.sort(key=lambda item: 0 if item.nodeid.split("::", 1)[0] in heavy else 1)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """pytest-xdist's controller collects nothing (its workers do): its collector goes back on here."""
+    if getattr(session.config.option, "numprocesses", None) and not hasattr(session.config, "workerinput"):
+        gc.enable()
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """In an xdist worker, refuse to run if a group marker did not reach xdist (it carries the
     group as a node-id suffix): the tests that share a server would be spread over the workers,
-    each would build it again, and the checks that read what the others did would fail."""
+    each would build it again, and the checks that read what the others did would fail.
+
+    Then the collector goes back on, with what collection made frozen (see ``gc.disable`` above)."""
+    gc.collect()
+    gc.freeze()
+    gc.enable()
     if not getattr(session.config.option, "loadgroup", False):
         return
     lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]

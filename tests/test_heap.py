@@ -116,3 +116,8 @@ def test_a_command_switches_the_collector_on_once_its_app_is_built(tmp_path: Any
     env = {"EVALMEET_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "EVALMEET_INSTANCE_PATH": str(tmp_path)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_the_suite_runs_its_tests_with_the_collector_on() -> None:
+    """tests/conftest.py switches it off while collecting and back on once collection ends."""
+    assert gc.isenabled()
