@@ -97,12 +97,22 @@ def postgres_schema_url() -> str:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
     sep = "&" if "?" in POSTGRES_URL else "?"
-    return f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
+    return f"{POSTGRES_URL}{sep}options={_SCHEMA_OPTION}{schema}"
+
+
+_SCHEMA_OPTION = "-csearch_path%3D"
+
+
+def schema_of(url: str) -> str | None:
+    """The schema of a URL :func:`postgres_schema_url` made, else None."""
+    if not url.startswith("postgresql") or _SCHEMA_OPTION not in url:
+        return None
+    return url.rsplit(_SCHEMA_OPTION, 1)[1]
 
 
 def drop_postgres_schema(url: str) -> None:
     """Remove the schema a test made."""
-    schema = url.rsplit("%3D", 1)[1]
+    schema = schema_of(url)
     engine = create_engine(POSTGRES_URL)
     with engine.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

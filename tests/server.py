@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import importlib.util
 import os
 import shutil
@@ -169,7 +170,9 @@ class LiveServer:
                 shutil.copyfile(source, target)
                 os.chmod(target, 0o600)
                 return
-            if self.db_url.startswith("postgresql") and "search_path%3D" in self.db_url:
+            from tests.databases import schema_of
+
+            if schema_of(self.db_url):
                 self.token = copy_bootstrapped_postgres(self.db_url)
                 return
         self.bootstrap_with_cli()
@@ -285,52 +288,48 @@ class LiveServer:
         return self.session.request(method, self.url + path, json=json, headers=headers, timeout=30, **kw)
 
 
-_bootstrapped: list[tuple[Path, str]] = []
-
-
+@functools.cache
 def bootstrapped_sqlite() -> tuple[Path, str]:
     """A SQLite database made by :meth:`LiveServer.bootstrap_with_cli` once per process (under the
     pinned clock when the suite runs), and the moderator's API token in it."""
-    if not _bootstrapped:
-        folder = Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
-        seed = LiveServer(folder / "seed")
-        seed.bootstrap_with_cli()
-        path = Path(seed.db_url.removeprefix("sqlite:///"))
-        # Each command's last connection folded the WAL into the file: the file is all of it.
-        assert not path.with_name(path.name + "-wal").exists(), "the bootstrap left a WAL behind"
-        _bootstrapped.append((path, seed.token))
-    return _bootstrapped[0]
+    folder = Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    seed = LiveServer(folder / "seed")
+    seed.bootstrap_with_cli()
+    path = Path(seed.db_url.removeprefix("sqlite:///"))
+    # Each command's last connection folded the WAL into the file: the file is all of it.
+    assert not path.with_name(path.name + "-wal").exists(), "the bootstrap left a WAL behind"
+    return path, seed.token
 
 
-_postgres_seed: list[tuple[str, str]] = []
+@functools.cache
+def bootstrapped_postgres() -> tuple[str, str]:
+    """A PostgreSQL schema made by :meth:`LiveServer.bootstrap_with_cli` once per process (dropped
+    when it ends), and the moderator's API token in it: :func:`bootstrapped_sqlite`'s twin."""
+    from tests.databases import drop_postgres_schema, postgres_schema_url, schema_of
 
-
-def _schema_of(url: str) -> str:
-    return url.rsplit("search_path%3D", 1)[1]
+    seed = LiveServer(Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-")) / "seed")
+    seed.env["EVALMEET_DATABASE_URL"] = seed.db_url = postgres_schema_url()
+    atexit.register(shutil.rmtree, seed.workdir.parent, ignore_errors=True)
+    atexit.register(drop_postgres_schema, seed.db_url)
+    seed.bootstrap_with_cli()
+    return str(schema_of(seed.db_url)), seed.token
 
 
 def copy_bootstrapped_postgres(url: str) -> str:
     """Bring the empty PostgreSQL schema of ``url`` to the state :meth:`LiveServer.bootstrap_with_cli`
     leaves; returns the moderator's API token.
 
-    The three commands ran once for the test process, on a schema of its own (dropped when the
-    process ends). Here the migrations run in this process (the same ``upgrade`` that ``evalmeet
-    db upgrade`` calls), then that schema's rows are copied over, and each identity goes on
-    from the copied ids, as it would have after the commands."""
+    The three commands ran once for the test process (:func:`bootstrapped_postgres`). Here the
+    migrations run in this process (the same ``upgrade`` that ``evalmeet db upgrade`` calls),
+    then that schema's rows are copied over, and each identity goes on from the copied ids, as
+    it would have after the commands."""
     from sqlalchemy import Integer, create_engine, text
 
     from evalmeet.migrations import upgrade
-    from tests.databases import drop_postgres_schema, fresh_metadata, postgres_schema_url
+    from tests.databases import fresh_metadata
 
-    if not _postgres_seed:
-        seed = LiveServer(Path(tempfile.mkdtemp(prefix="evalmeet-bootstrap-")) / "seed")
-        seed.env["EVALMEET_DATABASE_URL"] = seed.db_url = postgres_schema_url()
-        atexit.register(shutil.rmtree, seed.workdir.parent, ignore_errors=True)
-        atexit.register(drop_postgres_schema, seed.db_url)
-        seed.bootstrap_with_cli()
-        _postgres_seed.append((_schema_of(seed.db_url), seed.token))
-    seed_schema, token = _postgres_seed[0]
+    seed_schema, token = bootstrapped_postgres()
     upgrade(url)
     engine = create_engine(url)
     try:
