@@ -68,6 +68,13 @@ def _send_bytes(body: bytes, mimetype: str, name: str) -> Response:
 class JobError(DomainError):
     status = 503
     code = "job_failed"
+    job_id = ""  # the job it is about, where one was enqueued (not sent to clients)
+
+    @classmethod
+    def of(cls, job_id: str, message: str, code: str) -> JobError:
+        err = cls(message, code)
+        err.job_id = job_id
+        return err
 
 
 def _attachment(response: Response) -> Response:
@@ -111,7 +118,7 @@ def poll(queue: Huey, job_id: str, *, preserve: bool) -> dict[str, Any] | None:
         value: dict[str, Any] | None = _retrying(lambda: queue.result(job_id, preserve=preserve))
     except TaskException as exc:
         current_app.logger.error("job %s failed: %s", job_id, exc.metadata.get("error", exc))
-        raise JobError(f"job {job_id} failed", "job_failed") from None
+        raise JobError.of(job_id, f"job {job_id} failed", "job_failed") from None
     if value is not None:
         return value
     info = _retrying(lambda: started(queue, job_id))
@@ -119,7 +126,7 @@ def poll(queue: Huey, job_id: str, *, preserve: bool) -> dict[str, Any] | None:
         # the result may have landed just before the worker went: look once more
         value = _retrying(lambda: queue.result(job_id, preserve=preserve))
         if value is None:
-            raise JobError(f"the worker running job {job_id} stopped", "worker_lost")
+            raise JobError.of(job_id, f"the worker running job {job_id} stopped", "worker_lost")
     return value
 
 
@@ -145,7 +152,7 @@ def wait(job_id: str, patience: float | None = None) -> dict[str, Any] | None:
         if patience is not None and waited >= patience:
             return None
         if waited >= timeout:
-            raise JobError(f"job {job_id} did not finish in {timeout:.0f} s", "job_timeout")
+            raise JobError.of(job_id, f"job {job_id} did not finish in {timeout:.0f} s", "job_timeout")
         time.sleep(delay)  # cooperative: `evalmeet serve` monkey-patched time.sleep
         delay = min(delay * 1.5, 0.25)
 

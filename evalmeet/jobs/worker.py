@@ -39,7 +39,7 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
     from evalmeet.web.exports import PRODUCERS
 
     app = _app()
-    progress.attach(lambda done, total: report(queue, job_id, done, total))
+    progress.attach(lambda done, total: report(queue, job_id, done, total), job_id)
     cluster = type(queue).__name__ == "RedisHuey"
     target = folder(app.config) / FILES / job_id
     tmp = target.with_suffix(".part")

@@ -99,7 +99,7 @@ def save_rows(meeting_id: int, kind: str, token: str, actor: str, tender_thresho
             plan = import_save.plan(db.session, pending, Decimal(tender_threshold), progress.report)
             db.session.rollback()
         with writing():  # one short write transaction
-            outcome = import_save.apply(db.session, plan, actor)
+            outcome = import_save.apply(db.session, plan, actor, progress.current_job())
             failpoints.pause("import_writing")  # tests: the worker killed with the rows unsaved
             db.session.commit()
     except DomainError as err:
@@ -111,6 +111,7 @@ def save_rows(meeting_id: int, kind: str, token: str, actor: str, tender_thresho
         staging.release_pending(pending)  # nothing was saved: the preview may be confirmed again
         raise
     staging.finish_pending(pending)
+    failpoints.pause("import_committed")  # tests: the worker killed with the rows saved
     progress.report(outcome.value, outcome.value)
     return _answer({"saved": outcome.value})
 

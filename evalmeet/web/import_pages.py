@@ -23,7 +23,7 @@ from evalmeet.i18n import N_
 from evalmeet.jobs import wait as jobs_wait
 from evalmeet.jobs.queue import queue_for
 from evalmeet.services.events import MeetingChanged
-from evalmeet.services.files import import_format, imports, staging
+from evalmeet.services.files import import_format, import_save, imports, staging
 from evalmeet.services.files.spreadsheets import MAX_BYTES, FileRefused
 from evalmeet.services.meetings import meeting as meetings
 from evalmeet.web import current_lang, edge, error_text, import_jobs
@@ -84,6 +84,19 @@ _IMPORT_JOB_TEXT = {
 def _job_failed(meeting_id: int, kind: str, err: jobs_wait.JobError) -> Any:
     text = _(_IMPORT_JOB_TEXT[err.code]) if err.code in _IMPORT_JOB_TEXT else error_text.error_message(err)
     return _upload_page(meeting_id, kind, text, err.status)
+
+
+def _saved_before_lost(meeting_id: int, kind: str, err: jobs_wait.JobError) -> int | None:
+    """A save whose worker died: how many rows it had committed first (None: nothing saved).
+
+    The worker commits, then hands its outcome back; dying in between leaves the rows saved
+    and the queue without an answer, so "nothing was saved" would be untrue."""
+    if err.code != "worker_lost" or not err.job_id:
+        return None
+    try:
+        return import_save.saved_by_job(db.session, meeting_id, kind, err.job_id)
+    finally:
+        db.session.rollback()
 
 
 def _then(meeting_id: int, kind: str) -> Callable[[str], str]:
@@ -168,10 +181,13 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
             current_lang(),
             then=then,
             purpose="import_save",
-            waiting=lambda job_id: _announce_when_saved(meeting_id, job_id),
+            waiting=lambda job_id: _announce_when_saved(meeting_id, kind, job_id),
             inline=staging.staged_bytes(import_jobs.pending_folder(), token) <= INLINE_STAGED_BYTES,
         )
     except jobs_wait.JobError as err:
+        saved = _saved_before_lost(meeting_id, kind, err)
+        if saved is not None:
+            return _saved(meeting_id, kind, {"saved": saved}, announce=True)
         return _job_failed(meeting_id, kind, err)
     if not isinstance(answer, bytes):
         return answer  # the progress page
@@ -193,7 +209,7 @@ def _saved(meeting_id: int, kind: str, body: dict[str, Any], *, announce: bool) 
     return redirect(url_for("moderator.meeting", meeting_id=meeting_id, _anchor=anchor))
 
 
-def _announce_when_saved(meeting_id: int, job_id: str) -> None:
+def _announce_when_saved(meeting_id: int, kind: str, job_id: str) -> None:
     """The import is being saved by a worker, and the browser was sent to the progress page: a
     greenlet of this server waits for the job and then gives the meeting's screens a fresh
     snapshot (the worker cannot reach them), whether or not the browser comes back."""
@@ -203,8 +219,8 @@ def _announce_when_saved(meeting_id: int, job_id: str) -> None:
         with app.app_context():
             try:
                 outcome = jobs_wait.wait(job_id)
-            except jobs_wait.JobError:
-                return
+            except jobs_wait.JobError as err:
+                outcome = {"saved": True} if _saved_before_lost(meeting_id, kind, err) is not None else None
             finally:
                 db.session.remove()
             if outcome is not None and "refused" not in outcome:
@@ -229,7 +245,11 @@ def import_job(meeting_id: int, kind: str, job_id: str) -> Any:
     try:
         outcome = jobs_wait.poll(queue, job_id, preserve=True)
     except jobs_wait.JobError as err:
-        return _job_failed(meeting_id, kind, err)
+        saved = _saved_before_lost(meeting_id, kind, err) if saving else None
+        if saved is None:
+            return _job_failed(meeting_id, kind, err)
+        job_pages.forget(job_id)
+        return _saved(meeting_id, kind, {"saved": saved}, announce=False)
     if outcome is None:
         return redirect(url_for("jobs.progress_page", job_id=job_id, lang=current_lang()))
     body = json.loads(jobs_wait.job_bytes(job_id, outcome, keep=not saving))

@@ -5,7 +5,8 @@ a 5,000-row roster: the upload answers with the progress page, which goes on to 
 confirmation goes through the progress page too and ends on the meeting page with its message,
 every row saved. A refused file still shows its translated reason on the upload page. A worker
 killed while it holds the import's write transaction: the page says so (503, in Chinese), and
-not one row was saved. On SQLite and on PostgreSQL.
+not one row was saved; one killed right after its commit: the page says the rows were added. On
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -194,6 +195,38 @@ def test_a_worker_killed_while_saving_saves_nothing(database_env, tmp_path):
         assert time.monotonic() - started < 60  # said so, did not hang
         assert any("正在保存导入" in text for text in seen)
         assert roster_size(srv, meeting["id"]) == 0  # not one row half saved
+
+
+def test_a_worker_killed_after_its_commit_says_the_rows_were_saved(tmp_path):
+    """The worker commits, then dies before it hands its outcome back: the rows are in, and the
+    page says so (the import's audit entry names the job), not "nothing was saved". On SQLite:
+    the look-up is one select, run on PostgreSQL by tests/services/test_import_save.py."""
+    rows = 1000  # over the inline limit: the worker saves it
+    mark = tmp_path / "import-committed"
+    env = {
+        "EVALMEET_JOBS_BROWSER_PATIENCE_S": "0",
+        "EVALMEET_FAILPOINTS": "import_committed",
+        "EVALMEET_FAILPOINT_MARK": str(mark),
+    }
+    with live_server(tmp_path / "srv", env=env) as srv:
+        srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
+        meeting = srv.api("POST", "meetings", {"title": "提交后中断的导入"}).json()
+        browser = form_login(srv, MODERATOR, PASSWORD)
+        seen: list[str] = []
+        preview = follow_job(
+            srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(rows)), seen
+        )
+        (worker,) = workers(srv)
+        with killed_at_the_failpoint(mark, "the save never committed") as killed:
+            page = follow_job(
+                srv, browser, confirm(srv, browser, meeting["id"], "roster", preview.text), seen
+            )
+        assert killed == [worker.pid]
+        assert page.status_code == 200, page.text[:500]
+        assert page.url.endswith(f"/meetings/{meeting['id']}#roster")
+        assert f"已将 {rows} 名代表加入名单。" in page.text
+        assert "未保存任何内容" not in page.text
+        assert roster_size(srv, meeting["id"]) == rows
 
 
 def test_a_live_meeting_hears_of_a_roster_saved_by_the_worker(tmp_path):

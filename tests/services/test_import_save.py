@@ -104,6 +104,24 @@ def test_bulk_roster_and_its_audit_chain(session, tmp_path):
     assert audit.verify(session).ok
 
 
+@both_databases
+def test_an_import_saved_by_a_job_is_found_by_that_job_only(session, tmp_path):
+    """What a server asks when the worker died after its commit: the job's rows, or None."""
+    meeting_id, other = draft(session, "甲"), draft(session, "乙")
+    rows = "姓名,工号\n" + "".join(f"代表{n},E{n}\n" for n in range(12))
+    job = "5d1c7c52-8a0e-4a43-9a47-3b1d0f3c2a10"
+    assert import_save.saved_by_job(session, meeting_id, "roster", job) is None  # nothing yet
+    plan = import_save.plan(session, staged(session, tmp_path, meeting_id, "roster", rows))
+    session.rollback()
+    import_save.apply(session, plan, "mod", job)
+    session.commit()
+    assert import_save.saved_by_job(session, meeting_id, "roster", job) == 12
+    assert import_save.saved_by_job(session, meeting_id, "roster", job.replace("5d", "6d", 1)) is None
+    assert import_save.saved_by_job(session, meeting_id, "items", job) is None
+    assert import_save.saved_by_job(session, other, "roster", job) is None
+    assert audit.verify(session).ok
+
+
 def test_room_taken_meanwhile_refuses_the_row_that_does_not_fit(session, tmp_path, monkeypatch):
     meeting_id = draft(session)
     pending = staged(session, tmp_path, meeting_id, "roster", "姓名,工号\n甲,A1\n乙,A2\n丙,A3\n")

@@ -21,6 +21,7 @@ for the import.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
@@ -33,7 +34,7 @@ from sqlalchemy.orm import Session
 from evalmeet.domain.errors import Conflict, DomainError
 from evalmeet.domain.risk import risk_flags
 from evalmeet.domain.states import require_meeting_status
-from evalmeet.models import Item, Representative, ResponsiblePerson
+from evalmeet.models import AuditEntry, Item, Representative, ResponsiblePerson
 from evalmeet.models.base import new_token
 from evalmeet.schemas.base import parse as parse_model
 from evalmeet.schemas.items import ItemCreate
@@ -263,15 +264,37 @@ def _write_items(session: Session, plan_: Plan) -> list[tuple[str, dict[str, Any
     return [("item.added", {"item_id": ids[row["position"]], "title": row["title"]}) for row in rows]
 
 
-def apply(session: Session, plan_: Plan, actor: str) -> Done[int]:
+def apply(session: Session, plan_: Plan, actor: str, job_id: str | None = None) -> Done[int]:
     """Write a checked import in the caller's transaction (the edge commits, or rolls back on a
-    refusal: nothing is half saved)."""
+    refusal: nothing is half saved). ``job_id``: the worker's job saving it, recorded in the
+    import's audit entry for :func:`saved_by_job`."""
     check_meeting(session, plan_.meeting_id, plan_.kind)
     if plan_.kind == "roster":
         entries = _write_roster(session, plan_)
     else:
         entries = _write_items(session, plan_)
-    entries.append((f"{plan_.kind}.imported", {"rows": len(plan_.rows), "filename": plan_.filename}))
+    summary: dict[str, Any] = {"rows": len(plan_.rows), "filename": plan_.filename}
+    if job_id is not None:
+        summary["job"] = job_id
+    entries.append((f"{plan_.kind}.imported", summary))
     audit.append_many(session, actor, entries, plan_.meeting_id)
     session.expire_all()  # the meeting's collections were loaded before the bulk insert
     return done(len(plan_.rows), MeetingChanged(plan_.meeting_id))
+
+
+def saved_by_job(session: Session, meeting_id: int, kind: str, job_id: str) -> int | None:
+    """How many rows the import saved by job ``job_id`` committed; None when it saved nothing.
+
+    A worker can die after its commit and before it hands the outcome back: the server then
+    hears "worker lost" and asks here whether the rows are in (the import's audit entry, in the
+    same transaction as the rows, names the job)."""
+    payloads = session.scalars(
+        select(AuditEntry.payload).where(
+            AuditEntry.meeting_id == meeting_id, AuditEntry.event == f"{kind}.imported"
+        )
+    )
+    for payload in payloads:
+        summary = json.loads(payload)
+        if summary.get("job") == job_id:
+            return int(summary["rows"])
+    return None
