@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,57 @@ def progress(queue: Huey, job_id: str) -> tuple[int, int] | None:
 
 def report(queue: Huey, job_id: str, done: int, total: int) -> None:
     queue.put(_progress_key(job_id), (done, total))
+
+
+# A cluster's file goes through Redis in pieces of about this size (jobs/worker.py, jobs/wait.py).
+PIECE_BYTES = 1 << 20
+
+
+def _file_key(queue: Huey, job_id: str) -> str:
+    return f"{queue.storage.name}:file:{job_id}"
+
+
+def put_file(queue: Huey, job_id: str, chunks: Iterable[bytes]) -> int:
+    """Keep a cluster's file in Redis as a list of pieces (about :data:`PIECE_BYTES` each), so the
+    worker making it holds one piece at a time, however big the export; it expires with the
+    finished files (:data:`KEEP_SECONDS`). Returns its size."""
+    conn = queue.storage.conn
+    key = _file_key(queue, job_id)
+    conn.delete(key)
+    size = 0
+    piece = bytearray()
+    for chunk in chunks:
+        piece += chunk
+        if len(piece) >= PIECE_BYTES:
+            conn.rpush(key, bytes(piece))
+            conn.expire(key, KEEP_SECONDS)
+            size += len(piece)
+            piece.clear()
+    if piece or not size:  # an empty file is one empty piece: "there, and empty"
+        conn.rpush(key, bytes(piece))
+        size += len(piece)
+    conn.expire(key, KEEP_SECONDS)
+    return size
+
+
+def file_pieces(queue: Huey, job_id: str) -> int:
+    """How many pieces of the cluster's file of ``job_id`` Redis holds (0: none, or gone)."""
+    return int(queue.storage.conn.llen(_file_key(queue, job_id)))
+
+
+def read_file(queue: Huey, job_id: str) -> Iterator[bytes]:
+    """The pieces of a cluster's file, one at a time (raises ``LookupError`` if it went meanwhile)."""
+    conn = queue.storage.conn
+    key = _file_key(queue, job_id)
+    for index in range(file_pieces(queue, job_id)):
+        piece = conn.lindex(key, index)
+        if piece is None:
+            raise LookupError(key)
+        yield bytes(piece)
+
+
+def drop_file(queue: Huey, job_id: str) -> None:
+    queue.storage.conn.delete(_file_key(queue, job_id))
 
 
 def sweep(config: dict[str, Any]) -> None:

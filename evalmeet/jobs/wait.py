@@ -34,7 +34,17 @@ from huey import Huey
 from huey.exceptions import TaskException
 
 from evalmeet.domain.errors import DomainError
-from evalmeet.jobs.queue import FILES, folder, produce_task, queue_for, started, sweep
+from evalmeet.jobs.queue import (
+    FILES,
+    drop_file,
+    file_pieces,
+    folder,
+    produce_task,
+    queue_for,
+    read_file,
+    started,
+    sweep,
+)
 
 # A browser waits this long for its file before it is shown the progress page instead.
 BROWSER_PATIENCE_S = 1.5
@@ -161,10 +171,21 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
     """The finished job's answer: its file, or its refusal raised."""
     if "refused" in outcome:
         raise refusal(outcome["refused"])
-    if "data" in outcome:  # made by a worker of the cluster (Redis): the bytes came along
-        sent = _send_bytes(outcome["data"], str(outcome["mimetype"]), str(outcome["name"]))
+    if "pieces" in outcome:  # made by a worker of the cluster: the file is in Redis, in pieces
+        queue = queue_for(current_app.config)
+        if not file_pieces(queue, job_id):
+            raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed")
+        sent = _attachment(
+            send_file(
+                io.BufferedReader(_Pieces(read_file(queue, job_id))),
+                mimetype=str(outcome["mimetype"]),
+                as_attachment=True,
+                download_name=str(outcome["name"]),
+                conditional=False,
+            )
+        )
+        sent.content_length = int(outcome["pieces"])
         if not keep:
-            queue = queue_for(current_app.config)
             sent.call_on_close(lambda: _forget(queue, job_id, None))
         return sent
     path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
@@ -186,12 +207,40 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
 
 
 def _forget(queue: Huey, job_id: str, path: Path | None) -> None:
-    if path is not None:
-        path.unlink(missing_ok=True)
     try:
+        if path is not None:
+            path.unlink(missing_ok=True)
+        else:
+            drop_file(queue, job_id)
         queue.result(job_id, preserve=False)
     except Exception:  # noqa: BLE001 - tidying only
         pass
+
+
+class _Pieces(io.RawIOBase):
+    """A cluster's file read from Redis piece by piece, as a file for ``send_file``: the server
+    holds one piece at a time while it sends."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        super().__init__()
+        self._pieces = pieces
+        self._piece = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._piece:
+            try:
+                self._piece = memoryview(next(self._pieces))
+            except StopIteration:
+                return 0
+            except LookupError:
+                raise OSError("the file went while it was being sent") from None
+        count = min(len(buffer), len(self._piece))
+        buffer[:count] = self._piece[:count]
+        self._piece = self._piece[count:]
+        return count
 
 
 def _browser_navigation() -> bool:
@@ -203,8 +252,11 @@ def job_bytes(job_id: str, outcome: dict[str, Any], *, keep: bool) -> bytes:
     if "refused" in outcome:
         raise refusal(outcome["refused"])
     queue = queue_for(current_app.config)
-    if "data" in outcome:
-        data = bytes(outcome["data"])
+    if "pieces" in outcome:
+        try:
+            data = b"".join(read_file(queue, job_id))  # an import's page: a small JSON answer
+        except LookupError:
+            raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed") from None
         path = None
     else:
         path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name

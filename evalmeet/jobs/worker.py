@@ -21,7 +21,7 @@ from evalmeet import failpoints
 from evalmeet.db import reading_only
 from evalmeet.domain.errors import DomainError
 from evalmeet.jobs import progress
-from evalmeet.jobs.queue import FILES, folder, queue_for, report
+from evalmeet.jobs.queue import FILES, drop_file, folder, put_file, queue_for, report
 
 log = logging.getLogger("evalmeet.jobs")
 
@@ -53,14 +53,17 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
                     # its chunks are taken here, inside the request and its read transaction.
                     if cluster:
                         # the cluster: the server waiting may be on another machine, so the
-                        # file travels in the result (Redis keeps it until that server takes it)
-                        return {"data": b"".join(made.chunks()), "name": made.name, "mimetype": made.mimetype}
+                        # file travels through Redis, piece by piece (jobs/queue.put_file)
+                        size = put_file(queue, job_id, made.chunks())
+                        return {"pieces": size, "name": made.name, "mimetype": made.mimetype}
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     with os.fdopen(fd, "wb") as out:
                         for chunk in made.chunks():
                             out.write(chunk)
             except DomainError as err:
                 tmp.unlink(missing_ok=True)
+                if cluster:
+                    drop_file(queue, job_id)
                 return {
                     "refused": {
                         "status": err.status,
@@ -71,6 +74,8 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
                 }
             except BaseException:
                 tmp.unlink(missing_ok=True)
+                if cluster:
+                    drop_file(queue, job_id)
                 raise
             finally:
                 db.session.remove()

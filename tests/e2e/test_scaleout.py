@@ -312,7 +312,7 @@ def test_two_workers_behind_nginx_share_broadcasts_and_survive_a_killed_worker(
 
 def test_minutes_exports_and_static_files_through_nginx(cluster: Cluster) -> None:
     """The cluster's job path: each server started a worker on the Redis queue; downloads through
-    nginx come back whichever worker made them (the file travels in the Redis result). Static
+    nginx come back whichever worker made them (the file comes back through Redis, in pieces). Static
     files: nginx sends the precompressed copy with a year's immutable caching."""
     from tests.e2e.test_minutes_live import pdf_text
     from tests.server import BIN
