@@ -17,6 +17,11 @@ from typing import Any
 
 log = logging.getLogger("evalmeet.jobs")
 PARENT_ENV = "EVALMEET_WORKER_PARENT"
+# A worker that exits is started again after FIRST_PAUSE_S, doubled at each exit up to
+# MAX_PAUSE_S while it keeps failing; one that lived HEALTHY_S starts the count again.
+FIRST_PAUSE_S = 0.5
+MAX_PAUSE_S = 30.0
+HEALTHY_S = 60.0
 
 
 class Supervisor:
@@ -36,41 +41,48 @@ class Supervisor:
         env = dict(os.environ, EVALMEET_INSTANCE_PATH=self.instance_path, **{PARENT_ENV: str(os.getpid())})
         return subprocess.Popen(self._command(), env=env, stdin=subprocess.DEVNULL)
 
-    def _keep(self, slot: int) -> None:
-        import gevent
-
-        pause = 0.5
-        while not self.stopping:
-            proc = self._spawn(slot)
-            self.procs[slot] = proc
-            log.info("job worker %d started (pid %d)", slot, proc.pid)
-            code = proc.wait()
-            if self.stopping:
-                return
-            log.warning("job worker %d (pid %d) exited with %s; starting it again", slot, proc.pid, code)
-            gevent.sleep(pause)
-            pause = min(pause * 2, 30.0)
+    def _started(self, slot: int) -> Any:
+        proc = self._spawn(slot)
+        self.procs[slot] = proc
+        log.info("job worker %d started (pid %d)", slot, proc.pid)
+        return proc
 
     def start(self) -> None:
-        """Called from the main greenlet, before serving."""
+        """Called from the main greenlet, before serving: the first spawns happen here; a slot's
+        greenlet watches its worker and starts the next one."""
         import gevent
 
         for slot in range(self.count):
-            # the first spawn happens here, in the main greenlet; restarts in the slot's greenlet
-            proc = self._spawn(slot)
-            self.procs[slot] = proc
-            log.info("job worker %d started (pid %d)", slot, proc.pid)
-            self.greenlets.append(gevent.spawn(self._watch_then_keep, slot, proc))
+            self.greenlets.append(gevent.spawn(self._keep, slot, self._started(slot)))
 
-    def _watch_then_keep(self, slot: int, proc: Any) -> None:
+    def _keep(self, slot: int, proc: Any) -> None:
+        """Start the slot's worker again each time it exits, after a pause that doubles (to
+        ``MAX_PAUSE_S``) while it keeps dying young and starts again from ``FIRST_PAUSE_S`` once
+        one has lived ``HEALTHY_S``."""
+        import time
+
         import gevent
 
-        code = proc.wait()
-        if self.stopping:
-            return
-        log.warning("job worker %d (pid %d) exited with %s; starting it again", slot, proc.pid, code)
-        gevent.sleep(0.5)
-        self._keep(slot)
+        pause = FIRST_PAUSE_S
+        while True:
+            began = time.monotonic()
+            code = proc.wait()
+            if self.stopping:
+                return
+            if time.monotonic() - began >= HEALTHY_S:
+                pause = FIRST_PAUSE_S
+            log.warning(
+                "job worker %d (pid %d) exited with %s; starting it again in %.1f s",
+                slot,
+                proc.pid,
+                code,
+                pause,
+            )
+            gevent.sleep(pause)
+            pause = min(pause * 2, MAX_PAUSE_S)
+            if self.stopping:
+                return
+            proc = self._started(slot)
 
     def stop(self, timeout: float = 10.0) -> None:
         import gevent
