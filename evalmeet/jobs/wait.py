@@ -190,7 +190,7 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
         return sent
     path = folder(current_app.config) / FILES / Path(str(outcome["file"])).name
     if not path.is_file():
-        raise JobError(f"the file of job {job_id} is gone", "job_failed")
+        raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed")
     response = _attachment(
         send_file(
             path,
@@ -263,7 +263,7 @@ def job_bytes(job_id: str, outcome: dict[str, Any], *, keep: bool) -> bytes:
         try:
             data = path.read_bytes()
         except OSError:
-            raise JobError(f"the file of job {job_id} is gone", "job_failed") from None
+            raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed") from None
     if not keep:
         _forget(queue, job_id, path)
     return data

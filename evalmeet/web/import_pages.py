@@ -87,11 +87,12 @@ def _job_failed(meeting_id: int, kind: str, err: jobs_wait.JobError) -> Any:
 
 
 def _saved_before_lost(meeting_id: int, kind: str, err: jobs_wait.JobError) -> int | None:
-    """A save whose worker died: how many rows it had committed first (None: nothing saved).
+    """A save whose job failed or whose worker died: how many rows it had committed first
+    (None: nothing saved).
 
-    The worker commits, then hands its outcome back; dying in between leaves the rows saved
-    and the queue without an answer, so "nothing was saved" would be untrue."""
-    if err.code != "worker_lost" or not err.job_id:
+    The worker commits, then hands its outcome back; dying (or failing) in between leaves the
+    rows saved and the queue without an answer, so "nothing was saved" would be untrue."""
+    if err.code not in ("worker_lost", "job_failed") or not err.job_id:
         return None
     try:
         return import_save.saved_by_job(db.session, meeting_id, kind, err.job_id)

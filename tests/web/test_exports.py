@@ -384,6 +384,45 @@ def test_confirm_that_fails_at_save_time_saves_nothing(app, login):
     assert roster_of(app, meeting_id) == [("手工", "A3", "")]
 
 
+def test_a_save_job_that_failed_after_its_commit_says_what_was_saved(app, login, monkeypatch):
+    """The job raised once the rows were in (its answer could not be stored, say): the page
+    says the rows were added, not "nothing was saved". The worker is played here: the save runs
+    in the request with a job's id, then the job fails; the real worker killed at that point is
+    tests/e2e/test_imports_live.py's."""
+    from evalmeet.jobs import progress
+    from evalmeet.jobs import wait as jobs_wait
+
+    job_id = "0b8e5f0e-6f0c-4a53-8a59-6a1f3e2f9d41"
+
+    def failing_after_commit(name, producer, kwargs, lang, **_options):
+        progress.attach(None, job_id)
+        try:
+            producer(**kwargs)  # committed
+        finally:
+            progress.attach(None)
+        raise jobs_wait.JobError.of(job_id, "the answer was lost", "job_failed")
+
+    client = login("moderator")
+    meeting_id = draft(app)
+    preview = upload(client, meeting_id, "roster", "名单.csv", ROSTER_CSV.encode())
+    other = draft(app, "另一个会")
+    other_preview = upload(client, other, "roster", "名单.csv", ROSTER_CSV.replace("E00", "F00").encode())
+    monkeypatch.setattr(jobs_wait, "page_job", failing_after_commit)
+    done = confirm(client, meeting_id, "roster", preview.get_data(as_text=True))
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/meetings/{meeting_id}#roster")
+    assert "已将 2 名代表加入名单。" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert len(roster_of(app, meeting_id)) == 2
+    # a job that failed before anything was saved still says so
+
+    def failing_before(name, producer, kwargs, lang, **_options):
+        raise jobs_wait.JobError.of(job_id, "it broke", "job_failed")
+
+    monkeypatch.setattr(jobs_wait, "page_job", failing_before)
+    refused = confirm(client, other, "roster", other_preview.get_data(as_text=True))
+    assert refused.status_code == 503 and "未保存任何内容" in refused.get_data(as_text=True)
+    assert roster_of(app, other) == []
+
+
 def test_items_import_confirm_after_the_meeting_started_saves_nothing(app, login):
     client = login("moderator")
     meeting_id = draft(app)
