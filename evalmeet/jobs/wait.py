@@ -171,7 +171,7 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
     """The finished job's answer: its file, or its refusal raised."""
     if "refused" in outcome:
         raise refusal(outcome["refused"])
-    if "pieces" in outcome:  # made by a worker of the cluster: the file is in Redis, in pieces
+    if "redis_file" in outcome:  # made by a worker of the cluster: the file is in Redis, in pieces
         queue = queue_for(current_app.config)
         if not file_pieces(queue, job_id):
             raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed")
@@ -184,7 +184,7 @@ def file_response(job_id: str, outcome: dict[str, Any], *, keep: bool) -> Respon
                 conditional=False,
             )
         )
-        sent.content_length = int(outcome["pieces"])
+        sent.content_length = int(outcome["size"])
         if not keep:
             sent.call_on_close(lambda: _forget(queue, job_id, None))
         return sent
@@ -252,8 +252,10 @@ def job_bytes(job_id: str, outcome: dict[str, Any], *, keep: bool) -> bytes:
     if "refused" in outcome:
         raise refusal(outcome["refused"])
     queue = queue_for(current_app.config)
-    if "pieces" in outcome:
+    if "redis_file" in outcome:
         try:
+            if not file_pieces(queue, job_id):
+                raise LookupError(job_id)
             data = b"".join(read_file(queue, job_id))  # an import's page: a small JSON answer
         except LookupError:
             raise JobError.of(job_id, f"the file of job {job_id} is gone", "job_failed") from None

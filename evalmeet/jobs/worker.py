@@ -54,8 +54,9 @@ def produce(queue: Huey, job_id: str, name: str, kwargs: dict[str, Any], lang: s
                     if cluster:
                         # the cluster: the server waiting may be on another machine, so the
                         # file travels through Redis, piece by piece (jobs/queue.put_file)
+                        mimetype = made.mimetype
                         size = put_file(queue, job_id, made.chunks())
-                        return {"pieces": size, "name": made.name, "mimetype": made.mimetype}
+                        return {"redis_file": True, "size": size, "name": made.name, "mimetype": mimetype}
                     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
                     with os.fdopen(fd, "wb") as out:
                         for chunk in made.chunks():

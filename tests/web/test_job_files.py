@@ -82,7 +82,7 @@ def test_the_server_sends_the_pieces_then_drops_them(app, cluster_queue):
     chunks = made_in_chunks(7, 400 * 1024)
     job_id = str(uuid.uuid4())
     size = job_queue.put_file(queue, job_id, chunks)
-    outcome = {"pieces": size, "name": "行动清单.csv", "mimetype": "text/csv"}
+    outcome = {"redis_file": True, "size": size, "name": "行动清单.csv", "mimetype": "text/csv"}
     with app.test_request_context("/"):
         response = wait.file_response(job_id, outcome, keep=False)
         assert response.status_code == 200 and response.content_length == size
@@ -104,7 +104,7 @@ def test_a_kept_file_stays_for_its_progress_page_and_a_gone_one_is_a_503(app, cl
     queue, _client = cluster_queue
     job_id = str(uuid.uuid4())
     size = job_queue.put_file(queue, job_id, [b"a,b\r\n", b"1,2\r\n"])
-    outcome = {"pieces": size, "name": "x.csv", "mimetype": "text/csv"}
+    outcome = {"redis_file": True, "size": size, "name": "x.csv", "mimetype": "text/csv"}
     with app.test_request_context("/"):
         kept = wait.file_response(job_id, outcome, keep=True)
         kept.direct_passthrough = False
@@ -113,6 +113,7 @@ def test_a_kept_file_stays_for_its_progress_page_and_a_gone_one_is_a_503(app, cl
         assert job_queue.file_pieces(queue, job_id) == 1
         assert wait.job_bytes(job_id, outcome, keep=False) == b"a,b\r\n1,2\r\n"  # an import's answer
         assert job_queue.file_pieces(queue, job_id) == 0
-        with pytest.raises(wait.JobError) as gone:
-            wait.file_response(job_id, outcome, keep=True)
-        assert gone.value.code == "job_failed" and gone.value.status == 503
+        for answer in (wait.file_response, wait.job_bytes):
+            with pytest.raises(wait.JobError) as gone:
+                answer(job_id, outcome, keep=True)
+            assert gone.value.code == "job_failed" and gone.value.status == 503
