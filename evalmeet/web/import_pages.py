@@ -86,7 +86,7 @@ def _job_failed(meeting_id: int, kind: str, err: jobs_wait.JobError) -> Any:
     return _upload_page(meeting_id, kind, text, err.status)
 
 
-def _saved_before_lost(meeting_id: int, kind: str, err: jobs_wait.JobError) -> int | None:
+def _saved_despite(meeting_id: int, kind: str, err: jobs_wait.JobError) -> int | None:
     """A save whose job failed or whose worker died: how many rows it had committed first
     (None: nothing saved).
 
@@ -186,7 +186,7 @@ def import_confirm(meeting_id: int, kind: str) -> Any:
             inline=staging.staged_bytes(import_jobs.pending_folder(), token) <= INLINE_STAGED_BYTES,
         )
     except jobs_wait.JobError as err:
-        saved = _saved_before_lost(meeting_id, kind, err)
+        saved = _saved_despite(meeting_id, kind, err)
         if saved is not None:
             return _saved(meeting_id, kind, {"saved": saved}, announce=True)
         return _job_failed(meeting_id, kind, err)
@@ -221,7 +221,7 @@ def _announce_when_saved(meeting_id: int, kind: str, job_id: str) -> None:
             try:
                 outcome = jobs_wait.wait(job_id)
             except jobs_wait.JobError as err:
-                outcome = {"saved": True} if _saved_before_lost(meeting_id, kind, err) is not None else None
+                outcome = {"saved": True} if _saved_despite(meeting_id, kind, err) is not None else None
             finally:
                 db.session.remove()
             if outcome is not None and "refused" not in outcome:
@@ -246,7 +246,7 @@ def import_job(meeting_id: int, kind: str, job_id: str) -> Any:
     try:
         outcome = jobs_wait.poll(queue, job_id, preserve=True)
     except jobs_wait.JobError as err:
-        saved = _saved_before_lost(meeting_id, kind, err) if saving else None
+        saved = _saved_despite(meeting_id, kind, err) if saving else None
         if saved is None:
             return _job_failed(meeting_id, kind, err)
         job_pages.forget(job_id)
