@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from evalmeet.domain.errors import ValidationFailed
+from evalmeet.schemas.archive import MAX_YEAR, MIN_YEAR
 from evalmeet.schemas.base import Body
-from evalmeet.schemas.types import OptionalDate, Text
+from evalmeet.schemas.query import QueryDate
+from evalmeet.schemas.types import Text
 
 
 class ExportQuery(Body):
@@ -18,8 +21,9 @@ class ExportQuery(Body):
     """
 
     q: Annotated[str, Text(200, required=False)] = ""
-    date_from: OptionalDate = Field(default=None, alias="from")
-    date_to: OptionalDate = Field(default=None, alias="to")
+    # the archive's years (a day outside them, 9999-12-31 say, has no next day to end at)
+    date_from: Annotated[date | None, QueryDate(MIN_YEAR, MAX_YEAR)] = Field(default=None, alias="from")
+    date_to: Annotated[date | None, QueryDate(MIN_YEAR, MAX_YEAR)] = Field(default=None, alias="to")
 
     @model_validator(mode="after")
     def _in_order(self) -> ExportQuery:

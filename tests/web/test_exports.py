@@ -194,6 +194,21 @@ def test_exports_are_injection_safe_and_filterable(app, api, viewer_api):
     assert ws["A2"].data_type == "s" and ws["A2"].value.startswith("=HYPERLINK")
 
 
+BAD_EXPORT_DAYS = (("to=9999-12-31", "to"), ("from=0001-01-01", "from"), ("from=1969-12-31", "from"))
+
+
+def test_export_dates_outside_the_archives_years_are_a_422_not_a_500(viewer_api):
+    """9999-12-31 has no next day to end the range at (it was an OverflowError, a 500)."""
+    for export in ("items", "actions"):
+        for query, field in BAD_EXPORT_DAYS:
+            bad = viewer_api.get(f"exports/{export}.csv?{query}")
+            assert bad.status_code == 422, (export, query, bad.status_code)
+            error = bad.get_json()["error"]
+            assert error["code"] == "validation_error" and error["details"]["field"] == field
+            assert error["details"]["reason"] == "out_of_range" and "2999" in error["message"]
+        assert viewer_api.get(f"exports/{export}.csv?from=1970-01-01&to=2999-12-31").status_code == 200
+
+
 def test_actions_csv_and_xlsx(app, viewer_api, anon_api):
     closed_meeting(app)
     rows = read_csv(viewer_api.get("exports/actions.csv"))
