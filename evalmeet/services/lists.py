@@ -39,14 +39,23 @@ RECEIPTS: Keyset[str] = Keyset(
 )
 
 
-def _page(session: Session, stmt: Select[Any], keyset: Keyset[paging.T], query: PageQuery) -> Page[paging.T]:
-    return paging.page(session, stmt, keyset, limit=query.limit, cursor=query.cursor, default=None)
+def _page(
+    session: Session,
+    stmt: Select[Any],
+    keyset: Keyset[paging.T],
+    query: PageQuery,
+    default: int | None = None,
+) -> Page[paging.T]:
+    return paging.page(session, stmt, keyset, limit=query.limit, cursor=query.cursor, default=default)
 
 
-def representatives_page(session: Session, meeting_id: int, query: PageQuery) -> Page[Representative]:
-    """The roster in the order it was entered."""
+def representatives_page(
+    session: Session, meeting_id: int, query: PageQuery, *, default: int | None = None
+) -> Page[Representative]:
+    """The roster in the order it was entered (``default``: the rows of a page that names no
+    ``limit``; None, the API's: the whole roster)."""
     stmt = select(Representative).where(Representative.meeting_id == meeting_id)
-    return _page(session, stmt, REPRESENTATIVES, query)
+    return _page(session, stmt, REPRESENTATIVES, query, default)
 
 
 def receipts_page(session: Session, item_id: int, query: PageQuery) -> Page[str]:

@@ -54,11 +54,13 @@ class Pager:
     prev_url: str | None
 
 
-def pager(page: Page[Any]) -> Pager:
-    """The links of an HTML page of a list (relative URLs)."""
+def pager(page: Page[Any], to: Callable[[Cursor], str] | None = None) -> Pager:
+    """The links of an HTML page of a list (relative URLs): this URL with the cursor, or
+    ``to(cursor)`` for a list shown on another page (a part of it, or after a form's POST)."""
+    link = to or (lambda cursor: page_url(cursor, external=False))
     return Pager(
-        next_url=page_url(page.next, external=False) if page.next else None,
-        prev_url=page_url(page.prev, external=False) if page.prev else None,
+        next_url=link(page.next) if page.next else None,
+        prev_url=link(page.prev) if page.prev else None,
     )
 
 
