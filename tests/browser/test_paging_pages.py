@@ -1,6 +1,6 @@
 """Paged lists in Chromium against the real server: /meetings a page at a time with 上一页 / 下一页
 links that lead forward and back, /public the same for everyone, both on a 360-px phone without
-sideways scrolling; screenshots for the docs."""
+sideways scrolling; a meeting page's roster paged in place; screenshots for the docs."""
 
 from __future__ import annotations
 
@@ -69,3 +69,27 @@ def test_the_public_list_pages_on_a_phone(srv, phone_context):
     page.screenshot(path=screenshot_path("public-paged.png"), full_page=True)
     page.click(".pagination a[rel=next]")
     assert titles(page) == [1]
+
+
+def test_a_meetings_roster_pages_and_stays_on_the_roster(srv, chromium):
+    meeting = srv.api("POST", "meetings", {"title": "名单分页的会", "quorum": "1/2"}).json()
+    for n in range(7):
+        rep = {"name": f"分页代表{n}", "employee_no": f"P{n}"}
+        added = srv.api("POST", f"meetings/{meeting['id']}/representatives", rep)
+        assert added.status_code == 201, added.text
+    context, page = logged_in(chromium, srv, viewport={"width": 1200, "height": 900})
+
+    def shown() -> list[int]:
+        return [int(n) for n in re.findall(r"分页代表(\d)", page.inner_text("#roster"))]
+
+    try:
+        page.goto(f"{srv.url}/meetings/{meeting['id']}?limit=3")
+        assert shown() == [0, 1, 2] and page.inner_text("#roster h2").split() == ["代表名单", "7"]
+        page.click("#roster .pagination a[rel=next]")
+        assert shown() == [3, 4, 5] and page.url.endswith("#roster")
+        page.click("#roster .pagination a[rel=next]")
+        assert shown() == [6] and page.locator("#roster .pagination a[rel=next]").count() == 0
+        page.click("#roster .pagination a[rel=prev]")
+        assert shown() == [3, 4, 5]
+    finally:
+        context.close()
