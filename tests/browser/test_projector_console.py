@@ -141,6 +141,17 @@ def asked_then(console: Any, action: str) -> None:
     console.locator("#cs-dialog-ok").click()
 
 
+def shown_after(console: Page, server: LiveServer, locator: Any, text: str) -> None:
+    """``locator`` comes to show ``text``; if not, the failure says what the console's toasts
+    and the server's log said (a step that failed once under the full suite's load)."""
+    try:
+        expect(locator).to_have_text(text, timeout=WAIT_MS)
+    except AssertionError as missed:
+        toasts = console.locator("#cs-toasts").inner_text()
+        log = server.log()[-4000:]
+        raise AssertionError(f"{missed}\nconsole toasts: {toasts!r}\nserver log:\n{log}") from None
+
+
 def shows(locator: Any, text: str | re.Pattern[str]) -> Callable[[], None]:
     return lambda: expect(locator).to_contain_text(text, timeout=WAIT_MS)
 
@@ -330,7 +341,7 @@ def test_revote_asks_a_reason_and_finish_asks_to_confirm(server, browser, phones
     stage = projector.locator("#pj-stage")
     phones.extend(Phone(server, rep["join_token"]) for rep in setup["reps"])
     console.locator("button[data-action=next]").click()
-    expect(stage.locator(".pj-itemtitle")).to_have_text("劳保手套年度采购", timeout=WAIT_MS)
+    shown_after(console, server, stage.locator(".pj-itemtitle"), "劳保手套年度采购")
     asked_then(console, "open-voting")
     expect(stage.locator("#pj-count")).to_have_text("已投票 0 / 3", timeout=WAIT_MS)
     for phone in phones:

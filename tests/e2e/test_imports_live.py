@@ -11,15 +11,17 @@ SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
 
 from tests.e2e.test_jobs_live import MODERATOR, PASSWORD, killed_at_the_failpoint, workers
 from tests.helpers_login import form_login
-from tests.server import live_server
+from tests.server import LiveServer, live_server
 
 pytestmark = pytest.mark.server
 
@@ -165,36 +167,48 @@ def test_small_imports_answer_at_once(tmp_path):
         assert roster_size(srv, meeting["id"]) == 3
 
 
-def test_a_worker_killed_while_saving_saves_nothing(database_env, tmp_path):
-    mark = tmp_path / "import-writing"
+@contextlib.contextmanager
+def save_killed_at(
+    tmp_path, failpoint: str, rows: int, database_env: dict[str, str] | None = None
+) -> Iterator[tuple[LiveServer, int, requests.Response, list[str], float]]:
+    """A server whose worker is SIGKILLed at ``failpoint`` while it saves a ``rows``-row roster
+    (the browser on the progress page); yields the server, the meeting's id, the page the
+    browser ends on, the progress pages it saw and how many seconds the kill and the answer took."""
+    mark = tmp_path / failpoint
     env = {
-        **database_env,
+        **(database_env or {}),
         "EVALMEET_JOBS_BROWSER_PATIENCE_S": "0",
-        "EVALMEET_FAILPOINTS": "import_writing",
+        "EVALMEET_FAILPOINTS": failpoint,
         "EVALMEET_FAILPOINT_MARK": str(mark),
     }
     with live_server(tmp_path / "srv", env=env) as srv:
         srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
-        meeting = srv.api("POST", "meetings", {"title": "会中断的导入"}).json()
+        meeting = srv.api("POST", "meetings", {"title": f"中断的导入（{failpoint}）"}).json()
         browser = form_login(srv, MODERATOR, PASSWORD)
         seen: list[str] = []
         preview = follow_job(
-            srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(ROWS)), seen
+            srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(rows)), seen
         )
-        assert f"全部 {ROWS} 行均可导入" in preview.text
+        assert f"全部 {rows} 行均可导入" in preview.text
         (worker,) = workers(srv)
         started = time.monotonic()
-        # killed once every row is inserted, before anything is committed
-        with killed_at_the_failpoint(mark, "the save never started writing") as killed:
+        with killed_at_the_failpoint(mark, f"the save never reached {failpoint}") as killed:
             page = follow_job(
                 srv, browser, confirm(srv, browser, meeting["id"], "roster", preview.text), seen
             )
         assert killed == [worker.pid]
+        yield srv, meeting["id"], page, seen, time.monotonic() - started
+
+
+def test_a_worker_killed_while_saving_saves_nothing(database_env, tmp_path):
+    # killed once every row is inserted, before anything is committed
+    killed = save_killed_at(tmp_path, "import_writing", ROWS, database_env)
+    with killed as (srv, meeting_id, page, seen, took):
         assert page.status_code == 503, page.text[:500]
         assert "处理导入的进程在完成前中断，未保存任何内容。" in page.text
-        assert time.monotonic() - started < 60  # said so, did not hang
+        assert took < 60  # said so, did not hang
         assert any("正在保存导入" in text for text in seen)
-        assert roster_size(srv, meeting["id"]) == 0  # not one row half saved
+        assert roster_size(srv, meeting_id) == 0  # not one row half saved
 
 
 def test_a_worker_killed_after_its_commit_says_the_rows_were_saved(tmp_path):
@@ -202,31 +216,12 @@ def test_a_worker_killed_after_its_commit_says_the_rows_were_saved(tmp_path):
     page says so (the import's audit entry names the job), not "nothing was saved". On SQLite:
     the look-up is one select, run on PostgreSQL by tests/services/test_import_save.py."""
     rows = 1000  # over the inline limit: the worker saves it
-    mark = tmp_path / "import-committed"
-    env = {
-        "EVALMEET_JOBS_BROWSER_PATIENCE_S": "0",
-        "EVALMEET_FAILPOINTS": "import_committed",
-        "EVALMEET_FAILPOINT_MARK": str(mark),
-    }
-    with live_server(tmp_path / "srv", env=env) as srv:
-        srv.create_user(MODERATOR, "moderator", PASSWORD, token=False)
-        meeting = srv.api("POST", "meetings", {"title": "提交后中断的导入"}).json()
-        browser = form_login(srv, MODERATOR, PASSWORD)
-        seen: list[str] = []
-        preview = follow_job(
-            srv, browser, upload(srv, browser, meeting["id"], "roster", "r.csv", roster_csv(rows)), seen
-        )
-        (worker,) = workers(srv)
-        with killed_at_the_failpoint(mark, "the save never committed") as killed:
-            page = follow_job(
-                srv, browser, confirm(srv, browser, meeting["id"], "roster", preview.text), seen
-            )
-        assert killed == [worker.pid]
+    with save_killed_at(tmp_path, "import_committed", rows) as (srv, meeting_id, page, _seen, _took):
         assert page.status_code == 200, page.text[:500]
-        assert page.url.endswith(f"/meetings/{meeting['id']}#roster")
+        assert page.url.endswith(f"/meetings/{meeting_id}#roster")
         assert f"已将 {rows} 名代表加入名单。" in page.text
         assert "未保存任何内容" not in page.text
-        assert roster_size(srv, meeting["id"]) == rows
+        assert roster_size(srv, meeting_id) == rows
 
 
 def test_a_live_meeting_hears_of_a_roster_saved_by_the_worker(tmp_path):
